@@ -1,0 +1,171 @@
+//! `POST /v1/enterprises` and `GET /v1/enterprises/{code}`.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+
+use super::auth::Caller;
+use super::error::{problems, ApiError, ProblemBody};
+use super::{body, db, AppState};
+use crate::domain::code::EnterpriseCode;
+use crate::domain::legal_date;
+use crate::domain::record::Enterprise;
+use crate::domain::registration::RegistrationContent;
+use crate::domain::Role;
+use crate::store::enterprises::{self as store, etag, WriteContext, Written};
+use crate::store::idempotency::{IdempotentRequest, StoredResponse};
+
+/// Parses a code from the path in any accepted form; 400 naming why when malformed.
+pub fn parse_code(raw: &str) -> Result<EnterpriseCode, ApiError> {
+    EnterpriseCode::parse(raw).map_err(|e| {
+        ApiError::new(problems::INVALID_CODE, format!("{raw:?} is not a valid enterprise code: {e}"))
+            .with_errors(vec![crate::domain::errors::FieldError::new("code", e.code(), e.to_string())])
+    })
+}
+
+/// The `Idempotency-Key` header, if any: 1 to 255 visible ASCII characters.
+pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(v) = req.headers().get("idempotency-key") else { return Ok(None) };
+    match v.to_str() {
+        Ok(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(k.to_string())),
+        _ => Err(ApiError::bad_parameter(
+            "Idempotency-Key",
+            "invalid_idempotency_key",
+            "1 to 255 visible ASCII characters",
+        )),
+    }
+}
+
+/// Answers with a stored response (a replayed idempotent request).
+pub fn replay(stored: StoredResponse) -> HttpResponse {
+    let mut res = HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(stored.status).unwrap_or(actix_web::http::StatusCode::OK),
+    );
+    for (name, value) in stored.headers {
+        res.insert_header((name, value));
+    }
+    res.insert_header(("Idempotent-Replayed", "true"));
+    res.json(stored.body)
+}
+
+/// Register an enterprise.
+///
+/// The registry allocates the code from the head office's province. With `Idempotency-Key`, a
+/// retry of the same request returns the first answer and registers nothing more.
+#[utoipa::path(
+    post, path = "/v1/enterprises", tag = "enterprises",
+    request_body(content = RegistrationContent, description = "SPEC Appendix A"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses(
+        (status = 201, description = "Registered", body = Enterprise,
+            headers(("Location" = String), ("ETag" = String))),
+        (status = 400, description = "Malformed body or unknown field", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 413, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Breaks the register's rules; every failing field is listed", body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn register(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let client = caller.require(&[Role::Portal])?.clone();
+    let key = idempotency_key(&req)?;
+    let (content, raw): (RegistrationContent, _) = body::json(&req, payload, &["application/json"]).await?;
+    let idem = key.map(|k| IdempotentRequest::new(client.id, k, "POST", req.path(), &raw));
+    let now = Utc::now();
+    let today = legal_date(now);
+    let reference = state.reference.clone();
+    let ctx = WriteContext { actor: client.name.clone(), at: now, effective_on: today, reason: None };
+    let written = db(&state, move |conn| {
+        // A replay must not be judged again: look the key up before validating.
+        let valid = content.validate_content(&reference, today);
+        match valid {
+            Ok(valid) => Ok(store::register(conn, valid, &ctx, idem.as_ref())?),
+            Err(errors) => match idem
+                .as_ref()
+                .map(|i| crate::store::idempotency::lookup(conn, i))
+                .transpose()
+                .map_err(crate::store::StoreError::from)?
+            {
+                Some(Some(stored)) => Ok(Written::Replay(stored)),
+                _ => Err(ApiError::validation(errors)),
+            },
+        }
+    })
+    .await?;
+    match written {
+        Written::Done(record) => {
+            tracing::info!(code = %record.code, "registered");
+            Ok(HttpResponse::Created()
+                .insert_header((header::LOCATION, format!("/v1/enterprises/{}", record.code)))
+                .insert_header((header::ETAG, etag(record.version)))
+                .json(record))
+        }
+        Written::Replay(stored) => Ok(replay(stored)),
+    }
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct GetParams {}
+
+/// Look up an enterprise.
+///
+/// Any accepted form of the code (`0100 233 488`, `01.00.233.488`). Without a key, the public
+/// view (no identity documents, birth dates or owners); with a key, the full record.
+#[utoipa::path(
+    get, path = "/v1/enterprises/{code}", tag = "enterprises",
+    params(("code" = String, Path, description = "Enterprise code in any accepted form")),
+    responses(
+        (status = 200, body = Enterprise, headers(("ETag" = String))),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 400, description = "Malformed code", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn get_enterprise(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let code = parse_code(&path)?;
+    let wanted = code.clone();
+    let record = db(&state, move |conn| Ok(store::get(conn, &wanted)?))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no enterprise has code {code}")))?;
+    Ok(conditional_record(&req, record, caller.full_view()))
+}
+
+/// A record with its ETag, or 304 when `If-None-Match` names it.
+pub fn conditional_record(req: &HttpRequest, record: Enterprise, full: bool) -> HttpResponse {
+    let tag = etag(record.version);
+    if if_none_match(req, &tag) {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .insert_header((header::VARY, "Authorization"))
+            .finish();
+    }
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::VARY, "Authorization"))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .json(record.view(full))
+}
+
+fn if_none_match(req: &HttpRequest, tag: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == tag || t == "*")
+}

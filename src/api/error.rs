@@ -1,0 +1,199 @@
+//! One error vocabulary for the whole API. Every problem the service can answer is declared once
+//! in [`problems`] (HTTP status, stable `type` code, title); clients match on the code, never on
+//! the message. Bodies are RFC 9457 `application/problem+json`.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::errors::FieldError;
+use crate::store::enterprises::WriteError;
+use crate::store::StoreError;
+
+/// A kind of problem: its status, stable code and title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Problem {
+    pub status: u16,
+    pub code: &'static str,
+    pub title: &'static str,
+}
+
+macro_rules! problems {
+    ($($name:ident = $status:literal, $code:literal, $title:literal;)*) => {
+        /// Every problem the API answers with.
+        pub mod problems {
+            use super::Problem;
+            $(pub const $name: Problem = Problem { status: $status, code: $code, title: $title };)*
+            pub const ALL: &[Problem] = &[$($name),*];
+        }
+    };
+}
+
+problems! {
+    MALFORMED_BODY = 400, "malformed_body", "The request body is not JSON of the expected shape";
+    UNKNOWN_FIELD = 400, "unknown_field", "The request body has a field this API does not know";
+    INVALID_CODE = 400, "invalid_code", "The enterprise or unit code is malformed";
+    INVALID_PARAMETER = 400, "invalid_parameter", "A query parameter or header is invalid";
+    UNAUTHORIZED = 401, "unauthorized", "A valid API key is required";
+    FORBIDDEN = 403, "forbidden", "The client's role does not allow this request";
+    NOT_FOUND = 404, "not_found", "Not found";
+    METHOD_NOT_ALLOWED = 405, "method_not_allowed", "The method is not allowed on this resource";
+    ENTERPRISE_CEASED = 409, "enterprise_ceased", "The enterprise has ceased and accepts no change";
+    ENTERPRISE_NOT_ACTIVE = 409, "enterprise_not_active", "The enterprise's status does not allow this";
+    UNIT_LIMIT = 409, "unit_limit", "The enterprise has used every unit code";
+    CODES_EXHAUSTED = 409, "codes_exhausted", "No enterprise code is left for this prefix";
+    PAYLOAD_TOO_LARGE = 413, "payload_too_large", "The request body is larger than 1 MiB";
+    UNSUPPORTED_MEDIA_TYPE = 415, "unsupported_media_type", "The request body must be JSON";
+    VALIDATION_FAILED = 422, "validation_failed", "The request breaks the register's rules";
+    IDEMPOTENCY_KEY_REUSED = 422, "idempotency_key_reused", "The Idempotency-Key was already used with another request";
+    UNAVAILABLE = 503, "unavailable", "The database is unavailable; try again shortly";
+    INTERNAL = 500, "internal", "Internal error";
+}
+
+/// The problem body (RFC 9457).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemBody {
+    /// Stable code: match on it.
+    #[serde(rename = "type")]
+    pub problem_type: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    /// Every field that failed, with its JSON path.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub problem: Problem,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    pub retry_after: Option<u32>,
+}
+
+impl ApiError {
+    pub fn new(problem: Problem, detail: impl Into<String>) -> Self {
+        ApiError { problem, detail: detail.into(), errors: Vec::new(), retry_after: None }
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.len() {
+            1 => format!("{}: {}", errors[0].field, errors[0].message),
+            n => format!("{n} fields break the register's rules"),
+        };
+        ApiError::new(problems::VALIDATION_FAILED, detail).with_errors(errors)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        ApiError::new(problems::NOT_FOUND, detail)
+    }
+
+    pub fn bad_parameter(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError::new(problems::INVALID_PARAMETER, format!("{field}: {message}"))
+            .with_errors(vec![FieldError::new(field, code, message)])
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        let mut e = ApiError::new(problems::UNAVAILABLE, detail);
+        e.retry_after = Some(2);
+        e
+    }
+
+    pub fn internal() -> Self {
+        ApiError::new(problems::INTERNAL, "the service failed to answer; the failure is logged")
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.problem.code, self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let body = ProblemBody {
+            problem_type: self.problem.code,
+            title: self.problem.title,
+            status: self.problem.status,
+            detail: self.detail.clone(),
+            errors: self.errors.clone(),
+        };
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if let Some(secs) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        res.body(serde_json::to_string(&body).unwrap_or_default())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::not_found("not found"),
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::unavailable("the database is unavailable; try again shortly")
+            }
+            e => {
+                tracing::error!(error = %e, "database error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<WriteError> for ApiError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::NotFound => ApiError::not_found("no enterprise has this code"),
+            WriteError::Invalid(errors) => ApiError::validation(errors),
+            WriteError::Conflict { code, detail } => {
+                let problem =
+                    problems::ALL.iter().find(|p| p.code == code).copied().unwrap_or(problems::ENTERPRISE_NOT_ACTIVE);
+                ApiError::new(problem, detail)
+            }
+            WriteError::IdempotencyMismatch => ApiError::new(
+                problems::IDEMPOTENCY_KEY_REUSED,
+                "this Idempotency-Key was used with a different request; use a new key for a new request",
+            ),
+            WriteError::CodesExhausted(prefix) => {
+                ApiError::new(problems::CODES_EXHAUSTED, format!("every code of prefix {prefix} has been allocated"))
+            }
+            WriteError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(_: actix_web::error::BlockingError) -> Self {
+        tracing::error!("a blocking task was cancelled");
+        ApiError::internal()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique() {
+        let mut codes: Vec<_> = problems::ALL.iter().map(|p| p.code).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), problems::ALL.len());
+    }
+}

@@ -1,0 +1,190 @@
+//! The HTTP API (SPEC §3): one module per resource; handlers translate HTTP to domain calls and
+//! store transactions and back.
+
+pub mod auth;
+pub mod body;
+pub mod enterprises;
+pub mod error;
+pub mod health;
+pub mod reference;
+pub mod units;
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{web, App, HttpRequest, HttpResponse};
+use diesel::PgConnection;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+use self::error::{problems, ApiError};
+use crate::domain::reference::Reference;
+use crate::store::PgPool;
+
+/// What every handler shares. Nothing here is known to one instance only: the pool and the
+/// reference data (identical in every instance).
+pub struct AppState {
+    pub pool: PgPool,
+    pub reference: Arc<Reference>,
+}
+
+/// Runs a blocking database function on the blocking pool, inside the request's span.
+pub async fn db<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = state.pool.clone();
+    let span = tracing::Span::current();
+    web::block(move || {
+        let _entered = span.enter();
+        let mut conn = pool.get().map_err(|e| {
+            tracing::warn!(error = %e, "no database connection");
+            ApiError::unavailable("the database is unavailable; try again shortly")
+        })?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "National Enterprise Registration Database",
+        description = "The canonical register of enterprises: registration, look-up, units and reference data. \
+Errors are application/problem+json with a stable `type` code and the JSON path of every failing field."
+    ),
+    paths(
+        enterprises::register,
+        enterprises::get_enterprise,
+        units::register_unit,
+        units::list_units,
+        units::get_unit,
+        reference::provinces,
+        reference::wards,
+        reference::vsic,
+        health::healthz,
+        health::readyz,
+    ),
+    components(schemas(error::ProblemBody, crate::domain::errors::FieldError)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "enterprises", description = "Registration and look-up"),
+        (name = "units", description = "Branches, representative offices and business locations"),
+        (name = "reference", description = "Administrative units and VSIC"),
+        (name = "operations", description = "Health and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// The routes of the API.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/v1")
+            .service(
+                web::resource("/enterprises")
+                    .route(web::post().to(enterprises::register))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/enterprises/{code}")
+                    .route(web::get().to(enterprises::get_enterprise))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/enterprises/{code}/units")
+                    .route(web::post().to(units::register_unit))
+                    .route(web::get().to(units::list_units))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/units/{unit_code}")
+                    .route(web::get().to(units::get_unit))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(web::resource("/reference/provinces").route(web::get().to(reference::provinces)))
+            .service(web::resource("/reference/provinces/{code}/wards").route(web::get().to(reference::wards)))
+            .service(web::resource("/reference/vsic").route(web::get().to(reference::vsic))),
+    )
+    .service(web::resource("/healthz").route(web::get().to(health::healthz)))
+    .service(web::resource("/readyz").route(web::get().to(health::readyz)))
+    .service(web::resource("/docs").route(web::get().to(docs_redirect)))
+    .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()));
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(problems::METHOD_NOT_ALLOWED, format!("{} is not allowed on {}", req.method(), req.path())))
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!("no resource at {}", req.path())))
+}
+
+/// The whole application: routes, extractor configuration, request ids and logging.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    use actix_web::dev::Service;
+    use actix_web::HttpMessage;
+    App::new()
+        .app_data(state)
+        .app_data(
+            web::QueryConfig::default()
+                .error_handler(|e, _| ApiError::new(problems::INVALID_PARAMETER, e.to_string()).into()),
+        )
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|e, _| ApiError::new(problems::INVALID_PARAMETER, e.to_string()).into()),
+        )
+        .configure(routes)
+        .default_service(web::to(not_found))
+        .wrap_fn(|req, srv| {
+            let id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
+            let fut = srv.call(req);
+            async move {
+                let mut res = fut.await?;
+                if let Some(id) = id.and_then(|id: String| HeaderValue::from_str(&id).ok()) {
+                    res.headers_mut().insert(HeaderName::from_static("x-request-id"), id);
+                }
+                Ok(res)
+            }
+        })
+        .wrap(tracing_actix_web::TracingLogger::<RootSpan>::new())
+}
+
+/// The span of every request: its id, method, route, the client once known, and the status.
+pub struct RootSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RootSpan {
+    fn on_request_start(request: &ServiceRequest) -> tracing::Span {
+        tracing_actix_web::root_span!(request, client = tracing::field::Empty)
+    }
+
+    fn on_request_end<B: MessageBody>(span: tracing::Span, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}

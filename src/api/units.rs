@@ -1,0 +1,114 @@
+//! Branches, representative offices and business locations: `POST/GET
+//! /v1/enterprises/{code}/units`, `GET /v1/units/{unit_code}`.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+
+use super::auth::Caller;
+use super::enterprises::{idempotency_key, parse_code, replay};
+use super::error::{problems, ApiError, ProblemBody};
+use super::{body, db, AppState};
+use crate::domain::code::UnitCode;
+use crate::domain::legal_date;
+use crate::domain::record::Unit;
+use crate::domain::unit::UnitRequest;
+use crate::domain::Role;
+use crate::store::enterprises::{self as store, WriteContext, Written};
+use crate::store::idempotency::IdempotentRequest;
+
+/// Register a unit.
+///
+/// Branches and representative offices get `CODE-NNN` in order (001, 002, …); business
+/// locations a 5-digit location code. The enterprise gets a new version.
+#[utoipa::path(
+    post, path = "/v1/enterprises/{code}/units", tag = "units",
+    params(("code" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = UnitRequest,
+    responses(
+        (status = 201, body = Unit, headers(("Location" = String), ("ETag" = String, description = "The enterprise's new version"))),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "The enterprise is not active", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn register_unit(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let client = caller.require(&[Role::Portal])?.clone();
+    let code = parse_code(&path)?;
+    let key = idempotency_key(&req)?;
+    let (request, raw): (UnitRequest, _) = body::json(&req, payload, &["application/json"]).await?;
+    let idem = key.map(|k| IdempotentRequest::new(client.id, k, "POST", req.path(), &raw));
+    let now = Utc::now();
+    let ctx = WriteContext { actor: client.name.clone(), at: now, effective_on: legal_date(now), reason: None };
+    let reference = state.reference.clone();
+    let written = db(&state, move |conn| {
+        Ok(store::add_unit(
+            conn,
+            &code,
+            |enterprise| request.validate_for(enterprise, &reference),
+            &ctx,
+            idem.as_ref(),
+        )?)
+    })
+    .await?;
+    match written {
+        Written::Done(unit) => {
+            tracing::info!(unit = %unit.unit_code, "unit registered");
+            Ok(HttpResponse::Created()
+                .insert_header((header::LOCATION, format!("/v1/units/{}", unit.unit_code)))
+                .json(unit))
+        }
+        Written::Replay(stored) => Ok(replay(stored)),
+    }
+}
+
+/// List an enterprise's units.
+#[utoipa::path(
+    get, path = "/v1/enterprises/{code}/units", tag = "units",
+    params(("code" = String, Path)),
+    responses(
+        (status = 200, body = Vec<Unit>),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_units(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let code = parse_code(&path)?;
+    let wanted = code.clone();
+    let record = db(&state, move |conn| Ok(store::get(conn, &wanted)?))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no enterprise has code {code}")))?;
+    Ok(HttpResponse::Ok().json(record.units))
+}
+
+/// Look up one unit by its code (`CODE-NNN`, or `CODE-NNNNN` for a business location).
+#[utoipa::path(
+    get, path = "/v1/units/{unit_code}", tag = "units",
+    params(("unit_code" = String, Path, example = "0312687878-001")),
+    responses(
+        (status = 200, body = Unit),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_unit(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let code = UnitCode::parse(&path).map_err(|e| {
+        ApiError::new(problems::INVALID_CODE, format!("{:?} is not a valid unit code: {e}", path.as_str()))
+            .with_errors(vec![crate::domain::errors::FieldError::new("unit_code", e.code(), e.to_string())])
+    })?;
+    let wanted = code.clone();
+    let unit = db(&state, move |conn| Ok(store::get_unit(conn, &wanted)?))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no unit has code {code}")))?;
+    Ok(HttpResponse::Ok().json(unit))
+}

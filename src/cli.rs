@@ -1,0 +1,124 @@
+//! What each command does. `main` parses the command line and calls in here.
+
+use std::io::Write;
+use std::time::Duration;
+
+use actix_web::{web, HttpServer};
+use anyhow::Context;
+use diesel::{Connection, PgConnection};
+
+use crate::api::{self, AppState};
+use crate::cluster::PrivateCluster;
+use crate::config::{ClientsCommand, Global, ServeArgs};
+use crate::reference_data;
+use crate::store::{self, clients};
+
+/// The database a command works on, and the private cluster that serves it when there is no
+/// `DATABASE_URL` (stopped when this is dropped, unless it was already running for another
+/// command).
+pub struct Database {
+    pub url: String,
+    pub cluster: Option<PrivateCluster>,
+}
+
+/// The database named by `DATABASE_URL` (created when missing), or the private cluster's
+/// `registry` database under the data directory.
+pub fn open_database(global: &Global, long_running: bool) -> anyhow::Result<Database> {
+    if let Some(url) = &global.database_url {
+        store::ensure_database(url)?;
+        return Ok(Database { url: url.clone(), cluster: None });
+    }
+    tracing::info!(data_dir = %global.data_dir.display(), "no DATABASE_URL: using the private PostgreSQL cluster");
+    let mut cluster = PrivateCluster::start(&global.data_dir).context("starting the private PostgreSQL cluster")?;
+    if cluster.reused_running_server() && !long_running {
+        cluster.detach();
+    }
+    cluster.ensure_database("registry").context("creating the registry database")?;
+    Ok(Database { url: cluster.database_url("registry"), cluster: Some(cluster) })
+}
+
+/// Migrates and loads the reference data.
+pub fn prepare(url: &str) -> anyhow::Result<()> {
+    let mut conn = PgConnection::establish(url).context("connecting to the database")?;
+    let applied = store::migrate(&mut conn)?;
+    if applied > 0 {
+        tracing::info!(applied, "migrations applied");
+    }
+    let loaded = store::reference::load(&mut conn, &reference_data::reference(), &reference_data::SOURCES)?;
+    if loaded {
+        tracing::info!("reference data loaded");
+    }
+    Ok(())
+}
+
+pub fn migrate(global: &Global) -> anyhow::Result<()> {
+    let db = open_database(global, false)?;
+    prepare(&db.url)?;
+    println!("migrations applied, reference data loaded");
+    Ok(())
+}
+
+pub fn serve(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
+    let db = open_database(global, true)?;
+    prepare(&db.url)?;
+    let pool = store::pool(&db.url, global.pool_size, Duration::from_secs(5))?;
+    let reference = reference_data::reference();
+    if args.demo {
+        //crate::demo::load(&pool, &reference, args.demo_count)?;
+    }
+    let state = web::Data::new(AppState { pool, reference });
+    let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    let server = HttpServer::new(move || api::app(state.clone()))
+        .workers(workers)
+        .shutdown_timeout(args.shutdown_timeout)
+        .client_request_timeout(Duration::from_secs(10))
+        .client_disconnect_timeout(Duration::from_secs(5))
+        .bind(&args.bind)
+        .with_context(|| format!("binding {}", args.bind))?;
+    for addr in server.addrs() {
+        tracing::info!(%addr, "listening; API documentation at http://{addr}/docs");
+    }
+    actix_web::rt::System::new().block_on(server.run())?;
+    tracing::info!("stopped");
+    drop(db);
+    Ok(())
+}
+
+pub fn clients(global: &Global, command: &ClientsCommand) -> anyhow::Result<()> {
+    let db = open_database(global, false)?;
+    prepare(&db.url)?;
+    let mut conn = PgConnection::establish(&db.url)?;
+    let mut out = std::io::stdout().lock();
+    match command {
+        ClientsCommand::Add { name, role } => {
+            let name = name.trim();
+            anyhow::ensure!(!name.is_empty() && name.len() <= 100, "a client name has 1 to 100 characters");
+            let key = clients::add(&mut conn, name, *role)?;
+            writeln!(out, "{key}")?;
+            tracing::info!(client = name, role = role.as_str(), "client added");
+        }
+        ClientsCommand::List => {
+            writeln!(out, "{:<30} {:<10} {:<25} {:<25} revoked", "name", "role", "created", "last used")?;
+            for c in clients::list(&mut conn)? {
+                let fmt = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                    t.map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_else(|| "-".into())
+                };
+                writeln!(
+                    out,
+                    "{:<30} {:<10} {:<25} {:<25} {}",
+                    c.name,
+                    c.role,
+                    fmt(Some(c.created_at)),
+                    fmt(c.last_used_at),
+                    fmt(c.revoked_at)
+                )?;
+            }
+        }
+        ClientsCommand::Revoke { name } => {
+            anyhow::ensure!(clients::revoke(&mut conn, name)?, "no active client is named {name:?}");
+            writeln!(out, "revoked {name}")?;
+            tracing::info!(client = name.as_str(), "client revoked");
+        }
+    }
+    Ok(())
+}

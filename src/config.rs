@@ -1,0 +1,79 @@
+//! The command line: one clap struct; every setting is a flag and an environment variable, its
+//! default written once here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::domain::Role;
+
+#[derive(Debug, Parser)]
+#[command(name = "registry", version, about = "National Enterprise Registration Database service")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// PostgreSQL URL. Without it, a private cluster is created and run under the data directory.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Holds the search index and the private PostgreSQL cluster.
+    #[arg(long, env = "REGISTRY_DATA_DIR", default_value = "./var", global = true)]
+    pub data_dir: PathBuf,
+    /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `registry=debug,actix_web=info`.
+    #[arg(long, env = "REGISTRY_LOG", default_value = "info", global = true)]
+    pub log: String,
+    /// Database connections per instance.
+    #[arg(long, env = "REGISTRY_POOL_SIZE", default_value_t = 16, global = true)]
+    pub pool_size: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and load the reference data, then exit.
+    Migrate,
+    /// Manage API clients and their keys.
+    Clients {
+        #[command(subcommand)]
+        command: ClientsCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "REGISTRY_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Load demo registrations across the 34 provinces when the register is empty.
+    #[arg(long, env = "REGISTRY_DEMO")]
+    pub demo: bool,
+    /// How many demo registrations to load.
+    #[arg(long, env = "REGISTRY_DEMO_COUNT", default_value_t = 3000)]
+    pub demo_count: usize,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "REGISTRY_WORKERS")]
+    pub workers: Option<usize>,
+    /// Seconds to let requests in flight finish on shutdown.
+    #[arg(long, env = "REGISTRY_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    pub shutdown_timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// Create a client; prints only its new key on stdout (shown once, stored as a hash).
+    Add {
+        name: String,
+        #[arg(long, value_enum)]
+        role: Role,
+    },
+    /// List clients: name, role, created, last used, revoked (never keys).
+    List,
+    /// Revoke a client's key, at once on every instance.
+    Revoke { name: String },
+}

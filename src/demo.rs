@@ -1,0 +1,59 @@
+//! `registry serve --demo`: fills an empty register with realistic registrations across the 34
+//! provinces, through the same validation and transactions as the API, so a newcomer can look
+//! around at once.
+
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::domain::legal_date;
+use crate::domain::reference::{Reference, VsicEdition};
+use crate::domain::registration::RegistrationContent;
+use crate::generate::{Generator, GeneratorInput, Ward};
+use crate::store::enterprises::{self, WriteContext};
+use crate::store::PgPool;
+
+/// The seed of the demo register: the same demo everywhere.
+pub const DEMO_SEED: u64 = 20250701;
+
+/// Builds a generator over the reference data.
+pub fn generator(reference: &Reference, seed: u64) -> Generator {
+    let wards = reference.all_wards().map(|w| Ward { province_code: w.province_code.clone(), ward_code: w.code.clone() }).collect();
+    let vsic4 = reference.vsic_entries(VsicEdition::Vsic2025).filter(|e| e.level == 4).map(|e| e.code.clone()).collect();
+    Generator::new(seed, GeneratorInput { wards, vsic4, organisation_owner_codes: Vec::new() })
+}
+
+/// Registers `count` demo enterprises when the register is empty.
+pub fn load(pool: &PgPool, reference: &Reference, count: usize) -> anyhow::Result<()> {
+    use diesel::prelude::*;
+    let mut conn = pool.get()?;
+    let existing: i64 = crate::store::schema::enterprises::table.count().get_result(&mut conn)?;
+    if existing > 0 {
+        tracing::info!(existing, "the register is not empty: no demo data loaded");
+        return Ok(());
+    }
+    let bar = ProgressBar::new(count as u64).with_style(
+        ProgressStyle::with_template("demo {bar:40} {pos}/{len} registrations {per_sec} eta {eta}").expect("valid template"),
+    );
+    let mut generator = generator(reference, DEMO_SEED);
+    let mut refused = 0usize;
+    for _ in 0..count {
+        let body = generator.next_registration();
+        let content: RegistrationContent = serde_json::from_value(body)?;
+        let now = Utc::now();
+        let today = legal_date(now);
+        match content.validate_content(reference, today) {
+            Ok(valid) => {
+                let ctx = WriteContext { actor: "demo".into(), at: now, effective_on: today, reason: Some("demo data".into()) };
+                enterprises::register(&mut conn, valid, &ctx, None)?;
+            }
+            Err(errors) => {
+                refused += 1;
+                tracing::warn!(?errors, "a generated registration was refused");
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    tracing::info!(registered = count - refused, refused, "demo data loaded");
+    Ok(())
+}

@@ -1,0 +1,1188 @@
+//! Names that may not be registered (Law on Enterprises 59/2020/QH14 art. 41): a name identical
+//! to, or confusingly similar with (gây nhầm lẫn), the name of an enterprise that has not ceased.
+//!
+//! Two halves:
+//! - [`conflicts`] is the legal test for one pair of names;
+//! - [`keys`] gives exact-match look-up keys, so that the store can fetch, by key equality, a
+//!   superset of the registered names [`conflicts`] could report, and let [`conflicts`] decide.
+//!
+//! Tones and `đ` are never removed here: `Thành` and `Thạnh`, `đường` and `dương` are different
+//! names (search folding is for finding, not for this test). Only the spelling variants that are
+//! read the same are merged: the place of the tone mark (`hoà`/`hòa`) and syllable-final `i`/`y`
+//! after a consonant (`quí`/`quý`, `kĩ`/`kỹ`).
+
+use std::sync::LazyLock;
+
+use serde::Serialize;
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// One ground for refusing a name (art. 41). Ordered from the most serious; `Identical` first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NameRule {
+    /// Art. 41.1: tên trùng.
+    Identical,
+    /// Art. 41.2(a): the Vietnamese names are read the same (đọc giống).
+    ReadSame,
+    /// Art. 41.2(b): the same abbreviation (tên viết tắt).
+    Abbreviation,
+    /// Art. 41.2(c): the same foreign-language name (tên bằng tiếng nước ngoài).
+    ForeignName,
+    /// Art. 41.2(d): proper names differ only by a natural number, an ordinal or a letter.
+    NumberOrLetter,
+    /// Art. 41.2(đ): proper names differ only by `&`/`và`, `.`, `,`, `+`, `-`, `_`.
+    Conjunction,
+    /// Art. 41.2(e): proper names differ only by `tân` before or `mới` before/after.
+    TanMoi,
+    /// Art. 41.2(g): proper names differ only by `miền Bắc/Nam/Trung/Tây/Đông`.
+    Region,
+    /// Art. 41.2(h): the same proper name (tên riêng), whatever the types.
+    SameProperName,
+}
+
+impl NameRule {
+    pub const ALL: [NameRule; 9] = [
+        NameRule::Identical,
+        NameRule::ReadSame,
+        NameRule::Abbreviation,
+        NameRule::ForeignName,
+        NameRule::NumberOrLetter,
+        NameRule::Conjunction,
+        NameRule::TanMoi,
+        NameRule::Region,
+        NameRule::SameProperName,
+    ];
+
+    /// The point of art. 41.2 (`"a"` … `"h"`, with `"đ"`); `""` for [`NameRule::Identical`],
+    /// which is art. 41.1 and has no letter.
+    pub fn letter(self) -> &'static str {
+        match self {
+            NameRule::Identical => "",
+            NameRule::ReadSame => "a",
+            NameRule::Abbreviation => "b",
+            NameRule::ForeignName => "c",
+            NameRule::NumberOrLetter => "d",
+            NameRule::Conjunction => "đ",
+            NameRule::TanMoi => "e",
+            NameRule::Region => "g",
+            NameRule::SameProperName => "h",
+        }
+    }
+
+    /// The refusal code: `name_identical` (art. 41.1) or `name_confusing` (art. 41.2).
+    pub fn code(self) -> &'static str {
+        match self {
+            NameRule::Identical => "name_identical",
+            _ => "name_confusing",
+        }
+    }
+
+    /// One sentence naming the article, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            NameRule::Identical => "art. 41.1: the Vietnamese names are identical",
+            NameRule::ReadSame => "art. 41.2(a): the names read the same",
+            NameRule::Abbreviation => "art. 41.2(b): the abbreviations are the same",
+            NameRule::ForeignName => "art. 41.2(c): the foreign-language names are the same",
+            NameRule::NumberOrLetter => {
+                "art. 41.2(d): the proper names differ only by a natural number, an ordinal or a letter after the name"
+            }
+            NameRule::Conjunction => {
+                "art. 41.2(đ): the proper names differ only by \"&\", \"và\", \".\", \",\", \"+\", \"-\" or \"_\""
+            }
+            NameRule::TanMoi => {
+                "art. 41.2(e): the proper names differ only by \"tân\" before, or \"mới\" before or after, the name"
+            }
+            NameRule::Region => {
+                "art. 41.2(g): the proper names differ only by \"miền Bắc\", \"miền Nam\", \"miền Trung\", \"miền Tây\" or \"miền Đông\""
+            }
+            NameRule::SameProperName => "art. 41.2(h): the proper names are the same",
+        }
+    }
+}
+
+/// The name being applied for. `owner_codes`: enterprise codes of its organisational owners.
+#[derive(Debug, Clone, Copy)]
+pub struct NameCandidate<'a> {
+    pub full_name: &'a str,
+    pub proper_name: &'a str,
+    pub abbreviation: Option<&'a str>,
+    pub foreign_name: Option<&'a str>,
+    pub owner_codes: &'a [String],
+}
+
+/// A registered enterprise's name (one that has not ceased).
+#[derive(Debug, Clone, Copy)]
+pub struct RegisteredName<'a> {
+    pub code: &'a str,
+    pub full_name: &'a str,
+    pub proper_name: &'a str,
+    pub abbreviation: Option<&'a str>,
+    pub foreign_name: Option<&'a str>,
+}
+
+/// Every rule under which `candidate` conflicts with `registered`, sorted, deduplicated; empty
+/// means no conflict.
+///
+/// Each rule is tested on its own and every rule that holds is reported, so identical names give
+/// `[Identical, ReadSame, …]` (identical names also read the same, and normally have the same
+/// proper name). The first element is the most serious ground. Rules (d)–(h) are skipped when
+/// `registered.code` is among `candidate.owner_codes` (art. 41.2, last paragraph: a subsidiary of
+/// the registered company). Without owner codes the result is symmetric.
+///
+/// Proper names are compared as read (tone placement and `i`/`y` merged, as in (a)), so
+/// `Hoà Bình` / `Hòa Bình` is (h) and `Hoà Bình 2` / `Hòa Bình` is (d). As the SPEC says, the
+/// types are not compared for (d)–(g) (the law's text speaks of an enterprise of the same type).
+pub fn conflicts(candidate: &NameCandidate, registered: &RegisteredName) -> Vec<NameRule> {
+    let mut rules = Vec::new();
+    if exact(candidate.full_name) == exact(registered.full_name) {
+        rules.push(NameRule::Identical);
+    }
+    if read_key(candidate.full_name) == read_key(registered.full_name) {
+        rules.push(NameRule::ReadSame);
+    }
+    if same_key(candidate.abbreviation, registered.abbreviation, abbreviation_key) {
+        rules.push(NameRule::Abbreviation);
+    }
+    if same_key(candidate.foreign_name, registered.foreign_name, foreign_key) {
+        rules.push(NameRule::ForeignName);
+    }
+    let subsidiary = candidate.owner_codes.iter().any(|owner| owner.trim() == registered.code.trim());
+    if !subsidiary {
+        let mine = read_norm(candidate.proper_name);
+        let theirs = read_norm(registered.proper_name);
+        if mine.is_empty() || theirs.is_empty() {
+            // No proper name to compare (the caller validates that there is one, art. 38).
+        } else if mine == theirs {
+            rules.push(NameRule::SameProperName);
+        } else {
+            rules.extend(similar_proper_names(&Core::of(&mine), &Core::of(&theirs)));
+        }
+    }
+    rules.sort();
+    rules.dedup();
+    rules
+}
+
+/// Exact-match look-up keys (btree-indexable), stored beside each registered name and computed
+/// for a candidate. Whenever [`conflicts`] reports a rule for a pair, at least one key is equal:
+/// `Identical`, (a) → `read_key`; (b) → `abbreviation_key`; (c) → `foreign_key`; (d)–(h) →
+/// `core_key`. A `None` key matches nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NameKeys {
+    /// The full name as read (identical, art. 41.2(a)): NFC, lower case, single spaces, tone
+    /// marks in one place, `i`/`y` variants merged, the type written out in full.
+    pub read_key: String,
+    /// The proper name with everything (d)–(h) ignore removed, no spaces. A proper name that is
+    /// nothing but such elements (`365`, `Mới`, `Miền Nam`) keeps them: it is never stripped to
+    /// nothing.
+    pub core_key: String,
+    /// The abbreviation, lower case, letters and digits only (art. 41.2(b)).
+    pub abbreviation_key: Option<String>,
+    /// The foreign-language name, lower case, single spaces (art. 41.2(c)).
+    pub foreign_key: Option<String>,
+}
+
+/// The look-up keys of one name (see [`NameKeys`]).
+pub fn keys(full_name: &str, proper_name: &str, abbreviation: Option<&str>, foreign_name: Option<&str>) -> NameKeys {
+    NameKeys {
+        read_key: read_key(full_name),
+        core_key: Core::of(&read_norm(proper_name)).key,
+        abbreviation_key: abbreviation.and_then(abbreviation_key),
+        foreign_key: foreign_name.and_then(foreign_key),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identical (art. 41.1), abbreviation (b), foreign name (c)
+
+/// NFC, lower case, trimmed, every run of whitespace one space: the art. 41.1 comparison.
+fn exact(input: &str) -> String {
+    let lower: String = input.nfc().collect::<String>().to_lowercase().nfc().collect();
+    lower.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// (b) case-, whitespace- and punctuation-insensitive: `ABC Co., Ltd` = `abc co ltd`.
+fn abbreviation_key(abbreviation: &str) -> Option<String> {
+    let key: String = exact(abbreviation).chars().filter(|c| c.is_alphanumeric()).collect();
+    (!key.is_empty()).then_some(key)
+}
+
+/// (c) case- and whitespace-insensitive; punctuation counts.
+fn foreign_key(foreign_name: &str) -> Option<String> {
+    let key = exact(foreign_name);
+    (!key.is_empty()).then_some(key)
+}
+
+fn same_key(mine: Option<&str>, theirs: Option<&str>, key: fn(&str) -> Option<String>) -> bool {
+    match (mine.and_then(key), theirs.and_then(key)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read the same (art. 41.2(a))
+
+/// The five tone marks (dấu thanh): huyền, sắc, ngã, hỏi, nặng. Circumflex, breve and horn are
+/// part of the vowel letter and always kept.
+const TONE_MARKS: [char; 5] = ['\u{0300}', '\u{0301}', '\u{0303}', '\u{0309}', '\u{0323}'];
+
+/// Onsets after which syllable-final `i` and `y` are read the same (`kỹ`/`kĩ`, `quý`/`quí`,
+/// `hy`/`hi`, `thy`/`thi`). Not after a vowel (`tai` ≠ `tay`, `thuy` ≠ `thui`), nor after onsets
+/// that only foreign words use (`sky`, `try`).
+const IY_ONSETS: [&str; 10] = ["h", "k", "l", "m", "n", "qu", "s", "t", "th", "v"];
+
+/// The ways art. 38 lets a type be written; all read as the long form. Longest first.
+const TYPE_SPELLINGS: [(&str, &str); 7] = [
+    ("công ty tnhh mtv", "công ty trách nhiệm hữu hạn một thành viên"),
+    ("công ty trách nhiệm hữu hạn mtv", "công ty trách nhiệm hữu hạn một thành viên"),
+    ("công ty tnhh", "công ty trách nhiệm hữu hạn"),
+    ("công ty cp", "công ty cổ phần"),
+    ("công ty hd", "công ty hợp danh"),
+    ("doanh nghiệp tn", "doanh nghiệp tư nhân"),
+    ("dntn", "doanh nghiệp tư nhân"),
+];
+
+/// [`TYPE_SPELLINGS`] in the form [`read_norm`] gives (`công ty` is read as `công ti`).
+static TYPE_SPELLINGS_READ: LazyLock<Vec<(String, String)>> =
+    LazyLock::new(|| TYPE_SPELLINGS.iter().map(|(short, long)| (read_norm(short), read_norm(long))).collect());
+
+/// The full name as read: [`read_norm`], with the type's short spellings (`Công ty TNHH`)
+/// written out (`công ti trách nhiệm hữu hạn`).
+fn read_key(full_name: &str) -> String {
+    let read = read_norm(full_name);
+    for (short, long) in TYPE_SPELLINGS_READ.iter() {
+        if let Some(rest) = strip_word_prefix(&read, short) {
+            return format!("{long}{rest}");
+        }
+    }
+    read
+}
+
+/// `text` without `word` at its start, when `word` is followed by a space or the end.
+fn strip_word_prefix<'a>(text: &'a str, word: &str) -> Option<&'a str> {
+    let rest = text.strip_prefix(word)?;
+    (rest.is_empty() || rest.starts_with(' ')).then_some(rest)
+}
+
+/// [`exact`], then every run of letters respelt by [`respell_syllable`]; other characters kept.
+fn read_norm(input: &str) -> String {
+    let text = exact(input);
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    for c in text.chars() {
+        if c.is_alphabetic() || is_combining_mark(c) {
+            run.push(c);
+        } else {
+            out.push_str(&respell_syllable(&run));
+            run.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(&respell_syllable(&run));
+    out
+}
+
+/// A letter of a syllable, decomposed.
+struct Letter {
+    base: char,
+    /// Circumflex, breve, horn (and anything else that is not a tone mark).
+    marks: Vec<char>,
+    tone: Option<char>,
+}
+
+fn is_vowel(c: char) -> bool {
+    matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y')
+}
+
+/// One Vietnamese syllable (lower case, NFC) in a canonical spelling: the tone mark on one fixed
+/// vowel, and final `i`/`y` after an [`IY_ONSETS`] onset written `i`. Anything that is not one
+/// plausible syllable (two vowel groups, two tones, other scripts) is returned unchanged, so that
+/// joined words like `hoàlong`/`hoalòng` are never merged.
+fn respell_syllable(run: &str) -> String {
+    let mut letters: Vec<Letter> = Vec::new();
+    for c in run.nfd() {
+        if is_combining_mark(c) {
+            let Some(last) = letters.last_mut() else { return run.to_string() };
+            if TONE_MARKS.contains(&c) && is_vowel(last.base) {
+                if last.tone.is_some() {
+                    return run.to_string();
+                }
+                last.tone = Some(c);
+            } else {
+                last.marks.push(c);
+            }
+        } else if c.is_ascii_lowercase() || c == 'đ' {
+            letters.push(Letter { base: c, marks: Vec::new(), tone: None });
+        } else {
+            return run.to_string();
+        }
+    }
+    let vowels: Vec<usize> = (0..letters.len()).filter(|&i| is_vowel(letters[i].base)).collect();
+    let (Some(&first), Some(&last)) = (vowels.first(), vowels.last()) else { return run.to_string() };
+    if last - first + 1 != vowels.len() || letters.iter().filter(|l| l.tone.is_some()).count() > 1 {
+        return run.to_string();
+    }
+    let tone = letters.iter_mut().find_map(|l| l.tone.take());
+    let plain = |l: &Letter, base: char| l.base == base && l.marks.is_empty();
+    let onset = |letters: &[Letter], end: usize| -> Option<String> {
+        letters[..end].iter().all(|l| l.marks.is_empty()).then(|| letters[..end].iter().map(|l| l.base).collect())
+    };
+
+    // The vowel group is onset .. nucleus .. coda; `u` after `q` and `i` before a vowel after `g`
+    // belong to the onset (`quý`, `giữ`).
+    let (mut start, end) = (first, last + 1);
+    if end - start >= 2 {
+        let lead = onset(&letters, start);
+        if (lead.as_deref() == Some("q") && plain(&letters[start], 'u'))
+            || (lead.as_deref() == Some("g") && plain(&letters[start], 'i'))
+        {
+            start += 1;
+        }
+    }
+    let has_coda = end < letters.len();
+    if !has_coda && end - start == 1 && (plain(&letters[start], 'i') || plain(&letters[start], 'y')) {
+        if let Some(lead) = onset(&letters, start) {
+            if IY_ONSETS.contains(&lead.as_str()) {
+                letters[start].base = 'i';
+            }
+        }
+    }
+
+    if let Some(tone) = tone {
+        let nucleus = &letters[start..end];
+        let at = if let Some(i) = nucleus.iter().rposition(|l| !l.marks.is_empty()) {
+            start + i // the vowel with a circumflex, breve or horn: `ướ`, `uyề`
+        } else if nucleus.len() == 1 {
+            start
+        } else if has_coda {
+            end - 1 // `hoán`, `tuấn`
+        } else if nucleus.len() == 2 {
+            match (nucleus[0].base, nucleus[1].base) {
+                ('o', 'a') | ('o', 'e') | ('u', 'y') => start + 1, // `hoà`, `khoẻ`, `thuỷ`
+                _ => start,                                        // `tài`, `mùa`
+            }
+        } else {
+            start + 1 // `khoái`, `khuỷu`
+        };
+        letters[at].tone = Some(tone);
+    }
+
+    let mut decomposed = String::new();
+    for l in &letters {
+        decomposed.push(l.base);
+        decomposed.extend(&l.marks);
+        decomposed.extend(l.tone);
+    }
+    decomposed.nfc().collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Proper names that differ only by … (art. 41.2(d)–(g))
+
+/// The separators of art. 41.2(đ) besides `và`; whitespace is treated alike, so `Hoàng-Long`,
+/// `Hoàng Long` and `HoàngLong` differ only by a separator.
+const SEPARATORS: [char; 6] = ['&', '.', ',', '+', '-', '_'];
+const CONJUNCTION: &str = "và";
+/// Art. 41.2(d): letters of the Vietnamese alphabet, and F, J, W, Z (art. 38).
+const ALPHABET: &str = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz";
+/// Art. 41.2(d): words of an ordinal after `thứ` (`thứ hai`, `thứ mười một`).
+const ORDINAL: &str = "thứ";
+const NUMBER_WORDS: [&str; 22] = [
+    "nhất", "nhì", "một", "mốt", "hai", "ba", "bốn", "tư", "năm", "lăm", "sáu", "bảy", "bẩy", "tám", "chín", "mười",
+    "mươi", "linh", "lẻ", "trăm", "nghìn", "ngàn",
+];
+/// Art. 41.2(e).
+const TAN: &str = "tân";
+const MOI: &str = "mới";
+/// Art. 41.2(g): `miền` followed by one of these.
+const REGION: &str = "miền";
+const REGIONS: [&str; 5] = ["bắc", "nam", "trung", "tây", "đông"];
+
+/// A proper name taken apart: words and the separators between them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Word(String),
+    /// Separator characters and `và`, whitespace dropped; `" "` when only whitespace.
+    Separator(String),
+}
+
+/// A proper name reduced to its core, with what was removed to get there.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Core {
+    /// The remaining words joined without spaces: `core_key`.
+    key: String,
+    /// Separators left between the remaining words, in order (đ).
+    separators: Vec<String>,
+    /// Numbers, ordinals and letters removed from the end (d).
+    numbers: Vec<String>,
+    /// `tân` / `mới` removed, with their side (e).
+    tan_moi: Vec<&'static str>,
+    /// `miền …` removed (g).
+    regions: Vec<String>,
+}
+
+impl Core {
+    /// `proper` must already be [`read_norm`]-ed. Removes, until nothing changes: numbers,
+    /// ordinals and letters at the end (d); `miền …` anywhere (g); `tân` at the start, `mới` at
+    /// either end, also written joined (e). Never removes the last word.
+    fn of(proper: &str) -> Core {
+        let mut pieces = split(proper);
+        let mut core = Core::default();
+        loop {
+            let changed = strip_number(&mut pieces, &mut core)
+                || strip_region(&mut pieces, &mut core)
+                || strip_tan_moi(&mut pieces, &mut core);
+            if !changed {
+                break;
+            }
+        }
+        for piece in &pieces {
+            match piece {
+                Piece::Word(w) => core.key.push_str(w),
+                Piece::Separator(s) => core.separators.push(s.clone()),
+            }
+        }
+        if core.key.is_empty() {
+            // Nothing but separators: compare the name as written.
+            core.key = proper.to_string();
+        }
+        core
+    }
+}
+
+/// Splits at whitespace and [`SEPARATORS`]; a `và` between two words becomes a separator.
+fn split(proper: &str) -> Vec<Piece> {
+    let mut raw: Vec<Piece> = Vec::new();
+    for c in proper.chars() {
+        let is_sep = c.is_whitespace() || SEPARATORS.contains(&c);
+        match (raw.last_mut(), is_sep) {
+            (Some(Piece::Word(w)), false) => w.push(c),
+            (Some(Piece::Separator(s)), true) => s.push(c),
+            (_, false) => raw.push(Piece::Word(c.to_string())),
+            (_, true) => raw.push(Piece::Separator(c.to_string())),
+        }
+    }
+    let words = raw.iter().filter(|p| matches!(p, Piece::Word(_))).count();
+    let mut seen = 0;
+    let mut pieces: Vec<Piece> = Vec::new();
+    for piece in raw {
+        let piece = match piece {
+            Piece::Word(w) => {
+                seen += 1;
+                if w == CONJUNCTION && seen > 1 && seen < words {
+                    Piece::Separator(w)
+                } else {
+                    Piece::Word(w)
+                }
+            }
+            sep => sep,
+        };
+        match (pieces.last_mut(), piece) {
+            (Some(Piece::Separator(s)), Piece::Separator(t)) => s.push_str(&t),
+            (_, piece) => pieces.push(piece),
+        }
+    }
+    for piece in &mut pieces {
+        if let Piece::Separator(s) = piece {
+            let visible: String = s.split_whitespace().collect();
+            *s = if visible.is_empty() { " ".to_string() } else { visible };
+        }
+    }
+    pieces
+}
+
+fn word_indices(pieces: &[Piece]) -> Vec<usize> {
+    (0..pieces.len()).filter(|&i| matches!(pieces[i], Piece::Word(_))).collect()
+}
+
+fn word(pieces: &[Piece], i: usize) -> &str {
+    match &pieces[i] {
+        Piece::Word(w) => w,
+        Piece::Separator(s) => s,
+    }
+}
+
+/// Removes the word at `i` with one separator beside it (the one before, else the one after).
+fn remove_word(pieces: &mut Vec<Piece>, i: usize) {
+    pieces.remove(i);
+    if i > 0 && matches!(pieces[i - 1], Piece::Separator(_)) {
+        pieces.remove(i - 1);
+    } else if i < pieces.len() && matches!(pieces[i], Piece::Separator(_)) {
+        pieces.remove(i);
+    }
+}
+
+fn is_number(w: &str) -> bool {
+    !w.is_empty() && w.chars().all(|c| c.is_ascii_digit())
+}
+
+/// (d) One number, ordinal or letter at the end, written apart or (a number) joined: `ABC 2`,
+/// `ABC2`, `ABC thứ hai`, `ABC thứ 2`, `ABC A`. A letter goes only while a word of two or more
+/// characters remains, so `A B C` is not reduced to `A`.
+fn strip_number(pieces: &mut Vec<Piece>, core: &mut Core) -> bool {
+    let words = word_indices(pieces);
+    let Some(&last) = words.last() else { return false };
+    if words.len() >= 2 {
+        if let Some(k) = (1..words.len()).rev().find(|&k| word(pieces, words[k]) == ORDINAL) {
+            let tail = &words[k + 1..];
+            let ordinal = !tail.is_empty()
+                && tail.iter().all(|&i| is_number(word(pieces, i)) || NUMBER_WORDS.contains(&word(pieces, i)));
+            if ordinal {
+                let text: Vec<&str> = words[k..].iter().map(|&i| word(pieces, i)).collect();
+                core.numbers.push(text.join(" "));
+                for &i in words[k..].iter().rev() {
+                    remove_word(pieces, i);
+                }
+                return true;
+            }
+        }
+        let w = word(pieces, last).to_string();
+        if is_number(&w) {
+            core.numbers.push(w);
+            remove_word(pieces, last);
+            return true;
+        }
+        let single_letter = w.chars().count() == 1 && ALPHABET.contains(w.as_str());
+        let long_word_remains = words[..words.len() - 1].iter().any(|&i| word(pieces, i).chars().count() >= 2);
+        if single_letter && long_word_remains {
+            core.numbers.push(w);
+            remove_word(pieces, last);
+            return true;
+        }
+    }
+    if let Piece::Word(w) = &mut pieces[last] {
+        let digits = w.chars().rev().take_while(|c| c.is_ascii_digit()).count();
+        if digits > 0 && digits < w.len() {
+            let number = w.split_off(w.len() - digits);
+            core.numbers.push(number);
+            return true;
+        }
+    }
+    false
+}
+
+/// (g) `miền Bắc`, `miền Nam`, `miền Trung`, `miền Tây`, `miền Đông`, anywhere.
+fn strip_region(pieces: &mut Vec<Piece>, core: &mut Core) -> bool {
+    let words = word_indices(pieces);
+    if words.len() < 3 {
+        return false;
+    }
+    for pair in words.windows(2) {
+        let (a, b) = (word(pieces, pair[0]), word(pieces, pair[1]));
+        if a == REGION && REGIONS.contains(&b) {
+            core.regions.push(format!("{a} {b}"));
+            remove_word(pieces, pair[1]);
+            remove_word(pieces, pair[0]);
+            return true;
+        }
+    }
+    false
+}
+
+/// (e) `tân` right before the name; `mới` right before or after it, apart or joined.
+fn strip_tan_moi(pieces: &mut Vec<Piece>, core: &mut Core) -> bool {
+    let words = word_indices(pieces);
+    let (Some(&first), Some(&last)) = (words.first(), words.last()) else { return false };
+    if words.len() >= 2 {
+        for (i, word_text, side) in [(first, TAN, "tân …"), (first, MOI, "mới …"), (last, MOI, "… mới")] {
+            if word(pieces, i) == word_text {
+                core.tan_moi.push(side);
+                remove_word(pieces, i);
+                return true;
+            }
+        }
+    }
+    if let Piece::Word(w) = &mut pieces[first] {
+        if w.len() > MOI.len() && w.starts_with(MOI) {
+            w.replace_range(..MOI.len(), "");
+            core.tan_moi.push("mới …");
+            return true;
+        }
+    }
+    if let Piece::Word(w) = &mut pieces[last] {
+        if w.len() > MOI.len() && w.ends_with(MOI) {
+            w.truncate(w.len() - MOI.len());
+            core.tan_moi.push("… mới");
+            return true;
+        }
+    }
+    false
+}
+
+/// (d)–(g) for two proper names that are not the same: when their cores are equal, the rules
+/// whose elements differ. Elements that appear on both sides in other places (`Miền Nam ABC` /
+/// `ABC miền Nam`) count for their rule; names that differ only in spacing count as (đ).
+fn similar_proper_names(a: &Core, b: &Core) -> Vec<NameRule> {
+    if a.key != b.key {
+        return Vec::new();
+    }
+    let parts = [
+        (NameRule::NumberOrLetter, a.numbers != b.numbers, a.numbers.len() + b.numbers.len()),
+        (NameRule::Conjunction, a.separators != b.separators, 0),
+        (NameRule::TanMoi, a.tan_moi != b.tan_moi, a.tan_moi.len() + b.tan_moi.len()),
+        (NameRule::Region, a.regions != b.regions, a.regions.len() + b.regions.len()),
+    ];
+    let differing: Vec<NameRule> = parts.iter().filter(|p| p.1).map(|p| p.0).collect();
+    if !differing.is_empty() {
+        return differing;
+    }
+    let present: Vec<NameRule> = parts.iter().filter(|p| p.2 > 0).map(|p| p.0).collect();
+    if !present.is_empty() {
+        return present;
+    }
+    vec![NameRule::Conjunction]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NameRule::*;
+    use super::*;
+
+    /// A name in the tests: type prefix and proper name, optional abbreviation and foreign name.
+    #[derive(Debug, Clone, Copy)]
+    struct N {
+        prefix: &'static str,
+        proper: &'static str,
+        abbreviation: Option<&'static str>,
+        foreign: Option<&'static str>,
+    }
+
+    const fn n(prefix: &'static str, proper: &'static str) -> N {
+        N { prefix, proper, abbreviation: None, foreign: None }
+    }
+
+    const fn llc(proper: &'static str) -> N {
+        n("Công ty TNHH", proper)
+    }
+
+    impl N {
+        fn full(&self) -> String {
+            format!("{} {}", self.prefix, self.proper)
+        }
+    }
+
+    const REGISTERED_CODE: &str = "0101234567";
+
+    fn check_with_owners(candidate: N, registered: N, owner_codes: &[String]) -> Vec<NameRule> {
+        let (cf, rf) = (candidate.full(), registered.full());
+        conflicts(
+            &NameCandidate {
+                full_name: &cf,
+                proper_name: candidate.proper,
+                abbreviation: candidate.abbreviation,
+                foreign_name: candidate.foreign,
+                owner_codes,
+            },
+            &RegisteredName {
+                code: REGISTERED_CODE,
+                full_name: &rf,
+                proper_name: registered.proper,
+                abbreviation: registered.abbreviation,
+                foreign_name: registered.foreign,
+            },
+        )
+    }
+
+    fn check(a: N, b: N) -> Vec<NameRule> {
+        check_with_owners(a, b, &[])
+    }
+
+    fn keys_of(x: N) -> NameKeys {
+        keys(&x.full(), x.proper, x.abbreviation, x.foreign)
+    }
+
+    fn some_key_equal(a: &NameKeys, b: &NameKeys) -> bool {
+        a.read_key == b.read_key
+            || a.core_key == b.core_key
+            || (a.abbreviation_key.is_some() && a.abbreviation_key == b.abbreviation_key)
+            || (a.foreign_key.is_some() && a.foreign_key == b.foreign_key)
+    }
+
+    /// Asserts the rules both ways round (symmetry) and that the keys would find the pair.
+    fn expect(a: N, b: N, rules: &[NameRule]) {
+        assert_eq!(check(a, b), rules, "{a:?} vs {b:?}");
+        assert_eq!(check(b, a), rules, "{b:?} vs {a:?} (swapped)");
+        if !rules.is_empty() {
+            assert!(some_key_equal(&keys_of(a), &keys_of(b)), "no key in common: {a:?} vs {b:?}");
+        }
+    }
+
+    fn none(a: N, b: N) {
+        expect(a, b, &[]);
+    }
+
+    // --- art. 41.1 ---------------------------------------------------------------------------
+
+    #[test]
+    fn identical_after_nfc_case_and_whitespace() {
+        let nfd = n("Co\u{0302}ng ty  TNHH", " Hoa\u{0300}ng   Long ");
+        expect(llc("Hoàng Long"), nfd, &[Identical, ReadSame, SameProperName]);
+        expect(llc("Hoàng Long"), n("CÔNG TY TNHH", "HOÀNG LONG"), &[Identical, ReadSame, SameProperName]);
+        assert_eq!(Identical.code(), "name_identical");
+        assert_eq!(Identical.letter(), "");
+    }
+
+    #[test]
+    fn not_identical() {
+        none(llc("Hoàng Long"), llc("Hoàng Lâm"));
+        none(llc("Hoàng Long"), llc("Hoàng Lâm Phát"));
+    }
+
+    // --- (a) read the same -------------------------------------------------------------------
+
+    #[test]
+    fn a_tone_placement_and_i_y_read_the_same() {
+        let pairs = [
+            ("Hoà Bình", "Hòa Bình"),
+            ("Thuỷ Tiên", "Thủy Tiên"),
+            ("Khoẻ Đẹp", "Khỏe Đẹp"),
+            ("Uý Minh", "Úy Minh"),
+            ("Phú Quí", "Phú Quý"),
+            ("Kĩ Thuật Số", "Kỹ Thuật Số"),
+            ("Lí Gia", "Lý Gia"),
+            ("Mĩ Phẩm Xanh", "Mỹ Phẩm Xanh"),
+            ("Hi Vọng", "Hy Vọng"),
+            ("Tí Hon", "Tý Hon"),
+            ("Sĩ Lâm", "Sỹ Lâm"),
+            ("Thụy Điển", "Thuỵ Điển"),
+            ("Khoái Lạc", "Khóai Lạc"),
+        ];
+        for (x, y) in pairs {
+            // Same type: the proper names are also the same as read, so (h) holds too.
+            expect(llc(x), llc(y), &[ReadSame, SameProperName]);
+            // A subsidiary is still refused under (a).
+            let owners = [REGISTERED_CODE.to_string()];
+            assert_eq!(check_with_owners(llc(x), llc(y), &owners), [ReadSame], "{x} / {y}");
+        }
+    }
+
+    #[test]
+    fn a_short_and_long_type_spellings_read_the_same() {
+        let long = n("Công ty trách nhiệm hữu hạn", "Hoàng Long");
+        expect(llc("Hoàng Long"), long, &[ReadSame, SameProperName]);
+        expect(
+            n("Công ty TNHH MTV", "Hoàng Long"),
+            n("Công ty trách nhiệm hữu hạn một thành viên", "Hoàng Long"),
+            &[ReadSame, SameProperName],
+        );
+        expect(n("DNTN", "Phú Quý"), n("Doanh nghiệp tư nhân", "Phú Quí"), &[ReadSame, SameProperName]);
+        expect(n("Công ty CP", "Sữa Việt"), n("Công ty cổ phần", "Sữa Việt"), &[ReadSame, SameProperName]);
+    }
+
+    #[test]
+    fn a_tone_differences_are_not_read_the_same() {
+        expect(llc("Thành Đạt"), llc("Thạnh Đạt"), &[]);
+        expect(llc("Hoàng Long"), llc("Hoáng Long"), &[]);
+        expect(llc("Hòa Bình"), llc("Hóa Bình"), &[]);
+    }
+
+    #[test]
+    fn a_different_letters_are_not_read_the_same() {
+        none(llc("Đường Việt"), llc("Dương Việt"));
+        none(llc("Đường"), llc("Dương"));
+        none(llc("Đông Á"), llc("Dông Á"));
+        // `ai`/`ay` and `uy`/`ui` are different vowels.
+        none(llc("Tai Xanh"), llc("Tay Xanh"));
+        none(llc("Thuy An"), llc("Thui An"));
+        none(llc("Duy Tân"), llc("Dui Tân"));
+        // Joined syllables are not respelt, so the tone cannot move between them.
+        none(llc("Hoàlong"), llc("Hoalòng"));
+        // Foreign-looking onsets keep their `y`.
+        none(llc("Sky"), llc("Ski"));
+    }
+
+    // --- (b) abbreviation --------------------------------------------------------------------
+
+    #[test]
+    fn b_same_abbreviation() {
+        let a = N { abbreviation: Some("HOANG LONG CO., LTD"), ..llc("Hoàng Long Phát") };
+        let b = N { abbreviation: Some("hoang long co.,ltd"), ..n("Công ty cổ phần", "Vận tải Sao Mai") };
+        expect(a, b, &[Abbreviation]);
+        // Not a ground (d)–(h), so it applies to a subsidiary too.
+        let owners = [REGISTERED_CODE.to_string()];
+        assert_eq!(check_with_owners(a, b, &owners), [Abbreviation]);
+    }
+
+    #[test]
+    fn b_different_or_missing_abbreviation() {
+        let a = N { abbreviation: Some("HL CO., LTD"), ..llc("Hoàng Long Phát") };
+        let b = N { abbreviation: Some("HLP CO., LTD"), ..llc("Sao Mai") };
+        none(a, b);
+        none(N { abbreviation: None, ..a }, N { abbreviation: None, ..b });
+        none(N { abbreviation: Some(" "), ..a }, N { abbreviation: Some(". "), ..b });
+    }
+
+    // --- (c) foreign-language name -----------------------------------------------------------
+
+    #[test]
+    fn c_same_foreign_name() {
+        let a = N { foreign: Some("Hoang Long Trading Company Limited"), ..llc("Hoàng Long Phát") };
+        let b = N { foreign: Some("HOANG LONG  TRADING COMPANY LIMITED"), ..n("Công ty cổ phần", "Sao Mai") };
+        expect(a, b, &[ForeignName]);
+    }
+
+    #[test]
+    fn c_different_foreign_name() {
+        let a = N { foreign: Some("Hoang Long Trading Company Limited"), ..llc("Hoàng Long Phát") };
+        let b = N { foreign: Some("Hoang Long Transport Company Limited"), ..llc("Sao Mai") };
+        none(a, b);
+    }
+
+    // --- (d) number, ordinal, letter ---------------------------------------------------------
+
+    #[test]
+    fn d_number_ordinal_or_letter_after_the_name() {
+        let base = llc("Hoàng Long");
+        for other in [
+            "Hoàng Long 2",
+            "Hoàng Long 1",
+            "Hoàng Long 2025",
+            "Hoàng Long2",
+            "Hoàng Long thứ nhất",
+            "Hoàng Long Thứ Hai",
+            "Hoàng Long thứ mười một",
+            "Hoàng Long thứ 3",
+            "Hoàng Long A",
+            "Hoàng Long Đ",
+            "Hoàng Long Ư",
+            "Hoàng Long F",
+        ] {
+            expect(base, llc(other), &[NumberOrLetter]);
+        }
+        // Two numbered names share the core as well.
+        expect(llc("Hoàng Long 2"), llc("Hoàng Long 3"), &[NumberOrLetter]);
+        expect(llc("Hoàng Long 2"), llc("Hoàng Long2"), &[NumberOrLetter]);
+        // A proper name that is only a number keeps it: `365` / `365 2`.
+        expect(n("Công ty CP", "365"), llc("365 2"), &[NumberOrLetter]);
+    }
+
+    #[test]
+    fn d_not_only_a_number_or_letter() {
+        none(llc("Hoàng Long"), llc("Hoàng Long Anh"));
+        none(llc("Hoàng Long"), llc("2 Hoàng Long"));
+        none(llc("Hoàng Long"), llc("Hoàng Long Hai"));
+        none(llc("Hoàng Long"), llc("Hoàng Long À"));
+        // Names that are only a number, or only letters, are not reduced to nothing.
+        none(llc("365"), llc("366"));
+        none(llc("A B C"), llc("A B D"));
+        none(llc("Thứ Hai"), llc("Thứ Ba"));
+    }
+
+    // --- (đ) &, và, punctuation --------------------------------------------------------------
+
+    #[test]
+    fn dd_conjunction_and_punctuation() {
+        let forms = [
+            "Hoàng & Long",
+            "Hoàng và Long",
+            "Hoàng Long",
+            "Hoàng-Long",
+            "Hoàng_Long",
+            "Hoàng.Long",
+            "Hoàng, Long",
+            "Hoàng+Long",
+            "HoàngLong",
+            "Hoàng - Long",
+        ];
+        for (i, x) in forms.iter().enumerate() {
+            for y in &forms[i + 1..] {
+                expect(llc(x), llc(y), &[Conjunction]);
+            }
+        }
+        expect(llc("A.B.C"), llc("ABC"), &[Conjunction]);
+        expect(llc("Hoàng Long."), llc("Hoàng Long"), &[Conjunction]);
+    }
+
+    #[test]
+    fn dd_other_symbols_and_words_count() {
+        none(llc("Hoàng/Long"), llc("Hoàng Long"));
+        none(llc("Hoàng Long và"), llc("Hoàng Long"));
+        none(llc("Hoàng hay Long"), llc("Hoàng Long"));
+    }
+
+    // --- (e) tân, mới ------------------------------------------------------------------------
+
+    #[test]
+    fn e_tan_before_moi_before_or_after() {
+        let base = llc("Hoàng Long");
+        for other in ["Tân Hoàng Long", "Hoàng Long Mới", "Mới Hoàng Long", "Hoàng LongMới", "MớiHoàng Long"]
+        {
+            expect(base, llc(other), &[TanMoi]);
+        }
+        expect(llc("Tân Hoàng Long"), llc("Hoàng Long Mới"), &[TanMoi]);
+    }
+
+    #[test]
+    fn e_tan_after_or_inside_does_not_count() {
+        none(llc("Hoàng Long Tân"), llc("Hoàng Long"));
+        none(llc("Hoàng Tân Long"), llc("Hoàng Long"));
+        none(llc("Hoàng Mới Long"), llc("Hoàng Long"));
+        none(llc("Tân"), llc("Mới"));
+    }
+
+    #[test]
+    fn empty_proper_names_do_not_conflict_by_themselves() {
+        none(n("Công ty TNHH", ""), n("Công ty cổ phần", " "));
+    }
+
+    // --- (g) regions -------------------------------------------------------------------------
+
+    #[test]
+    fn g_region() {
+        let base = llc("Hoàng Long");
+        for other in [
+            "Hoàng Long miền Bắc",
+            "Hoàng Long Miền Nam",
+            "Hoàng Long MIỀN TRUNG",
+            "Hoàng Long miền Tây",
+            "Hoàng Long miền Đông",
+            "Miền Nam Hoàng Long",
+        ] {
+            expect(base, llc(other), &[Region]);
+        }
+        expect(llc("Hoàng Long miền Nam"), llc("Hoàng Long miền Bắc"), &[Region]);
+        expect(llc("Miền Nam Hoàng Long"), llc("Hoàng Long miền Nam"), &[Region]);
+    }
+
+    #[test]
+    fn g_not_a_region() {
+        none(llc("Hoàng Long Bắc"), llc("Hoàng Long"));
+        none(llc("Hoàng Long miền Tây Bắc"), llc("Hoàng Long"));
+        none(llc("Hoàng Long Miền"), llc("Hoàng Long"));
+        // A proper name that is only a region keeps it.
+        none(llc("Miền Nam"), llc("Miền Bắc"));
+    }
+
+    // --- (h) same proper name ----------------------------------------------------------------
+
+    #[test]
+    fn h_same_proper_name_of_another_type() {
+        expect(llc("ABC"), n("Công ty cổ phần", "ABC"), &[SameProperName]);
+        expect(n("Doanh nghiệp tư nhân", "abc"), n("Công ty hợp danh", " ABC "), &[SameProperName]);
+        // Written with another tone placement: still the same proper name.
+        expect(llc("Hoà Bình"), n("Công ty cổ phần", "Hòa Bình"), &[SameProperName]);
+    }
+
+    #[test]
+    fn h_different_proper_name() {
+        none(llc("ABC"), n("Công ty cổ phần", "ABD"));
+        none(llc("Thành Công"), n("Công ty cổ phần", "Thạnh Công"));
+    }
+
+    // --- combinations, subsidiaries ----------------------------------------------------------
+
+    #[test]
+    fn several_differences_report_each_rule() {
+        expect(llc("Tân Hoàng Long 2"), llc("Hoàng Long"), &[NumberOrLetter, TanMoi]);
+        expect(llc("Hoàng & Long miền Bắc"), n("Công ty cổ phần", "Hoàng Long"), &[Conjunction, Region]);
+        let a = N { abbreviation: Some("HL"), ..llc("Hoàng Long 2") };
+        let b = N { abbreviation: Some("H.L."), ..llc("Hoàng Long") };
+        expect(a, b, &[Abbreviation, NumberOrLetter]);
+    }
+
+    #[test]
+    fn subsidiary_exception_d_to_h() {
+        let owners = vec!["0109999999".to_string(), REGISTERED_CODE.to_string()];
+        let parent = n("Công ty cổ phần", "Hoàng Long");
+        for (child, unrelated) in [
+            (llc("Hoàng Long"), [SameProperName]),
+            (llc("Hoàng Long 2"), [NumberOrLetter]),
+            (llc("Hoàng-Long"), [Conjunction]),
+            (llc("Tân Hoàng Long"), [TanMoi]),
+            (llc("Hoàng Long miền Bắc"), [Region]),
+        ] {
+            assert_eq!(check_with_owners(child, parent, &owners), [], "{child:?}");
+            assert_eq!(check_with_owners(child, parent, &[]), unrelated, "{child:?}");
+            // Another owner's code changes nothing.
+            assert_eq!(check_with_owners(child, parent, &owners[..1]), unrelated, "{child:?}");
+        }
+        // Identical and (a) still apply.
+        let same = n("Công ty cổ phần", "Hoàng Long");
+        assert_eq!(check_with_owners(same, parent, &owners), [Identical, ReadSame]);
+    }
+
+    // --- properties --------------------------------------------------------------------------
+
+    fn example_names() -> Vec<N> {
+        let mut names = vec![
+            llc("Hoàng Long"),
+            n("Công ty cổ phần", "Hoàng Long"),
+            n("Công ty trách nhiệm hữu hạn", "Hoàng Long"),
+            n("Co\u{0302}ng ty  TNHH", " Hoa\u{0300}ng   Long "),
+            n("Công ty TNHH MTV", "Hoàng Long"),
+            n("DNTN", "Phú Quý"),
+            n("Doanh nghiệp tư nhân", "Phú Quí"),
+            n("Doanh nghiệp TN", "Phú Quý 2"),
+            N { abbreviation: Some("HL CO., LTD"), foreign: Some("Hoang Long Co., Ltd"), ..llc("Hoàng Long Phát") },
+            N { abbreviation: Some("hl co ltd"), ..llc("Sao Mai") },
+            N { foreign: Some("HOANG LONG CO., LTD"), ..llc("Sao Việt") },
+        ];
+        for proper in [
+            "Hoàng Long 2",
+            "Hoàng Long2",
+            "Hoàng Long thứ hai",
+            "Hoàng Long A",
+            "Hoàng Long Đ",
+            "Hoàng & Long",
+            "Hoàng và Long",
+            "Hoàng-Long",
+            "HoàngLong",
+            "Tân Hoàng Long",
+            "Hoàng Long Mới",
+            "Mới Hoàng Long",
+            "Hoàng LongMới",
+            "Hoàng Long miền Bắc",
+            "Miền Nam Hoàng Long",
+            "Tân Hoàng Long 2",
+            "Hoà Bình",
+            "Hòa Bình",
+            "Thuỷ Tiên",
+            "Thủy Tiên",
+            "Kĩ Thuật",
+            "Kỹ Thuật",
+            "Thành Đạt",
+            "Thạnh Đạt",
+            "Đường Việt",
+            "Dương Việt",
+            "365",
+            "365 2",
+            "366",
+            "A B C",
+            "A B D",
+            "Tân",
+            "Mới",
+            "Miền Nam",
+            "Thứ Hai",
+            "Tân A",
+            "A",
+            "&",
+            "+",
+            "Mới 2",
+            "G7",
+            "G",
+            "Hoàng Long 2 3",
+            "ABC",
+            "A.B.C",
+            "Sky",
+            "Ski",
+            "Tai",
+            "Tay",
+            "Quý",
+            "Quí",
+        ] {
+            names.push(llc(proper));
+            names.push(n("Công ty cổ phần", proper));
+        }
+        names
+    }
+
+    #[test]
+    fn every_conflict_is_found_by_a_key() {
+        let names = example_names();
+        let keys: Vec<NameKeys> = names.iter().map(|x| keys_of(*x)).collect();
+        for (i, a) in names.iter().enumerate() {
+            for (j, b) in names.iter().enumerate() {
+                if !check(*a, *b).is_empty() {
+                    assert!(some_key_equal(&keys[i], &keys[j]), "no key in common: {a:?} vs {b:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn conflicts_are_symmetric_without_owners() {
+        let names = example_names();
+        for a in &names {
+            for b in &names {
+                assert_eq!(check(*a, *b), check(*b, *a), "{a:?} vs {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn normalising_is_idempotent() {
+        for x in example_names() {
+            let full = x.full();
+            for f in [exact, read_norm, read_key] {
+                let once = f(&full);
+                assert_eq!(f(&once), once, "{full}");
+                let proper = f(x.proper);
+                assert_eq!(f(&proper), proper, "{}", x.proper);
+            }
+            let k = keys_of(x);
+            assert_eq!(
+                keys(&k.read_key, &k.core_key, k.abbreviation_key.as_deref(), k.foreign_key.as_deref()).read_key,
+                k.read_key
+            );
+            assert_eq!(Core::of(&k.core_key).key, k.core_key, "{}", x.proper);
+            assert_eq!(k.abbreviation_key.as_deref().and_then(abbreviation_key), k.abbreviation_key);
+            assert_eq!(k.foreign_key.as_deref().and_then(foreign_key), k.foreign_key);
+        }
+    }
+
+    #[test]
+    fn keys_never_fold_tones_or_dd() {
+        let a = keys("Công ty TNHH Đường Thành", "Đường Thành", None, None);
+        let b = keys("Công ty TNHH Dương Thạnh", "Dương Thạnh", None, None);
+        assert_ne!(a.read_key, b.read_key);
+        assert_ne!(a.core_key, b.core_key);
+        assert!(a.read_key.contains('đ') && a.core_key.contains('đ'));
+        assert_eq!(keys("x", "Hoàng Long 2", None, None).core_key, "hoànglong");
+        assert_eq!(keys("x", "365", None, None).core_key, "365");
+        assert_eq!(keys("x", "x", Some(" "), Some("")).abbreviation_key, None);
+    }
+
+    #[test]
+    fn respelling_examples() {
+        for (written, read) in [
+            ("Hòa", "hoà"),
+            ("hoà", "hoà"),
+            ("THỦY", "thuỷ"),
+            ("khỏe", "khoẻ"),
+            ("úy", "uý"),
+            ("Quý", "quí"),
+            ("kỹ", "kĩ"),
+            ("Lý", "lí"),
+            ("Mỹ", "mĩ"),
+            ("hy", "hi"),
+            ("tai", "tai"),
+            ("tay", "tay"),
+            ("thuy", "thuy"),
+            ("giữ", "giữ"),
+            ("quốc", "quốc"),
+            ("người", "người"),
+            ("khuỷu", "khuỷu"),
+            ("Công ty", "công ti"),
+            ("Nguyễn", "nguyễn"),
+        ] {
+            assert_eq!(read_norm(written), read, "{written}");
+        }
+    }
+
+    #[test]
+    fn word_lists_are_in_read_form() {
+        let words = [CONJUNCTION, ORDINAL, TAN, MOI, REGION].into_iter().chain(NUMBER_WORDS).chain(REGIONS);
+        for w in words {
+            assert_eq!(read_norm(w), w);
+        }
+    }
+
+    #[test]
+    fn rule_letters_and_codes() {
+        let letters: Vec<&str> = NameRule::ALL.iter().map(|r| r.letter()).collect();
+        assert_eq!(letters, ["", "a", "b", "c", "d", "đ", "e", "g", "h"]);
+        for rule in NameRule::ALL {
+            assert!(rule.describe().starts_with("art. 41."));
+            if rule != Identical {
+                assert_eq!(rule.code(), "name_confusing");
+                assert!(rule.describe().contains(&format!("({})", rule.letter())));
+            }
+        }
+        let mut sorted = NameRule::ALL;
+        sorted.sort();
+        assert_eq!(sorted, NameRule::ALL);
+    }
+}

@@ -1,0 +1,217 @@
+//! The enterprise record as the register keeps it (the full view), and the public view derived
+//! from it. One struct for both: the public view is the full record with every personal field
+//! (identity documents, birth dates, owners) removed, so a new personal field must be added to
+//! [`Enterprise::public_view`] or it is not personal.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::enterprise_type::EnterpriseType;
+use super::reference::VsicEdition;
+use super::status::Status;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Enterprise {
+    /// Mã số doanh nghiệp (also the tax code), ten digits.
+    #[schema(example = "0100233488")]
+    pub code: String,
+    #[serde(rename = "type")]
+    pub enterprise_type: EnterpriseType,
+    pub name: EnterpriseName,
+    pub status: Status,
+    /// End of a suspension (tạm ngừng kinh doanh đến ngày).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_until: Option<NaiveDate>,
+    pub registered_on: NaiveDate,
+    pub version: i32,
+    /// Đăng ký thay đổi lần thứ N: changes to certificate items only.
+    pub registration_changes: i32,
+    pub head_office: HeadOffice,
+    pub charter_capital_vnd: i64,
+    pub business_lines: Vec<BusinessLine>,
+    pub legal_representatives: Vec<LegalRepresentative>,
+    /// Owners, members or founding shareholders: personal data, full view only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owners: Option<Vec<Owner>>,
+    pub units: Vec<Unit>,
+    /// When this version was recorded.
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EnterpriseName {
+    /// Tên tiếng Việt: type prefix and proper name.
+    pub vi: String,
+    /// Tên bằng tiếng nước ngoài.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub en: Option<String>,
+    /// Tên viết tắt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abbreviation: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct HeadOffice {
+    pub street: String,
+    pub ward_code: String,
+    pub ward_name: String,
+    pub province_code: String,
+    pub province_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BusinessLine {
+    /// Level-4 VSIC code.
+    pub vsic: String,
+    pub main: bool,
+    pub edition: VsicEdition,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LegalRepresentative {
+    pub full_name: String,
+    pub position: String,
+    /// Personal data: full view only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<NaiveDate>,
+    /// ISO 3166-1 alpha-2.
+    pub nationality: String,
+    /// Personal data: full view only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityKind {
+    /// Căn cước công dân / căn cước: 12 digits.
+    Cccd,
+    Passport,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Identity {
+    pub kind: IdentityKind,
+    pub number: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OwnerKind {
+    Individual,
+    Organisation,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Owner {
+    pub kind: OwnerKind,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nationality: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+    /// An organisation registered in Vietnam.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise_code: Option<String>,
+    /// An organisation registered abroad.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreign_registration_number: Option<String>,
+    pub capital_vnd: i64,
+    /// Share of the charter capital in percent.
+    pub share_percent: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitKind {
+    /// Chi nhánh.
+    Branch,
+    /// Văn phòng đại diện.
+    RepresentativeOffice,
+    /// Địa điểm kinh doanh.
+    BusinessLocation,
+}
+
+impl UnitKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Branch => "branch",
+            UnitKind::RepresentativeOffice => "representative_office",
+            UnitKind::BusinessLocation => "business_location",
+        }
+    }
+}
+
+/// A dependent unit (đơn vị phụ thuộc) or business location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Unit {
+    /// `CODE-NNN` for a branch or representative office; `CODE-NNNNN` (the enterprise code and
+    /// the location code) for a business location.
+    pub unit_code: String,
+    pub enterprise_code: String,
+    pub kind: UnitKind,
+    /// Business locations only: 5 digits, unique within the enterprise; not a tax code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_code: Option<String>,
+    pub name: String,
+    pub address: UnitAddress,
+    pub status: Status,
+    pub registered_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UnitAddress {
+    pub street: String,
+    pub ward_code: String,
+    pub ward_name: String,
+    pub province_code: String,
+    pub province_name: String,
+}
+
+impl Enterprise {
+    /// The public view (no key): no identity documents, no birth dates, no owners.
+    pub fn public_view(mut self) -> Enterprise {
+        self.owners = None;
+        for rep in &mut self.legal_representatives {
+            rep.birth_date = None;
+            rep.identity = None;
+        }
+        self
+    }
+
+    /// The view for a caller: full with a key, public without.
+    pub fn view(self, full: bool) -> Enterprise {
+        if full {
+            self
+        } else {
+            self.public_view()
+        }
+    }
+}
+
+/// Share of `capital` in `total`, in percent, rounded to four decimals.
+pub fn share_percent(capital: i64, total: i64) -> f64 {
+    if total <= 0 {
+        return 0.0;
+    }
+    let raw = capital as f64 * 100.0 / total as f64;
+    (raw * 10_000.0).round() / 10_000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares() {
+        assert_eq!(share_percent(3_000_000_000, 5_000_000_000), 60.0);
+        assert_eq!(share_percent(1, 3), 33.3333);
+        assert_eq!(share_percent(1, 0), 0.0);
+    }
+}

@@ -1,0 +1,546 @@
+//! A registration (đăng ký thành lập doanh nghiệp): the request body, checked against every rule
+//! of the law at once, and the record it becomes. A registration change (issue: PATCH) checks the
+//! patched content with the same [`RegistrationContent::validate`].
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::enterprise_type::{self, EnterpriseType, NameError};
+use super::errors::{Errors, FieldError};
+use super::people::{self, norm, required_text, OwnerInput, RepresentativeInput};
+use super::record::{BusinessLine, Enterprise, EnterpriseName, HeadOffice, LegalRepresentative, Owner};
+use super::reference::{Reference, VsicEdition};
+use super::status::Status;
+use super::text;
+
+/// The registration content: what `POST /v1/enterprises` takes (SPEC Appendix A) and what a
+/// registration change patches. Every field is optional here so that a missing one is reported
+/// with the others, not as a parse error.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationContent {
+    /// `llc_single`, `llc_multi`, `jsc`, `partnership` or `private_enterprise`.
+    #[serde(rename = "type")]
+    #[schema(example = "llc_multi")]
+    pub enterprise_type: Option<String>,
+    #[validate(nested)]
+    pub name: Option<NameInput>,
+    #[validate(nested)]
+    pub head_office: Option<HeadOfficeInput>,
+    #[schema(example = 5000000000_i64)]
+    pub charter_capital_vnd: Option<i64>,
+    pub business_lines: Option<Vec<BusinessLineInput>>,
+    #[validate(nested)]
+    pub legal_representatives: Option<Vec<RepresentativeInput>>,
+    #[validate(nested)]
+    pub owners: Option<Vec<OwnerInput>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NameInput {
+    /// The Vietnamese name: the type's prefix and the proper name.
+    #[validate(length(max = 400, code = "too_long"))]
+    #[schema(example = "Công ty TNHH Vận tải Hoàng Long Phát")]
+    pub vi: Option<String>,
+    /// The foreign-language name, in Latin letters.
+    #[validate(length(max = 400, code = "too_long"))]
+    pub en: Option<String>,
+    #[validate(length(max = 100, code = "too_long"))]
+    pub abbreviation: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeadOfficeInput {
+    #[validate(length(max = 500, code = "too_long"))]
+    pub street: Option<String>,
+    /// 5-digit ward code of the 2025 units.
+    pub ward_code: Option<String>,
+    /// 2-digit province code of the 2025 units.
+    pub province_code: Option<String>,
+    #[validate(length(max = 30, code = "too_long"))]
+    pub phone: Option<String>,
+    #[validate(length(max = 254, code = "too_long"), email(code = "invalid_email"))]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessLineInput {
+    /// Level-4 VSIC 2025 code.
+    pub vsic: Option<String>,
+    #[serde(default)]
+    pub main: bool,
+}
+
+/// A registration content that satisfies every rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidContent {
+    pub enterprise_type: EnterpriseType,
+    pub name: EnterpriseName,
+    /// Tên riêng: the name without its type prefix.
+    pub proper_name: String,
+    pub head_office: HeadOffice,
+    pub charter_capital_vnd: i64,
+    pub business_lines: Vec<BusinessLine>,
+    pub legal_representatives: Vec<LegalRepresentative>,
+    pub owners: Vec<Owner>,
+}
+
+/// The most business lines one enterprise may list (a sanity bound, not a rule of law).
+const MAX_LINES: usize = 500;
+
+impl RegistrationContent {
+    /// NFC, trimmed, whitespace collapsed, everywhere.
+    pub fn normalize(&mut self) {
+        self.enterprise_type = norm(self.enterprise_type.take());
+        if let Some(n) = &mut self.name {
+            n.vi = norm(n.vi.take());
+            n.en = norm(n.en.take());
+            n.abbreviation = norm(n.abbreviation.take());
+        }
+        if let Some(h) = &mut self.head_office {
+            h.street = norm(h.street.take());
+            h.ward_code = norm(h.ward_code.take());
+            h.province_code = norm(h.province_code.take());
+            h.phone = norm(h.phone.take());
+            h.email = norm(h.email.take()).map(|e| e.to_lowercase());
+        }
+        for line in self.business_lines.iter_mut().flatten() {
+            line.vsic = norm(line.vsic.take());
+        }
+        for r in self.legal_representatives.iter_mut().flatten() {
+            r.normalize();
+        }
+        for o in self.owners.iter_mut().flatten() {
+            o.normalize();
+        }
+    }
+
+    /// Checks every rule and reports every failure with its field path. `on` is the legal date
+    /// of the registration (for ages).
+    pub fn validate_content(mut self, reference: &Reference, on: NaiveDate) -> Result<ValidContent, Vec<FieldError>> {
+        self.normalize();
+        let mut errors = Errors::default();
+        if let Err(e) = Validate::validate(&self) {
+            errors.extend_validator("", &e);
+        }
+
+        let kind = match required_text(&mut errors, "type", &self.enterprise_type) {
+            Some(t) => match EnterpriseType::parse(t) {
+                Some(k) => Some(k),
+                None => {
+                    errors.add(
+                        "type",
+                        "unknown_type",
+                        "the type is one of llc_single, llc_multi, jsc, partnership, private_enterprise",
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
+
+        let (name, proper_name) = validate_name(&mut errors, kind, &self.name);
+        let head_office = validate_head_office(&mut errors, reference, &self.head_office);
+
+        let capital = match self.charter_capital_vnd {
+            None => {
+                errors.required("charter_capital_vnd");
+                None
+            }
+            Some(c) if c <= 0 => {
+                errors.add(
+                    "charter_capital_vnd",
+                    "not_positive",
+                    "the charter capital must be a positive number of VND",
+                );
+                None
+            }
+            Some(c) => Some(c),
+        };
+
+        let business_lines = validate_lines(&mut errors, reference, &self.business_lines, VsicEdition::Vsic2025);
+
+        let reps: Option<Vec<LegalRepresentative>> = match &self.legal_representatives {
+            None => {
+                errors.required("legal_representatives");
+                None
+            }
+            Some(list) if list.is_empty() => {
+                errors.add("legal_representatives", "empty", "at least one legal representative is required");
+                None
+            }
+            Some(list) => list
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    people::validate_representative(&mut errors, &format!("legal_representatives[{i}]"), r, on)
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .collect(),
+        };
+
+        let owners: Option<Vec<Owner>> = match &self.owners {
+            None => {
+                errors.required("owners");
+                None
+            }
+            Some(list) => {
+                let validated: Vec<Option<Owner>> = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, o)| people::validate_owner(&mut errors, &format!("owners[{i}]"), o))
+                    .collect();
+                let all_valid = validated.iter().all(Option::is_some);
+                let mut valid: Vec<Owner> = validated.into_iter().flatten().collect();
+                if let Some(kind) = kind {
+                    people::check_owners(&mut errors, kind, &mut valid, list.len(), all_valid, capital);
+                }
+                all_valid.then_some(valid)
+            }
+        };
+
+        if let (Some(kind), Some(reps), Some(owners)) = (kind, &reps, &owners) {
+            people::check_representatives(&mut errors, kind, reps, owners);
+        }
+
+        if !errors.is_empty() {
+            return Err(errors.0);
+        }
+        let missing = || vec![FieldError::new("", "invalid", "the registration is incomplete")];
+        Ok(ValidContent {
+            enterprise_type: kind.ok_or_else(missing)?,
+            name: name.ok_or_else(missing)?,
+            proper_name: proper_name.ok_or_else(missing)?,
+            head_office: head_office.ok_or_else(missing)?,
+            charter_capital_vnd: capital.ok_or_else(missing)?,
+            business_lines: business_lines.ok_or_else(missing)?,
+            legal_representatives: reps.ok_or_else(missing)?,
+            owners: owners.ok_or_else(missing)?,
+        })
+    }
+}
+
+fn validate_name(
+    errors: &mut Errors,
+    kind: Option<EnterpriseType>,
+    input: &Option<NameInput>,
+) -> (Option<EnterpriseName>, Option<String>) {
+    let Some(input) = input else {
+        errors.required("name");
+        return (None, None);
+    };
+    let vi = required_text(errors, "name.vi", &input.vi);
+    let mut proper = None;
+    if let Some(vi) = vi {
+        if let Some(bad) = vi.chars().find(|c| !text::is_name_char(*c)) {
+            errors.add(
+                "name.vi",
+                "invalid_characters",
+                format!("a Vietnamese name holds Vietnamese letters, F, J, Z, W, digits and symbols (art. 38); {bad:?} is not one"),
+            );
+        } else if let Some(kind) = kind {
+            match enterprise_type::proper_name(kind, vi) {
+                Ok(p) => proper = Some(p),
+                Err(NameError::MissingPrefix) => errors.add(
+                    "name.vi",
+                    "name_prefix",
+                    format!("the name of a {} starts with {} (art. 38)", kind.as_str(), kind.prefixes_described()),
+                ),
+                Err(NameError::EmptyProperName) => {
+                    errors.add("name.vi", "proper_name_missing", "the proper name after the type is missing")
+                }
+                Err(NameError::SingleMemberWordForMulti) => errors.add(
+                    "name.vi",
+                    "name_prefix",
+                    "\"một thành viên\"/\"MTV\" names a single-member LLC, not a multi-member one",
+                ),
+            }
+        }
+    }
+    for (field, value) in [("name.en", &input.en), ("name.abbreviation", &input.abbreviation)] {
+        match value.as_deref() {
+            Some("") => errors.add(field, "empty", "leave the field out rather than send it empty"),
+            Some(v) if field == "name.en" && !v.chars().all(text::is_latin_char) => {
+                errors.add(field, "invalid_characters", "a foreign-language name is written in Latin letters")
+            }
+            Some(v) if !v.chars().all(text::is_name_char) => errors.add(
+                field,
+                "invalid_characters",
+                "the abbreviation holds characters outside the Vietnamese and Latin alphabets",
+            ),
+            _ => {}
+        }
+    }
+    let name = vi.map(|vi| EnterpriseName {
+        vi: vi.to_string(),
+        en: input.en.clone(),
+        abbreviation: input.abbreviation.clone(),
+    });
+    (name, proper)
+}
+
+/// Resolves an address against the 2025 units: shared by head offices and units.
+pub fn validate_address(
+    errors: &mut Errors,
+    prefix: &str,
+    reference: &Reference,
+    street: &Option<String>,
+    ward_code: &Option<String>,
+    province_code: &Option<String>,
+) -> Option<(String, String, String, String, String)> {
+    let street = required_text(errors, &format!("{prefix}.street"), street);
+    let ward_path = format!("{prefix}.ward_code");
+    let province_path = format!("{prefix}.province_code");
+    let ward = required_text(errors, &ward_path, ward_code);
+    let province = required_text(errors, &province_path, province_code);
+    let ward_ok = ward.filter(|w| {
+        let ok = w.len() == 5 && w.bytes().all(|b| b.is_ascii_digit());
+        if !ok {
+            errors.add(&ward_path, "invalid_format", "a ward code has 5 digits");
+        }
+        ok
+    });
+    let province_ok = province.filter(|p| {
+        let ok = p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit());
+        if !ok {
+            errors.add(&province_path, "invalid_format", "a province code has 2 digits");
+        }
+        ok
+    });
+    let (ward, province) = (ward_ok?, province_ok?);
+    match reference.resolve(province, ward) {
+        Ok((p, w)) => Some((street?.to_string(), w.code.clone(), w.name.clone(), p.code.clone(), p.name.clone())),
+        Err(e) => {
+            use super::reference::AddressError::*;
+            let (path, message) = match e {
+                UnknownProvince => (&province_path, format!("{province} is not a province of the 2025 units")),
+                UnknownWard => (&ward_path, format!("{ward} is not a ward of the 2025 units")),
+                WardNotInProvince => (&ward_path, format!("ward {ward} is not in province {province}")),
+            };
+            errors.add(path.clone(), e.code(), message);
+            None
+        }
+    }
+}
+
+fn validate_head_office(
+    errors: &mut Errors,
+    reference: &Reference,
+    input: &Option<HeadOfficeInput>,
+) -> Option<HeadOffice> {
+    let Some(input) = input else {
+        errors.required("head_office");
+        return None;
+    };
+    if let Some(phone) = input.phone.as_deref() {
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        if !phone.chars().all(|c| c.is_ascii_digit() || " +.-()".contains(c)) || !(8..=15).contains(&digits) {
+            errors.add(
+                "head_office.phone",
+                "invalid_phone",
+                "a phone number has 8 to 15 digits, with spaces, dots, dashes, parentheses or a leading +",
+            );
+        }
+    }
+    let (street, ward_code, ward_name, province_code, province_name) =
+        validate_address(errors, "head_office", reference, &input.street, &input.ward_code, &input.province_code)?;
+    Some(HeadOffice {
+        street,
+        ward_code,
+        ward_name,
+        province_code,
+        province_name,
+        phone: input.phone.clone(),
+        email: input.email.clone(),
+    })
+}
+
+/// Business lines: level-4 codes of `edition`, no duplicates, exactly one main (SPEC §2.4).
+pub fn validate_lines(
+    errors: &mut Errors,
+    reference: &Reference,
+    input: &Option<Vec<BusinessLineInput>>,
+    edition: VsicEdition,
+) -> Option<Vec<BusinessLine>> {
+    let Some(lines) = input else {
+        errors.required("business_lines");
+        return None;
+    };
+    if lines.is_empty() {
+        errors.add("business_lines", "empty", "at least one business line is required");
+        return None;
+    }
+    if lines.len() > MAX_LINES {
+        errors.add("business_lines", "too_long", format!("at most {MAX_LINES} business lines"));
+        return None;
+    }
+    let before = errors.0.len();
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        let path = format!("business_lines[{i}].vsic");
+        let Some(code) = required_text(errors, &path, &line.vsic) else { continue };
+        match reference.vsic(edition, code) {
+            Some(entry) if entry.level == 4 => {
+                if !seen.insert(code.to_string()) {
+                    errors.add(&path, "duplicate_line", format!("{code} is listed twice"));
+                }
+                out.push(BusinessLine { vsic: code.to_string(), main: line.main, edition, name: entry.name.clone() });
+            }
+            Some(_) => {
+                errors.add(&path, "not_level_4", format!("{code} is not a level-4 VSIC {} code", edition.as_str()))
+            }
+            None => errors.add(&path, "unknown_vsic", format!("{code} is not a VSIC {} code", edition.as_str())),
+        }
+    }
+    let mains = lines.iter().filter(|l| l.main).count();
+    if mains != 1 {
+        errors.add(
+            "business_lines",
+            "main_line_count",
+            format!("exactly one business line is the main one; {mains} are marked main"),
+        );
+    }
+    (errors.0.len() == before).then_some(out)
+}
+
+impl ValidContent {
+    /// The record of a new registration, version 1.
+    pub fn into_new_record(self, code: String, registered_on: NaiveDate, at: DateTime<Utc>) -> Enterprise {
+        Enterprise {
+            code,
+            enterprise_type: self.enterprise_type,
+            name: self.name,
+            status: Status::Active,
+            status_until: None,
+            registered_on,
+            version: 1,
+            registration_changes: 0,
+            head_office: self.head_office,
+            charter_capital_vnd: self.charter_capital_vnd,
+            business_lines: self.business_lines,
+            legal_representatives: self.legal_representatives,
+            owners: Some(self.owners),
+            units: Vec::new(),
+            updated_at: at,
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::domain::reference::tests::sample;
+
+    pub const APPENDIX_A: &str = r#"{
+      "type": "llc_multi",
+      "name": {"vi": "Công ty TNHH Vận tải Hoàng Long Phát", "en": "Hoang Long Phat Transport Company Limited", "abbreviation": "HLP TRANSPORT CO., LTD"},
+      "head_office": {"street": "Số 12 phố Hàng Bài", "ward_code": "00070", "province_code": "01", "phone": "0243 826 1234", "email": "info@hoanglongphat.vn"},
+      "charter_capital_vnd": 5000000000,
+      "business_lines": [{"vsic": "4933", "main": true}, {"vsic": "5229", "main": false}],
+      "legal_representatives": [{"full_name": "Nguyễn Văn An", "position": "Giám đốc", "birth_date": "1980-04-12", "nationality": "VN", "identity": {"kind": "cccd", "number": "001080012345"}}],
+      "owners": [
+        {"kind": "individual", "name": "Nguyễn Văn An", "nationality": "VN", "identity": {"kind": "cccd", "number": "001080012345"}, "capital_vnd": 3000000000},
+        {"kind": "individual", "name": "Trần Thị Bình", "nationality": "VN", "identity": {"kind": "cccd", "number": "001185054321"}, "capital_vnd": 2000000000}
+      ]
+    }"#;
+
+    fn today() -> NaiveDate {
+        "2026-11-27".parse().unwrap()
+    }
+
+    fn content(json: &str) -> RegistrationContent {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn codes(result: Result<ValidContent, Vec<FieldError>>) -> Vec<(String, String)> {
+        result.unwrap_err().into_iter().map(|e| (e.field, e.code.into_owned())).collect()
+    }
+
+    #[test]
+    fn the_appendix_example_is_valid() {
+        let v = content(APPENDIX_A).validate_content(&sample(), today()).unwrap();
+        assert_eq!(v.proper_name, "Vận tải Hoàng Long Phát");
+        assert_eq!(v.head_office.ward_name, "Phường Hoàn Kiếm");
+        assert_eq!(v.business_lines[0].edition, VsicEdition::Vsic2025);
+        assert_eq!(v.owners[1].share_percent, 40.0);
+    }
+
+    #[test]
+    fn many_errors_are_reported_at_once() {
+        let mut v: serde_json::Value = serde_json::from_str(APPENDIX_A).unwrap();
+        v["head_office"]["ward_code"] = "26743".into();
+        v["charter_capital_vnd"] = 0.into();
+        v["business_lines"] = serde_json::json!([{"vsic": "9999", "main": true}, {"vsic": "5229", "main": true}]);
+        v["name"]["vi"] = "Công ty cổ phần Hoàng Long".into();
+        let got = codes(serde_json::from_value::<RegistrationContent>(v).unwrap().validate_content(&sample(), today()));
+        for expected in [
+            ("name.vi", "name_prefix"),
+            ("head_office.ward_code", "ward_not_in_province"),
+            ("charter_capital_vnd", "not_positive"),
+            ("business_lines[0].vsic", "unknown_vsic"),
+            ("business_lines", "main_line_count"),
+        ] {
+            assert!(got.contains(&(expected.0.into(), expected.1.into())), "{expected:?} not in {got:?}");
+        }
+    }
+
+    #[test]
+    fn an_empty_body_names_every_required_field() {
+        let got = codes(RegistrationContent::default().validate_content(&sample(), today()));
+        let fields: Vec<&str> = got.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["type", "name", "head_office", "charter_capital_vnd", "business_lines", "legal_representatives", "owners"]
+        );
+    }
+
+    #[test]
+    fn nfd_and_stray_whitespace_are_stored_as_nfc() {
+        let nfd = APPENDIX_A.replace("Hoàng Long Phát", "  Hoa\u{0300}ng   Long Pha\u{0301}t ");
+        let v = content(&nfd).validate_content(&sample(), today()).unwrap();
+        assert_eq!(v.name.vi, "Công ty TNHH Vận tải Hoàng Long Phát");
+    }
+
+    #[test]
+    fn vsic_2018_only_codes_are_refused_for_new_registrations() {
+        let j = APPENDIX_A.replace("\"5229\"", "\"6201\"");
+        assert_eq!(
+            codes(content(&j).validate_content(&sample(), today())),
+            [("business_lines[1].vsic".into(), "unknown_vsic".into())]
+        );
+        let j = APPENDIX_A.replace("\"5229\"", "\"4933\"");
+        assert_eq!(
+            codes(content(&j).validate_content(&sample(), today())),
+            [("business_lines[1].vsic".into(), "duplicate_line".into())]
+        );
+        let j = APPENDIX_A.replace("\"5229\"", "\"493\"");
+        assert_eq!(
+            codes(content(&j).validate_content(&sample(), today())),
+            [("business_lines[1].vsic".into(), "not_level_4".into())]
+        );
+    }
+
+    #[test]
+    fn a_private_enterprise_is_represented_by_its_owner() {
+        let j = r#"{"type": "private_enterprise", "name": {"vi": "DNTN Phú Quý"},
+          "head_office": {"street": "Thôn 3", "ward_code": "26743", "province_code": "79"},
+          "charter_capital_vnd": 500000000, "business_lines": [{"vsic": "4711", "main": true}],
+          "legal_representatives": [{"full_name": "Lê Văn Cường", "position": "Chủ doanh nghiệp", "birth_date": "1975-02-03", "nationality": "VN", "identity": {"kind": "cccd", "number": "079075000001"}}],
+          "owners": [{"kind": "individual", "name": "Lê Văn Cường", "nationality": "VN", "identity": {"kind": "cccd", "number": "079075000002"}, "capital_vnd": 500000000}]}"#;
+        assert_eq!(
+            codes(content(j).validate_content(&sample(), today())),
+            [("legal_representatives[0].identity.number".into(), "not_an_owner".into())]
+        );
+        let ok = j.replace("079075000002", "079075000001");
+        assert!(content(&ok).validate_content(&sample(), today()).is_ok());
+    }
+}

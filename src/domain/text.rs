@@ -1,0 +1,84 @@
+//! Text as the register stores it: Unicode NFC, trimmed, inner whitespace collapsed.
+//!
+//! Clients send names typed on every kind of keyboard; macOS and some web forms produce NFD
+//! (a base letter followed by combining marks). Everything the register compares or stores goes
+//! through [`normalize`] first, so that `Hoà` typed two ways is one name.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// NFC, trimmed, every run of whitespace (including NBSP, tabs, newlines) replaced by one space.
+pub fn normalize(input: &str) -> String {
+    let nfc: String = input.nfc().collect();
+    let mut out = String::with_capacity(nfc.len());
+    for word in nfc.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Lower case after [`normalize`]; used for case-insensitive comparisons of names and prefixes.
+pub fn normalize_lower(input: &str) -> String {
+    normalize(input).to_lowercase()
+}
+
+/// Vietnamese letters with diacritics, lower case (NFC, precomposed). With ASCII letters they
+/// make up the alphabet of an enterprise name (art. 38: Vietnamese letters, F, J, Z, W, digits
+/// and symbols).
+const VIETNAMESE_LETTERS: &str = "àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ";
+
+/// Whether `c` may appear in a Vietnamese enterprise name (art. 38.1): a Vietnamese or ASCII
+/// letter, a digit, a space or a printable ASCII symbol.
+pub fn is_name_char(c: char) -> bool {
+    if c.is_ascii() {
+        return !c.is_ascii_control();
+    }
+    c.to_lowercase().all(|l| VIETNAMESE_LETTERS.contains(l))
+}
+
+/// Whether `c` may appear in a foreign-language name or abbreviation: printable ASCII
+/// (Latin letters, digits, symbols, space).
+pub fn is_latin_char(c: char) -> bool {
+    c.is_ascii() && !c.is_ascii_control()
+}
+
+/// Whether `c` may appear in a person's name: a letter (any script, for foreign nationals),
+/// a space, an apostrophe, a hyphen or a dot.
+pub fn is_person_name_char(c: char) -> bool {
+    c.is_alphabetic() || c == ' ' || c == '\'' || c == '-' || c == '.'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nfd_becomes_nfc_and_whitespace_collapses() {
+        let nfd = "Ho\u{0300}a\u{0300}ng  \t Long\u{00a0}";
+        assert_eq!(normalize(nfd), "Hòàng Long");
+        assert_eq!(normalize("  Công ty   TNHH\nABC "), "Công ty TNHH ABC");
+        assert_eq!(normalize(""), "");
+    }
+
+    #[test]
+    fn normalize_is_idempotent() {
+        for s in ["  a  b ", "Thu\u{0309}y", "Đường", "x"] {
+            let once = normalize(s);
+            assert_eq!(normalize(&once), once);
+        }
+    }
+
+    #[test]
+    fn name_alphabet() {
+        assert!("Công ty TNHH Vận tải Hoàng Long Phát & Co. 2".chars().all(is_name_char));
+        assert!("ĐƯỜNG".chars().all(is_name_char));
+        assert!(!"公司".chars().all(is_name_char));
+        assert!(!"Ñandú".chars().all(is_name_char));
+        assert!(!"a\u{0007}".chars().all(is_name_char));
+        assert!(!"Hoàng".chars().all(is_latin_char));
+        assert!("Nguyễn Văn An".chars().all(is_person_name_char));
+        assert!(!"R2D2".chars().all(is_person_name_char));
+    }
+}

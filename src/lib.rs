@@ -1,0 +1,17 @@
+//! The National Enterprise Registration Database service.
+//!
+//! - [`domain`]: the law as pure code (codes, names, statuses, addresses, people);
+//! - [`store`]: PostgreSQL, the only place that speaks SQL;
+//! - [`api`]: the HTTP API;
+//! - [`cluster`]: a private PostgreSQL cluster when no `DATABASE_URL` is given;
+//! - [`config`]: the command line, each setting a flag and an environment variable.
+
+pub mod api;
+pub mod cli;
+pub mod cluster;
+pub mod config;
+//pub mod demo;
+pub mod domain;
+//pub mod generate;
+pub mod reference_data;
+pub mod store;

@@ -1,0 +1,25 @@
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use registry::cli;
+use registry::config::{Cli, Command};
+
+fn main() -> std::process::ExitCode {
+    let args = Cli::parse();
+    let filter = EnvFilter::try_new(&args.global.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    // Logs go to stderr: stdout carries command output (such as a new key) only.
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let result = match &args.command {
+        Command::Serve(serve) => cli::serve(&args.global, serve),
+        Command::Migrate => cli::migrate(&args.global),
+        Command::Clients { command } => cli::clients(&args.global, command),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("registry: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
