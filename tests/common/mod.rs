@@ -1,0 +1,289 @@
+//! Test harness: every test gets its own PostgreSQL database, created from a migrated template
+//! (fast), and dropped when the test ends. Tests run in parallel and never see each other's rows.
+//!
+//! The server is `REGISTRY_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
+
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::test;
+use actix_web::web;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use sha2::{Digest, Sha256};
+
+use registry::api::{self, AppState};
+use registry::domain::Role;
+use registry::store;
+
+pub fn server_url() -> String {
+    std::env::var("REGISTRY_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn url_for(db: &str) -> String {
+    let mut u = url::Url::parse(&server_url()).expect("REGISTRY_TEST_DATABASE_URL is a URL");
+    u.set_path(&format!("/{db}"));
+    u.to_string()
+}
+
+/// The migrations and reference data the template was built from.
+fn fingerprint() -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut h = Sha256::new();
+    let mut entries: Vec<_> = std::fs::read_dir(root.join("migrations")).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for dir in entries {
+        h.update(dir.file_name().unwrap().as_encoded_bytes());
+        h.update(std::fs::read(dir.join("up.sql")).unwrap_or_default());
+    }
+    h.update(store::reference::checksum(&registry::reference_data::SOURCES));
+    hex::encode(&h.finalize()[..8])
+}
+
+/// Creates the migrated template once per fingerprint, across test processes (advisory lock).
+fn template() -> &'static str {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| {
+        let name = format!("registry_tmpl_{}", fingerprint());
+        let mut admin = PgConnection::establish(&server_url()).expect("the test PostgreSQL server answers");
+        admin.batch_execute("SELECT pg_advisory_lock(7356123)").unwrap();
+        let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+            "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}')"
+        )))
+        .get_result(&mut admin)
+        .unwrap();
+        if !exists {
+            let build = format!("{name}_build");
+            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {build} WITH (FORCE)")).unwrap();
+            admin.batch_execute(&format!("CREATE DATABASE {build}")).unwrap();
+            registry::cli::prepare(&url_for(&build)).expect("migrate the template");
+            admin.batch_execute(&format!("ALTER DATABASE {build} RENAME TO {name}")).unwrap();
+            // Templates of older migrations are of no further use.
+            let old: Vec<String> = diesel::sql_query(format!(
+                "SELECT datname AS name FROM pg_database WHERE datname LIKE 'registry_tmpl_%' AND datname <> '{name}' AND datname NOT LIKE '%_build'"
+            ))
+            .load::<Named>(&mut admin)
+            .unwrap()
+            .into_iter()
+            .map(|n| n.name)
+            .collect();
+            for db in old {
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+            }
+        }
+        admin.batch_execute("SELECT pg_advisory_unlock(7356123)").unwrap();
+        name
+    })
+}
+
+#[derive(diesel::QueryableByName)]
+struct Named {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+/// A database of this test's own, dropped at the end.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let template = template();
+        let name = format!(
+            "registry_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            rand::random::<u32>()
+        );
+        let mut admin = PgConnection::establish(&server_url()).unwrap();
+        let mut tries = 0;
+        loop {
+            // A template may be briefly busy while another process copies it.
+            match admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}")) {
+                Ok(()) => break,
+                Err(e) if tries < 50 && e.to_string().contains("being accessed by other users") => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => panic!("creating the test database: {e}"),
+            }
+        }
+        TestDb { url: url_for(&name), name }
+    }
+
+    pub fn conn(&self) -> PgConnection {
+        PgConnection::establish(&self.url).unwrap()
+    }
+
+    pub fn pool(&self) -> store::PgPool {
+        store::pool(&self.url, 16, Duration::from_secs(10)).unwrap()
+    }
+
+    /// A new client with `role`; returns its key.
+    pub fn key(&self, name: &str, role: Role) -> String {
+        store::clients::add(&mut self.conn(), name, role).unwrap()
+    }
+
+    /// How many rows `table` holds.
+    pub fn count(&self, table: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(format!("SELECT count(*) AS n FROM {table}")).get_result::<N>(&mut self.conn()).unwrap().n
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = PgConnection::establish(&server_url()) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+/// The application in-process, on this test's database.
+pub async fn app(
+    db: &TestDb,
+) -> impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    let state = web::Data::new(AppState { pool: db.pool(), reference: registry::reference_data::reference() });
+    test::init_service(api::app(state)).await
+}
+
+/// A response read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: actix_web::http::header::HeaderMap,
+    pub body: serde_json::Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `(field, code)` pairs of a problem body.
+    pub fn field_errors(&self) -> Vec<(String, String)> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| {
+                        (e["field"].as_str().unwrap_or("").to_string(), e["code"].as_str().unwrap_or("").to_string())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn has_error(&self, field: &str, code: &str) -> bool {
+        self.field_errors().iter().any(|(f, c)| f == field && c == code)
+    }
+}
+
+pub async fn send<S, B>(app: &S, req: test::TestRequest) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let res = test::call_service(app, req.to_request()).await;
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let bytes = test::read_body(res).await;
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    Reply { status, headers, body, text }
+}
+
+pub fn post_json(path: &str, key: Option<&str>, body: &serde_json::Value) -> test::TestRequest {
+    let mut req = test::TestRequest::post()
+        .uri(path)
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(body.to_string());
+    if let Some(k) = key {
+        req = req.insert_header(("Authorization", format!("Bearer {k}")));
+    }
+    req
+}
+
+pub fn get(path: &str, key: Option<&str>) -> test::TestRequest {
+    let mut req = test::TestRequest::get().uri(path);
+    if let Some(k) = key {
+        req = req.insert_header(("Authorization", format!("Bearer {k}")));
+    }
+    req
+}
+
+/// SPEC Appendix A, as it stands.
+pub fn appendix_a() -> serde_json::Value {
+    serde_json::from_str(include_str!("appendix_a.json")).unwrap()
+}
+
+/// A valid registration of each type, with a distinct proper name.
+pub fn registration(kind: &str, proper: &str) -> serde_json::Value {
+    let rep = |name: &str, cccd: &str, birth: &str, position: &str| {
+        serde_json::json!({"full_name": name, "position": position, "birth_date": birth, "nationality": "VN",
+            "identity": {"kind": "cccd", "number": cccd}})
+    };
+    let owner = |name: &str, cccd: &str, capital: i64| {
+        serde_json::json!({"kind": "individual", "name": name, "nationality": "VN",
+            "identity": {"kind": "cccd", "number": cccd}, "capital_vnd": capital})
+    };
+    let (prefix, reps, owners, capital): (&str, Vec<serde_json::Value>, Vec<serde_json::Value>, i64) = match kind {
+        "llc_single" => (
+            "Công ty TNHH MTV",
+            vec![rep("Lê Văn Cường", "079075000001", "1975-02-03", "Giám đốc")],
+            vec![owner("Lê Văn Cường", "079075000001", 1_000_000_000)],
+            1_000_000_000,
+        ),
+        "llc_multi" => (
+            "Công ty TNHH",
+            vec![rep("Phạm Văn Dũng", "031082000002", "1982-05-06", "Giám đốc")],
+            vec![owner("Phạm Văn Dũng", "031082000002", 600_000_000), owner("Võ Thị Em", "031190000003", 400_000_000)],
+            1_000_000_000,
+        ),
+        "jsc" => (
+            "Công ty cổ phần",
+            vec![rep("Đặng Văn Phúc", "001070000004", "1970-07-08", "Tổng Giám đốc")],
+            vec![
+                owner("Đặng Văn Phúc", "001070000004", 5_000_000_000),
+                owner("Bùi Thị Giang", "001175000005", 3_000_000_000),
+                owner("Đỗ Văn Hải", "001088000006", 2_000_000_000),
+            ],
+            10_000_000_000,
+        ),
+        "partnership" => (
+            "Công ty hợp danh",
+            vec![rep("Hồ Văn Khánh", "048065000007", "1965-09-10", "Thành viên hợp danh")],
+            vec![owner("Hồ Văn Khánh", "048065000007", 300_000_000), owner("Ngô Thị Lan", "048172000008", 200_000_000)],
+            500_000_000,
+        ),
+        "private_enterprise" => (
+            "Doanh nghiệp tư nhân",
+            vec![rep("Dương Văn Minh", "092060000009", "1960-11-12", "Chủ doanh nghiệp")],
+            vec![owner("Dương Văn Minh", "092060000009", 800_000_000)],
+            800_000_000,
+        ),
+        other => panic!("unknown type {other}"),
+    };
+    serde_json::json!({
+        "type": kind,
+        "name": {"vi": format!("{prefix} {proper}")},
+        "head_office": {"street": "Số 1 đường Lê Lợi", "ward_code": "26743", "province_code": "79"},
+        "charter_capital_vnd": capital,
+        "business_lines": [{"vsic": "4711", "main": true}],
+        "legal_representatives": reps,
+        "owners": owners,
+    })
+}
