@@ -64,7 +64,7 @@ pub fn serve(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
     let pool = store::pool(&db.url, global.pool_size, Duration::from_secs(5))?;
     let reference = reference_data::reference();
     if args.demo {
-        //crate::demo::load(&pool, &reference, args.demo_count)?;
+        crate::demo::load(&pool, &reference, args.demo_count)?;
     }
     let state = web::Data::new(AppState { pool, reference });
     let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));

@@ -22,14 +22,15 @@ pub fn generator(reference: &Reference, seed: u64) -> Generator {
     Generator::new(seed, GeneratorInput { wards, vsic4, organisation_owner_codes: Vec::new() })
 }
 
-/// Registers `count` demo enterprises when the register is empty.
-pub fn load(pool: &PgPool, reference: &Reference, count: usize) -> anyhow::Result<()> {
+/// Registers `count` demo enterprises when the register is empty; returns how many it
+/// registered.
+pub fn load(pool: &PgPool, reference: &Reference, count: usize) -> anyhow::Result<usize> {
     use diesel::prelude::*;
     let mut conn = pool.get()?;
     let existing: i64 = crate::store::schema::enterprises::table.count().get_result(&mut conn)?;
     if existing > 0 {
         tracing::info!(existing, "the register is not empty: no demo data loaded");
-        return Ok(());
+        return Ok(0);
     }
     let bar = ProgressBar::new(count as u64).with_style(
         ProgressStyle::with_template("demo {bar:40} {pos}/{len} registrations {per_sec} eta {eta}").expect("valid template"),
@@ -55,5 +56,5 @@ pub fn load(pool: &PgPool, reference: &Reference, count: usize) -> anyhow::Resul
     }
     bar.finish_and_clear();
     tracing::info!(registered = count - refused, refused, "demo data loaded");
-    Ok(())
+    Ok(count - refused)
 }

@@ -1,0 +1,76 @@
+//! The `registry` binary: clients, migrations, and `serve` with graceful shutdown.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn registry(db: &TestDb) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_registry"));
+    c.env("DATABASE_URL", &db.url).env("REGISTRY_LOG", "warn");
+    c
+}
+
+#[test]
+fn clients_add_prints_only_the_key_and_revoke_is_immediate() {
+    let db = TestDb::new();
+    let out = registry(&db).args(["clients", "add", "portal-backend", "--role", "portal"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "only the key on stdout: {stdout:?}");
+    let key = lines[0];
+    assert!(key.starts_with("nerd_") && key.len() >= 5 + 43, "{key}");
+
+    let mut conn = db.conn();
+    let client = registry::store::clients::authenticate(&mut conn, key).unwrap().unwrap();
+    assert_eq!(client.name, "portal-backend");
+    // Only the hash is stored.
+    let stored: i64 = db.count(&format!("api_clients WHERE key_hash = decode('{}', 'hex')", hex::encode(registry::store::clients::hash_key(key))));
+    assert_eq!(stored, 1);
+    assert_eq!(db.count(&format!("api_clients WHERE encode(key_hash, 'escape') LIKE '%{}%'", &key[5..20])), 0);
+
+    let dup = registry(&db).args(["clients", "add", "portal-backend", "--role", "tax"]).output().unwrap();
+    assert!(!dup.status.success());
+    let bad_role = registry(&db).args(["clients", "add", "x", "--role", "king"]).output().unwrap();
+    assert!(!bad_role.status.success());
+
+    let list = registry(&db).args(["clients", "list"]).output().unwrap();
+    let listing = String::from_utf8(list.stdout).unwrap();
+    assert!(listing.contains("portal-backend") && listing.contains("portal"));
+    assert!(!listing.contains(key), "the list never shows keys");
+
+    let revoke = registry(&db).args(["clients", "revoke", "portal-backend"]).output().unwrap();
+    assert!(revoke.status.success());
+    assert!(registry::store::clients::authenticate(&mut conn, key).unwrap().is_none());
+    let again = registry(&db).args(["clients", "revoke", "portal-backend"]).output().unwrap();
+    assert!(!again.status.success(), "revoking twice says there is no such active client");
+}
+
+#[test]
+fn serve_answers_and_stops_gracefully_on_sigterm() {
+    let db = TestDb::new();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = registry(&db).args(["serve", "--bind", &format!("127.0.0.1:{port}")]).spawn().unwrap();
+    let client = reqwest::blocking::Client::new();
+    let url = format!("http://127.0.0.1:{port}/readyz");
+    let mut ready = false;
+    for _ in 0..100 {
+        if client.get(&url).send().map(|r| r.status().is_success()).unwrap_or(false) {
+            ready = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(ready, "the service became ready");
+    let r = client.get(format!("http://127.0.0.1:{port}/v1/enterprises/0100233488")).send().unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exits cleanly on SIGTERM: {status:?}");
+}
