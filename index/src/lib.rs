@@ -1,1 +1,756 @@
-pub fn placeholder() {}
+//! Search index of the enterprise register.
+//!
+//! The crate takes [`EnterpriseDoc`]s and queries; it knows nothing of SQL or HTTP.
+//!
+//! * [`analyzer`]: the Vietnamese analysis (NFC, lower-case, folding, abbreviations, legal forms).
+//! * [`SearchIndex`]: one tantivy index with its reader and writer; `Send + Sync`, share it in an
+//!   `Arc`. Writes follow the change feed: [`SearchIndex::upsert`] / [`SearchIndex::delete`] in feed
+//!   order, then [`SearchIndex::commit`] with the feed position, which is stored in the tantivy
+//!   commit payload and read back by [`SearchIndex::position`] after a restart. Every commit reloads
+//!   the reader before it returns, so the change is visible to the next search.
+//! * [`swap`]: generations of the index under a root directory, and the atomic swap after a rebuild.
+//!
+//! # Ranking
+//!
+//! Every query word must match (in any order), except legal-form words (`công ty`, `TNHH`, `cổ
+//! phần`, …) which only add to the score when the query has other words. A word matches in:
+//!
+//! | field | boost | |
+//! |---|---|---|
+//! | proper name, exact diacritics | 3.0 | so `Đường` ranks the `Đường` name over `Dương` |
+//! | proper name, folded | 2.0 | `duong` finds both |
+//! | full name, exact diacritics | 1.0 | |
+//! | full name, folded | 0.8 | |
+//! | former names, folded | 0.6 | |
+//! | English name and abbreviation, folded | 0.6 | |
+//! | unit (branch, office) names, folded | 0.4 | |
+//!
+//! each scored by BM25 times the boost, summed. Words of 5 or more characters (after folding) also
+//! match with one edit (Levenshtein distance 1, a transposition counting as one) on the folded
+//! fields, with a constant score (proper 0.5, name 0.3, former 0.2, English/abbreviation 0.2, units
+//! 0.1) well below an exact BM25 match; shorter words match exactly only.
+//!
+//! A query made only of codes (4+ digits, optionally `-` and a unit suffix) looks the codes up:
+//! an exact enterprise or unit code scores 1000 (+100 as its own prefix), a code prefix 100, so
+//! the enterprise comes first; ties are broken by code.
+
+pub mod analyzer;
+mod collector;
+mod cursor;
+mod schema;
+pub mod swap;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, FuzzyTermQuery, Occur, Query, RangeQuery,
+    TermQuery,
+};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{
+    DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term, TERMINATED,
+};
+
+use crate::collector::{Collected, KeysetCollector};
+use crate::cursor::{fnv1a64, Cursor};
+use crate::schema::{build_schema, days_since_epoch, to_document, Fields};
+
+pub use crate::swap::{current_dir, new_generation_dir, open_current, remove_generation, swap_in};
+
+/// Largest page [`SearchIndex::search`] accepts.
+pub const MAX_LIMIT: usize = 100;
+/// Most suggestions [`SearchIndex::suggest`] returns.
+pub const MAX_SUGGESTIONS: usize = 10;
+/// Most matches a multi-word suggestion ranks (in index order) before answering.
+pub const SUGGEST_SCAN_BUDGET: usize = 10_000;
+/// Minimum length (in characters, folded) of a query word that may match with one typo.
+pub const FUZZY_MIN_CHARS: usize = 5;
+/// Writer heap of a serving index (feed-following writes).
+pub const WRITER_HEAP_BYTES: usize = 64 * 1024 * 1024;
+/// Default writer heap of [`SearchIndex::create_for_rebuild`].
+pub const BULK_WRITER_HEAP_BYTES: usize = 1024 * 1024 * 1024;
+
+/// One enterprise as the index sees it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnterpriseDoc {
+    /// Enterprise code (10 digits); the document key.
+    pub code: String,
+    /// Full Vietnamese name, legal form included.
+    pub name: String,
+    /// The name without its legal-form prefix (`An Phát` for `Công ty TNHH An Phát`). When empty,
+    /// [`analyzer::strip_legal_form`] of `name` is used.
+    pub proper_name: String,
+    pub name_en: Option<String>,
+    pub abbreviation: Option<String>,
+    /// Names the enterprise had before; searchable at lower weight.
+    pub former_names: Vec<String>,
+    /// Names of its units (branches, representative offices, business locations).
+    pub unit_names: Vec<String>,
+    /// Codes of its units, e.g. `0100233488-001`.
+    pub unit_codes: Vec<String>,
+    pub province_code: String,
+    pub ward_code: String,
+    pub status: String,
+    pub enterprise_type: String,
+    pub vsic: Vec<String>,
+    pub registered_on: chrono::NaiveDate,
+}
+
+/// A search: free text and/or filters, one page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchRequest {
+    /// Free text: name words in any order, with or without diacritics, or codes / code prefixes.
+    /// Empty: list the enterprises matching the filters by code.
+    pub q: String,
+    pub province: Option<String>,
+    pub ward: Option<String>,
+    pub status: Option<String>,
+    pub enterprise_type: Option<String>,
+    /// A VSIC code or a prefix of one (`46` matches `4610`).
+    pub vsic: Option<String>,
+    /// Inclusive.
+    pub registered_from: Option<chrono::NaiveDate>,
+    /// Inclusive.
+    pub registered_to: Option<chrono::NaiveDate>,
+    /// 1..=[`MAX_LIMIT`].
+    pub limit: usize,
+    /// `next_cursor` of the previous page of the same request.
+    pub cursor: Option<String>,
+}
+
+impl Default for SearchRequest {
+    fn default() -> Self {
+        SearchRequest {
+            q: String::new(),
+            province: None,
+            ward: None,
+            status: None,
+            enterprise_type: None,
+            vsic: None,
+            registered_from: None,
+            registered_to: None,
+            limit: 20,
+            cursor: None,
+        }
+    }
+}
+
+impl SearchRequest {
+    /// A text query with the default page size (20) and no filter.
+    pub fn text(q: impl Into<String>) -> Self {
+        SearchRequest { q: q.into(), ..Default::default() }
+    }
+}
+
+/// One page of hits, ordered by score (descending) then code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchPage {
+    pub hits: Vec<Hit>,
+    /// Present when there may be more hits; pass it back in [`SearchRequest::cursor`].
+    pub next_cursor: Option<String>,
+    /// Exact number of matching enterprises (all pages).
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    pub code: String,
+    pub name: String,
+    pub status: String,
+    pub province_code: String,
+    /// `0` when the query has no text (listing by code).
+    pub score: f32,
+    /// Among `proper_name`, `name`, `former_names`, `name_en_or_abbreviation`, `unit_names`,
+    /// `code`, `unit_code`, `code_prefix`.
+    pub matched_fields: Vec<String>,
+    /// Normalised query words (or codes) that matched; a word that matched only with a typo
+    /// carries a trailing `~`.
+    pub matched_terms: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub code: String,
+    pub name: String,
+}
+
+/// A name-check candidate: an enterprise whose folded proper name shares words with the proposed one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub code: String,
+    pub name: String,
+    pub proper_name: String,
+    pub status: String,
+    pub score: f32,
+    /// Folded words shared with the proposed proper name.
+    pub shared_words: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("search index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("search index I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// A malformed, forged or foreign cursor (map to HTTP 400).
+    #[error("invalid cursor: {0}")]
+    InvalidCursor(String),
+    /// E.g. a limit outside 1..=100 (map to HTTP 400).
+    #[error("invalid search request: {0}")]
+    InvalidRequest(String),
+    #[error("index swap: {0}")]
+    Swap(String),
+    #[error("commit payload is not a feed position: {0:?}")]
+    BadPayload(String),
+    #[error("a fresh index is required but {0} already holds one")]
+    NotEmpty(PathBuf),
+}
+
+impl From<tantivy::directory::error::OpenDirectoryError> for IndexError {
+    fn from(e: tantivy::directory::error::OpenDirectoryError) -> Self {
+        IndexError::Tantivy(e.into())
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    feed_position: u64,
+}
+
+/// The index: tantivy `Index`, a manually reloaded reader and one writer.
+pub struct SearchIndex {
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    position: Mutex<Option<u64>>,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex").field("num_docs", &self.num_docs()).field("position", &self.position()).finish()
+    }
+}
+
+/// A leaf query kept aside to tell, per hit, which fields and words matched.
+struct Probe {
+    field: &'static str,
+    term: String,
+    fuzzy: bool,
+    query: Box<dyn Query>,
+}
+
+impl SearchIndex {
+    /// Open the index in `dir`, creating the directory and an empty index if needed. Fails on an
+    /// index with another schema (rebuild it into a new generation).
+    pub fn open_or_create(dir: &Path) -> Result<Self, IndexError> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, fields) = build_schema();
+        let index = Index::open_or_create(MmapDirectory::open(dir)?, schema)?;
+        Self::from_index(index, fields, 1, WRITER_HEAP_BYTES)
+    }
+
+    /// An index in memory, for tests.
+    pub fn in_memory() -> Result<Self, IndexError> {
+        let (schema, fields) = build_schema();
+        Self::from_index(Index::create_in_ram(schema), fields, 1, WRITER_HEAP_BYTES)
+    }
+
+    /// A fresh index in `dir` (which must not hold an index yet) with a big writer heap, for a
+    /// rebuild: add every document with [`SearchIndex::add`], then one [`SearchIndex::commit`] with
+    /// the feed position the rebuild read up to; drop it and [`swap_in`] the directory.
+    /// `heap_bytes`: total writer heap (e.g. [`BULK_WRITER_HEAP_BYTES`]).
+    pub fn create_for_rebuild(dir: &Path, heap_bytes: usize) -> Result<Self, IndexError> {
+        std::fs::create_dir_all(dir)?;
+        if dir.join("meta.json").exists() {
+            return Err(IndexError::NotEmpty(dir.to_path_buf()));
+        }
+        let (schema, fields) = build_schema();
+        let index = Index::create_in_dir(dir, schema)?;
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4);
+        let per_thread_min = 20 * 1024 * 1024;
+        let threads = threads.min((heap_bytes / per_thread_min).max(1));
+        Self::from_index(index, fields, threads, heap_bytes.max(per_thread_min))
+    }
+
+    fn from_index(index: Index, fields: Fields, threads: usize, heap: usize) -> Result<Self, IndexError> {
+        analyzer::register(&index);
+        let position = match index.load_metas()?.payload {
+            None => None,
+            Some(p) => {
+                Some(serde_json::from_str::<Payload>(&p).map_err(|_| IndexError::BadPayload(p.clone()))?.feed_position)
+            }
+        };
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let writer = index.writer_with_num_threads(threads, heap)?;
+        Ok(SearchIndex { reader, writer: Mutex::new(writer), fields, position: Mutex::new(position) })
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replace the document with this code (or add it). Visible after the next commit.
+    pub fn upsert(&self, doc: &EnterpriseDoc) -> Result<(), IndexError> {
+        let w = self.writer();
+        w.delete_term(Term::from_field_text(self.fields.code, &doc.code));
+        w.add_document(to_document(&self.fields, doc))?;
+        Ok(())
+    }
+
+    /// Add without deleting first: for a fresh index (rebuild) where codes are unique.
+    pub fn add(&self, doc: &EnterpriseDoc) -> Result<(), IndexError> {
+        self.writer().add_document(to_document(&self.fields, doc))?;
+        Ok(())
+    }
+
+    /// Remove the enterprise with this code. Visible after the next commit.
+    pub fn delete(&self, code: &str) -> Result<(), IndexError> {
+        self.writer().delete_term(Term::from_field_text(self.fields.code, code));
+        Ok(())
+    }
+
+    /// Commit every pending change together with the feed position they reach, then reload the
+    /// reader: when this returns, searches see the changes, and [`SearchIndex::position`] (also
+    /// after a reopen) is `position`.
+    pub fn commit(&self, position: u64) -> Result<(), IndexError> {
+        let mut w = self.writer();
+        let payload = serde_json::to_string(&Payload { feed_position: position }).expect("payload serialises");
+        let mut prepared = w.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        self.reader.reload()?;
+        *self.position.lock().unwrap_or_else(|e| e.into_inner()) = Some(position);
+        Ok(())
+    }
+
+    /// Wait for the background segment merges to finish and release the writer (and its lock on
+    /// the directory). Call it at the end of a rebuild, after the final [`SearchIndex::commit`] and
+    /// before [`swap_in`], so that the new generation is served fully merged. Uncommitted changes
+    /// are dropped.
+    pub fn close(self) -> Result<(), IndexError> {
+        let writer = self.writer.into_inner().unwrap_or_else(|e| e.into_inner());
+        writer.wait_merging_threads()?;
+        Ok(())
+    }
+
+    /// Drop the uncommitted changes (e.g. after a failed feed batch), back to the last commit.
+    pub fn rollback(&self) -> Result<(), IndexError> {
+        self.writer().rollback()?;
+        Ok(())
+    }
+
+    /// Feed position of the last commit, `None` for an index never committed through this crate.
+    pub fn position(&self) -> Option<u64> {
+        *self.position.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Number of enterprises visible to searches.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Number of segments visible to searches (diagnostics).
+    pub fn num_segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
+    /// One page of enterprises matching the request.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchPage, IndexError> {
+        if req.limit == 0 || req.limit > MAX_LIMIT {
+            return Err(IndexError::InvalidRequest(format!("limit must be 1..={MAX_LIMIT}, got {}", req.limit)));
+        }
+        if let (Some(from), Some(to)) = (req.registered_from, req.registered_to) {
+            if from > to {
+                return Err(IndexError::InvalidRequest("registered_from is after registered_to".into()));
+            }
+        }
+        let hash = request_hash(req);
+        let after = match &req.cursor {
+            Some(c) => Some(Cursor::decode(c, hash)?),
+            None => None,
+        };
+        let (text, probes) = match self.text_query(&req.q) {
+            Some((q, p)) => (Some(q), p),
+            None => (None, Vec::new()),
+        };
+        let scoring = text.is_some();
+        let filters = self.filters(req);
+        let query: Box<dyn Query> = match (text, filters.is_empty()) {
+            (None, true) => Box::new(AllQuery),
+            (Some(t), true) => t,
+            (t, false) => {
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+                    filters.into_iter().map(|f| (Occur::Must, Box::new(ConstScoreQuery::new(f, 0.0)) as _)).collect();
+                if let Some(t) = t {
+                    clauses.push((Occur::Must, t));
+                }
+                Box::new(BooleanQuery::new(clauses))
+            }
+        };
+        let searcher = self.reader.searcher();
+        let collector = KeysetCollector { limit: req.limit + 1, after: after.map(|c| (c.score(), c.c)), scoring };
+        let mut fruit = searcher.search(query.as_ref(), &collector)?;
+        let more = fruit.hits.len() > req.limit;
+        fruit.hits.truncate(req.limit);
+        let matched = matches(&searcher, &probes, &fruit.hits)?;
+        let f = &self.fields;
+        let mut hits = Vec::with_capacity(fruit.hits.len());
+        for (c, (fields, terms)) in fruit.hits.iter().zip(matched) {
+            let doc: TantivyDocument = searcher.doc(c.address)?;
+            hits.push(Hit {
+                code: c.code.clone(),
+                name: stored_str(&doc, f.name),
+                status: stored_str(&doc, f.status),
+                province_code: stored_str(&doc, f.province),
+                score: c.score,
+                matched_fields: fields,
+                matched_terms: terms,
+            });
+        }
+        let next_cursor = if more { hits.last().map(|h| Cursor::new(hash, h.score, &h.code).encode()) } else { None };
+        Ok(SearchPage { hits, next_cursor, total: fruit.total })
+    }
+
+    /// As-you-type completion: the earlier words of `prefix` must match exactly (folded) somewhere
+    /// in the name, the last word is completed on the words of the proper name. Leading legal-form
+    /// words are ignored. A `prefix` ending in a space or punctuation completes nothing: every word
+    /// is exact. At most `limit` (≤ [`MAX_SUGGESTIONS`]) suggestions, best (BM25: shortest matching
+    /// names) first. With several words, only the first [`SUGGEST_SCAN_BUDGET`] matches in index
+    /// order are ranked, which keeps a keystroke fast when the words are very common.
+    pub fn suggest(&self, prefix: &str, limit: usize) -> Result<Vec<Suggestion>, IndexError> {
+        let limit = limit.min(MAX_SUGGESTIONS);
+        let folded = analyzer::folded_words(prefix);
+        if limit == 0 || folded.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mask = analyzer::legal_form_mask(&folded);
+        let skip = mask.iter().take_while(|m| **m).count();
+        let words = if skip < folded.len() { &folded[skip..] } else { &folded[..] };
+        let complete = prefix.chars().last().is_some_and(|c| !c.is_alphanumeric() && !is_mark(c));
+        let f = &self.fields;
+        let mut clauses: Vec<Box<dyn Query>> = Vec::new();
+        let (earlier, last) = if complete { (words, None) } else { (&words[..words.len() - 1], words.last()) };
+        for w in earlier {
+            clauses.push(Box::new(TermQuery::new(Term::from_field_text(f.name_folded, w), IndexRecordOption::Basic)));
+        }
+        if let Some(last) = last {
+            let key = analyzer::edge_key(last);
+            clauses
+                .push(Box::new(TermQuery::new(Term::from_field_text(f.proper_edge, &key), IndexRecordOption::Basic)));
+        }
+        let searcher = self.reader.searcher();
+        let top = if clauses.len() == 1 {
+            // One term: block-max WAND top-k, cheap even on a posting list of millions.
+            let query = clauses.pop().expect("one clause");
+            searcher.search(query.as_ref(), &TopDocs::with_limit(limit).order_by_score())?
+        } else {
+            let query = BooleanQuery::new(clauses.into_iter().map(|c| (Occur::Must, c)).collect());
+            top_k_bounded(&searcher, &query, limit, SUGGEST_SCAN_BUDGET)?
+        };
+        let mut out = Vec::with_capacity(top.len());
+        for (_, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            out.push(Suggestion { code: stored_str(&doc, f.code), name: stored_str(&doc, f.name) });
+        }
+        Ok(out)
+    }
+
+    /// Candidates for the legal name check: enterprises whose folded proper name shares at least
+    /// one (non legal-form) word with `proper_name`, best first (more and rarer shared words).
+    /// The legal rules (identical / confusingly similar) stay with the caller.
+    pub fn name_candidates(&self, proper_name: &str, limit: usize) -> Result<Vec<Candidate>, IndexError> {
+        let folded = analyzer::folded_words(proper_name);
+        let mask = analyzer::legal_form_mask(&folded);
+        let words: BTreeSet<String> = folded.into_iter().zip(mask).filter(|(_, m)| !m).map(|(w, _)| w).collect();
+        if words.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let f = &self.fields;
+        let clauses: Vec<(Occur, Box<dyn Query>)> = words
+            .iter()
+            .map(|w| {
+                let q: Box<dyn Query> =
+                    Box::new(TermQuery::new(Term::from_field_text(f.proper_folded, w), IndexRecordOption::WithFreqs));
+                (Occur::Should, q)
+            })
+            .collect();
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit).order_by_score())?;
+        let mut out = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let proper = stored_str(&doc, f.proper_name);
+            let theirs: BTreeSet<String> = analyzer::folded_words(&proper).into_iter().collect();
+            out.push(Candidate {
+                code: stored_str(&doc, f.code),
+                name: stored_str(&doc, f.name),
+                status: stored_str(&doc, f.status),
+                shared_words: words.intersection(&theirs).cloned().collect(),
+                proper_name: proper,
+                score,
+            });
+        }
+        Ok(out)
+    }
+
+    fn filters(&self, req: &SearchRequest) -> Vec<Box<dyn Query>> {
+        let f = &self.fields;
+        let mut out: Vec<Box<dyn Query>> = Vec::new();
+        let exact = [
+            (f.province, &req.province),
+            (f.ward, &req.ward),
+            (f.status, &req.status),
+            (f.enterprise_type, &req.enterprise_type),
+            (f.vsic_prefix, &req.vsic),
+        ];
+        for (field, value) in exact {
+            if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                out.push(Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic)));
+            }
+        }
+        if req.registered_from.is_some() || req.registered_to.is_some() {
+            let bound = |d: Option<chrono::NaiveDate>| match d {
+                Some(d) => Bound::Included(Term::from_field_i64(f.registered, days_since_epoch(d))),
+                None => Bound::Unbounded,
+            };
+            out.push(Box::new(RangeQuery::new(bound(req.registered_from), bound(req.registered_to))));
+        }
+        out
+    }
+
+    /// The text part of a search, with its probes; `None` when `q` has no word.
+    fn text_query(&self, q: &str) -> Option<(Box<dyn Query>, Vec<Probe>)> {
+        let f = &self.fields;
+        let mut probes = Vec::new();
+        let mut top: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+
+        let tokens: Vec<&str> = q.split_whitespace().collect();
+        let all_codes = !tokens.is_empty() && tokens.iter().all(|t| is_code_like(t));
+        if all_codes {
+            for t in &tokens {
+                let label = if t.contains('-') || t.len() > 10 { "unit_code" } else { "code" };
+                let exact: Box<dyn Query> = Box::new(ConstScoreQuery::new(
+                    Box::new(TermQuery::new(Term::from_field_text(f.code_exact, t), IndexRecordOption::Basic)),
+                    1000.0,
+                ));
+                let prefix: Box<dyn Query> = Box::new(ConstScoreQuery::new(
+                    Box::new(TermQuery::new(Term::from_field_text(f.code_prefix, t), IndexRecordOption::Basic)),
+                    100.0,
+                ));
+                probes.push(Probe { field: label, term: t.to_string(), fuzzy: false, query: exact.box_clone() });
+                probes.push(Probe {
+                    field: "code_prefix",
+                    term: t.to_string(),
+                    fuzzy: false,
+                    query: prefix.box_clone(),
+                });
+                top.push((Occur::Should, exact));
+                top.push((Occur::Should, prefix));
+            }
+        }
+
+        let lower = analyzer::words(q);
+        let folded: Vec<String> = lower.iter().map(|w| analyzer::fold(w)).collect();
+        let mask = analyzer::legal_form_mask(&folded);
+        let has_proper = mask.iter().any(|m| !m);
+        let mut word_clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut seen = BTreeSet::new();
+        for ((lw, fw), legal) in lower.iter().zip(&folded).zip(&mask) {
+            if !seen.insert(lw.clone()) {
+                continue;
+            }
+            let mut alts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            let exact = [
+                (f.proper_lower, lw, 3.0, "proper_name"),
+                (f.proper_folded, fw, 2.0, "proper_name"),
+                (f.name_lower, lw, 1.0, "name"),
+                (f.name_folded, fw, 0.8, "name"),
+                (f.former_folded, fw, 0.6, "former_names"),
+                (f.alt_folded, fw, 0.6, "name_en_or_abbreviation"),
+                (f.units_folded, fw, 0.4, "unit_names"),
+            ];
+            for (field, text, boost, label) in exact {
+                let q: Box<dyn Query> = Box::new(BoostQuery::new(
+                    Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs)),
+                    boost,
+                ));
+                probes.push(Probe { field: label, term: lw.clone(), fuzzy: false, query: q.box_clone() });
+                alts.push((Occur::Should, q));
+            }
+            if fw.chars().count() >= FUZZY_MIN_CHARS {
+                let fuzzy = [
+                    (f.proper_folded, 0.5, "proper_name"),
+                    (f.name_folded, 0.3, "name"),
+                    (f.former_folded, 0.2, "former_names"),
+                    (f.alt_folded, 0.2, "name_en_or_abbreviation"),
+                    (f.units_folded, 0.1, "unit_names"),
+                ];
+                for (field, boost, label) in fuzzy {
+                    let q: Box<dyn Query> = Box::new(BoostQuery::new(
+                        Box::new(FuzzyTermQuery::new(Term::from_field_text(field, fw), 1, true)),
+                        boost,
+                    ));
+                    probes.push(Probe { field: label, term: lw.clone(), fuzzy: true, query: q.box_clone() });
+                    alts.push((Occur::Should, q));
+                }
+            }
+            let occur = if *legal && has_proper { Occur::Should } else { Occur::Must };
+            word_clauses.push((occur, Box::new(BooleanQuery::new(alts))));
+        }
+        if !word_clauses.is_empty() {
+            top.push((Occur::Should, Box::new(BooleanQuery::new(word_clauses))));
+        }
+        match top.len() {
+            0 => None,
+            1 if !all_codes => Some((top.pop().expect("one clause").1, probes)),
+            _ => Some((Box::new(BooleanQuery::new(top)), probes)),
+        }
+    }
+}
+
+/// Top `limit` by score among at most `budget` matching documents, visited in index order.
+/// Bounds the cost of a conjunction of very common words (`thuong mai dich v…`), where an exact
+/// ranking over hundreds of thousands of matches is not worth a slow keystroke.
+fn top_k_bounded(
+    searcher: &Searcher,
+    query: &dyn Query,
+    limit: usize,
+    budget: usize,
+) -> Result<Vec<(f32, DocAddress)>, IndexError> {
+    #[derive(PartialEq)]
+    struct E(f32, DocAddress);
+    impl Eq for E {}
+    impl Ord for E {
+        // Greater = worse, so that the max-heap keeps the worst kept entry on top.
+        fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+            o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
+        }
+    }
+    impl PartialOrd for E {
+        fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
+    let mut heap = std::collections::BinaryHeap::with_capacity(limit + 1);
+    let mut visited = 0usize;
+    'segments: for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let alive = reader.alive_bitset();
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                heap.push(E(scorer.score(), DocAddress::new(ord as u32, doc)));
+                if heap.len() > limit {
+                    heap.pop();
+                }
+                visited += 1;
+                if visited >= budget {
+                    break 'segments;
+                }
+            }
+            doc = scorer.advance();
+        }
+    }
+    Ok(heap.into_sorted_vec().into_iter().map(|E(s, a)| (s, a)).collect())
+}
+
+fn is_mark(c: char) -> bool {
+    unicode_normalization::char::is_combining_mark(c)
+}
+
+/// A whole code or code prefix: 4+ digits, optionally followed by `-` and digits.
+fn is_code_like(t: &str) -> bool {
+    let mut parts = t.splitn(2, '-');
+    let head = parts.next().unwrap_or("");
+    let tail = parts.next();
+    head.len() >= 4
+        && head.bytes().all(|b| b.is_ascii_digit())
+        && tail.is_none_or(|t| t.bytes().all(|b| b.is_ascii_digit()) && head.len() == 10)
+}
+
+fn stored_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
+    doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string()
+}
+
+fn request_hash(req: &SearchRequest) -> u64 {
+    let opt = |o: &Option<String>| o.as_deref().map(str::trim).unwrap_or("").to_string();
+    let date = |d: &Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    let q = analyzer::words(&req.q).join(" ");
+    let parts = [
+        q,
+        opt(&req.province),
+        opt(&req.ward),
+        opt(&req.status),
+        opt(&req.enterprise_type),
+        opt(&req.vsic),
+        date(&req.registered_from),
+        date(&req.registered_to),
+    ];
+    let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+    fnv1a64(&refs)
+}
+
+/// Matched fields and matched terms of one hit.
+type Matched = (Vec<String>, Vec<String>);
+
+/// For each hit, the fields and words that matched (in probe order, deduplicated).
+fn matches(searcher: &Searcher, probes: &[Probe], hits: &[Collected]) -> Result<Vec<Matched>, IndexError> {
+    let mut by_segment: BTreeMap<u32, Vec<(u32, usize)>> = BTreeMap::new();
+    for (i, h) in hits.iter().enumerate() {
+        by_segment.entry(h.address.segment_ord).or_default().push((h.address.doc_id, i));
+    }
+    for docs in by_segment.values_mut() {
+        docs.sort_unstable();
+    }
+    // Per hit: matched probe indices.
+    let mut matched: Vec<Vec<usize>> = vec![Vec::new(); hits.len()];
+    for (p, probe) in probes.iter().enumerate() {
+        let weight = probe.query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+        for (seg, docs) in &by_segment {
+            let reader = searcher.segment_reader(*seg);
+            let mut scorer = weight.scorer(reader, 1.0)?;
+            for (doc, i) in docs {
+                if scorer.doc() < *doc {
+                    scorer.seek(*doc);
+                }
+                if scorer.doc() == *doc {
+                    matched[i.to_owned()].push(p);
+                }
+            }
+        }
+    }
+    Ok(matched
+        .into_iter()
+        .map(|ps| {
+            let mut fields: Vec<String> = Vec::new();
+            let mut exact: Vec<String> = Vec::new();
+            let mut fuzzy: Vec<String> = Vec::new();
+            for p in ps {
+                let probe = &probes[p];
+                if !fields.iter().any(|f| f == probe.field) {
+                    fields.push(probe.field.to_string());
+                }
+                let list = if probe.fuzzy { &mut fuzzy } else { &mut exact };
+                if !list.contains(&probe.term) {
+                    list.push(probe.term.clone());
+                }
+            }
+            let mut terms = exact.clone();
+            terms.extend(fuzzy.into_iter().filter(|t| !exact.contains(t)).map(|t| format!("{t}~")));
+            (fields, terms)
+        })
+        .collect())
+}
+
+// Compile-time check: the index is shared across threads.
+const _: fn() = || {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<SearchIndex>();
+};

@@ -1,0 +1,116 @@
+//! Timing of indexing, suggest and search on generated names.
+//!
+//! `cargo run --release -p registry-index --example bench -- 2000000 /tmp/bench-index`
+//! (the directory must not exist; default 200000 documents in a temporary directory).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use registry_index::{SearchIndex, SearchRequest, BULK_WRITER_HEAP_BYTES};
+
+fn percentiles(mut v: Vec<Duration>) -> String {
+    v.sort();
+    let p = |q: f64| v[((v.len() - 1) as f64 * q) as usize];
+    format!("p50 {:?} p99 {:?} max {:?}", p(0.5), p(0.99), v[v.len() - 1])
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(200_000);
+    let tmp = std::env::temp_dir().join(format!("registry-index-bench-{}", std::process::id()));
+    let dir = args.get(2).map(std::path::PathBuf::from).unwrap_or(tmp);
+
+    if dir.join("meta.json").exists() {
+        println!("reusing the index in {}", dir.display());
+    } else {
+        let t = Instant::now();
+        let docs = common::generate(n, 11);
+        println!("generated {n} docs in {:?}", t.elapsed());
+        let t = Instant::now();
+        let idx = SearchIndex::create_for_rebuild(&dir, BULK_WRITER_HEAP_BYTES).unwrap();
+        for d in &docs {
+            idx.add(d).unwrap();
+        }
+        idx.commit(1).unwrap();
+        println!("indexed {n} docs in {:?} into {}", t.elapsed(), dir.display());
+        idx.close().unwrap();
+        println!("merges done after {:?}", t.elapsed());
+    }
+    let idx = SearchIndex::open_or_create(&dir).unwrap();
+    println!("{} docs in {} segments", idx.num_docs(), idx.num_segments());
+
+    let prefixes = [
+        "t",
+        "th",
+        "thuo",
+        "n",
+        "ng",
+        "nguy",
+        "an ph",
+        "minh ho",
+        "thuong mai hung th",
+        "dai",
+        "cong ty tnhh ph",
+        "cong ty tnhh thuong mai dich vu",
+        "xay dung vi",
+        "p",
+        "h",
+        "d",
+        "v",
+        "du lich ha",
+        "hung thinh p",
+    ];
+    for p in prefixes {
+        idx.suggest(p, 10).unwrap(); // warm up
+    }
+    let mut all = Vec::new();
+    for p in prefixes {
+        let mut times = Vec::new();
+        for _ in 0..50 {
+            let t = Instant::now();
+            let s = idx.suggest(p, 10).unwrap();
+            times.push(t.elapsed());
+            assert!(s.len() <= 10);
+        }
+        println!("suggest {p:?}: {}", percentiles(times.clone()));
+        all.extend(times);
+    }
+    println!("suggest all: {}", percentiles(all));
+
+    for q in [
+        "thuong mai",
+        "nguyen phat",
+        "thuong mai dich vu hung thinh",
+        "cong ty",
+        "nguyne phat",
+        "Thương mại Đường Minh",
+        "0100",
+        "0100233488",
+        "",
+    ] {
+        let mut times = Vec::new();
+        let mut total = 0;
+        for _ in 0..10 {
+            let t = Instant::now();
+            total = idx.search(&SearchRequest { q: q.into(), limit: 20, ..Default::default() }).unwrap().total;
+            times.push(t.elapsed());
+        }
+        println!("search {q:?} ({total} hits): {}", percentiles(times));
+    }
+    let mut times = Vec::new();
+    let mut req =
+        SearchRequest { q: "thuong mai".into(), province: Some("79".into()), limit: 100, ..Default::default() };
+    for _ in 0..5 {
+        let t = Instant::now();
+        let page = idx.search(&req).unwrap();
+        times.push(t.elapsed());
+        req.cursor = page.next_cursor;
+    }
+    println!("search pages of 100 with filter: {}", percentiles(times));
+    if args.get(2).is_none() {
+        drop(idx);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,158 @@
+//! The tantivy schema and the conversion of an [`EnterpriseDoc`] into a tantivy document.
+
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
+};
+use tantivy::TantivyDocument;
+
+use crate::analyzer;
+use crate::EnterpriseDoc;
+
+/// Field handles. Names are part of the on-disk format: changing them needs a rebuild.
+#[derive(Clone, Debug)]
+pub(crate) struct Fields {
+    /// Enterprise code, raw: the delete key, sort key (fast) and stored.
+    pub code: Field,
+    /// Exact codes: the enterprise code and every unit code (with and without the dash).
+    pub code_exact: Field,
+    /// Every prefix of 4+ characters of the enterprise code and of the unit codes.
+    pub code_prefix: Field,
+    pub name: Field,
+    pub proper_name: Field,
+    pub name_lower: Field,
+    pub name_folded: Field,
+    pub proper_lower: Field,
+    pub proper_folded: Field,
+    pub proper_edge: Field,
+    pub former_folded: Field,
+    pub units_folded: Field,
+    pub alt_folded: Field,
+    pub province: Field,
+    pub ward: Field,
+    pub status: Field,
+    pub enterprise_type: Field,
+    /// Exact VSIC codes (fast, multi-valued, stored).
+    pub vsic: Field,
+    /// VSIC codes and all their prefixes of 2+ characters (filter: `46` matches `4610`).
+    pub vsic_prefix: Field,
+    /// Registration date as days since 1970-01-01.
+    pub registered: Field,
+}
+
+fn text(tokenizer: &str, record: IndexRecordOption) -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(record).set_fieldnorms(true),
+    )
+}
+
+pub(crate) fn build_schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let freqs = IndexRecordOption::WithFreqs;
+    let fields = Fields {
+        code: b.add_text_field("code", STRING | STORED | FAST),
+        code_exact: b.add_text_field("code_exact", STRING),
+        code_prefix: b.add_text_field("code_prefix", STRING),
+        name: b.add_text_field("name", STORED),
+        proper_name: b.add_text_field("proper_name", STORED),
+        name_lower: b.add_text_field("name_lower", text(analyzer::LOWER, freqs)),
+        name_folded: b.add_text_field("name_folded", text(analyzer::FOLDED, freqs)),
+        proper_lower: b.add_text_field("proper_lower", text(analyzer::LOWER, freqs)),
+        proper_folded: b.add_text_field("proper_folded", text(analyzer::FOLDED, freqs)),
+        proper_edge: b.add_text_field("proper_edge", text(analyzer::EDGE, IndexRecordOption::Basic)),
+        former_folded: b.add_text_field("former_folded", text(analyzer::FOLDED, freqs)),
+        units_folded: b.add_text_field("units_folded", text(analyzer::FOLDED, freqs)),
+        alt_folded: b.add_text_field("alt_folded", text(analyzer::FOLDED, freqs)),
+        province: b.add_text_field("province", STRING | STORED | FAST),
+        ward: b.add_text_field("ward", STRING | STORED | FAST),
+        status: b.add_text_field("status", STRING | STORED | FAST),
+        enterprise_type: b.add_text_field("enterprise_type", STRING | STORED | FAST),
+        vsic: b.add_text_field("vsic", STRING | STORED | FAST),
+        vsic_prefix: b.add_text_field("vsic_prefix", STRING),
+        registered: b.add_i64_field("registered", NumericOptions::from(INDEXED | FAST | STORED)),
+    };
+    (b.build(), fields)
+}
+
+/// The enterprise code and unit codes indexed for exact look-up.
+fn exact_codes(doc: &EnterpriseDoc) -> Vec<String> {
+    let mut out = vec![doc.code.clone()];
+    for u in &doc.unit_codes {
+        out.push(u.clone());
+        let compact: String = u.chars().filter(|c| *c != '-').collect();
+        if compact != *u {
+            out.push(compact);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn prefixes(codes: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in codes {
+        for end in 4..=c.len() {
+            if c.is_char_boundary(end) {
+                out.push(c[..end].to_string());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+pub(crate) fn days_since_epoch(d: chrono::NaiveDate) -> i64 {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    (d - epoch).num_days()
+}
+
+pub(crate) fn to_document(f: &Fields, doc: &EnterpriseDoc) -> TantivyDocument {
+    let mut d = TantivyDocument::default();
+    d.add_text(f.code, &doc.code);
+    let exact = exact_codes(doc);
+    for p in prefixes(&exact) {
+        d.add_text(f.code_prefix, &p);
+    }
+    for c in &exact {
+        d.add_text(f.code_exact, c);
+    }
+    d.add_text(f.name, &doc.name);
+    let proper =
+        if doc.proper_name.trim().is_empty() { analyzer::strip_legal_form(&doc.name) } else { doc.proper_name.clone() };
+    d.add_text(f.proper_name, &proper);
+    d.add_text(f.name_lower, &doc.name);
+    d.add_text(f.name_folded, &doc.name);
+    d.add_text(f.proper_lower, &proper);
+    d.add_text(f.proper_folded, &proper);
+    d.add_text(f.proper_edge, &proper);
+    for n in &doc.former_names {
+        d.add_text(f.former_folded, n);
+    }
+    for n in &doc.unit_names {
+        d.add_text(f.units_folded, n);
+    }
+    for n in doc.name_en.iter().chain(doc.abbreviation.iter()) {
+        d.add_text(f.alt_folded, n);
+    }
+    d.add_text(f.province, &doc.province_code);
+    d.add_text(f.ward, &doc.ward_code);
+    d.add_text(f.status, &doc.status);
+    d.add_text(f.enterprise_type, &doc.enterprise_type);
+    let mut vp = Vec::new();
+    for v in &doc.vsic {
+        d.add_text(f.vsic, v);
+        for end in 2..=v.len() {
+            if v.is_char_boundary(end) {
+                vp.push(v[..end].to_string());
+            }
+        }
+    }
+    vp.sort();
+    vp.dedup();
+    for v in vp {
+        d.add_text(f.vsic_prefix, &v);
+    }
+    d.add_i64(f.registered, days_since_epoch(doc.registered_on));
+    d
+}

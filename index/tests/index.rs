@@ -1,0 +1,526 @@
+mod common;
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use common::{code_for, generate, index_docs};
+use registry_index::{analyzer, open_current, swap_in, EnterpriseDoc, IndexError, SearchIndex, SearchRequest};
+use unicode_normalization::UnicodeNormalization;
+
+fn doc(code: &str, name: &str, proper: &str) -> EnterpriseDoc {
+    EnterpriseDoc {
+        code: code.into(),
+        name: name.into(),
+        proper_name: proper.into(),
+        province_code: "01".into(),
+        ward_code: "01001".into(),
+        status: "active".into(),
+        enterprise_type: "TNHH2TV".into(),
+        vsic: vec!["4610".into()],
+        registered_on: NaiveDate::from_ymd_opt(2020, 5, 17).unwrap(),
+        ..Default::default()
+    }
+}
+
+fn codes(idx: &SearchIndex, q: &str, limit: usize) -> Vec<String> {
+    let page = idx.search(&SearchRequest { q: q.into(), limit, ..Default::default() }).unwrap();
+    page.hits.into_iter().map(|h| h.code).collect()
+}
+
+fn corpus() -> (SearchIndex, Vec<EnterpriseDoc>) {
+    let docs = generate(400, 7);
+    let idx = SearchIndex::in_memory().unwrap();
+    index_docs(&idx, &docs, 60);
+    (idx, docs)
+}
+
+/// One edit in the first folded word of 5+ letters, keeping its length (substitution or
+/// transposition), so the word stays eligible for fuzzy matching.
+fn with_typo(folded_words: &[String], variant: usize) -> Option<String> {
+    let pos = folded_words.iter().position(|w| w.chars().count() >= 5)?;
+    let mut w: Vec<char> = folded_words[pos].chars().collect();
+    let i = w.len() / 2;
+    if variant % 2 == 0 {
+        w.swap(i, i + 1);
+        if w.iter().collect::<String>() == folded_words[pos] {
+            w[i] = 'x';
+        }
+    } else {
+        w[i] = if w[i] == 'x' { 'z' } else { 'x' };
+    }
+    let mut out = folded_words.to_vec();
+    out[pos] = w.into_iter().collect();
+    Some(out.join(" "))
+}
+
+#[test]
+fn relevance_recall_at_10() {
+    let (idx, docs) = corpus();
+    assert_eq!(idx.num_docs(), docs.len() as u64);
+    let mut total = 0;
+    let mut found = 0;
+    let mut typos = 0;
+    let mut misses = Vec::new();
+    for (t, target) in docs.iter().step_by(8).take(50).enumerate() {
+        let folded_proper = analyzer::folded_words(&target.proper_name);
+        let mut queries = vec![
+            ("folded", folded_proper.join(" ")),
+            ("nfd", target.name.nfd().collect::<String>()),
+            ("reordered", target.proper_name.split(' ').rev().collect::<Vec<_>>().join(" ")),
+            ("folded-full-reordered", {
+                let mut w = analyzer::folded_words(&target.name);
+                w.reverse();
+                w.join(" ")
+            }),
+            ("abbreviated", target.name.replace("Công ty", "Cty").replace("Thương mại", "TM").replace("Dịch vụ", "DV")),
+        ];
+        if let Some(q) = with_typo(&folded_proper, t) {
+            typos += 1;
+            queries.push(("typo", q));
+        }
+        for (kind, q) in queries {
+            total += 1;
+            let top = codes(&idx, &q, 10);
+            if top.contains(&target.code) {
+                found += 1;
+            } else {
+                misses.push(format!("{kind}: {q:?} -> {} not in {top:?}", target.name));
+            }
+        }
+    }
+    let recall = found as f64 / total as f64;
+    println!("recall@10 = {recall:.3} over {total} queries ({typos} with a typo); misses: {misses:#?}");
+    assert!(typos >= 30, "too few typo queries: {typos}");
+    assert!(recall >= 0.97, "recall@10 {recall:.3} < 0.97; misses: {misses:#?}");
+}
+
+#[test]
+fn exact_diacritics_rank_first_and_folded_finds_both() {
+    let idx = SearchIndex::in_memory().unwrap();
+    idx.upsert(&doc("0100000001", "Công ty TNHH Thương mại Dương Minh", "Thương mại Dương Minh")).unwrap();
+    idx.upsert(&doc("0100000002", "Công ty TNHH Thương mại Đường Minh", "Thương mại Đường Minh")).unwrap();
+    idx.upsert(&doc("0100000003", "Công ty TNHH Hòa Bình", "Hòa Bình")).unwrap();
+    idx.upsert(&doc("0100000004", "Công ty TNHH Hoà Phát", "Hoà Phát")).unwrap();
+    idx.commit(1).unwrap();
+    assert_eq!(codes(&idx, "Đường Minh", 10)[0], "0100000002");
+    assert_eq!(codes(&idx, "Dương Minh", 10)[0], "0100000001");
+    assert_eq!(codes(&idx, "đường", 10)[0], "0100000002");
+    let both: HashSet<String> = codes(&idx, "duong minh", 10).into_iter().collect();
+    assert_eq!(both, ["0100000001", "0100000002"].iter().map(|s| s.to_string()).collect());
+    // Old and new tone placement fold to the same word.
+    let hoa: HashSet<String> = codes(&idx, "hoa", 10).into_iter().collect();
+    assert!(hoa.contains("0100000003") && hoa.contains("0100000004"));
+    assert_eq!(codes(&idx, "Hoà Bình", 10)[0], "0100000003");
+    // NFD query with exact diacritics behaves like NFC.
+    let nfd: String = "Đường Minh".nfd().collect();
+    assert_eq!(codes(&idx, &nfd, 10)[0], "0100000002");
+}
+
+#[test]
+fn legal_form_words_do_not_drown_the_proper_name() {
+    let idx = SearchIndex::in_memory().unwrap();
+    idx.upsert(&doc("0100000001", "Doanh nghiệp tư nhân Minh Anh Khoa", "Minh Anh Khoa")).unwrap();
+    idx.upsert(&doc("0100000002", "Công ty TNHH Thành Công", "Thành Công")).unwrap();
+    idx.upsert(&doc("0100000003", "Công ty TNHH Thành Phát", "Thành Phát")).unwrap();
+    for i in 0..20 {
+        let p = format!("Phú Quý {}", ["Long", "Sơn", "Hải", "Việt"][i % 4]);
+        idx.upsert(&doc(&format!("02000000{i:02}"), &format!("Công ty TNHH Một thành viên {p}"), &p)).unwrap();
+    }
+    idx.commit(1).unwrap();
+    // The legal-form words of the query are optional: the DNTN is found by a "Công ty TNHH" query.
+    let top = codes(&idx, "Công ty TNHH Minh Anh Khoa", 10);
+    assert_eq!(top, vec!["0100000001"]);
+    // "Thành Công" as a proper name beats "Công" from the legal form "Công ty".
+    assert_eq!(codes(&idx, "thanh cong", 10)[0], "0100000002");
+    // Only legal-form words: every word required; all 23 are companies "công ty tnhh".
+    let page = idx.search(&SearchRequest::text("cong ty tnhh")).unwrap();
+    assert_eq!(page.total, 22);
+    // The proper name field has its own weight: an exact proper-name match outranks a longer name.
+    let top = codes(&idx, "Phú Quý Long", 3);
+    assert!(top.iter().all(|c| c.starts_with("02")));
+}
+
+#[test]
+fn abbreviations_find_long_forms_and_back() {
+    let idx = SearchIndex::in_memory().unwrap();
+    idx.upsert(&doc("0100000001", "Công ty Trách nhiệm hữu hạn Vận tải Xuất nhập khẩu Hưng Thịnh", "Hưng Thịnh"))
+        .unwrap();
+    idx.upsert(&doc("0100000002", "Cty CP TM DV XD Sông Hồng", "TM DV XD Sông Hồng")).unwrap();
+    idx.upsert(&doc("0100000003", "Công ty TNHH Sản xuất TP Hồ Chí Minh", "Sản xuất TP Hồ Chí Minh")).unwrap();
+    idx.commit(1).unwrap();
+    assert_eq!(codes(&idx, "Cty TNHH VT XNK Hưng Thịnh", 10), vec!["0100000001"]);
+    assert_eq!(codes(&idx, "cong ty co phan thuong mai dich vu xay dung song hong", 10), vec!["0100000002"]);
+    assert_eq!(codes(&idx, "SX thanh pho ho chi minh", 10), vec!["0100000003"]);
+}
+
+#[test]
+fn fuzzy_only_on_long_words_and_below_exact() {
+    let idx = SearchIndex::in_memory().unwrap();
+    idx.upsert(&doc("0100000001", "Công ty TNHH Nguyễn Phát", "Nguyễn Phát")).unwrap();
+    idx.upsert(&doc("0100000002", "Công ty TNHH Nguyên Phát", "Nguyên Phát")).unwrap();
+    idx.upsert(&doc("0100000003", "Công ty TNHH Minh Long", "Minh Long")).unwrap();
+    idx.commit(1).unwrap();
+    // One typo in a 6-letter word finds it, flagged as fuzzy.
+    let page = idx.search(&SearchRequest::text("nguyne")).unwrap();
+    assert_eq!(page.hits.len(), 2);
+    assert!(page.hits[0].matched_terms.iter().all(|t| t.ends_with('~')));
+    // Exact beats fuzzy: "nguyen" exact for both (folded); with diacritics the exact one is first.
+    let page = idx.search(&SearchRequest::text("Nguyễn")).unwrap();
+    assert_eq!(page.hits[0].code, "0100000001");
+    // "nguyenx" (typo) ranks below an exact match of the other word.
+    let exact = idx.search(&SearchRequest::text("nguyen phat")).unwrap();
+    let typo = idx.search(&SearchRequest::text("nguyenx phat")).unwrap();
+    assert!(typo.hits[0].score < exact.hits[0].score);
+    // Short words: no fuzzy ("minx" does not find "minh"; "lon" does not find "long").
+    assert!(codes(&idx, "minx", 10).is_empty());
+    assert!(codes(&idx, "lon", 10).is_empty());
+    // Two typos in one word: not found.
+    assert!(codes(&idx, "ngyune", 10).is_empty());
+}
+
+#[test]
+fn codes_and_code_prefixes_find_their_enterprise_first() {
+    let (idx, docs) = corpus();
+    let mut extra = doc("0100233488", "Công ty Cổ phần Sữa Việt Nam", "Sữa Việt Nam");
+    extra.unit_codes = vec!["0100233488-001".into(), "0100233488-002".into()];
+    extra.unit_names = vec!["Chi nhánh Công ty Cổ phần Sữa Việt Nam tại Đà Nẵng".into()];
+    idx.upsert(&extra).unwrap();
+    idx.commit(100).unwrap();
+
+    let page = idx.search(&SearchRequest::text("0100233488")).unwrap();
+    assert_eq!(page.hits[0].code, "0100233488");
+    assert!(page.hits[0].matched_fields.contains(&"code".to_string()), "{:?}", page.hits[0]);
+    assert_eq!(codes(&idx, "01002334", 10)[0], "0100233488");
+    assert_eq!(codes(&idx, " 0100233488-001 ", 10)[0], "0100233488");
+    assert_eq!(codes(&idx, "0100233488001", 10)[0], "0100233488");
+    let page = idx.search(&SearchRequest::text("0100233488-002")).unwrap();
+    assert_eq!(page.hits[0].code, "0100233488");
+    assert!(page.hits[0].matched_fields.contains(&"unit_code".to_string()));
+    // Unit names are searchable too.
+    assert_eq!(codes(&idx, "sua viet nam da nang", 10)[0], "0100233488");
+    // Every generated code, whole and as its 8-digit prefix.
+    for d in docs.iter().step_by(37) {
+        assert_eq!(codes(&idx, &d.code, 5)[0], d.code);
+        let prefix_hits = codes(&idx, &d.code[..8], 100);
+        assert!(prefix_hits.contains(&d.code));
+        assert!(prefix_hits.iter().all(|c| c.starts_with(&d.code[..8])));
+    }
+    // A 4-digit prefix: every hit starts with it, ordered by code.
+    let page = idx.search(&SearchRequest { q: "0100".into(), limit: 100, ..Default::default() }).unwrap();
+    assert!(!page.hits.is_empty());
+    assert!(page.hits.iter().all(|h| h.code.starts_with("0100")));
+    // Too short to be a code: treated as a word (no name has it).
+    assert!(codes(&idx, "010", 10).is_empty());
+}
+
+#[test]
+fn former_names_and_english_names_are_searchable_at_lower_weight() {
+    let idx = SearchIndex::in_memory().unwrap();
+    let mut a = doc("0100000001", "Công ty TNHH Bình Minh", "Bình Minh");
+    a.former_names = vec!["Công ty TNHH Hoàng Hôn".into()];
+    a.name_en = Some("Dawn Company Limited".into());
+    a.abbreviation = Some("BMC".into());
+    let b = doc("0100000002", "Công ty TNHH Hoàng Hôn Mới", "Hoàng Hôn Mới");
+    idx.upsert(&a).unwrap();
+    idx.upsert(&b).unwrap();
+    idx.commit(1).unwrap();
+    let page = idx.search(&SearchRequest::text("hoang hon")).unwrap();
+    assert_eq!(page.hits.iter().map(|h| h.code.as_str()).collect::<Vec<_>>(), vec!["0100000002", "0100000001"]);
+    assert_eq!(page.hits[1].matched_fields, vec!["former_names"]);
+    assert_eq!(codes(&idx, "dawn", 10), vec!["0100000001"]);
+    assert_eq!(codes(&idx, "bmc", 10), vec!["0100000001"]);
+    let hit = &idx.search(&SearchRequest::text("Bình Minh")).unwrap().hits[0];
+    assert!(
+        hit.matched_fields.contains(&"proper_name".to_string()) && hit.matched_fields.contains(&"name".to_string())
+    );
+    assert_eq!(hit.matched_terms, vec!["bình", "minh"]);
+    assert_eq!(hit.status, "active");
+    assert_eq!(hit.province_code, "01");
+    assert_eq!(hit.name, "Công ty TNHH Bình Minh");
+}
+
+fn all_pages(idx: &SearchIndex, req: &SearchRequest) -> Vec<registry_index::Hit> {
+    let mut out = Vec::new();
+    let mut req = req.clone();
+    loop {
+        let page = idx.search(&req).unwrap();
+        assert!(page.hits.len() <= req.limit);
+        out.extend(page.hits);
+        match page.next_cursor {
+            Some(c) => req.cursor = Some(c),
+            None => break,
+        }
+    }
+    out
+}
+
+#[test]
+fn filters_narrow_and_empty_query_lists_by_code() {
+    let (idx, docs) = corpus();
+    let check = |req: SearchRequest, pred: &dyn Fn(&EnterpriseDoc) -> bool| {
+        let mut expected: Vec<String> = docs.iter().filter(|d| pred(d)).map(|d| d.code.clone()).collect();
+        expected.sort();
+        assert!(!expected.is_empty() && expected.len() < docs.len(), "{req:?}: filter too broad or empty");
+        let got: Vec<String> = all_pages(&idx, &req).into_iter().map(|h| h.code).collect();
+        assert_eq!(got, expected, "{req:?}");
+        assert_eq!(idx.search(&req).unwrap().total, expected.len() as u64);
+    };
+    let base = SearchRequest { limit: 30, ..Default::default() };
+    check(SearchRequest { province: Some("79".into()), ..base.clone() }, &|d| d.province_code == "79");
+    check(SearchRequest { ward: Some("79003".into()), ..base.clone() }, &|d| d.ward_code == "79003");
+    check(SearchRequest { status: Some("dissolved".into()), ..base.clone() }, &|d| d.status == "dissolved");
+    check(SearchRequest { enterprise_type: Some("DNTN".into()), ..base.clone() }, &|d| d.enterprise_type == "DNTN");
+    check(SearchRequest { vsic: Some("4933".into()), ..base.clone() }, &|d| d.vsic.contains(&"4933".to_string()));
+    check(SearchRequest { vsic: Some("46".into()), ..base.clone() }, &|d| d.vsic.iter().any(|v| v.starts_with("46")));
+    let from = NaiveDate::from_ymd_opt(2010, 1, 1).unwrap();
+    let to = NaiveDate::from_ymd_opt(2012, 12, 31).unwrap();
+    check(SearchRequest { registered_from: Some(from), registered_to: Some(to), ..base.clone() }, &|d| {
+        d.registered_on >= from && d.registered_on <= to
+    });
+    check(SearchRequest { registered_from: Some(to), ..base.clone() }, &|d| d.registered_on >= to);
+    check(SearchRequest { registered_to: Some(from), ..base.clone() }, &|d| d.registered_on <= from);
+    check(SearchRequest { province: Some("01".into()), status: Some("active".into()), ..base.clone() }, &|d| {
+        d.province_code == "01" && d.status == "active"
+    });
+    // Filters combine with text.
+    let unfiltered = idx.search(&SearchRequest { q: "thuong mai".into(), ..base.clone() }).unwrap();
+    let req = SearchRequest { q: "thuong mai".into(), province: Some("48".into()), ..base.clone() };
+    let hits = all_pages(&idx, &req);
+    assert!(!hits.is_empty());
+    assert!(hits.iter().all(|h| h.province_code == "48" && h.score > 0.0));
+    assert!((hits.len() as u64) < unfiltered.total);
+    // Empty q, no filter: everything by code.
+    let all: Vec<String> =
+        all_pages(&idx, &SearchRequest { limit: 100, ..Default::default() }).into_iter().map(|h| h.code).collect();
+    let mut expected: Vec<String> = docs.iter().map(|d| d.code.clone()).collect();
+    expected.sort();
+    assert_eq!(all, expected);
+}
+
+#[test]
+fn paging_never_repeats_or_skips() {
+    let (idx, _docs) = corpus();
+    for q in ["thuong mai", "cong ty", "cty tnhh", "minh", "phat dat", ""] {
+        let big = idx.search(&SearchRequest { q: q.into(), limit: 100, ..Default::default() }).unwrap();
+        for limit in [1, 7, 30] {
+            let walked = all_pages(&idx, &SearchRequest { q: q.into(), limit, ..Default::default() });
+            let unique: HashSet<&str> = walked.iter().map(|h| h.code.as_str()).collect();
+            assert_eq!(unique.len(), walked.len(), "{q:?}/{limit}: repeated hit");
+            assert_eq!(walked.len() as u64, big.total, "{q:?}/{limit}: skipped hit");
+            let n = big.hits.len();
+            let a: Vec<(&str, f32)> = walked[..n].iter().map(|h| (h.code.as_str(), h.score)).collect();
+            let b: Vec<(&str, f32)> = big.hits.iter().map(|h| (h.code.as_str(), h.score)).collect();
+            assert_eq!(a, b, "{q:?}/{limit}: order differs from one big page");
+            for w in walked.windows(2) {
+                assert!(w[0].score > w[1].score || (w[0].score == w[1].score && w[0].code < w[1].code));
+            }
+        }
+    }
+}
+
+#[test]
+fn invalid_cursors_and_limits_are_errors() {
+    let (idx, _docs) = corpus();
+    let req = SearchRequest { q: "thuong mai".into(), limit: 5, ..Default::default() };
+    let cursor = idx.search(&req).unwrap().next_cursor.unwrap();
+    let mut forged = cursor.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    for bad in [forged, "not a cursor".to_string(), "eyJ2IjoxfQ".to_string(), String::new()] {
+        let r = idx.search(&SearchRequest { cursor: Some(bad.clone()), ..req.clone() });
+        assert!(matches!(r, Err(IndexError::InvalidCursor(_))), "{bad:?}: {r:?}");
+    }
+    // A cursor of another query.
+    let r = idx.search(&SearchRequest { q: "dich vu".into(), cursor: Some(cursor.clone()), ..req.clone() });
+    assert!(matches!(r, Err(IndexError::InvalidCursor(_))));
+    // The same query in another case is the same query; so is the NFD form of a query.
+    let upper = SearchRequest { q: "THUONG  MAI".into(), cursor: Some(cursor), ..req.clone() };
+    assert_eq!(idx.search(&upper).unwrap().hits.len(), 5);
+    let req = SearchRequest { q: "thương mại".into(), ..req.clone() };
+    let cursor = idx.search(&req).unwrap().next_cursor.unwrap();
+    let nfd = SearchRequest { q: "Thương Mại".nfd().collect(), cursor: Some(cursor), ..req.clone() };
+    assert_eq!(idx.search(&nfd).unwrap().hits.len(), 5);
+    for limit in [0, 101] {
+        let r = idx.search(&SearchRequest { limit, ..req.clone() });
+        assert!(matches!(r, Err(IndexError::InvalidRequest(_))));
+    }
+}
+
+#[test]
+fn commit_payload_survives_reopen_and_changes_are_visible_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let idx = SearchIndex::open_or_create(dir.path()).unwrap();
+        assert_eq!(idx.position(), None);
+        idx.upsert(&doc("0100000001", "Công ty TNHH Bình Minh", "Bình Minh")).unwrap();
+        idx.commit(42).unwrap();
+        assert_eq!(idx.position(), Some(42));
+        // Visible right after commit, no sleep.
+        assert_eq!(codes(&idx, "binh minh", 10), vec!["0100000001"]);
+    }
+    {
+        let idx = SearchIndex::open_or_create(dir.path()).unwrap();
+        assert_eq!(idx.position(), Some(42));
+        assert_eq!(idx.num_docs(), 1);
+        // A commit with no document change still records the position.
+        idx.commit(43).unwrap();
+        assert_eq!(idx.position(), Some(43));
+        // Uncommitted changes are invisible and lost on reopen; the position stays.
+        idx.upsert(&doc("0100000002", "Công ty TNHH Hoàng Hôn", "Hoàng Hôn")).unwrap();
+        assert!(codes(&idx, "hoang hon", 10).is_empty());
+    }
+    {
+        let idx = SearchIndex::open_or_create(dir.path()).unwrap();
+        assert_eq!(idx.position(), Some(43));
+        assert_eq!(idx.num_docs(), 1);
+        // Upsert replaces (rename), delete removes; both visible immediately after commit.
+        idx.upsert(&doc("0100000001", "Công ty TNHH Ánh Dương", "Ánh Dương")).unwrap();
+        idx.commit(44).unwrap();
+        assert!(codes(&idx, "binh minh", 10).is_empty());
+        assert_eq!(codes(&idx, "anh duong", 10), vec!["0100000001"]);
+        assert_eq!(idx.num_docs(), 1);
+        idx.delete("0100000001").unwrap();
+        idx.commit(45).unwrap();
+        assert_eq!(idx.num_docs(), 0);
+        assert!(codes(&idx, "anh duong", 10).is_empty());
+    }
+    assert_eq!(SearchIndex::open_or_create(dir.path()).unwrap().position(), Some(45));
+}
+
+#[test]
+fn rebuild_and_swap_in() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    // First start: an empty generation.
+    let old = open_current(root).unwrap();
+    assert_eq!(old.position(), None);
+    old.upsert(&doc("0100000001", "Công ty TNHH Bình Minh", "Bình Minh")).unwrap();
+    old.commit(10).unwrap();
+    let old_dir = registry_index::current_dir(root).unwrap().unwrap();
+
+    // Rebuild into a new generation while the old one serves.
+    let new_dir = registry_index::new_generation_dir(root).unwrap();
+    {
+        let builder = SearchIndex::create_for_rebuild(&new_dir, 64 * 1024 * 1024).unwrap();
+        for d in generate(200, 3) {
+            builder.add(&d).unwrap();
+        }
+        builder.commit(500).unwrap();
+        builder.close().unwrap(); // merges done, writer lock released
+    }
+    // A rebuild never reuses a directory that holds an index.
+    assert!(matches!(SearchIndex::create_for_rebuild(&new_dir, 64 * 1024 * 1024), Err(IndexError::NotEmpty(_))));
+    // Still the old one until the swap.
+    assert_eq!(registry_index::current_dir(root).unwrap().unwrap(), old_dir);
+    swap_in(root, &new_dir).unwrap();
+    let new = open_current(root).unwrap();
+    assert_eq!(new.position(), Some(500));
+    assert_eq!(new.num_docs(), 200);
+    // The old handle keeps serving until dropped.
+    assert_eq!(codes(&old, "binh minh", 10), vec!["0100000001"]);
+    assert_eq!(old.position(), Some(10));
+    // A directory outside the root, or the current one, is refused.
+    let elsewhere = tempfile::tempdir().unwrap();
+    assert!(swap_in(root, elsewhere.path()).is_err());
+    assert!(registry_index::remove_generation(root, &new_dir).is_err());
+    drop(old);
+    registry_index::remove_generation(root, &old_dir).unwrap();
+    assert!(!old_dir.exists());
+    drop(new);
+    assert_eq!(open_current(root).unwrap().num_docs(), 200);
+}
+
+#[test]
+fn suggest_completes_the_last_word() {
+    let (idx, docs) = corpus();
+    for d in docs.iter().step_by(23) {
+        let words: Vec<String> = analyzer::folded_words(&d.proper_name);
+        let last = &words[words.len() - 1];
+        let cut: String = last.chars().take(2.max(last.chars().count() - 1)).collect();
+        let prefix = format!("{} {}", words[..words.len() - 1].join(" "), cut);
+        let got = idx.suggest(&prefix, 10).unwrap();
+        assert!(got.len() <= 10);
+        assert!(!got.is_empty(), "{prefix:?}");
+        for s in &got {
+            let f = analyzer::folded_words(&s.name);
+            for w in &words[..words.len() - 1] {
+                assert!(f.contains(w), "{prefix:?}: {} lacks {w}", s.name);
+            }
+            assert!(f.iter().any(|w| w.starts_with(&cut)), "{prefix:?}: {}", s.name);
+        }
+        if got.len() < 10 {
+            assert!(got.iter().any(|s| s.code == d.code), "{prefix:?} -> {got:?}");
+        }
+    }
+    // Diacritics, NFD and a legal-form prefix are all fine.
+    let nfd: String = "Công ty TNHH Thươn".nfd().collect();
+    let got = idx.suggest(&nfd, 5).unwrap();
+    assert_eq!(got.len(), 5);
+    assert!(got.iter().all(|s| analyzer::fold(&s.name).contains("thuon")));
+    assert!(idx.suggest("", 10).unwrap().is_empty());
+    assert!(idx.suggest("zzzz", 10).unwrap().is_empty());
+    assert_eq!(idx.suggest("t", 50).unwrap().len(), 10);
+    assert!(idx.suggest("t", 0).unwrap().is_empty());
+}
+
+#[test]
+fn name_candidates_share_folded_words() {
+    let (idx, _docs) = corpus();
+    let cands = idx.name_candidates("Công ty TNHH Hưng Thịnh Phát", 20).unwrap();
+    assert!(!cands.is_empty());
+    for c in &cands {
+        assert!(!c.shared_words.is_empty());
+        assert!(c.shared_words.iter().all(|w| ["hung", "thinh", "phat"].contains(&w.as_str())));
+    }
+    assert!(idx.name_candidates("Công ty TNHH", 20).unwrap().is_empty());
+}
+
+#[test]
+fn serialises_to_json() {
+    let (idx, _docs) = corpus();
+    let page = idx.search(&SearchRequest { q: "minh".into(), limit: 2, ..Default::default() }).unwrap();
+    let json = serde_json::to_value(&page).unwrap();
+    assert!(json["hits"][0]["matched_fields"].is_array());
+    assert!(json["next_cursor"].is_string());
+    let s = serde_json::to_string(&idx.suggest("min", 3).unwrap()).unwrap();
+    assert!(s.starts_with("[{\"code\""));
+}
+
+#[test]
+fn timing_at_50k_documents() {
+    let n: usize = std::env::var("INDEX_TIMING_DOCS").ok().and_then(|s| s.parse().ok()).unwrap_or(50_000);
+    let t = Instant::now();
+    let docs = generate(n, 11);
+    let idx = SearchIndex::in_memory().unwrap();
+    for d in &docs {
+        idx.add(d).unwrap();
+    }
+    idx.commit(1).unwrap();
+    println!("indexed {n} docs in {:?}", t.elapsed());
+    let prefixes = ["t", "th", "thuo", "an ph", "minh ho", "thuong mai hung th", "nguy", "dai", "cong ty tnhh ph"];
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        for p in prefixes {
+            let t = Instant::now();
+            let s = idx.suggest(p, 10).unwrap();
+            times.push(t.elapsed());
+            assert!(s.len() <= 10);
+        }
+    }
+    times.sort();
+    println!(
+        "suggest over {n} docs: p50 {:?} p99 {:?} max {:?}",
+        times[times.len() / 2],
+        times[times.len() * 99 / 100],
+        times[times.len() - 1]
+    );
+    let mut times = Vec::new();
+    for q in ["thuong mai", "nguyen phat", "thuong mai dich vu hung thinh", "cong ty", "nguyne", "0100", ""] {
+        let t = Instant::now();
+        idx.search(&SearchRequest { q: q.into(), limit: 20, ..Default::default() }).unwrap();
+        times.push((q, t.elapsed()));
+    }
+    println!("search over {n} docs: {times:?}");
+    assert_eq!(code_for(0).len(), 10);
+}
