@@ -17,8 +17,12 @@ pub const DEMO_SEED: u64 = 20250701;
 
 /// Builds a generator over the reference data.
 pub fn generator(reference: &Reference, seed: u64) -> Generator {
-    let wards = reference.all_wards().map(|w| Ward { province_code: w.province_code.clone(), ward_code: w.code.clone() }).collect();
-    let vsic4 = reference.vsic_entries(VsicEdition::Vsic2025).filter(|e| e.level == 4).map(|e| e.code.clone()).collect();
+    let wards = reference
+        .all_wards()
+        .map(|w| Ward { province_code: w.province_code.clone(), ward_code: w.code.clone() })
+        .collect();
+    let vsic4 =
+        reference.vsic_entries(VsicEdition::Vsic2025).filter(|e| e.level == 4).map(|e| e.code.clone()).collect();
     Generator::new(seed, GeneratorInput { wards, vsic4, organisation_owner_codes: Vec::new() })
 }
 
@@ -33,7 +37,8 @@ pub fn load(pool: &PgPool, reference: &Reference, count: usize) -> anyhow::Resul
         return Ok(0);
     }
     let bar = ProgressBar::new(count as u64).with_style(
-        ProgressStyle::with_template("demo {bar:40} {pos}/{len} registrations {per_sec} eta {eta}").expect("valid template"),
+        ProgressStyle::with_template("demo {bar:40} {pos}/{len} registrations {per_sec} eta {eta}")
+            .expect("valid template"),
     );
     let mut generator = generator(reference, DEMO_SEED);
     let mut refused = 0usize;
@@ -44,7 +49,12 @@ pub fn load(pool: &PgPool, reference: &Reference, count: usize) -> anyhow::Resul
         let today = legal_date(now);
         match content.validate_content(reference, today) {
             Ok(valid) => {
-                let ctx = WriteContext { actor: "demo".into(), at: now, effective_on: today, reason: Some("demo data".into()) };
+                let ctx = WriteContext {
+                    actor: "demo".into(),
+                    at: now,
+                    effective_on: today,
+                    reason: Some("demo data".into()),
+                };
                 enterprises::register(&mut conn, valid, &ctx, None)?;
             }
             Err(errors) => {

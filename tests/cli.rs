@@ -27,7 +27,10 @@ fn clients_add_prints_only_the_key_and_revoke_is_immediate() {
     let client = registry::store::clients::authenticate(&mut conn, key).unwrap().unwrap();
     assert_eq!(client.name, "portal-backend");
     // Only the hash is stored.
-    let stored: i64 = db.count(&format!("api_clients WHERE key_hash = decode('{}', 'hex')", hex::encode(registry::store::clients::hash_key(key))));
+    let stored: i64 = db.count(&format!(
+        "api_clients WHERE key_hash = decode('{}', 'hex')",
+        hex::encode(registry::store::clients::hash_key(key))
+    ));
     assert_eq!(stored, 1);
     assert_eq!(db.count(&format!("api_clients WHERE encode(key_hash, 'escape') LIKE '%{}%'", &key[5..20])), 0);
 

@@ -43,7 +43,13 @@ async fn health_readiness_openapi_and_docs() {
     assert_eq!(ready.body["migrations"], "applied");
     let doc = send(&app, get("/openapi.json", None)).await;
     assert_eq!(doc.status, 200);
-    for path in ["/v1/enterprises", "/v1/enterprises/{code}", "/v1/enterprises/{code}/units", "/v1/units/{unit_code}", "/v1/reference/vsic"] {
+    for path in [
+        "/v1/enterprises",
+        "/v1/enterprises/{code}",
+        "/v1/enterprises/{code}/units",
+        "/v1/units/{unit_code}",
+        "/v1/reference/vsic",
+    ] {
         assert!(doc.body["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }
     let docs = send(&app, get("/docs/", None)).await;

@@ -19,7 +19,11 @@ async fn units_get_codes_in_order_and_versions_of_their_enterprise() {
     let code = r.body["code"].as_str().unwrap().to_string();
     let path = format!("/v1/enterprises/{code}/units");
 
-    let b1 = send(&app, post_json(&path, Some(&key), &branch("Chi nhánh Công ty TNHH Vận tải Hoàng Long Phát tại Hồ Chí Minh"))).await;
+    let b1 = send(
+        &app,
+        post_json(&path, Some(&key), &branch("Chi nhánh Công ty TNHH Vận tải Hoàng Long Phát tại Hồ Chí Minh")),
+    )
+    .await;
     assert_eq!(b1.status, 201, "{}", b1.text);
     assert_eq!(b1.body["unit_code"], format!("{code}-001"));
     assert_eq!(b1.header("location"), Some(format!("/v1/units/{code}-001").as_str()));
@@ -38,7 +42,8 @@ async fn units_get_codes_in_order_and_versions_of_their_enterprise() {
     assert_eq!(l1.body["location_code"], "00001");
     assert_eq!(l1.body["unit_code"], format!("{code}-00001"));
 
-    let b3 = send(&app, post_json(&path, Some(&key), &branch("Chi nhánh 2 Công ty TNHH Vận tải Hoàng Long Phát"))).await;
+    let b3 =
+        send(&app, post_json(&path, Some(&key), &branch("Chi nhánh 2 Công ty TNHH Vận tải Hoàng Long Phát"))).await;
     assert_eq!(b3.body["unit_code"], format!("{code}-003"), "branches and offices share one series");
 
     // Each unit is a new version of the enterprise, with its event.
@@ -73,22 +78,31 @@ async fn refused_units() {
     assert!(bad_name.has_error("name", "unit_name"), "{:?}", bad_name.field_errors());
     let bad_ward = send(
         &app,
-        post_json(&path, Some(&key), &json!({"kind": "branch", "name": "Chi nhánh Công ty TNHH Vận tải Hoàng Long Phát",
-            "address": {"street": "x", "ward_code": "00070", "province_code": "79"}})),
+        post_json(
+            &path,
+            Some(&key),
+            &json!({"kind": "branch", "name": "Chi nhánh Công ty TNHH Vận tải Hoàng Long Phát",
+            "address": {"street": "x", "ward_code": "00070", "province_code": "79"}}),
+        ),
     )
     .await;
     assert!(bad_ward.has_error("address.ward_code", "ward_not_in_province"));
     let bad_kind = send(&app, post_json(&path, Some(&key), &json!({"kind": "shop", "name": "x"}))).await;
     assert!(bad_kind.has_error("kind", "unknown_unit_kind"));
     assert!(bad_kind.has_error("address", "required"));
-    let forbidden = send(&app, post_json(&path, Some(&transport), &branch("Chi nhánh Công ty TNHH Vận tải Hoàng Long Phát"))).await;
+    let forbidden =
+        send(&app, post_json(&path, Some(&transport), &branch("Chi nhánh Công ty TNHH Vận tải Hoàng Long Phát"))).await;
     assert_eq!(forbidden.status, 403);
     let missing = send(&app, post_json("/v1/enterprises/0100233488/units", Some(&key), &branch("Chi nhánh X"))).await;
     assert_eq!(missing.status, 404);
     assert_eq!(db.count("units"), 0);
     assert_eq!(db.count("enterprise_versions"), 1);
 
-    for (unit, reason) in [("0314409058-000", "invalid_branch_suffix"), ("0314409050-002", "bad_check_digit"), ("0314409058", "invalid_branch_suffix")] {
+    for (unit, reason) in [
+        ("0314409058-000", "invalid_branch_suffix"),
+        ("0314409050-002", "bad_check_digit"),
+        ("0314409058", "invalid_branch_suffix"),
+    ] {
         let r = send(&app, get(&format!("/v1/units/{unit}"), None)).await;
         assert_eq!(r.status, 400, "{unit}");
         assert!(r.has_error("unit_code", reason), "{unit}: {:?}", r.field_errors());

@@ -12,7 +12,7 @@ use crate::domain::legal_date;
 use crate::domain::record::Enterprise;
 use crate::domain::registration::RegistrationContent;
 use crate::domain::Role;
-use crate::store::enterprises::{self as store, etag, WriteContext, Written};
+use crate::store::enterprises::{self as store, etag, AsOf, WriteContext, Written};
 use crate::store::idempotency::{IdempotentRequest, StoredResponse};
 
 /// Parses a code from the path in any accepted form; 400 naming why when malformed.
@@ -113,7 +113,21 @@ pub async fn register(
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct GetParams {}
+pub struct GetParams {
+    /// A date (`2026-01-31`: the version in force at the end of that day, by effective date) or
+    /// a timestamp (`2026-01-31T08:00:00Z`: the version as recorded at that moment).
+    pub as_of: Option<String>,
+}
+
+/// Parses `as_of`: a date or an RFC 3339 timestamp.
+pub fn parse_as_of(value: &str) -> Result<AsOf, ApiError> {
+    if let Ok(d) = value.parse::<chrono::NaiveDate>() {
+        return Ok(AsOf::Date(d));
+    }
+    chrono::DateTime::parse_from_rfc3339(value).map(|t| AsOf::Time(t.with_timezone(&Utc))).map_err(|_| {
+        ApiError::bad_parameter("as_of", "invalid_as_of", "as_of is a date (YYYY-MM-DD) or an RFC 3339 timestamp")
+    })
+}
 
 /// Look up an enterprise.
 ///
@@ -121,13 +135,13 @@ pub struct GetParams {}
 /// view (no identity documents, birth dates or owners); with a key, the full record.
 #[utoipa::path(
     get, path = "/v1/enterprises/{code}", tag = "enterprises",
-    params(("code" = String, Path, description = "Enterprise code in any accepted form")),
+    params(("code" = String, Path, description = "Enterprise code in any accepted form"), GetParams),
     responses(
         (status = 200, body = Enterprise, headers(("ETag" = String))),
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = 400, description = "Malformed code", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such enterprise, or not yet registered at `as_of` (not_yet_registered)", body = ProblemBody, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]
@@ -136,9 +150,23 @@ pub async fn get_enterprise(
     caller: Caller,
     req: HttpRequest,
     path: web::Path<String>,
+    params: web::Query<GetParams>,
 ) -> Result<HttpResponse, ApiError> {
     let code = parse_code(&path)?;
     let wanted = code.clone();
+    if let Some(raw) = params.as_of.as_deref() {
+        let at = parse_as_of(raw)?;
+        let record = db(&state, move |conn| Ok(store::as_of(conn, &wanted, at)?))
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("no enterprise has code {code}")))?
+            .ok_or_else(|| {
+                ApiError::new(
+                    problems::NOT_YET_REGISTERED,
+                    format!("enterprise {code} was not yet registered at {raw}"),
+                )
+            })?;
+        return Ok(conditional_record(&req, record, caller.full_view()));
+    }
     let record = db(&state, move |conn| Ok(store::get(conn, &wanted)?))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no enterprise has code {code}")))?;

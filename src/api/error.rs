@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::errors::FieldError;
+use crate::domain::name_check::Conflict;
 use crate::store::enterprises::WriteError;
 use crate::store::StoreError;
 
@@ -38,15 +39,21 @@ problems! {
     UNAUTHORIZED = 401, "unauthorized", "A valid API key is required";
     FORBIDDEN = 403, "forbidden", "The client's role does not allow this request";
     NOT_FOUND = 404, "not_found", "Not found";
+    NOT_YET_REGISTERED = 404, "not_yet_registered", "The enterprise was not registered at that time";
     METHOD_NOT_ALLOWED = 405, "method_not_allowed", "The method is not allowed on this resource";
+    NAME_IDENTICAL = 409, "name_identical", "The name is identical to a registered enterprise's name (art. 41.1)";
+    NAME_CONFUSING = 409, "name_confusing", "The name is confusingly similar to a registered enterprise's name (art. 41.2)";
+    ILLEGAL_TRANSITION = 409, "illegal_transition", "The status table does not allow this transition";
     ENTERPRISE_CEASED = 409, "enterprise_ceased", "The enterprise has ceased and accepts no change";
     ENTERPRISE_NOT_ACTIVE = 409, "enterprise_not_active", "The enterprise's status does not allow this";
     UNIT_LIMIT = 409, "unit_limit", "The enterprise has used every unit code";
     CODES_EXHAUSTED = 409, "codes_exhausted", "No enterprise code is left for this prefix";
+    VERSION_MISMATCH = 412, "version_mismatch", "The record changed since the version this request was based on";
     PAYLOAD_TOO_LARGE = 413, "payload_too_large", "The request body is larger than 1 MiB";
     UNSUPPORTED_MEDIA_TYPE = 415, "unsupported_media_type", "The request body must be JSON";
     VALIDATION_FAILED = 422, "validation_failed", "The request breaks the register's rules";
     IDEMPOTENCY_KEY_REUSED = 422, "idempotency_key_reused", "The Idempotency-Key was already used with another request";
+    PRECONDITION_REQUIRED = 428, "precondition_required", "This write needs If-Match with the record's ETag";
     UNAVAILABLE = 503, "unavailable", "The database is unavailable; try again shortly";
     INTERNAL = 500, "internal", "Internal error";
 }
@@ -63,6 +70,9 @@ pub struct ProblemBody {
     /// Every field that failed, with its JSON path.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For `name_identical` and `name_confusing`: the registered enterprises in conflict.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Conflict>,
 }
 
 #[derive(Debug)]
@@ -71,11 +81,12 @@ pub struct ApiError {
     pub detail: String,
     pub errors: Vec<FieldError>,
     pub retry_after: Option<u32>,
+    pub conflicts: Vec<Conflict>,
 }
 
 impl ApiError {
     pub fn new(problem: Problem, detail: impl Into<String>) -> Self {
-        ApiError { problem, detail: detail.into(), errors: Vec::new(), retry_after: None }
+        ApiError { problem, detail: detail.into(), errors: Vec::new(), retry_after: None, conflicts: Vec::new() }
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
@@ -130,6 +141,7 @@ impl ResponseError for ApiError {
             status: self.problem.status,
             detail: self.detail.clone(),
             errors: self.errors.clone(),
+            conflicts: self.conflicts.clone(),
         };
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CONTENT_TYPE, "application/problem+json"));
@@ -173,9 +185,37 @@ impl From<WriteError> for ApiError {
             WriteError::CodesExhausted(prefix) => {
                 ApiError::new(problems::CODES_EXHAUSTED, format!("every code of prefix {prefix} has been allocated"))
             }
+            WriteError::VersionMismatch { current } => ApiError::new(
+                problems::VERSION_MISMATCH,
+                format!("the enterprise is now at version {current} (ETag \"v{current}\"); read it again and retry"),
+            ),
+            WriteError::NameConflict(conflicts) => name_conflict(conflicts),
+            WriteError::IllegalTransition(detail) => ApiError::new(problems::ILLEGAL_TRANSITION, detail),
+            WriteError::Forbidden(detail) => ApiError::new(problems::FORBIDDEN, detail),
             WriteError::Store(e) => e.into(),
         }
     }
+}
+
+/// A 409 naming the registered enterprises whose names conflict (art. 41).
+pub fn name_conflict(conflicts: Vec<Conflict>) -> ApiError {
+    let identical = conflicts.iter().any(|c| c.rules.iter().any(|r| r.rule == "identical"));
+    let problem = if identical { problems::NAME_IDENTICAL } else { problems::NAME_CONFUSING };
+    let first = &conflicts[0];
+    let detail = format!(
+        "the name conflicts with {} ({}){}: {}",
+        first.name,
+        first.code,
+        if conflicts.len() > 1 { format!(" and {} more", conflicts.len() - 1) } else { String::new() },
+        first.rules.iter().map(|r| r.description).collect::<Vec<_>>().join("; ")
+    );
+    let mut e = ApiError::new(problem, detail).with_errors(vec![FieldError::new(
+        "name.vi",
+        problem.code,
+        "the name is not available",
+    )]);
+    e.conflicts = conflicts;
+    e
 }
 
 impl From<actix_web::error::BlockingError> for ApiError {

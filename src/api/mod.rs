@@ -3,9 +3,11 @@
 
 pub mod auth;
 pub mod body;
+pub mod changes;
 pub mod enterprises;
 pub mod error;
 pub mod health;
+pub mod name_check;
 pub mod reference;
 pub mod units;
 
@@ -60,6 +62,10 @@ Errors are application/problem+json with a stable `type` code and the JSON path 
     paths(
         enterprises::register,
         enterprises::get_enterprise,
+        changes::patch_enterprise,
+        changes::set_status,
+        changes::history,
+        name_check::name_check,
         units::register_unit,
         units::list_units,
         units::get_unit,
@@ -101,6 +107,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/enterprises/{code}")
                     .route(web::get().to(enterprises::get_enterprise))
+                    .route(web::patch().to(changes::patch_enterprise))
                     .default_service(web::to(method_not_allowed)),
             )
             .service(
@@ -109,6 +116,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(units::list_units))
                     .default_service(web::to(method_not_allowed)),
             )
+            .service(
+                web::resource("/enterprises/{code}/status")
+                    .route(web::post().to(changes::set_status))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/enterprises/{code}/history")
+                    .route(web::get().to(changes::history))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(web::resource("/name-check").route(web::get().to(name_check::name_check)))
             .service(
                 web::resource("/units/{unit_code}")
                     .route(web::get().to(units::get_unit))

@@ -129,7 +129,7 @@ pub struct ReferenceError {
     pub message: String,
 }
 
-fn records<'a>(file: &'static str, text: &'a str) -> Result<Vec<HashMap<String, String>>, ReferenceError> {
+fn records(file: &'static str, text: &str) -> Result<Vec<HashMap<String, String>>, ReferenceError> {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| ReferenceError { file, message: e.to_string() })?.clone();
     let mut out = Vec::new();

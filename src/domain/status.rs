@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use chrono::NaiveDate;
+
+use super::errors::{Errors, FieldError};
 use super::Role;
 
 /// Tình trạng pháp lý của doanh nghiệp.
@@ -139,6 +142,95 @@ pub const TRANSITIONS: &[(Status, Status)] = &[
     (Bankruptcy, Active),
 ];
 
+/// `POST /v1/enterprises/{code}/status`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    /// The new status.
+    #[schema(example = "suspended")]
+    pub status: Option<String>,
+    /// The legal effective date (default: today).
+    pub effective_on: Option<NaiveDate>,
+    pub reason: Option<String>,
+    /// End of a suspension: required for `suspended`, refused otherwise.
+    pub until: Option<NaiveDate>,
+}
+
+/// A status change that satisfies the table and the dates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    pub to: Status,
+    pub effective_on: NaiveDate,
+    pub reason: Option<String>,
+    pub until: Option<NaiveDate>,
+}
+
+/// Why a status change was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatusRefusal {
+    Invalid(Vec<FieldError>),
+    Transition(TransitionError),
+}
+
+/// The longest suspension one notice covers (Law on Enterprises art. 206: one year at a time).
+const MAX_SUSPENSION_DAYS: i64 = 366;
+
+impl StatusRequest {
+    pub fn validate(
+        self,
+        from: Status,
+        registered_on: NaiveDate,
+        role: Role,
+        today: NaiveDate,
+    ) -> Result<StatusChange, StatusRefusal> {
+        let mut errors = Errors::default();
+        let to = match self.status.as_deref().map(str::trim) {
+            None | Some("") => {
+                errors.required("status");
+                None
+            }
+            Some(s) => match Status::parse(s) {
+                Some(to) => Some(to),
+                None => {
+                    errors.add(
+                        "status",
+                        "unknown_status",
+                        format!(
+                            "{s:?} is not a status; the statuses are {}",
+                            Status::ALL.map(|s| s.as_str()).join(", ")
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        let effective_on = self.effective_on.unwrap_or(today);
+        super::change::check_effective_on(&mut errors, effective_on, registered_on, today);
+        match (to, self.until) {
+            (Some(Suspended), None) => errors.add("until", "required", "a suspension says until when"),
+            (Some(Suspended), Some(until)) if until <= effective_on => {
+                errors.add("until", "not_after_effective_on", "a suspension ends after it starts")
+            }
+            (Some(Suspended), Some(until)) if (until - effective_on).num_days() > MAX_SUSPENSION_DAYS => {
+                errors.add("until", "too_long", "one notice suspends business for at most one year (art. 206)")
+            }
+            (Some(Suspended), Some(_)) => {}
+            (Some(_), Some(_)) => errors.add("until", "not_allowed", "only a suspension has an end date"),
+            _ => {}
+        }
+        let reason = self.reason.map(|r| super::text::normalize(&r)).filter(|r| !r.is_empty());
+        if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
+            errors.add("reason", "too_long", "at most 1000 characters");
+        }
+        if !errors.is_empty() {
+            return Err(StatusRefusal::Invalid(errors.0));
+        }
+        let to = to.expect("validated");
+        check_transition(from, to, role).map_err(StatusRefusal::Transition)?;
+        Ok(StatusChange { to, effective_on, reason, until: self.until })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +276,51 @@ mod tests {
         for s in Status::ALL {
             assert_eq!(Status::parse(s.as_str()), Some(s));
         }
+    }
+
+    fn req(status: &str, until: Option<&str>) -> StatusRequest {
+        StatusRequest {
+            status: Some(status.into()),
+            effective_on: None,
+            reason: None,
+            until: until.map(|u| u.parse().unwrap()),
+        }
+    }
+
+    #[test]
+    fn status_requests() {
+        let reg: NaiveDate = "2020-01-01".parse().unwrap();
+        let today: NaiveDate = "2026-11-27".parse().unwrap();
+        let ok = req("suspended", Some("2027-06-01")).validate(Active, reg, Role::Portal, today).unwrap();
+        assert_eq!((ok.to, ok.effective_on), (Suspended, today));
+        let codes = |r: Result<StatusChange, StatusRefusal>| match r {
+            Err(StatusRefusal::Invalid(e)) => e.into_iter().map(|e| (e.field, e.code.into_owned())).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            codes(req("suspended", None).validate(Active, reg, Role::Portal, today)),
+            [("until".into(), "required".into())]
+        );
+        assert_eq!(
+            codes(req("suspended", Some("2029-01-01")).validate(Active, reg, Role::Portal, today)),
+            [("until".into(), "too_long".into())]
+        );
+        assert_eq!(
+            codes(req("revoked", Some("2027-01-01")).validate(Active, reg, Role::Portal, today)),
+            [("until".into(), "not_allowed".into())]
+        );
+        assert_eq!(
+            codes(req("sleeping", None).validate(Active, reg, Role::Portal, today)),
+            [("status".into(), "unknown_status".into())]
+        );
+        let early = StatusRequest { effective_on: Some("2019-01-01".parse().unwrap()), ..req("revoked", None) };
+        assert_eq!(
+            codes(early.validate(Active, reg, Role::Portal, today)),
+            [("effective_on".into(), "before_registration".into())]
+        );
+        assert_eq!(
+            req("ceased", None).validate(Active, reg, Role::Portal, today),
+            Err(StatusRefusal::Transition(TransitionError::Illegal))
+        );
     }
 }

@@ -8,7 +8,9 @@ use super::idempotency::{self, Begin, IdempotentRequest, StoredResponse};
 use super::schema::{code_serials, enterprise_versions, enterprises, feed_events, units};
 use super::StoreError;
 use crate::domain::code::{EnterpriseCode, UnitCode};
+use crate::domain::enterprise_type;
 use crate::domain::errors::FieldError;
+use crate::domain::name_check::{self, Conflict, NameCandidate, Registered};
 use crate::domain::record::{Enterprise, Unit, UnitKind};
 use crate::domain::registration::ValidContent;
 use crate::domain::status::Status;
@@ -61,6 +63,18 @@ pub enum WriteError {
     IdempotencyMismatch,
     #[error("every code of prefix {0} has been allocated")]
     CodesExhausted(String),
+    /// The write was based on another version than the current one.
+    #[error("the enterprise is at version {current}")]
+    VersionMismatch { current: i32 },
+    /// Art. 41: the name is identical to or confusingly similar with a registered one.
+    #[error("the name conflicts with {} registered enterprise(s)", .0.len())]
+    NameConflict(Vec<Conflict>),
+    /// The status table refuses the transition.
+    #[error("{0}")]
+    IllegalTransition(String),
+    /// The table allows the transition, but not for this role.
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -162,6 +176,22 @@ pub fn register(
                 Begin::Mismatch => return Err(WriteError::IdempotencyMismatch),
             }
         }
+        let owner_codes: Vec<String> = content.owners.iter().filter_map(|o| o.enterprise_code.clone()).collect();
+        let conflicts = check_name(
+            conn,
+            &NameCandidate {
+                full_name: &content.name.vi,
+                proper_name: &content.proper_name,
+                abbreviation: content.name.abbreviation.as_deref(),
+                foreign_name: content.name.en.as_deref(),
+                owner_codes: &owner_codes,
+            },
+            None,
+            true,
+        )?;
+        if !conflicts.is_empty() {
+            return Err(WriteError::NameConflict(conflicts));
+        }
         let prefix = super::reference::code_prefix(conn, &content.head_office.province_code)?;
         let code = allocate_code(conn, &prefix)?;
         let record = content.into_new_record(code.to_string(), ctx.effective_on, ctx.at);
@@ -179,9 +209,24 @@ pub fn register(
     })
 }
 
+/// The name-check look-up keys of a record (art. 41).
+fn name_keys(record: &Enterprise) -> (String, name_check::NameKeys) {
+    let proper = enterprise_type::proper_name(record.enterprise_type, &record.name.vi)
+        .unwrap_or_else(|_| record.name.vi.clone());
+    let keys =
+        name_check::keys(&record.name.vi, &proper, record.name.abbreviation.as_deref(), record.name.en.as_deref());
+    (proper, keys)
+}
+
 fn insert_record(conn: &mut PgConnection, record: &Enterprise) -> QueryResult<()> {
+    let (proper, keys) = name_keys(record);
     diesel::insert_into(enterprises::table)
         .values((
+            enterprises::proper_name.eq(&proper),
+            enterprises::read_key.eq(&keys.read_key),
+            enterprises::core_key.eq(&keys.core_key),
+            enterprises::abbreviation_key.eq(&keys.abbreviation_key),
+            enterprises::foreign_key.eq(&keys.foreign_key),
             enterprises::code.eq(&record.code),
             enterprises::enterprise_type.eq(record.enterprise_type.as_str()),
             enterprises::status.eq(record.status.as_str()),
@@ -198,8 +243,14 @@ fn insert_record(conn: &mut PgConnection, record: &Enterprise) -> QueryResult<()
 
 /// Replaces the current record after a write (the version row is appended separately).
 fn update_record(conn: &mut PgConnection, record: &Enterprise) -> QueryResult<()> {
+    let (proper, keys) = name_keys(record);
     diesel::update(enterprises::table.find(&record.code))
         .set((
+            enterprises::proper_name.eq(&proper),
+            enterprises::read_key.eq(&keys.read_key),
+            enterprises::core_key.eq(&keys.core_key),
+            enterprises::abbreviation_key.eq(&keys.abbreviation_key),
+            enterprises::foreign_key.eq(&keys.foreign_key),
             enterprises::status.eq(record.status.as_str()),
             enterprises::name_vi.eq(&record.name.vi),
             enterprises::province_code.eq(&record.head_office.province_code),
@@ -324,4 +375,201 @@ pub fn get_unit(conn: &mut PgConnection, unit_code: &UnitCode) -> Result<Option<
                 .map_err(|e| StoreError::Database(diesel::result::Error::DeserializationError(Box::new(e))))
         })
         .transpose()
+}
+
+/// The registered enterprises (not ceased, other than `exclude`) whose names conflict with the
+/// candidate's (art. 41). With `lock`, first takes transaction-scoped advisory locks on the
+/// candidate's keys, so that two registrations of one name at the same moment are judged one
+/// after the other (the second sees the first).
+pub fn check_name(
+    conn: &mut PgConnection,
+    candidate: &NameCandidate,
+    exclude: Option<&str>,
+    lock: bool,
+) -> Result<Vec<Conflict>, StoreError> {
+    let keys =
+        name_check::keys(candidate.full_name, candidate.proper_name, candidate.abbreviation, candidate.foreign_name);
+    if lock {
+        let mut lock_keys: Vec<String> = [Some(format!("r:{}", keys.read_key)), Some(format!("c:{}", keys.core_key))]
+            .into_iter()
+            .chain([
+                keys.abbreviation_key.as_ref().map(|k| format!("b:{k}")),
+                keys.foreign_key.as_ref().map(|k| format!("f:{k}")),
+            ])
+            .flatten()
+            .collect();
+        lock_keys.sort();
+        for k in lock_keys {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 41))")
+                .bind::<diesel::sql_types::Text, _>(k)
+                .execute(conn)?;
+        }
+    }
+    let mut query = enterprises::table
+        .filter(enterprises::status.ne("ceased"))
+        .filter(
+            enterprises::read_key
+                .eq(&keys.read_key)
+                .or(enterprises::core_key.eq(&keys.core_key))
+                .or(enterprises::abbreviation_key.eq(&keys.abbreviation_key).assume_not_null())
+                .or(enterprises::foreign_key.eq(&keys.foreign_key).assume_not_null()),
+        )
+        .select((
+            enterprises::code,
+            enterprises::name_vi,
+            enterprises::proper_name,
+            enterprises::record,
+            enterprises::status,
+        ))
+        .order(enterprises::code)
+        .limit(200)
+        .into_boxed();
+    if let Some(code) = exclude {
+        query = query.filter(enterprises::code.ne(code));
+    }
+    let rows: Vec<(String, String, String, serde_json::Value, String)> = query.load(conn)?;
+    let registered: Vec<Registered> = rows
+        .into_iter()
+        .map(|(code, full_name, proper_name, record, status)| Registered {
+            code,
+            full_name,
+            proper_name,
+            abbreviation: record["name"]["abbreviation"].as_str().map(str::to_string),
+            foreign_name: record["name"]["en"].as_str().map(str::to_string),
+            status,
+        })
+        .collect();
+    Ok(name_check::judge(candidate, &registered))
+}
+
+/// The result of a change: the new version, or the record as it was when nothing changed.
+pub enum Modified {
+    Changed(Enterprise),
+    Unchanged(Enterprise),
+}
+
+/// Changes an enterprise based on version `expected`: locks the record, refuses a ceased
+/// enterprise or a stale version, lets `change` compute the next record (or nothing), re-checks
+/// the name when it changed, and writes the record, its version and its event in one transaction.
+pub fn modify(
+    conn: &mut PgConnection,
+    code: &EnterpriseCode,
+    expected: i32,
+    kind: EventKind,
+    ctx: &WriteContext,
+    change: impl FnOnce(&Enterprise) -> Result<Option<(Enterprise, Vec<String>)>, WriteError>,
+) -> Result<Modified, WriteError> {
+    conn.transaction(|conn| {
+        let record = get_for_update(conn, code)?.ok_or(WriteError::NotFound)?;
+        if record.status == Status::Ceased {
+            return Err(WriteError::Conflict {
+                code: "enterprise_ceased",
+                detail: "the enterprise has ceased (terminal status) and accepts no change".into(),
+            });
+        }
+        if record.version != expected {
+            return Err(WriteError::VersionMismatch { current: record.version });
+        }
+        let Some((next, changed)) = change(&record)? else {
+            return Ok(Modified::Unchanged(record));
+        };
+        if changed.iter().any(|f| f.starts_with("name")) {
+            let proper = enterprise_type::proper_name(next.enterprise_type, &next.name.vi)
+                .unwrap_or_else(|_| next.name.vi.clone());
+            let owner_codes: Vec<String> =
+                next.owners.iter().flatten().filter_map(|o| o.enterprise_code.clone()).collect();
+            let conflicts = check_name(
+                conn,
+                &NameCandidate {
+                    full_name: &next.name.vi,
+                    proper_name: &proper,
+                    abbreviation: next.name.abbreviation.as_deref(),
+                    foreign_name: next.name.en.as_deref(),
+                    owner_codes: &owner_codes,
+                },
+                Some(code.as_str()),
+                true,
+            )?;
+            if !conflicts.is_empty() {
+                return Err(WriteError::NameConflict(conflicts));
+            }
+        }
+        let fields: Vec<&str> = changed.iter().map(String::as_str).collect();
+        update_record(conn, &next)?;
+        append_version(conn, &next, kind, &fields, ctx)?;
+        Ok(Modified::Changed(next))
+    })
+}
+
+/// One entry of an enterprise's history.
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+pub struct VersionEntry {
+    pub version: i32,
+    pub kind: String,
+    pub recorded_at: DateTime<Utc>,
+    pub effective_on: NaiveDate,
+    pub changed_fields: Vec<String>,
+    pub actor: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Versions older than `before` (all when `None`), newest first, at most `limit`. `None` when
+/// the enterprise does not exist.
+pub fn history(
+    conn: &mut PgConnection,
+    code: &EnterpriseCode,
+    before: Option<i32>,
+    limit: i64,
+) -> Result<Option<Vec<VersionEntry>>, StoreError> {
+    let exists: bool = diesel::select(diesel::dsl::exists(enterprises::table.find(code.as_str()))).get_result(conn)?;
+    if !exists {
+        return Ok(None);
+    }
+    let rows: Vec<VersionEntry> = enterprise_versions::table
+        .filter(enterprise_versions::code.eq(code.as_str()))
+        .filter(enterprise_versions::version.lt(before.unwrap_or(i32::MAX)))
+        .order(enterprise_versions::version.desc())
+        .limit(limit)
+        .select((
+            enterprise_versions::version,
+            enterprise_versions::kind,
+            enterprise_versions::recorded_at,
+            enterprise_versions::effective_on,
+            enterprise_versions::changed_fields,
+            enterprise_versions::actor,
+            enterprise_versions::reason,
+        ))
+        .load(conn)?;
+    Ok(Some(rows))
+}
+
+/// A point in time to read a record at.
+#[derive(Debug, Clone, Copy)]
+pub enum AsOf {
+    /// The version in force at the end of that day, by `effective_on`.
+    Date(NaiveDate),
+    /// The version as recorded at that moment.
+    Time(DateTime<Utc>),
+}
+
+/// The record at `at`: `Ok(None)` when the enterprise does not exist, `Ok(Some(None))` when it
+/// did not exist yet then.
+pub fn as_of(
+    conn: &mut PgConnection,
+    code: &EnterpriseCode,
+    at: AsOf,
+) -> Result<Option<Option<Enterprise>>, StoreError> {
+    let exists: bool = diesel::select(diesel::dsl::exists(enterprises::table.find(code.as_str()))).get_result(conn)?;
+    if !exists {
+        return Ok(None);
+    }
+    let base = enterprise_versions::table.filter(enterprise_versions::code.eq(code.as_str())).into_boxed();
+    let query = match at {
+        AsOf::Date(d) => base.filter(enterprise_versions::effective_on.le(d)),
+        AsOf::Time(t) => base.filter(enterprise_versions::recorded_at.le(t)),
+    };
+    let value: Option<serde_json::Value> =
+        query.order(enterprise_versions::version.desc()).select(enterprise_versions::record).first(conn).optional()?;
+    Ok(Some(value.map(decode).transpose()?))
 }

@@ -85,6 +85,11 @@ diesel::table! {
         version -> Integer,
         record -> Jsonb,
         updated_at -> Timestamptz,
+        proper_name -> Text,
+        read_key -> Text,
+        core_key -> Text,
+        abbreviation_key -> Nullable<Text>,
+        foreign_key -> Nullable<Text>,
     }
 }
 

@@ -41,6 +41,11 @@ fn fingerprint() -> String {
         h.update(dir.file_name().unwrap().as_encoded_bytes());
         h.update(std::fs::read(dir.join("up.sql")).unwrap_or_default());
     }
+    // What the binary embeds, too: a template must never be built from fewer migrations.
+    use diesel::migration::MigrationSource;
+    for m in MigrationSource::<diesel::pg::Pg>::migrations(&store::MIGRATIONS).unwrap() {
+        h.update(m.name().to_string().as_bytes());
+    }
     h.update(store::reference::checksum(&registry::reference_data::SOURCES));
     hex::encode(&h.finalize()[..8])
 }
@@ -155,6 +160,10 @@ impl Drop for TestDb {
 pub async fn app(
     db: &TestDb,
 ) -> impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(std::env::var("REGISTRY_TEST_LOG").unwrap_or_else(|_| "warn".into()))
+        .try_init();
     let state = web::Data::new(AppState { pool: db.pool(), reference: registry::reference_data::reference() });
     test::init_service(api::app(state)).await
 }

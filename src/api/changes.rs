@@ -1,0 +1,262 @@
+//! Registration changes (`PATCH /v1/enterprises/{code}`), statuses (`POST …/status`) and history
+//! (`GET …/history`). Every write names the version it is based on with `If-Match`.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use super::auth::Caller;
+use super::enterprises::parse_code;
+use super::error::{problems, ApiError, ProblemBody};
+use super::{body, db, AppState};
+use crate::domain::change;
+use crate::domain::errors::Errors;
+use crate::domain::legal_date;
+use crate::domain::record::Enterprise;
+use crate::domain::registration::RegistrationContent;
+use crate::domain::status::{StatusRefusal, StatusRequest, TransitionError, TRANSITIONS};
+use crate::domain::Role;
+use crate::store::enterprises::{self as store, etag, EventKind, Modified, VersionEntry, WriteContext, WriteError};
+
+/// The version named by `If-Match` (`"v3"`): 428 without it, 400 when malformed.
+pub fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Err(ApiError::new(
+            problems::PRECONDITION_REQUIRED,
+            "send If-Match with the ETag of the version this change is based on (GET the enterprise first)",
+        ));
+    };
+    let malformed = || {
+        ApiError::bad_parameter("If-Match", "invalid_etag", "If-Match holds one ETag of this register, such as \"v3\"")
+    };
+    let text = value.to_str().map_err(|_| malformed())?.trim();
+    let version = text.strip_prefix("\"v").and_then(|t| t.strip_suffix('"')).ok_or_else(malformed)?;
+    version.parse::<i32>().ok().filter(|v| *v >= 1).ok_or_else(malformed)
+}
+
+fn changed_response(modified: Modified) -> HttpResponse {
+    let (record, changed) = match modified {
+        Modified::Changed(r) => (r, true),
+        Modified::Unchanged(r) => (r, false),
+    };
+    if changed {
+        tracing::info!(code = %record.code, version = record.version, "changed");
+    }
+    HttpResponse::Ok().insert_header((header::ETAG, etag(record.version))).json(record)
+}
+
+/// File a registration change.
+///
+/// A JSON Merge Patch (RFC 7396) of the registration content (`name`, `head_office`,
+/// `charter_capital_vnd`, `business_lines`, `legal_representatives`, `owners`); lists are replaced
+/// whole. Two more top-level fields describe the change itself: `effective_on` (default today)
+/// and `reason`. The patched record is checked by the same rules as a registration. Changes to
+/// certificate items (name, head office address, representatives, capital, owners) count in
+/// `registration_changes`; a patch that changes nothing writes no version.
+#[utoipa::path(
+    patch, path = "/v1/enterprises/{code}", tag = "enterprises",
+    params(("code" = String, Path), ("If-Match" = String, Header, description = "ETag of the version the change is based on")),
+    request_body(content = Object, content_type = "application/merge-patch+json",
+        example = json!({"head_office": {"street": "Số 5 Nguyễn Huệ", "ward_code": "26743", "province_code": "79"}, "reason": "Chuyển trụ sở"})),
+    responses(
+        (status = 200, body = Enterprise, headers(("ETag" = String))),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Name conflict (art. 41) or a ceased enterprise", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn patch_enterprise(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let client = caller.require(&[Role::Portal])?.clone();
+    let code = parse_code(&path)?;
+    let expected = if_match(&req)?;
+    let (body, _): (serde_json::Value, _) =
+        body::json(&req, payload, &["application/merge-patch+json", "application/json"]).await?;
+    let patch = change::split_patch(body).map_err(ApiError::validation)?;
+    // The patch's own shape (unknown fields, wrong types) is a 400 naming the field.
+    body::parse::<RegistrationContent>(patch.content.to_string().as_bytes())?;
+    let now = Utc::now();
+    let today = legal_date(now);
+    let ctx = WriteContext {
+        actor: client.name,
+        at: now,
+        effective_on: patch.effective_on.unwrap_or(today),
+        reason: patch.reason.clone(),
+    };
+    let reference = state.reference.clone();
+    let modified = db(&state, move |conn| {
+        let effective_on = ctx.effective_on;
+        Ok(store::modify(conn, &code, expected, EventKind::Changed, &ctx, |record| {
+            let mut errors = Errors::default();
+            change::check_effective_on(&mut errors, effective_on, record.registered_on, today);
+            let merged: RegistrationContent = serde_json::from_value(change::merged_content(record, &patch.content))
+                .map_err(|e| {
+                    WriteError::Invalid(vec![crate::domain::errors::FieldError::new("", "invalid_type", e.to_string())])
+                })?;
+            match merged.validate_content(&reference, today) {
+                Ok(valid) if errors.is_empty() => Ok(change::apply_change(record, valid, now)),
+                Ok(_) => Err(WriteError::Invalid(errors.0)),
+                Err(mut more) => {
+                    more.extend(errors.0);
+                    Err(WriteError::Invalid(more))
+                }
+            }
+        })?)
+    })
+    .await?;
+    Ok(changed_response(modified))
+}
+
+/// Change an enterprise's status.
+///
+/// The transitions of Decree 168/2025 (the table is in the README); `not_at_address` and
+/// `tax_revoked` are set (and cleared) by the tax authority, the others by the portal. A
+/// suspension needs `until`. A ceased enterprise accepts nothing.
+#[utoipa::path(
+    post, path = "/v1/enterprises/{code}/status", tag = "enterprises",
+    params(("code" = String, Path), ("If-Match" = String, Header)),
+    request_body = StatusRequest,
+    responses(
+        (status = 200, body = Enterprise, headers(("ETag" = String))),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not set this status", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "illegal_transition or enterprise_ceased", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 412, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 428, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn set_status(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let client = caller.require(&[Role::Portal, Role::Tax])?.clone();
+    let code = parse_code(&path)?;
+    let expected = if_match(&req)?;
+    let (request, _): (StatusRequest, _) = body::json(&req, payload, &["application/json"]).await?;
+    let now = Utc::now();
+    let today = legal_date(now);
+    let ctx = WriteContext {
+        actor: client.name.clone(),
+        at: now,
+        effective_on: request.effective_on.unwrap_or(today),
+        reason: request.reason.clone(),
+    };
+    let role = client.role;
+    let modified = db(&state, move |conn| {
+        Ok(store::modify(conn, &code, expected, EventKind::StatusChanged, &ctx, |record| {
+            let change = request
+                .validate(record.status, record.registered_on, role, today)
+                .map_err(|refusal| refused(record, refusal))?;
+            let mut next = record.clone();
+            next.status = change.to;
+            next.status_until = change.until;
+            next.version += 1;
+            next.updated_at = now;
+            let mut changed = vec!["status".to_string()];
+            if next.status_until != record.status_until {
+                changed.push("status_until".into());
+            }
+            Ok(Some((next, changed)))
+        })?)
+    })
+    .await?;
+    Ok(changed_response(modified))
+}
+
+fn refused(record: &Enterprise, refusal: StatusRefusal) -> WriteError {
+    match refusal {
+        StatusRefusal::Invalid(errors) => WriteError::Invalid(errors),
+        StatusRefusal::Transition(TransitionError::Ceased) => WriteError::Conflict {
+            code: "enterprise_ceased",
+            detail: "the enterprise has ceased and accepts no change".into(),
+        },
+        StatusRefusal::Transition(TransitionError::Illegal) => {
+            let allowed: Vec<&str> =
+                TRANSITIONS.iter().filter(|(f, _)| *f == record.status).map(|(_, t)| t.as_str()).collect();
+            WriteError::IllegalTransition(format!(
+                "from {} the status can become {}",
+                record.status.as_str(),
+                if allowed.is_empty() { "nothing".to_string() } else { allowed.join(", ") }
+            ))
+        }
+        StatusRefusal::Transition(TransitionError::Role { allowed }) => WriteError::Forbidden(format!(
+            "this transition is made by {}",
+            allowed.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryParams {
+    /// Versions per page, 1 to 100 (default 20).
+    pub limit: Option<i64>,
+    /// `next` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HistoryPage {
+    pub code: String,
+    /// Newest first.
+    pub versions: Vec<VersionEntry>,
+    /// The cursor of the next (older) page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// An enterprise's history, newest first.
+#[utoipa::path(
+    get, path = "/v1/enterprises/{code}/history", tag = "enterprises",
+    params(("code" = String, Path), HistoryParams),
+    responses(
+        (status = 200, body = HistoryPage),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+pub async fn history(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    params: web::Query<HistoryParams>,
+) -> Result<HttpResponse, ApiError> {
+    let code = parse_code(&path)?;
+    let limit = params.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::bad_parameter("limit", "out_of_range", "limit is 1 to 100"));
+    }
+    let before = match params.cursor.as_deref() {
+        None => None,
+        Some(c) => {
+            Some(c.strip_prefix("v").and_then(|v| v.parse::<i32>().ok()).filter(|v| *v >= 1).ok_or_else(|| {
+                ApiError::bad_parameter("cursor", "invalid_cursor", "use the `next` value of the previous page")
+            })?)
+        }
+    };
+    let wanted = code.clone();
+    let versions = db(&state, move |conn| Ok(store::history(conn, &wanted, before, limit)?))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no enterprise has code {code}")))?;
+    let next =
+        versions.last().filter(|v| versions.len() as i64 == limit && v.version > 1).map(|v| format!("v{}", v.version));
+    Ok(HttpResponse::Ok().json(HistoryPage { code: code.to_string(), versions, next }))
+}

@@ -1,0 +1,280 @@
+//! Registration changes (đăng ký thay đổi nội dung đăng ký doanh nghiệp, Decree 168/2025): a JSON
+//! Merge Patch (RFC 7396) of the registration content, checked as a whole by the same rules as a
+//! registration, and the new version it makes.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{Map, Value};
+
+use super::errors::{Errors, FieldError};
+use super::record::{Enterprise, OwnerKind};
+use super::registration::ValidContent;
+
+/// Fields of the record a patch may not touch, and why.
+const READ_ONLY: &[(&str, &str)] = &[
+    ("code", "an enterprise code never changes"),
+    ("type", "a type conversion (chuyển đổi loại hình) is its own procedure, not a registration change"),
+    ("registered_on", "the registration date never changes"),
+    ("status", "statuses change through POST /v1/enterprises/{code}/status"),
+    ("status_until", "statuses change through POST /v1/enterprises/{code}/status"),
+    ("version", "the register numbers versions"),
+    ("registration_changes", "the register counts registration changes"),
+    ("units", "units are registered through POST /v1/enterprises/{code}/units"),
+    ("updated_at", "the register records when a version is written"),
+];
+
+/// Certificate items (SPEC §2.6): a change to one of them counts as a registration change
+/// (đăng ký thay đổi lần thứ N). Contacts and business lines are notifications.
+const CERTIFICATE_ITEMS: &[&str] = &[
+    "name",
+    "head_office.street",
+    "head_office.ward_code",
+    "head_office.province_code",
+    "charter_capital_vnd",
+    "legal_representatives",
+    "owners",
+];
+
+/// A patch split into the content to merge and the change's own metadata.
+#[derive(Debug, Clone)]
+pub struct Patch {
+    pub content: Value,
+    pub effective_on: Option<NaiveDate>,
+    pub reason: Option<String>,
+}
+
+/// Splits a patch body: `effective_on` and `reason` are the change's metadata, the rest is the
+/// merge patch of the content. Read-only fields are refused, each named.
+pub fn split_patch(body: Value) -> Result<Patch, Vec<FieldError>> {
+    let mut errors = Errors::default();
+    let Value::Object(mut map) = body else {
+        return Err(vec![FieldError::new(
+            "",
+            "not_an_object",
+            "a merge patch of the registration content is a JSON object",
+        )]);
+    };
+    for (field, why) in READ_ONLY {
+        if map.contains_key(*field) {
+            errors.add(*field, if *field == "type" { "type_conversion" } else { "read_only" }, *why);
+        }
+    }
+    let effective_on = match map.remove("effective_on") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => match s.parse::<NaiveDate>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.add("effective_on", "invalid_date", "a date is written YYYY-MM-DD");
+                None
+            }
+        },
+        Some(_) => {
+            errors.add("effective_on", "invalid_date", "a date is written YYYY-MM-DD");
+            None
+        }
+    };
+    let reason = match map.remove("reason") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.chars().count() <= 1000 => {
+            Some(super::text::normalize(&s)).filter(|s| !s.is_empty())
+        }
+        Some(Value::String(_)) => {
+            errors.add("reason", "too_long", "at most 1000 characters");
+            None
+        }
+        Some(_) => {
+            errors.add("reason", "invalid_type", "the reason is text");
+            None
+        }
+    };
+    errors.into_result(Patch { content: Value::Object(map), effective_on, reason })
+}
+
+/// The record's registration content in the request's shape: what a merge patch applies to.
+pub fn content_of(record: &Enterprise) -> Value {
+    let mut head_office = Map::new();
+    head_office.insert("street".into(), record.head_office.street.clone().into());
+    head_office.insert("ward_code".into(), record.head_office.ward_code.clone().into());
+    head_office.insert("province_code".into(), record.head_office.province_code.clone().into());
+    if let Some(p) = &record.head_office.phone {
+        head_office.insert("phone".into(), p.clone().into());
+    }
+    if let Some(e) = &record.head_office.email {
+        head_office.insert("email".into(), e.clone().into());
+    }
+    let owners: Vec<Value> = record
+        .owners
+        .iter()
+        .flatten()
+        .map(|o| {
+            let mut m = Map::new();
+            m.insert("kind".into(), serde_json::to_value(o.kind).expect("serialises"));
+            m.insert("name".into(), o.name.clone().into());
+            if o.kind == OwnerKind::Individual || o.foreign_registration_number.is_some() {
+                if let Some(n) = &o.nationality {
+                    m.insert("nationality".into(), n.clone().into());
+                }
+            }
+            if let Some(i) = &o.identity {
+                m.insert("identity".into(), serde_json::to_value(i).expect("serialises"));
+            }
+            if let Some(c) = &o.enterprise_code {
+                m.insert("enterprise_code".into(), c.clone().into());
+            }
+            if let Some(f) = &o.foreign_registration_number {
+                m.insert("foreign_registration_number".into(), f.clone().into());
+            }
+            m.insert("capital_vnd".into(), o.capital_vnd.into());
+            Value::Object(m)
+        })
+        .collect();
+    serde_json::json!({
+        "type": record.enterprise_type.as_str(),
+        "name": record.name,
+        "head_office": head_office,
+        "charter_capital_vnd": record.charter_capital_vnd,
+        "business_lines": record.business_lines.iter().map(|l| serde_json::json!({"vsic": l.vsic, "main": l.main})).collect::<Vec<_>>(),
+        "legal_representatives": record.legal_representatives,
+        "owners": owners,
+    })
+}
+
+/// Applies a merge patch (RFC 7396) to the record's content.
+pub fn merged_content(record: &Enterprise, patch: &Value) -> Value {
+    let mut content = content_of(record);
+    json_patch::merge(&mut content, patch);
+    content
+}
+
+/// Checks a change's effective date: not before registration, not in the future.
+pub fn check_effective_on(errors: &mut Errors, effective_on: NaiveDate, registered_on: NaiveDate, today: NaiveDate) {
+    if effective_on < registered_on {
+        errors.add(
+            "effective_on",
+            "before_registration",
+            format!("the change cannot take effect before the registration on {registered_on}"),
+        );
+    } else if effective_on > today {
+        errors.add("effective_on", "in_future", "a change is filed once it has effect; the date is in the future");
+    }
+}
+
+/// The paths that differ between two records' content: `name.vi`, `head_office.street`,
+/// `charter_capital_vnd`, `owners` (lists as a whole).
+pub fn changed_fields(old: &Enterprise, new: &Enterprise) -> Vec<String> {
+    let (a, b) = (serde_json::to_value(old).expect("serialises"), serde_json::to_value(new).expect("serialises"));
+    let mut out = Vec::new();
+    for key in ["name", "head_office", "charter_capital_vnd", "business_lines", "legal_representatives", "owners"] {
+        match (&a[key], &b[key]) {
+            (Value::Object(x), Value::Object(y)) => {
+                let mut sub: Vec<&String> = x.keys().chain(y.keys()).collect();
+                sub.sort();
+                sub.dedup();
+                for s in sub {
+                    if x.get(s) != y.get(s) {
+                        out.push(format!("{key}.{s}"));
+                    }
+                }
+            }
+            (x, y) if x != y => out.push(key.to_string()),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Whether a change touches a certificate item (and so counts as a registration change).
+pub fn is_certificate_change(changed: &[String]) -> bool {
+    changed.iter().any(|f| CERTIFICATE_ITEMS.iter().any(|item| f == item || f.starts_with(&format!("{item}."))))
+}
+
+/// The next version of `record` with the content of `valid`, or `None` when nothing changes.
+pub fn apply_change(record: &Enterprise, valid: ValidContent, at: DateTime<Utc>) -> Option<(Enterprise, Vec<String>)> {
+    let mut next = record.clone();
+    next.name = valid.name;
+    next.head_office = valid.head_office;
+    next.charter_capital_vnd = valid.charter_capital_vnd;
+    next.business_lines = valid.business_lines;
+    next.legal_representatives = valid.legal_representatives;
+    next.owners = Some(valid.owners);
+    let changed = changed_fields(record, &next);
+    if changed.is_empty() {
+        return None;
+    }
+    if is_certificate_change(&changed) {
+        next.registration_changes += 1;
+    }
+    // Units carry the enterprise's name in theirs; they keep the name they were registered with.
+    next.version += 1;
+    next.updated_at = at;
+    Some((next, changed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::reference::tests::sample;
+    use crate::domain::registration::{tests::APPENDIX_A, RegistrationContent};
+
+    fn today() -> NaiveDate {
+        "2026-11-27".parse().unwrap()
+    }
+
+    fn record() -> Enterprise {
+        let c: RegistrationContent = serde_json::from_str(APPENDIX_A).unwrap();
+        c.validate_content(&sample(), today()).unwrap().into_new_record("0100233488".into(), today(), Utc::now())
+    }
+
+    fn change(patch: Value) -> Option<(Enterprise, Vec<String>)> {
+        let r = record();
+        let content: RegistrationContent = serde_json::from_value(merged_content(&r, &patch)).unwrap();
+        apply_change(&r, content.validate_content(&sample(), today()).unwrap(), Utc::now())
+    }
+
+    #[test]
+    fn the_content_of_a_record_is_valid_as_it_stands() {
+        assert!(change(serde_json::json!({})).is_none(), "an empty patch changes nothing");
+    }
+
+    #[test]
+    fn certificate_items_count_and_notifications_do_not() {
+        let (next, changed) = change(serde_json::json!({"head_office": {"street": "Số 1 Tràng Tiền"}})).unwrap();
+        assert_eq!(changed, ["head_office.street"]);
+        assert_eq!((next.version, next.registration_changes), (2, 1));
+        let (next, changed) = change(serde_json::json!({"head_office": {"phone": "0243 111 2222"}})).unwrap();
+        assert_eq!(changed, ["head_office.phone"]);
+        assert_eq!((next.version, next.registration_changes), (2, 0));
+        let (next, changed) = change(
+            serde_json::json!({"business_lines": [{"vsic": "4933", "main": true}, {"vsic": "5210", "main": false}]}),
+        )
+        .unwrap();
+        assert_eq!(changed, ["business_lines"]);
+        assert_eq!(next.registration_changes, 0);
+        let (next, changed) = change(serde_json::json!({"name": {"en": null}})).unwrap();
+        assert_eq!(changed, ["name.en"]);
+        assert_eq!(next.registration_changes, 1);
+    }
+
+    #[test]
+    fn read_only_fields_and_metadata() {
+        let e = split_patch(serde_json::json!({"code": "x", "type": "jsc", "units": []})).unwrap_err();
+        let codes: Vec<_> = e.iter().map(|e| (e.field.as_str(), e.code.as_ref())).collect();
+        assert_eq!(codes, [("code", "read_only"), ("type", "type_conversion"), ("units", "read_only")]);
+        let p = split_patch(serde_json::json!({"effective_on": "2026-11-20", "reason": " Chuyển trụ sở ", "name": {}}))
+            .unwrap();
+        assert_eq!(p.effective_on, Some("2026-11-20".parse().unwrap()));
+        assert_eq!(p.reason.as_deref(), Some("Chuyển trụ sở"));
+        assert_eq!(p.content, serde_json::json!({"name": {}}));
+        assert_eq!(split_patch(serde_json::json!({"effective_on": "20/11/2026"})).unwrap_err()[0].code, "invalid_date");
+        assert_eq!(split_patch(serde_json::json!([1])).unwrap_err()[0].code, "not_an_object");
+    }
+
+    #[test]
+    fn effective_dates() {
+        let mut e = Errors::default();
+        check_effective_on(&mut e, "2020-01-01".parse().unwrap(), "2021-01-01".parse().unwrap(), today());
+        check_effective_on(&mut e, "2027-01-01".parse().unwrap(), "2021-01-01".parse().unwrap(), today());
+        check_effective_on(&mut e, today(), "2021-01-01".parse().unwrap(), today());
+        let codes: Vec<_> = e.0.iter().map(|e| e.code.as_ref()).collect();
+        assert_eq!(codes, ["before_registration", "in_future"]);
+    }
+}

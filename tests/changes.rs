@@ -1,0 +1,435 @@
+//! Registration changes, statuses, history and `as_of` (issue: changes and statuses).
+
+mod common;
+
+use actix_web::test::TestRequest;
+use common::*;
+use registry::domain::status::{setter, Status, TRANSITIONS};
+use registry::domain::Role;
+use serde_json::{json, Value};
+
+fn patch(path: &str, key: &str, etag: Option<&str>, body: &Value) -> TestRequest {
+    let mut req = TestRequest::patch()
+        .uri(path)
+        .insert_header(("Authorization", format!("Bearer {key}")))
+        .insert_header(("Content-Type", "application/merge-patch+json"))
+        .set_payload(body.to_string());
+    if let Some(e) = etag {
+        req = req.insert_header(("If-Match", e.to_string()));
+    }
+    req
+}
+
+fn status(code: &str, key: &str, etag: &str, body: &Value) -> TestRequest {
+    post_json(&format!("/v1/enterprises/{code}/status"), Some(key), body).insert_header(("If-Match", etag.to_string()))
+}
+
+/// A distinct proper name per number, never a trailing number (names must not collide).
+fn proper(i: usize) -> String {
+    const A: [&str; 10] = ["An", "Bình", "Cường", "Dũng", "Giang", "Hải", "Khánh", "Lâm", "Minh", "Nam"];
+    const B: [&str; 10] = ["Phát", "Quang", "Sơn", "Thành", "Uyên", "Vinh", "Xuân", "Yên", "Đạt", "Hưng"];
+    const C: [&str; 5] = ["Phú", "Lộc", "Thịnh", "Vượng", "Tài"];
+    format!("{} {} {}", A[i % 10], B[i / 10 % 10], C[i / 100 % 5])
+}
+
+async fn register<S, B>(app: &S, key: &str, body: &Value) -> (String, String)
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    let r = send(app, post_json("/v1/enterprises", Some(key), body)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    (r.body["code"].as_str().unwrap().to_string(), r.header("etag").unwrap().to_string())
+}
+
+#[actix_web::test]
+async fn registration_changes_bump_the_version_and_certificate_items_the_count() {
+    let db = TestDb::new();
+    let app = app(&db).await;
+    let key = db.key("portal", Role::Portal);
+    let (code, etag) = register(&app, &key, &appendix_a()).await;
+    let path = format!("/v1/enterprises/{code}");
+
+    // Move the head office to another province: the code stays.
+    let moved = send(&app, patch(&path, &key, Some(&etag), &json!({"head_office": {"street": "Số 5 Nguyễn Huệ", "ward_code": "26743", "province_code": "79"}, "reason": "Chuyển trụ sở"}))).await;
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    assert_eq!(moved.body["code"], code.as_str());
+    assert_eq!(moved.body["head_office"]["province_name"], "Thành phố Hồ Chí Minh");
+    assert_eq!(moved.body["head_office"]["phone"], "0243 826 1234", "a merge patch keeps what it does not name");
+    assert_eq!((moved.body["version"].as_i64(), moved.body["registration_changes"].as_i64()), (Some(2), Some(1)));
+    assert_eq!(moved.header("etag"), Some("\"v2\""));
+
+    // Rename.
+    let renamed = send(
+        &app,
+        patch(&path, &key, Some("\"v2\""), &json!({"name": {"vi": "Công ty TNHH Vận tải Hoàng Long Phát Đạt"}})),
+    )
+    .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    assert_eq!((renamed.body["version"].as_i64(), renamed.body["registration_changes"].as_i64()), (Some(3), Some(2)));
+
+    // Replace the legal representative.
+    let rep = json!([{"full_name": "Trần Thị Bình", "position": "Giám đốc", "birth_date": "1985-03-04", "nationality": "VN", "identity": {"kind": "cccd", "number": "001185054321"}}]);
+    let r = send(&app, patch(&path, &key, Some("\"v3\""), &json!({"legal_representatives": rep}))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["legal_representatives"][0]["full_name"], "Trần Thị Bình");
+    assert_eq!(r.body["registration_changes"], 3);
+
+    // Change the capital (the owners' contributions move with it).
+    let mut owners = appendix_a()["owners"].clone();
+    owners[0]["capital_vnd"] = json!(5_000_000_000i64);
+    let r = send(
+        &app,
+        patch(&path, &key, Some("\"v4\""), &json!({"charter_capital_vnd": 7_000_000_000i64, "owners": owners})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["charter_capital_vnd"], 7_000_000_000i64);
+    assert_eq!(r.body["registration_changes"], 4);
+
+    // Add, then remove, a business line: notifications, not certificate changes.
+    let r = send(
+        &app,
+        patch(
+            &path,
+            &key,
+            Some("\"v5\""),
+            &json!({"business_lines": [{"vsic": "4933", "main": true}, {"vsic": "5229"}, {"vsic": "5210"}]}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["version"].as_i64(), r.body["registration_changes"].as_i64()),
+        (200, Some(6), Some(4))
+    );
+    let r =
+        send(&app, patch(&path, &key, Some("\"v6\""), &json!({"business_lines": [{"vsic": "4933", "main": true}]})))
+            .await;
+    assert_eq!(
+        (r.status, r.body["version"].as_i64(), r.body["registration_changes"].as_i64()),
+        (200, Some(7), Some(4))
+    );
+
+    // A patch that changes nothing writes no version.
+    let same =
+        send(&app, patch(&path, &key, Some("\"v7\""), &json!({"business_lines": [{"vsic": "4933", "main": true}]})))
+            .await;
+    assert_eq!((same.status, same.body["version"].as_i64()), (200, Some(7)));
+    assert_eq!(db.count("enterprise_versions"), 7);
+    assert_eq!(db.count("feed_events"), 7);
+
+    // History, newest first, with changed fields, actor and reason.
+    let h = send(&app, get(&format!("{path}/history"), None)).await;
+    let versions = h.body["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 7);
+    assert_eq!(versions[0]["version"], 7);
+    assert_eq!(versions[6]["kind"], "registered");
+    assert_eq!(
+        versions[5]["changed_fields"],
+        json!([
+            "head_office.province_code",
+            "head_office.province_name",
+            "head_office.street",
+            "head_office.ward_code",
+            "head_office.ward_name"
+        ])
+    );
+    assert_eq!(versions[5]["reason"], "Chuyển trụ sở");
+    assert_eq!(versions[5]["actor"], "portal");
+    assert_eq!(versions[4]["changed_fields"], json!(["name.vi"]));
+    assert!(!h.text.contains("001185054321"), "history carries no personal data");
+}
+
+#[actix_web::test]
+async fn if_match_is_required_and_checked() {
+    let db = TestDb::new();
+    let app = app(&db).await;
+    let key = db.key("portal", Role::Portal);
+    let (code, _) = register(&app, &key, &appendix_a()).await;
+    let path = format!("/v1/enterprises/{code}");
+    let body = json!({"head_office": {"phone": "0243 111 2222"}});
+    let r = send(&app, patch(&path, &key, None, &body)).await;
+    assert_eq!((r.status, r.body["type"].as_str()), (428, Some("precondition_required")));
+    for bad in ["v1", "\"1\"", "*", "\"v0\""] {
+        let r = send(&app, patch(&path, &key, Some(bad), &body)).await;
+        assert_eq!((r.status, r.body["type"].as_str()), (400, Some("invalid_parameter")), "{bad}");
+        assert!(r.has_error("If-Match", "invalid_etag"));
+    }
+    let ok = send(&app, patch(&path, &key, Some("\"v1\""), &body)).await;
+    assert_eq!(ok.status, 200);
+    let stale =
+        send(&app, patch(&path, &key, Some("\"v1\""), &json!({"head_office": {"phone": "0243 333 4444"}}))).await;
+    assert_eq!((stale.status, stale.body["type"].as_str()), (412, Some("version_mismatch")));
+    let missing = send(&app, patch("/v1/enterprises/0100233488", &key, Some("\"v1\""), &body)).await;
+    assert_eq!(missing.status, 404);
+    let tax = db.key("tax", Role::Tax);
+    assert_eq!(send(&app, patch(&path, &tax, Some("\"v2\""), &body)).await.status, 403);
+    assert_eq!(db.count("enterprise_versions"), 2);
+}
+
+#[actix_web::test]
+async fn bad_patches_are_refused_and_write_nothing() {
+    let db = TestDb::new();
+    let app = app(&db).await;
+    let key = db.key("portal", Role::Portal);
+    let (code, etag) = register(&app, &key, &appendix_a()).await;
+    let path = format!("/v1/enterprises/{code}");
+    let cases = [
+        (json!({"name": {"vi": null}}), 422, "name.vi", "required"),
+        (json!({"head_office": null}), 422, "head_office", "required"),
+        (json!({"charter_capital_vnd": null}), 422, "charter_capital_vnd", "required"),
+        (json!({"legal_representatives": []}), 422, "legal_representatives", "empty"),
+        (json!({"code": "0100233488"}), 422, "code", "read_only"),
+        (json!({"type": "jsc"}), 422, "type", "type_conversion"),
+        (json!({"registered_on": "2020-01-01"}), 422, "registered_on", "read_only"),
+        (json!({"status": "ceased"}), 422, "status", "read_only"),
+        (
+            json!({"effective_on": "2001-01-01", "head_office": {"phone": "0243 111 2222"}}),
+            422,
+            "effective_on",
+            "before_registration",
+        ),
+        (
+            json!({"effective_on": "2999-01-01", "head_office": {"phone": "0243 111 2222"}}),
+            422,
+            "effective_on",
+            "in_future",
+        ),
+        (json!({"effective_on": "yesterday"}), 422, "effective_on", "invalid_date"),
+        (json!({"head_office": {"ward_code": "00004"}, "colour": 1}), 400, "colour", "unknown_field"),
+        (json!({"head_office": {"ward_name": "Phường X"}}), 400, "head_office.ward_name", "unknown_field"),
+        (json!({"charter_capital_vnd": "much"}), 400, "charter_capital_vnd", "invalid_type"),
+        (json!({"head_office": {"ward_code": "26743"}}), 422, "head_office.ward_code", "ward_not_in_province"),
+        (json!({"charter_capital_vnd": 1}), 422, "owners", "capital_mismatch"),
+        (json!({"name": {"vi": "Công ty cổ phần Hoàng Long"}}), 422, "name.vi", "name_prefix"),
+    ];
+    for (body, status, field, code) in cases {
+        let r = send(&app, patch(&path, &key, Some(&etag), &body)).await;
+        assert_eq!(r.status, status, "{body}: {}", r.text);
+        assert!(r.has_error(field, code), "{body}: expected {field}/{code} in {:?}", r.field_errors());
+    }
+    let r = send(&app, patch(&path, &key, Some(&etag), &json!([1, 2]))).await;
+    assert_eq!(r.status, 422);
+    let r = send(
+        &app,
+        TestRequest::patch()
+            .uri(&path)
+            .insert_header(("Authorization", format!("Bearer {key}")))
+            .insert_header(("If-Match", etag.clone()))
+            .insert_header(("Content-Type", "text/plain"))
+            .set_payload("{}"),
+    )
+    .await;
+    assert_eq!(r.status, 415);
+    assert_eq!(db.count("enterprise_versions"), 1);
+    let now = send(&app, get(&path, Some(&key))).await;
+    assert_eq!(now.body["version"], 1);
+}
+
+#[actix_web::test]
+async fn twenty_concurrent_patches_from_one_version_one_wins() {
+    let db = TestDb::new();
+    let app = app(&db).await;
+    let key = db.key("portal", Role::Portal);
+    let (code, etag) = register(&app, &key, &appendix_a()).await;
+    let path = format!("/v1/enterprises/{code}");
+    let futures: Vec<_> = (0..20)
+        .map(|i| {
+            send(
+                &app,
+                patch(
+                    &path,
+                    &key,
+                    Some(&etag),
+                    &json!({"head_office": {"street": format!("Số {} phố Hàng Bài", i + 100)}}),
+                ),
+            )
+        })
+        .collect();
+    let replies = futures_util::future::join_all(futures).await;
+    let ok = replies.iter().filter(|r| r.status == 200).count();
+    let stale = replies.iter().filter(|r| r.status == 412).count();
+    assert_eq!((ok, stale), (1, 19), "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert_eq!(db.count("enterprise_versions"), 2);
+    assert_eq!(db.count("feed_events"), 2);
+    let versions: Vec<i64> = {
+        let h = send(&app, get(&format!("{path}/history"), None)).await;
+        h.body["versions"].as_array().unwrap().iter().map(|v| v["version"].as_i64().unwrap()).collect()
+    };
+    assert_eq!(versions, [2, 1], "no gaps, no duplicates");
+}
+
+#[actix_web::test]
+async fn every_allowed_status_transition_and_refused_ones() {
+    let db = TestDb::new();
+    let app = app(&db).await;
+    let portal = db.key("portal", Role::Portal);
+    let tax = db.key("tax", Role::Tax);
+    let key_for = |role: Role| if role == Role::Tax { tax.clone() } else { portal.clone() };
+    let body_for = |to: Status| {
+        if to == Status::Suspended {
+            json!({"status": to.as_str(), "until": (registry::domain::legal_date(chrono::Utc::now()) + chrono::Days::new(90)).to_string(), "reason": "test"})
+        } else {
+            json!({"status": to.as_str(), "reason": "test"})
+        }
+    };
+    // A path from active to each status.
+    let path_to = |s: Status| -> Vec<Status> {
+        match s {
+            Status::Active => vec![],
+            Status::Ceased => vec![Status::Dissolving, Status::Ceased],
+            other => vec![other],
+        }
+    };
+    for (i, (from, to)) in TRANSITIONS.iter().enumerate() {
+        let (code, _) = register(&app, &portal, &registration("llc_single", &proper(i))).await;
+        let mut version = 1;
+        let mut current = Status::Active;
+        for step in path_to(*from) {
+            let role = setter(current, step)[0];
+            let r = send(&app, status(&code, &key_for(role), &format!("\"v{version}\""), &body_for(step))).await;
+            assert_eq!(r.status, 200, "{current:?} → {step:?}: {}", r.text);
+            version += 1;
+            current = step;
+        }
+        let role = setter(*from, *to)[0];
+        let r = send(&app, status(&code, &key_for(role), &format!("\"v{version}\""), &body_for(*to))).await;
+        assert_eq!(r.status, 200, "{from:?} → {to:?} by {role:?}: {}", r.text);
+        assert_eq!(r.body["status"], to.as_str());
+        assert_eq!(r.body["registration_changes"], 0, "a status is not a certificate change");
+        if *to == Status::Suspended {
+            assert!(r.body["status_until"].is_string());
+        }
+    }
+    let versions_before = db.count("enterprise_versions");
+
+    // Refused: not in the table, the wrong role, a ceased enterprise, bad bodies.
+    let (code, _) = register(&app, &portal, &registration("llc_single", &proper(400))).await;
+    let r = send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "ceased"}))).await;
+    assert_eq!((r.status, r.body["type"].as_str()), (409, Some("illegal_transition")));
+    let r = send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "not_at_address"}))).await;
+    assert_eq!((r.status, r.body["type"].as_str()), (403, Some("forbidden")));
+    let r = send(&app, status(&code, &tax, "\"v1\"", &json!({"status": "suspended", "until": "2027-01-01"}))).await;
+    assert_eq!(r.status, 403);
+    let r = send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "asleep"}))).await;
+    assert!(r.status == 422 && r.has_error("status", "unknown_status"), "{}", r.text);
+    let r = send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "suspended"}))).await;
+    assert!(r.has_error("until", "required"));
+    let r =
+        send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "revoked", "effective_on": "1990-01-01"}))).await;
+    assert!(r.has_error("effective_on", "before_registration"));
+    let r = send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "revoked", "colour": "red"}))).await;
+    assert_eq!(r.status, 400);
+    let r =
+        send(&app, post_json(&format!("/v1/enterprises/{code}/status"), Some(&portal), &json!({"status": "revoked"})))
+            .await;
+    assert_eq!(r.status, 428);
+    let transport = db.key("transport", Role::Transport);
+    assert_eq!(send(&app, status(&code, &transport, "\"v1\"", &json!({"status": "revoked"}))).await.status, 403);
+    // Drive it to ceased; then nothing is accepted.
+    assert_eq!(send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "dissolving"}))).await.status, 200);
+    assert_eq!(send(&app, status(&code, &portal, "\"v2\"", &json!({"status": "ceased"}))).await.status, 200);
+    let r = send(&app, status(&code, &portal, "\"v3\"", &json!({"status": "active"}))).await;
+    assert_eq!((r.status, r.body["type"].as_str()), (409, Some("enterprise_ceased")));
+    let r = send(
+        &app,
+        patch(
+            &format!("/v1/enterprises/{code}"),
+            &portal,
+            Some("\"v3\""),
+            &json!({"head_office": {"phone": "0243 111 2222"}}),
+        ),
+    )
+    .await;
+    assert_eq!((r.status, r.body["type"].as_str()), (409, Some("enterprise_ceased")));
+    let unit = json!({"kind": "branch", "name": "Chi nhánh x", "address": {"street": "x", "ward_code": "26743", "province_code": "79"}});
+    let r = send(&app, post_json(&format!("/v1/enterprises/{code}/units"), Some(&portal), &unit)).await;
+    assert_eq!(r.status, 409);
+    assert_eq!(db.count("enterprise_versions"), versions_before + 1 + 2);
+}
+
+#[actix_web::test]
+async fn as_of_reads_past_versions() {
+    let db = TestDb::new();
+    let app = app(&db).await;
+    let key = db.key("portal", Role::Portal);
+    let (code, etag) = register(&app, &key, &appendix_a()).await;
+    let path = format!("/v1/enterprises/{code}");
+    let between = chrono::Utc::now();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let today = registry::domain::legal_date(chrono::Utc::now());
+    let r = send(&app, patch(&path, &key, Some(&etag), &json!({"head_office": {"street": "Số 1 Tràng Tiền"}}))).await;
+    assert_eq!(r.status, 200);
+
+    let at = |q: &str| get(&format!("{path}?as_of={q}"), None);
+    let before =
+        send(&app, at(&between.to_rfc3339_opts(chrono::SecondsFormat::Micros, true).replace('+', "%2B"))).await;
+    assert_eq!(before.status, 200, "{}", before.text);
+    assert_eq!(
+        (before.body["version"].as_i64(), before.body["head_office"]["street"].as_str()),
+        (Some(1), Some("Số 12 phố Hàng Bài"))
+    );
+    assert_eq!(before.header("etag"), Some("\"v1\""));
+    let after =
+        send(&app, at(&chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true).replace('+', "%2B")))
+            .await;
+    assert_eq!(after.body["version"], 2);
+    let by_date = send(&app, at(&today.to_string())).await;
+    assert_eq!(by_date.body["version"], 2, "the version in force at the end of today");
+    let yesterday = today.pred_opt().unwrap();
+    let none = send(&app, at(&yesterday.to_string())).await;
+    assert_eq!((none.status, none.body["type"].as_str()), (404, Some("not_yet_registered")));
+    let none = send(&app, at("2001-01-01T00:00:00Z")).await;
+    assert_eq!(none.status, 404);
+    let bad = send(&app, at("last-week")).await;
+    assert_eq!((bad.status, bad.body["type"].as_str()), (400, Some("invalid_parameter")));
+    assert!(bad.has_error("as_of", "invalid_as_of"));
+    let public = send(&app, at(&today.to_string())).await;
+    assert!(public.body.get("owners").is_none(), "as_of answers the public view without a key");
+}
+
+#[actix_web::test]
+async fn history_pages() {
+    let db = TestDb::new();
+    let app = app(&db).await;
+    let key = db.key("portal", Role::Portal);
+    let (code, _) = register(&app, &key, &appendix_a()).await;
+    let path = format!("/v1/enterprises/{code}");
+    for v in 1..5 {
+        let r = send(
+            &app,
+            patch(
+                &path,
+                &key,
+                Some(&format!("\"v{v}\"")),
+                &json!({"head_office": {"phone": format!("0243 826 12{v:02}")}}),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let uri = match &cursor {
+            None => format!("{path}/history?limit=2"),
+            Some(c) => format!("{path}/history?limit=2&cursor={c}"),
+        };
+        let page = send(&app, get(&uri, None)).await;
+        assert_eq!(page.status, 200);
+        seen.extend(page.body["versions"].as_array().unwrap().iter().map(|v| v["version"].as_i64().unwrap()));
+        match page.body["next"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, [5, 4, 3, 2, 1]);
+    assert_eq!(send(&app, get(&format!("{path}/history?limit=0"), None)).await.status, 400);
+    assert_eq!(send(&app, get(&format!("{path}/history?limit=101"), None)).await.status, 400);
+    assert_eq!(send(&app, get(&format!("{path}/history?cursor=abc"), None)).await.status, 400);
+    assert_eq!(send(&app, get("/v1/enterprises/0100233488/history", None)).await.status, 404);
+}
