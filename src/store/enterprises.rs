@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use super::idempotency::{self, Begin, IdempotentRequest, StoredResponse};
-use super::schema::{code_serials, enterprise_versions, enterprises, feed_events, units};
+use super::schema::{code_serials, enterprise_versions, enterprises, feed_events, feed_head, units};
 use super::StoreError;
 use crate::domain::code::{EnterpriseCode, UnitCode};
 use crate::domain::enterprise_type;
@@ -122,8 +122,14 @@ fn append_version(
             enterprise_versions::reason.eq(&ctx.reason),
         ))
         .execute(conn)?;
+    // Last: the position, under the feed head's row lock until commit (migration feed_order).
+    let position: i64 = diesel::update(feed_head::table.find(1))
+        .set(feed_head::position.eq(feed_head::position + 1))
+        .returning(feed_head::position)
+        .get_result(conn)?;
     diesel::insert_into(feed_events::table)
         .values((
+            feed_events::position.eq(position),
             feed_events::code.eq(&record.code),
             feed_events::version.eq(record.version),
             feed_events::kind.eq(kind.as_str()),

@@ -3,6 +3,7 @@
 
 pub mod clients;
 pub mod enterprises;
+pub mod feed;
 pub mod idempotency;
 pub mod reference;
 pub mod schema;

@@ -118,6 +118,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    feed_head (id) {
+        id -> Integer,
+        position -> BigInt,
+    }
+}
+
+diesel::table! {
     units (unit_code) {
         unit_code -> Text,
         enterprise_code -> Text,
@@ -155,6 +162,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     enterprises,
     enterprise_versions,
     feed_events,
+    feed_head,
     units,
     idempotency_keys,
 );
