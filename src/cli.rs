@@ -11,6 +11,7 @@ use crate::api::{self, AppState};
 use crate::cluster::PrivateCluster;
 use crate::config::{ClientsCommand, Global, ServeArgs};
 use crate::reference_data;
+use crate::search::{self, Search};
 use crate::store::{self, clients};
 
 /// The database a command works on, and the private cluster that serves it when there is no
@@ -66,7 +67,10 @@ pub fn serve(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         crate::demo::load(&pool, &reference, args.demo_count)?;
     }
-    let state = web::Data::new(AppState { pool, reference });
+    let search = Search::open(&global.index_dir())?;
+    tracing::info!(position = ?search.index().position(), documents = search.index().num_docs(), "search index opened");
+    search.follow(pool.clone(), Duration::from_millis(args.index_poll_ms));
+    let state = web::Data::new(AppState { pool, reference, search });
     let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
     let server = HttpServer::new(move || api::app(state.clone()))
         .workers(workers)
@@ -120,5 +124,37 @@ pub fn clients(global: &Global, command: &ClientsCommand) -> anyhow::Result<()> 
             tracing::info!(client = name.as_str(), "client revoked");
         }
     }
+    Ok(())
+}
+
+/// `registry reindex`: rebuilds the search index from one snapshot of the database into a new
+/// generation and swaps it in; a running service keeps serving the old one until it switches.
+pub fn reindex(global: &Global) -> anyhow::Result<()> {
+    let db = open_database(global, false)?;
+    prepare(&db.url)?;
+    let mut conn = PgConnection::establish(&db.url)?;
+    struct Bar(indicatif::ProgressBar);
+    impl search::Progress for Bar {
+        fn total(&self, n: u64) {
+            self.0.set_length(n);
+        }
+        fn advance(&self, n: u64) {
+            self.0.inc(n);
+        }
+    }
+    let bar = Bar(indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("reindex {bar:40} {pos}/{len} enterprises {per_sec} eta {eta}")
+            .expect("valid template"),
+    ));
+    let started = std::time::Instant::now();
+    let (position, count) = search::rebuild(&mut conn, &global.index_dir(), &bar)?;
+    bar.0.finish_and_clear();
+    tracing::info!(
+        documents = count,
+        position,
+        elapsed_s = started.elapsed().as_secs_f64(),
+        "search index rebuilt and swapped in"
+    );
+    println!("indexed {count} enterprises at feed position {position} in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -27,6 +27,9 @@ pub struct Global {
     /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `registry=debug,actix_web=info`.
     #[arg(long, env = "REGISTRY_LOG", default_value = "info", global = true)]
     pub log: String,
+    /// Where the search index lives (default: `index` under the data directory).
+    #[arg(long, env = "REGISTRY_INDEX_DIR", global = true)]
+    pub index_dir: Option<PathBuf>,
     /// Database connections per instance.
     #[arg(long, env = "REGISTRY_POOL_SIZE", default_value_t = 16, global = true)]
     pub pool_size: u32,
@@ -38,6 +41,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and load the reference data, then exit.
     Migrate,
+    /// Rebuild the search index from the database (progress bar); a running service switches to
+    /// the new index by itself.
+    Reindex,
     /// Manage API clients and their keys.
     Clients {
         #[command(subcommand)]
@@ -59,6 +65,9 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "REGISTRY_WORKERS")]
     pub workers: Option<usize>,
+    /// How often (milliseconds) the search index looks for new feed events.
+    #[arg(long, env = "REGISTRY_INDEX_POLL_MS", default_value_t = 100)]
+    pub index_poll_ms: u64,
     /// Seconds to let requests in flight finish on shutdown.
     #[arg(long, env = "REGISTRY_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
@@ -76,4 +85,11 @@ pub enum ClientsCommand {
     List,
     /// Revoke a client's key, at once on every instance.
     Revoke { name: String },
+}
+
+impl Global {
+    /// The search index's directory.
+    pub fn index_dir(&self) -> PathBuf {
+        self.index_dir.clone().unwrap_or_else(|| self.data_dir.join("index"))
+    }
 }

@@ -14,4 +14,5 @@ pub mod demo;
 pub mod domain;
 pub mod generate;
 pub mod reference_data;
+pub mod search;
 pub mod store;

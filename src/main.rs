@@ -12,6 +12,7 @@ fn main() -> std::process::ExitCode {
     let result = match &args.command {
         Command::Serve(serve) => cli::serve(&args.global, serve),
         Command::Migrate => cli::migrate(&args.global),
+        Command::Reindex => cli::reindex(&args.global),
         Command::Clients { command } => cli::clients(&args.global, command),
     };
     match result {

@@ -25,9 +25,13 @@ pub struct Readiness {
     database: &'static str,
     /// `applied`, `pending` or `unknown`.
     migrations: &'static str,
+    /// How far the search index has followed the change feed.
+    index: crate::search::IndexStatus,
 }
 
-/// Readiness: the database answers and every migration is applied.
+/// Readiness: the database answers and every migration is applied; reports the search index's
+/// lag behind the change feed (a lagging index does not make the instance unready: look-ups and
+/// writes do not depend on it).
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.pool.clone();
@@ -44,7 +48,12 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Some(false) => ("ok", "pending"),
     };
     let ready = migrations == "applied";
-    let body = Readiness { status: if ready { "ready" } else { "not_ready" }, database, migrations };
+    let body = Readiness {
+        status: if ready { "ready" } else { "not_ready" },
+        database,
+        migrations,
+        index: state.search.status(),
+    };
     if ready {
         HttpResponse::Ok().json(body)
     } else {

@@ -7,8 +7,10 @@ pub mod changes;
 pub mod enterprises;
 pub mod error;
 pub mod health;
+pub mod metrics;
 pub mod name_check;
 pub mod reference;
+pub mod search;
 pub mod units;
 
 use std::sync::Arc;
@@ -31,6 +33,8 @@ use crate::store::PgPool;
 pub struct AppState {
     pub pool: PgPool,
     pub reference: Arc<Reference>,
+    /// This instance's search index, following the change feed.
+    pub search: Arc<crate::search::Search>,
 }
 
 /// Runs a blocking database function on the blocking pool, inside the request's span.
@@ -66,6 +70,9 @@ Errors are application/problem+json with a stable `type` code and the JSON path 
         changes::set_status,
         changes::history,
         name_check::name_check,
+        search::search,
+        search::suggest,
+        metrics::metrics,
         units::register_unit,
         units::list_units,
         units::get_unit,
@@ -80,6 +87,7 @@ Errors are application/problem+json with a stable `type` code and the JSON path 
     tags(
         (name = "enterprises", description = "Registration and look-up"),
         (name = "units", description = "Branches, representative offices and business locations"),
+        (name = "search", description = "Full-text search and suggestions"),
         (name = "reference", description = "Administrative units and VSIC"),
         (name = "operations", description = "Health and readiness"),
     )
@@ -127,6 +135,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(method_not_allowed)),
             )
             .service(web::resource("/name-check").route(web::get().to(name_check::name_check)))
+            .service(web::resource("/search").route(web::get().to(search::search)))
+            .service(web::resource("/suggest").route(web::get().to(search::suggest)))
             .service(
                 web::resource("/units/{unit_code}")
                     .route(web::get().to(units::get_unit))
@@ -138,6 +148,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/healthz").route(web::get().to(health::healthz)))
     .service(web::resource("/readyz").route(web::get().to(health::readyz)))
+    .service(web::resource("/metrics").route(web::get().to(metrics::metrics)))
     .service(web::resource("/docs").route(web::get().to(docs_redirect)))
     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()));
 }

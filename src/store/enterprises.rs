@@ -1,6 +1,8 @@
 //! Enterprises, their versions and feed events. Every write runs in one transaction that
 //! updates the record, appends its version and appends its feed event: all or nothing.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
@@ -578,4 +580,62 @@ pub fn as_of(
     let value: Option<serde_json::Value> =
         query.order(enterprise_versions::version.desc()).select(enterprise_versions::record).first(conn).optional()?;
     Ok(Some(value.map(decode).transpose()?))
+}
+
+/// Every Vietnamese name each enterprise has had, by code.
+pub type FormerNames = HashMap<String, Vec<String>>;
+
+/// Former Vietnamese names of each enterprise (every name any version had), for search.
+pub fn former_names(conn: &mut PgConnection, codes: &[String]) -> Result<FormerNames, StoreError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        code: String,
+        #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Text>)]
+        names: Vec<String>,
+    }
+    if codes.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT code, array_agg(DISTINCT record->'name'->>'vi') AS names FROM enterprise_versions \
+         WHERE code = ANY($1) AND (kind = 'registered' OR 'name.vi' = ANY(changed_fields)) GROUP BY code",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(codes)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.code, r.names)).collect())
+}
+
+/// Reads every record from one consistent snapshot (REPEATABLE READ, read only), in code order,
+/// `batch` at a time with their former names. Returns the feed position of the snapshot (every
+/// event at or below it is in the snapshot, none after) and the number of records.
+pub fn snapshot(
+    conn: &mut PgConnection,
+    batch: i64,
+    on_total: &mut dyn FnMut(u64),
+    on_batch: &mut dyn FnMut(&[Enterprise], &FormerNames) -> anyhow::Result<()>,
+) -> anyhow::Result<(i64, u64)> {
+    conn.build_transaction().repeatable_read().read_only().run(|conn| {
+        let position = super::feed::head(conn)?;
+        let total: i64 = enterprises::table.count().get_result(conn)?;
+        on_total(total as u64);
+        let mut last = String::new();
+        let mut count = 0u64;
+        loop {
+            let rows: Vec<(String, serde_json::Value)> = enterprises::table
+                .filter(enterprises::code.gt(&last))
+                .order(enterprises::code)
+                .limit(batch)
+                .select((enterprises::code, enterprises::record))
+                .load(conn)?;
+            let Some((code, _)) = rows.last() else { break };
+            last = code.clone();
+            let records: Vec<Enterprise> = rows.into_iter().map(|(_, r)| decode(r)).collect::<Result<_, _>>()?;
+            let codes: Vec<String> = records.iter().map(|r| r.code.clone()).collect();
+            let former = former_names(conn, &codes)?;
+            count += records.len() as u64;
+            on_batch(&records, &former)?;
+        }
+        Ok((position, count))
+    })
 }

@@ -96,6 +96,8 @@ struct Named {
 pub struct TestDb {
     pub name: String,
     pub url: String,
+    /// This test's search index directory.
+    pub index_dir: tempfile::TempDir,
 }
 
 impl TestDb {
@@ -121,7 +123,7 @@ impl TestDb {
                 Err(e) => panic!("creating the test database: {e}"),
             }
         }
-        TestDb { url: url_for(&name), name }
+        TestDb { url: url_for(&name), name, index_dir: tempfile::tempdir().unwrap() }
     }
 
     pub fn conn(&self) -> PgConnection {
@@ -164,7 +166,10 @@ pub async fn app(
         .with_test_writer()
         .with_env_filter(std::env::var("REGISTRY_TEST_LOG").unwrap_or_else(|_| "warn".into()))
         .try_init();
-    let state = web::Data::new(AppState { pool: db.pool(), reference: registry::reference_data::reference() });
+    let pool = db.pool();
+    let search = registry::search::Search::open(db.index_dir.path()).unwrap();
+    search.follow(pool.clone(), Duration::from_millis(20));
+    let state = web::Data::new(AppState { pool, reference: registry::reference_data::reference(), search });
     test::init_service(api::app(state)).await
 }
 

@@ -1,0 +1,39 @@
+//! `GET /metrics`: Prometheus text exposition of what operators watch: the change feed's head, the
+//! search index's position and lag, and the database pool.
+
+use actix_web::{web, HttpResponse};
+use std::fmt::Write;
+
+use super::AppState;
+
+/// Metrics in the Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let index = state.search.status();
+    let pool = state.pool.state();
+    let mut out = String::new();
+    let mut gauge = |name: &str, help: &str, value: f64| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+    };
+    gauge("registry_feed_head_position", "Last position of the change feed seen by this instance.", index.head as f64);
+    gauge("registry_index_position", "Feed position the search index has applied.", index.position as f64);
+    gauge("registry_index_lag_events", "Feed events not yet applied to the search index.", index.lag_events as f64);
+    gauge(
+        "registry_index_lag_seconds",
+        "Age of the oldest feed event not yet applied to the search index.",
+        index.lag_seconds,
+    );
+    gauge("registry_index_documents", "Documents in the search index.", index.documents as f64);
+    gauge(
+        "registry_index_failing",
+        "1 when the last attempt to follow the feed failed.",
+        if index.failing { 1.0 } else { 0.0 },
+    );
+    gauge(
+        "registry_db_pool_connections",
+        "Open database connections in this instance's pool.",
+        pool.connections as f64,
+    );
+    gauge("registry_db_pool_idle", "Idle database connections in this instance's pool.", pool.idle_connections as f64);
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out)
+}

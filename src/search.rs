@@ -1,0 +1,269 @@
+//! The service's search index: a tantivy index (the `index/` crate) under the data directory that
+//! follows the change feed. It is derived data: every commit records the feed position it has
+//! reached, so after a crash the follower resumes from there, and `registry reindex` rebuilds it
+//! from PostgreSQL into a new generation that the running service swaps in.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use diesel::PgConnection;
+use registry_index::{EnterpriseDoc, SearchIndex};
+
+use crate::domain::enterprise_type;
+use crate::domain::record::Enterprise;
+use crate::store::{self, PgPool};
+
+/// Events applied per index commit while catching up.
+pub const BATCH: i64 = 1000;
+
+/// The index an instance serves, and what it knows of its own lag.
+pub struct Search {
+    root: PathBuf,
+    current: RwLock<(PathBuf, Arc<SearchIndex>)>,
+    /// The feed head last seen by the follower.
+    head: AtomicI64,
+    /// Milliseconds since the epoch of the oldest event not yet applied (0 when caught up).
+    behind_since_ms: AtomicI64,
+    failing: AtomicBool,
+}
+
+/// What `/readyz` and `/metrics` report about the index.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct IndexStatus {
+    /// The feed position the index has applied.
+    pub position: i64,
+    /// The feed head the follower last saw.
+    pub head: i64,
+    pub lag_events: i64,
+    pub lag_seconds: f64,
+    pub documents: u64,
+    /// Whether the last attempt to apply the feed failed.
+    pub failing: bool,
+}
+
+impl Search {
+    /// Opens the current generation under `root` (creating a first, empty one).
+    pub fn open(root: &Path) -> anyhow::Result<Arc<Search>> {
+        std::fs::create_dir_all(root)?;
+        let dir = registry_index::current_dir(root)?;
+        let index = registry_index::open_current(root)?;
+        let dir = match dir {
+            Some(d) => d,
+            None => registry_index::current_dir(root)?.expect("open_current made a generation"),
+        };
+        let search = Search {
+            root: root.to_path_buf(),
+            current: RwLock::new((dir, Arc::new(index))),
+            head: AtomicI64::new(0),
+            behind_since_ms: AtomicI64::new(0),
+            failing: AtomicBool::new(false),
+        };
+        search.remove_old_generations();
+        Ok(Arc::new(search))
+    }
+
+    /// The index to answer a request with.
+    pub fn index(&self) -> Arc<SearchIndex> {
+        self.current.read().expect("index lock").1.clone()
+    }
+
+    pub fn status(&self) -> IndexStatus {
+        let index = self.index();
+        let position = index.position().unwrap_or(0) as i64;
+        let head = self.head.load(Ordering::Relaxed).max(position);
+        let since = self.behind_since_ms.load(Ordering::Relaxed);
+        let lag_seconds = if since == 0 || head == position {
+            0.0
+        } else {
+            ((Utc::now().timestamp_millis() - since).max(0) as f64) / 1000.0
+        };
+        IndexStatus {
+            position,
+            head,
+            lag_events: head - position,
+            lag_seconds,
+            documents: index.num_docs(),
+            failing: self.failing.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Applies every event after the index's position, in feed order, committing each batch with
+    /// its last position. Returns how many events it applied.
+    pub fn catch_up(&self, conn: &mut PgConnection) -> anyhow::Result<usize> {
+        self.switch_if_swapped()?;
+        let index = self.index();
+        let mut applied = 0;
+        loop {
+            let after = index.position().unwrap_or(0) as i64;
+            let head = store::feed::head(conn)?;
+            self.head.store(head, Ordering::Relaxed);
+            let events = store::feed::read(conn, after, BATCH)?;
+            let Some(last) = events.last().map(|e| e.position) else {
+                self.behind_since_ms.store(0, Ordering::Relaxed);
+                return Ok(applied);
+            };
+            if self.behind_since_ms.load(Ordering::Relaxed) == 0 {
+                self.behind_since_ms.store(events[0].recorded_at.timestamp_millis(), Ordering::Relaxed);
+            }
+            // The last event of each enterprise in the batch is its current state.
+            let mut latest: HashMap<&str, &Enterprise> = HashMap::new();
+            for e in &events {
+                latest.insert(&e.code, &e.record);
+            }
+            let codes: Vec<String> = latest.keys().map(|c| c.to_string()).collect();
+            let former = store::enterprises::former_names(conn, &codes)?;
+            for (code, record) in latest {
+                index.upsert(&document(record, former.get(code).cloned().unwrap_or_default()))?;
+            }
+            index.commit(last as u64)?;
+            applied += events.len();
+            let behind = events.len() as i64 == BATCH;
+            self.behind_since_ms.store(
+                if behind {
+                    store::feed::recorded_at(conn, last + 1)?.map(|t| t.timestamp_millis()).unwrap_or(0)
+                } else {
+                    0
+                },
+                Ordering::Relaxed,
+            );
+            if !behind {
+                return Ok(applied);
+            }
+        }
+    }
+
+    /// If `registry reindex` swapped a new generation in, serve it from now on (after catching
+    /// it up), and remove the old one once nothing reads it.
+    fn switch_if_swapped(&self) -> anyhow::Result<()> {
+        let Some(dir) = registry_index::current_dir(&self.root)? else { return Ok(()) };
+        if self.current.read().expect("index lock").0 == dir {
+            return Ok(());
+        }
+        let index = Arc::new(SearchIndex::open_or_create(&dir)?);
+        tracing::info!(generation = %dir.display(), position = ?index.position(), "serving the rebuilt search index");
+        let old = std::mem::replace(&mut *self.current.write().expect("index lock"), (dir, index));
+        drop(old);
+        self.remove_old_generations();
+        Ok(())
+    }
+
+    /// Deletes generations other than the current one (left by a rebuild or a crash).
+    fn remove_old_generations(&self) {
+        let current = self.current.read().expect("index lock").0.clone();
+        let Ok(entries) = std::fs::read_dir(&self.root) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let is_generation = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("gen-"));
+            if is_generation && path != current {
+                match registry_index::remove_generation(&self.root, &path) {
+                    Ok(()) => tracing::info!(generation = %path.display(), "removed an old search index generation"),
+                    Err(e) => tracing::debug!(error = %e, generation = %path.display(), "old generation kept"),
+                }
+            }
+        }
+    }
+
+    /// Follows the feed in a thread of its own until the `Search` is dropped: applies new events
+    /// every `interval` (at once when it is behind), and retries with back-off after a failure.
+    pub fn follow(self: &Arc<Self>, pool: PgPool, interval: Duration) -> std::thread::JoinHandle<()> {
+        let weak: Weak<Search> = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("index-follower".into())
+            .spawn(move || {
+                let mut backoff = interval;
+                loop {
+                    let Some(search) = weak.upgrade() else { return };
+                    let started = Instant::now();
+                    let result =
+                        pool.get().map_err(anyhow::Error::from).and_then(|mut conn| search.catch_up(&mut conn));
+                    match result {
+                        Ok(n) => {
+                            if search.failing.swap(false, Ordering::Relaxed) {
+                                tracing::info!("the search index follows the feed again");
+                            }
+                            if n > 0 {
+                                tracing::debug!(
+                                    events = n,
+                                    elapsed_ms = started.elapsed().as_millis() as u64,
+                                    "index caught up"
+                                );
+                            }
+                            backoff = interval;
+                        }
+                        Err(e) => {
+                            if !search.failing.swap(true, Ordering::Relaxed) {
+                                tracing::warn!(error = %e, "the search index cannot follow the feed; retrying");
+                            }
+                            backoff = (backoff * 2).min(Duration::from_secs(5));
+                        }
+                    }
+                    drop(search);
+                    std::thread::sleep(backoff);
+                }
+            })
+            .expect("spawn the index follower")
+    }
+}
+
+/// The search document of a record.
+pub fn document(record: &Enterprise, former_names: Vec<String>) -> EnterpriseDoc {
+    let proper_name = enterprise_type::proper_name(record.enterprise_type, &record.name.vi).unwrap_or_default();
+    EnterpriseDoc {
+        code: record.code.clone(),
+        name: record.name.vi.clone(),
+        proper_name,
+        name_en: record.name.en.clone(),
+        abbreviation: record.name.abbreviation.clone(),
+        former_names: former_names.into_iter().filter(|n| *n != record.name.vi).collect(),
+        unit_names: record.units.iter().map(|u| u.name.clone()).collect(),
+        unit_codes: record.units.iter().map(|u| u.unit_code.clone()).collect(),
+        province_code: record.head_office.province_code.clone(),
+        ward_code: record.head_office.ward_code.clone(),
+        status: record.status.as_str().to_string(),
+        enterprise_type: record.enterprise_type.as_str().to_string(),
+        vsic: record.business_lines.iter().map(|l| l.vsic.clone()).collect(),
+        registered_on: record.registered_on,
+    }
+}
+
+/// How far `registry reindex` got, for its progress bar.
+pub trait Progress {
+    fn total(&self, n: u64);
+    fn advance(&self, n: u64);
+}
+
+/// Rebuilds the index from one consistent snapshot of PostgreSQL into a new generation under
+/// `root` and swaps it in; a running service switches to it on its next feed check. Returns the
+/// feed position of the snapshot and the number of documents.
+pub fn rebuild(conn: &mut PgConnection, root: &Path, progress: &dyn Progress) -> anyhow::Result<(i64, u64)> {
+    std::fs::create_dir_all(root)?;
+    let dir = registry_index::new_generation_dir(root)?;
+    let result = (|| -> anyhow::Result<(i64, u64)> {
+        let builder = SearchIndex::create_for_rebuild(&dir, registry_index::BULK_WRITER_HEAP_BYTES / 2)?;
+        let (position, count) =
+            store::enterprises::snapshot(conn, 2000, &mut |total| progress.total(total), &mut |batch, former| {
+                for record in batch {
+                    builder.add(&document(record, former.get(&record.code).cloned().unwrap_or_default()))?;
+                }
+                progress.advance(batch.len() as u64);
+                Ok(())
+            })?;
+        builder.commit(position as u64)?;
+        builder.close()?;
+        Ok((position, count))
+    })();
+    match result {
+        Ok(done) => {
+            registry_index::swap_in(root, &dir)?;
+            Ok(done)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            Err(e)
+        }
+    }
+}
