@@ -29,6 +29,11 @@ pub fn generator(reference: &Reference, seed: u64) -> Generator {
 /// Registers `count` demo enterprises when the register is empty; returns how many it
 /// registered.
 pub fn load(pool: &PgPool, reference: &Reference, count: usize) -> anyhow::Result<usize> {
+    load_seeded(pool, reference, count, DEMO_SEED)
+}
+
+/// [`load`] with another seed (tests build known corpora this way).
+pub fn load_seeded(pool: &PgPool, reference: &Reference, count: usize, seed: u64) -> anyhow::Result<usize> {
     use diesel::prelude::*;
     let mut conn = pool.get()?;
     let existing: i64 = crate::store::schema::enterprises::table.count().get_result(&mut conn)?;
@@ -40,7 +45,7 @@ pub fn load(pool: &PgPool, reference: &Reference, count: usize) -> anyhow::Resul
         ProgressStyle::with_template("demo {bar:40} {pos}/{len} registrations {per_sec} eta {eta}")
             .expect("valid template"),
     );
-    let mut generator = generator(reference, DEMO_SEED);
+    let mut generator = generator(reference, seed);
     let mut refused = 0usize;
     for _ in 0..count {
         let body = generator.next_registration();
