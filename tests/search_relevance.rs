@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use common::*;
 use registry_index::SearchRequest;
 
-const SEED: u64 = 4_041_2026;
+const SEED: u64 = 40_412_026;
 const CORPUS: usize = 500;
 
 #[test]
