@@ -36,8 +36,10 @@ fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let count: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(2_000_000);
     let wanted_queries: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(1000);
-    let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/registry_search_bench".into());
-    let index_dir = std::path::PathBuf::from(std::env::var("BENCH_INDEX_DIR").unwrap_or_else(|_| "var/search-bench".into()));
+    let url = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/registry_search_bench".into());
+    let index_dir =
+        std::path::PathBuf::from(std::env::var("BENCH_INDEX_DIR").unwrap_or_else(|_| "var/search-bench".into()));
     registry::store::ensure_database(&url)?;
     let mut conn = PgConnection::establish(&url)?;
     conn.batch_execute(
@@ -84,7 +86,12 @@ fn main() -> anyhow::Result<()> {
             ward_code: body["head_office"]["ward_code"].as_str().unwrap().to_string(),
             status: "active".into(),
             enterprise_type: kind.as_str().into(),
-            vsic: body["business_lines"].as_array().unwrap().iter().map(|l| l["vsic"].as_str().unwrap().to_string()).collect(),
+            vsic: body["business_lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["vsic"].as_str().unwrap().to_string())
+                .collect(),
             registered_on: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
             ..Default::default()
         })?;
@@ -161,7 +168,10 @@ fn main() -> anyhow::Result<()> {
         pg_hits as f64 / n as f64,
         pg_build.as_secs_f64()
     );
-    println!("| ratio (PostgreSQL / index), p50 | {:.1}× | | | |", ms(percentile(&pg, 0.5)) / ms(percentile(&ours, 0.5)));
+    println!(
+        "| ratio (PostgreSQL / index), p50 | {:.1}× | | | |",
+        ms(percentile(&pg, 0.5)) / ms(percentile(&ours, 0.5))
+    );
     conn.batch_execute("DROP TABLE bench_fts")?;
     let _ = std::fs::remove_dir_all(&index_dir);
     Ok(())

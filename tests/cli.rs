@@ -77,3 +77,56 @@ fn serve_answers_and_stops_gracefully_on_sigterm() {
     let status = child.wait().unwrap();
     assert!(status.success(), "exits cleanly on SIGTERM: {status:?}");
 }
+
+#[test]
+fn the_database_named_by_database_url_is_created_when_missing() {
+    let url = {
+        let mut u = url::Url::parse(&server_url()).unwrap();
+        u.set_path(&format!("/registry_created_{}", std::process::id()));
+        u.to_string()
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_registry"))
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .env("REGISTRY_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut conn = <diesel::PgConnection as diesel::Connection>::establish(&url).unwrap();
+    assert!(registry::store::migrations_applied(&mut conn).unwrap());
+    drop(conn);
+    let mut admin = <diesel::PgConnection as diesel::Connection>::establish(&server_url()).unwrap();
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut admin,
+        &format!("DROP DATABASE {} WITH (FORCE)", url.rsplit('/').next().unwrap()),
+    )
+    .unwrap();
+}
+
+#[test]
+fn without_database_url_a_private_cluster_is_created_used_and_stopped() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::Builder::new().prefix("registry-private-").tempdir_in("/tmp").unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_registry"))
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env("REGISTRY_DATA_DIR", dir.path())
+            .env("REGISTRY_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["clients", "add", "portal-backend", "--role", "portal"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let key = String::from_utf8(out.stdout).unwrap();
+    assert!(key.trim().starts_with("nerd_") && key.lines().count() == 1);
+    let cluster = dir.path().join("postgres");
+    assert!(cluster.join("PG_VERSION").is_file(), "the cluster lives under the data directory");
+    assert!(!cluster.join("postmaster.pid").exists(), "the cluster is stopped on exit");
+    // Reused on the next start: the client added before is still there.
+    let out = run(&["clients", "list"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8(out.stdout).unwrap().contains("portal-backend"));
+    assert!(!cluster.join("postmaster.pid").exists());
+}
