@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
-use super::idempotency::{self, Begin, IdempotentRequest, StoredResponse};
+use super::idempotency::{self, IdempotentRequest, StoredResponse};
 use super::schema::{code_serials, enterprise_versions, enterprises, feed_events, feed_head, units};
 use super::StoreError;
 use crate::domain::code::{EnterpriseCode, UnitCode};
@@ -177,12 +177,8 @@ pub fn register(
     idem: Option<&IdempotentRequest>,
 ) -> Result<Written<Enterprise>, WriteError> {
     conn.transaction(|conn| {
-        if let Some(req) = idem {
-            match idempotency::begin(conn, req)? {
-                Begin::Fresh => {}
-                Begin::Replay(r) => return Ok(Written::Replay(r)),
-                Begin::Mismatch => return Err(WriteError::IdempotencyMismatch),
-            }
+        if let Some(r) = idempotency::claim(conn, idem, || WriteError::IdempotencyMismatch)? {
+            return Ok(Written::Replay(r));
         }
         let owner_codes: Vec<String> = content.owners.iter().filter_map(|o| o.enterprise_code.clone()).collect();
         let conflicts = check_name(
@@ -299,12 +295,8 @@ pub fn add_unit(
     idem: Option<&IdempotentRequest>,
 ) -> Result<Written<Unit>, WriteError> {
     conn.transaction(|conn| {
-        if let Some(req) = idem {
-            match idempotency::begin(conn, req)? {
-                Begin::Fresh => {}
-                Begin::Replay(r) => return Ok(Written::Replay(r)),
-                Begin::Mismatch => return Err(WriteError::IdempotencyMismatch),
-            }
+        if let Some(r) = idempotency::claim(conn, idem, || WriteError::IdempotencyMismatch)? {
+            return Ok(Written::Replay(r));
         }
         let mut record = get_for_update(conn, code)?.ok_or(WriteError::NotFound)?;
         match record.status {

@@ -63,7 +63,17 @@ pub fn begin(conn: &mut PgConnection, req: &IdempotentRequest) -> QueryResult<Be
     if claimed == 1 {
         return Ok(Begin::Fresh);
     }
-    let (hash, status, headers, body): (Vec<u8>, i16, serde_json::Value, serde_json::Value) = idempotency_keys::table
+    // The insert conflicted, so the row exists (keys are never deleted).
+    let (hash, stored) = stored(conn, req)?.ok_or(diesel::result::Error::NotFound)?;
+    if hash != req.request_hash {
+        return Ok(Begin::Mismatch);
+    }
+    Ok(Begin::Replay(stored))
+}
+
+/// The row of a key: the hash of the request it answered and the answer.
+fn stored(conn: &mut PgConnection, req: &IdempotentRequest) -> QueryResult<Option<(Vec<u8>, StoredResponse)>> {
+    let row: Option<(Vec<u8>, i16, serde_json::Value, serde_json::Value)> = idempotency_keys::table
         .find((req.client_id, &req.key))
         .select((
             idempotency_keys::request_hash,
@@ -71,12 +81,33 @@ pub fn begin(conn: &mut PgConnection, req: &IdempotentRequest) -> QueryResult<Be
             idempotency_keys::headers,
             idempotency_keys::body,
         ))
-        .first(conn)?;
-    if hash != req.request_hash {
-        return Ok(Begin::Mismatch);
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(hash, status, headers, body)| {
+        (
+            hash,
+            StoredResponse {
+                status: status as u16,
+                headers: serde_json::from_value(headers).unwrap_or_default(),
+                body,
+            },
+        )
+    }))
+}
+
+/// Claims the key for a write in the caller's transaction: `None` to go on (then call
+/// [`finish`]), or the earlier answer to return.
+pub fn claim<E: From<diesel::result::Error>>(
+    conn: &mut PgConnection,
+    req: Option<&IdempotentRequest>,
+    mismatch: impl FnOnce() -> E,
+) -> Result<Option<StoredResponse>, E> {
+    let Some(req) = req else { return Ok(None) };
+    match begin(conn, req)? {
+        Begin::Fresh => Ok(None),
+        Begin::Replay(r) => Ok(Some(r)),
+        Begin::Mismatch => Err(mismatch()),
     }
-    let headers: Vec<(String, String)> = serde_json::from_value(headers).unwrap_or_default();
-    Ok(Begin::Replay(StoredResponse { status: status as u16, headers, body }))
 }
 
 /// Stores the answer for a key claimed by [`begin`] in this transaction.
@@ -94,21 +125,5 @@ pub fn finish(conn: &mut PgConnection, req: &IdempotentRequest, response: &Store
 /// The stored answer for a key, without claiming it (for a request that failed validation:
 /// if its key already answered, the retry gets that answer).
 pub fn lookup(conn: &mut PgConnection, req: &IdempotentRequest) -> QueryResult<Option<StoredResponse>> {
-    let row: Option<(Vec<u8>, i16, serde_json::Value, serde_json::Value)> = idempotency_keys::table
-        .find((req.client_id, &req.key))
-        .select((
-            idempotency_keys::request_hash,
-            idempotency_keys::status,
-            idempotency_keys::headers,
-            idempotency_keys::body,
-        ))
-        .first(conn)
-        .optional()?;
-    Ok(row.filter(|(hash, status, _, _)| *hash == req.request_hash && *status != 0).map(
-        |(_, status, headers, body)| StoredResponse {
-            status: status as u16,
-            headers: serde_json::from_value(headers).unwrap_or_default(),
-            body,
-        },
-    ))
+    Ok(stored(conn, req)?.filter(|(hash, r)| *hash == req.request_hash && r.status != 0).map(|(_, r)| r))
 }
