@@ -193,9 +193,18 @@ pub fn app(
         .default_service(web::to(not_found))
         .wrap_fn(|req, srv| {
             let id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
+            let started = std::time::Instant::now();
             let fut = srv.call(req);
             async move {
                 let mut res = fut.await?;
+                // One line per request, in the request's span (with its id and client).
+                let status = res.status().as_u16();
+                let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+                if status >= 500 {
+                    tracing::error!(status, elapsed_ms, "answered");
+                } else {
+                    tracing::info!(status, elapsed_ms, "answered");
+                }
                 if let Some(id) = id.and_then(|id: String| HeaderValue::from_str(&id).ok()) {
                     res.headers_mut().insert(HeaderName::from_static("x-request-id"), id);
                 }
