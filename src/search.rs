@@ -49,12 +49,21 @@ impl Search {
     /// Opens the current generation under `root` (creating a first, empty one).
     pub fn open(root: &Path) -> anyhow::Result<Arc<Search>> {
         std::fs::create_dir_all(root)?;
-        let dir = registry_index::current_dir(root)?;
-        let index = registry_index::open_current(root)?;
-        let dir = match dir {
-            Some(d) => d,
-            None => registry_index::current_dir(root)?.expect("open_current made a generation"),
+        let index = match registry_index::open_current(root) {
+            Ok(index) => index,
+            Err(e) => {
+                // Derived data: an index that cannot be opened is replaced by an empty one, which
+                // the follower fills from the feed.
+                tracing::error!(error = %e, root = %root.display(), "the search index cannot be opened; starting a new one from the feed");
+                let dir = registry_index::new_generation_dir(root)?;
+                let index = SearchIndex::open_or_create(&dir)?;
+                index.commit(0)?;
+                registry_index::swap_in(root, &dir)?;
+                index
+            }
         };
+        let dir =
+            registry_index::current_dir(root)?.ok_or_else(|| anyhow::anyhow!("no current search index generation"))?;
         let search = Search {
             root: root.to_path_buf(),
             current: RwLock::new((dir, Arc::new(index))),

@@ -290,3 +290,22 @@ async fn the_index_resumes_from_its_commit_and_rebuilds_into_a_new_generation() 
         .count();
     assert_eq!(generations, 1, "the old generation is removed once replaced");
 }
+
+#[actix_web::test]
+async fn a_damaged_index_is_replaced_and_refilled_from_the_feed() {
+    use registry::search::Search;
+    let db = TestDb::new();
+    let pool = db.pool();
+    registry::demo::load(&pool, &registry::reference_data::reference(), 20).unwrap();
+    let root = db.index_dir.path();
+    {
+        let s = Search::open(root).unwrap();
+        s.catch_up(&mut pool.get().unwrap()).unwrap();
+    }
+    let current = std::fs::read_to_string(root.join("CURRENT")).unwrap();
+    std::fs::write(root.join(current.trim()).join("meta.json"), b"{ not json").unwrap();
+    let s = Search::open(root).unwrap();
+    assert_eq!(s.index().num_docs(), 0);
+    assert_eq!(s.catch_up(&mut pool.get().unwrap()).unwrap(), 20);
+    assert_eq!(s.index().num_docs(), 20);
+}
