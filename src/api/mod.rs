@@ -6,6 +6,7 @@ pub mod body;
 pub mod changes;
 pub mod enterprises;
 pub mod error;
+pub mod feed;
 pub mod health;
 pub mod name_check;
 pub mod reference;
@@ -31,6 +32,8 @@ use crate::store::PgPool;
 pub struct AppState {
     pub pool: PgPool,
     pub reference: Arc<Reference>,
+    /// Wakes change-feed long polls (one LISTEN connection per instance, see `feed::FeedWaker`).
+    pub feed: feed::FeedWaker,
 }
 
 /// Runs a blocking database function on the blocking pool, inside the request's span.
@@ -74,6 +77,8 @@ Errors are application/problem+json with a stable `type` code and the JSON path 
         reference::vsic,
         health::healthz,
         health::readyz,
+        feed::changes,
+        feed::export,
     ),
     components(schemas(error::ProblemBody, crate::domain::errors::FieldError)),
     modifiers(&BearerAuth),
@@ -81,6 +86,7 @@ Errors are application/problem+json with a stable `type` code and the JSON path 
         (name = "enterprises", description = "Registration and look-up"),
         (name = "units", description = "Branches, representative offices and business locations"),
         (name = "reference", description = "Administrative units and VSIC"),
+        (name = "feed", description = "The change feed and the snapshot export that mirrors follow"),
         (name = "operations", description = "Health and readiness"),
     )
 )]
@@ -134,7 +140,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(web::resource("/reference/provinces").route(web::get().to(reference::provinces)))
             .service(web::resource("/reference/provinces/{code}/wards").route(web::get().to(reference::wards)))
-            .service(web::resource("/reference/vsic").route(web::get().to(reference::vsic))),
+            .service(web::resource("/reference/vsic").route(web::get().to(reference::vsic)))
+            .service(
+                web::resource("/changes")
+                    .route(web::get().to(feed::changes))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/export")
+                    .route(web::get().to(feed::export))
+                    .default_service(web::to(method_not_allowed)),
+            ),
     )
     .service(web::resource("/healthz").route(web::get().to(health::healthz)))
     .service(web::resource("/readyz").route(web::get().to(health::readyz)))

@@ -164,7 +164,11 @@ pub async fn app(
         .with_test_writer()
         .with_env_filter(std::env::var("REGISTRY_TEST_LOG").unwrap_or_else(|_| "warn".into()))
         .try_init();
-    let state = web::Data::new(AppState { pool: db.pool(), reference: registry::reference_data::reference() });
+    let state = web::Data::new(AppState {
+        pool: db.pool(),
+        reference: registry::reference_data::reference(),
+        feed: api::feed::FeedWaker::new(&db.url),
+    });
     test::init_service(api::app(state)).await
 }
 
