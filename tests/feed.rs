@@ -771,6 +771,7 @@ fn the_mirror_survives_kills_and_ends_equal_to_the_register() {
     let per_writer = 230; // ~1,840 writes, plus the 150 above
     let finished = Arc::new(AtomicUsize::new(0));
     let written = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
     let handles: Vec<_> = (0..writers)
         .map(|t| {
             let (writer, codes, finished, written) = (writer.clone(), codes.clone(), finished.clone(), written.clone());
@@ -823,6 +824,7 @@ fn the_mirror_survives_kills_and_ends_equal_to_the_register() {
     for h in handles {
         h.join().unwrap();
     }
+    let took = started.elapsed();
     let head = feed::head(&mut conn).unwrap();
     until(Duration::from_secs(30), "the mirror to catch up", || mirror_cursor(&mut tconn) == Some(head));
     let copy = store::mirror::records(&mut tconn).unwrap();
@@ -832,9 +834,12 @@ fn the_mirror_survives_kills_and_ends_equal_to_the_register() {
     for (a, b) in copy.iter().zip(&register) {
         assert_eq!(a, b, "record for record");
     }
+    let writes = written.load(Ordering::SeqCst);
     eprintln!(
-        "mirror: killed at cursor {first:?} and {second} (export at {exported_at}), caught up at {head}; {} records",
-        copy.len()
+        "mirror: killed at cursor {first:?} and {second} (export at {exported_at}), caught up at {head}; {} records; \
+         {writes} writes by {writers} writers in {took:.1?} ({:.0}/s)",
+        copy.len(),
+        writes as f64 / took.as_secs_f64()
     );
 
     // A one-shot run on the caught-up copy changes nothing and exits.
