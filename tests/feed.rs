@@ -848,3 +848,80 @@ fn the_mirror_survives_kills_and_ends_equal_to_the_register() {
     assert!(status.success());
     assert_eq!(store::mirror::records(&mut tconn).unwrap(), copy);
 }
+
+/// A client that goes away mid-export ends the export's transaction and frees its connection at
+/// once (the register is made large enough that the export is still under way).
+#[actix_web::test]
+async fn an_export_whose_client_goes_away_ends_its_transaction() {
+    use futures_util::future::poll_fn;
+
+    let db = TestDb::new();
+    let (app, state) = app_with_state(&db).await;
+    let tax = db.key("tax", Role::Tax);
+    let writer = Writer::new(&db);
+    let mut conn = writer.conn();
+    assert!(bodies(3, 71).iter().filter_map(|b| writer.register(&mut conn, b)).count() > 0);
+    // Copies of one record under 5,000 more codes: several MB of export.
+    #[derive(diesel::QueryableByName)]
+    struct Col {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        column_name: String,
+    }
+    let cols: Vec<String> = diesel::sql_query(
+        "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'enterprises' ORDER BY ordinal_position",
+    )
+    .load::<Col>(&mut conn)
+    .unwrap()
+    .into_iter()
+    .map(|c| c.column_name)
+    .collect();
+    let select: Vec<String> = cols
+        .iter()
+        .map(|c| match c.as_str() {
+            "code" => "'9' || lpad(g::text, 9, '0')".to_string(),
+            "record" => "jsonb_set(record, '{code}', to_jsonb('9' || lpad(g::text, 9, '0')))".to_string(),
+            other => other.to_string(),
+        })
+        .collect();
+    diesel::sql_query(format!(
+        "INSERT INTO enterprises ({}) SELECT {} FROM (SELECT * FROM enterprises LIMIT 1) e, generate_series(1, 5000) g",
+        cols.join(", "),
+        select.join(", ")
+    ))
+    .execute(&mut conn)
+    .unwrap();
+
+    let res = atest::call_service(&app, get("/v1/export", Some(&tax)).to_request()).await;
+    assert_eq!(res.status(), 200);
+    let mut body = Box::pin(res.into_body());
+    let first = match poll_fn(|cx| body.as_mut().poll_next(cx)).await {
+        Some(Ok(bytes)) => bytes,
+        _ => panic!("the export sends a first chunk"),
+    };
+    assert!(first.starts_with(b"{\"cursor\":"));
+    let busy = |conn: &mut PgConnection| {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
+             AND pid <> pg_backend_pid() AND state <> 'idle'",
+        )
+        .get_result::<N>(conn)
+        .unwrap()
+        .n
+    };
+    assert_eq!(busy(&mut conn), 1, "the export's transaction is open while the client reads");
+    drop(body);
+    let start = Instant::now();
+    loop {
+        let pool = state.pool.state();
+        if busy(&mut conn) == 0 && pool.connections == pool.idle_connections {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "the export did not stop");
+        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+    }
+}

@@ -338,12 +338,19 @@ const CHUNK: usize = 64 * 1024;
 struct ChannelWriter {
     tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
     rt: tokio::runtime::Handle,
+    /// Once a send failed, every later write (the buffers' flush on drop) fails at once.
+    failed: bool,
 }
 
 impl Write for ChannelWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.failed {
+            return Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the export was abandoned"));
+        }
         let chunk = Bytes::copy_from_slice(buf);
-        match self.rt.block_on(tokio::time::timeout(EXPORT_STALL, self.tx.send(Ok(chunk)))) {
+        let sent = self.rt.block_on(tokio::time::timeout(EXPORT_STALL, self.tx.send(Ok(chunk))));
+        self.failed = !matches!(sent, Ok(Ok(())));
+        match sent {
             Ok(Ok(())) => Ok(buf.len()),
             Ok(Err(_)) => Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")),
             Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the client stopped reading")),
@@ -461,7 +468,7 @@ pub async fn export(state: web::Data<AppState>, caller: Caller, req: HttpRequest
                 return;
             }
         };
-        let mut out = ExportWriter::new(ChannelWriter { tx: tx.clone(), rt }, gzip);
+        let mut out = ExportWriter::new(ChannelWriter { tx: tx.clone(), rt: rt.clone(), failed: false }, gzip);
         let mut started = Some(started_tx);
         let result = write_export(
             &mut conn,
@@ -487,10 +494,13 @@ pub async fn export(state: web::Data<AppState>, caller: Caller, req: HttpRequest
                             ExportError::Output(_) => ApiError::internal(),
                         }));
                     }
-                    // The body is under way: end it with an error so the client sees it cut short.
-                    None => {
-                        let _ = tx.try_send(Err(std::io::Error::other("the export failed")));
+                    // The body is under way and the database failed: end it with an error so the
+                    // client sees it cut short (when the client itself failed, no one is listening).
+                    None if matches!(e, ExportError::Store(_)) => {
+                        let failed = tx.send(Err(std::io::Error::other("the export failed")));
+                        let _ = rt.block_on(tokio::time::timeout(EXPORT_STALL, failed));
                     }
+                    None => {}
                 }
             }
         }
@@ -507,4 +517,33 @@ pub async fn export(state: web::Data<AppState>, caller: Caller, req: HttpRequest
         res.insert_header((header::CONTENT_ENCODING, "gzip"));
     }
     Ok(res.streaming(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_edits() {
+        for p in [0, 1, 2, 1_000_000, i64::MAX] {
+            let text = Cursor(p).encode();
+            assert_eq!(Cursor::decode(&text), Some(Cursor(p)), "{text}");
+            assert!(text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "URL-safe: {text}");
+        }
+        let text = Cursor(42).encode();
+        let mut bytes = URL_SAFE_NO_PAD.decode(&text).unwrap();
+        for i in 0..bytes.len() {
+            bytes[i] ^= 0x10;
+            assert_eq!(Cursor::decode(&URL_SAFE_NO_PAD.encode(&bytes)), None, "byte {i} edited");
+            bytes[i] ^= 0x10;
+        }
+        for bad in ["", "42", "not a cursor", &text[1..], &format!("{text}A")] {
+            assert_eq!(Cursor::decode(bad), None, "{bad:?}");
+        }
+        // A negative position with a valid checksum is still refused.
+        let mut neg = vec![CURSOR_TAG];
+        neg.extend_from_slice(&(-1i64).to_be_bytes());
+        neg.extend_from_slice(&Cursor::checksum(CURSOR_TAG, -1));
+        assert_eq!(Cursor::decode(&URL_SAFE_NO_PAD.encode(neg)), None);
+    }
 }
