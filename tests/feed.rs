@@ -327,6 +327,10 @@ async fn a_long_poll_returns_within_100_ms_of_a_commit() {
         t.join().unwrap();
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.body["events"].as_array().unwrap().len(), 1, "{}", r.text);
+        if round > 0 {
+            // Woken by the notification: while listening, the safety poll is a second apart.
+            assert!(state.feed.listening(), "the LISTEN connection is up");
+        }
         let latency = returned.saturating_duration_since(committed);
         assert!(latency < Duration::from_millis(100), "round {round}: answered {latency:?} after the commit");
     }
@@ -462,6 +466,10 @@ async fn only_tax_and_transport_read_the_feed_and_only_tax_exports() {
     }
     let post = send(&app, post_json("/v1/changes", Some(&keys[0].1), &json!({}))).await;
     assert_eq!(post.status, 405);
+    let doc = send(&app, get("/openapi.json", None)).await;
+    for path in ["/v1/changes", "/v1/export"] {
+        assert!(doc.body["paths"][path]["get"].is_object(), "{path} missing from the OpenAPI document");
+    }
 }
 
 #[actix_web::test]
