@@ -44,6 +44,12 @@ pub enum Command {
     /// Rebuild the search index from the database (progress bar); a running service switches to
     /// the new index by itself.
     Reindex,
+    /// Write a consistent snapshot of the register to FILE: NDJSON, a first line `{"cursor": ...}`
+    /// then one record per line, as `GET /v1/export` answers.
+    Export(ExportArgs),
+    /// The reference consumer: mirror the register into another PostgreSQL database over HTTP, by
+    /// an export, then by following the change feed. Restartable at any point.
+    Mirror(MirrorArgs),
     /// Manage API clients and their keys.
     Clients {
         #[command(subcommand)]
@@ -71,6 +77,37 @@ pub struct ServeArgs {
     /// Seconds to let requests in flight finish on shutdown.
     #[arg(long, env = "REGISTRY_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Where to write (through a temporary file beside it, renamed at the end); `.gz` compresses.
+    pub file: PathBuf,
+    /// Compress with gzip whatever the file's name.
+    #[arg(long, env = "REGISTRY_EXPORT_GZIP")]
+    pub gzip: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorArgs {
+    /// The register's base URL.
+    #[arg(long, env = "REGISTRY_MIRROR_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// An API key with the tax role (or admin).
+    #[arg(long, env = "REGISTRY_MIRROR_KEY", hide_env_values = true)]
+    pub key: String,
+    /// PostgreSQL URL of the copy (created when missing); holds `mirror_enterprises` and `mirror_state`.
+    #[arg(long, env = "REGISTRY_MIRROR_TARGET_URL", hide_env_values = true)]
+    pub target_url: String,
+    /// Stop once caught up instead of following the feed.
+    #[arg(long, env = "REGISTRY_MIRROR_ONCE")]
+    pub once: bool,
+    /// Seconds each long poll waits for new events (1 to 30).
+    #[arg(long, env = "REGISTRY_MIRROR_WAIT", default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..=30))]
+    pub wait: u64,
+    /// Events per page (1 to 1000).
+    #[arg(long, env = "REGISTRY_MIRROR_PAGE", default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..=1000))]
+    pub page: i64,
 }
 
 #[derive(Debug, Subcommand)]

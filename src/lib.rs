@@ -4,7 +4,8 @@
 //! - [`store`]: PostgreSQL, the only place that speaks SQL;
 //! - [`api`]: the HTTP API;
 //! - [`cluster`]: a private PostgreSQL cluster when no `DATABASE_URL` is given;
-//! - [`config`]: the command line, each setting a flag and an environment variable.
+//! - [`config`]: the command line, each setting a flag and an environment variable;
+//! - [`mirror`]: the reference consumer of the change feed (`registry mirror`).
 
 pub mod api;
 pub mod cli;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod generate;
+pub mod mirror;
 pub mod reference_data;
 pub mod search;
 pub mod store;

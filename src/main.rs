@@ -13,6 +13,8 @@ fn main() -> std::process::ExitCode {
         Command::Serve(serve) => cli::serve(&args.global, serve),
         Command::Migrate => cli::migrate(&args.global),
         Command::Reindex => cli::reindex(&args.global),
+        Command::Export(export) => cli::export(&args.global, export),
+        Command::Mirror(mirror) => registry::mirror::run(mirror),
         Command::Clients { command } => cli::clients(&args.global, command),
     };
     match result {

@@ -36,6 +36,7 @@ problems! {
     UNKNOWN_FIELD = 400, "unknown_field", "The request body has a field this API does not know";
     INVALID_CODE = 400, "invalid_code", "The enterprise or unit code is malformed";
     INVALID_PARAMETER = 400, "invalid_parameter", "A query parameter or header is invalid";
+    INVALID_CURSOR = 400, "invalid_cursor", "The feed cursor is not one this feed handed out, or is beyond its head";
     UNAUTHORIZED = 401, "unauthorized", "A valid API key is required";
     FORBIDDEN = 403, "forbidden", "The client's role does not allow this request";
     NOT_FOUND = 404, "not_found", "Not found";

@@ -6,6 +6,7 @@ pub mod body;
 pub mod changes;
 pub mod enterprises;
 pub mod error;
+pub mod feed;
 pub mod health;
 pub mod metrics;
 pub mod name_check;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub reference: Arc<Reference>,
     /// This instance's search index, following the change feed.
     pub search: Arc<crate::search::Search>,
+    /// Wakes change-feed long polls (one LISTEN connection per instance, see `feed::FeedWaker`).
+    pub feed: feed::FeedWaker,
 }
 
 /// Runs a blocking database function on the blocking pool, inside the request's span.
@@ -81,6 +84,8 @@ Errors are application/problem+json with a stable `type` code and the JSON path 
         reference::vsic,
         health::healthz,
         health::readyz,
+        feed::changes,
+        feed::export,
     ),
     components(schemas(error::ProblemBody, crate::domain::errors::FieldError)),
     modifiers(&BearerAuth),
@@ -89,6 +94,7 @@ Errors are application/problem+json with a stable `type` code and the JSON path 
         (name = "units", description = "Branches, representative offices and business locations"),
         (name = "search", description = "Full-text search and suggestions"),
         (name = "reference", description = "Administrative units and VSIC"),
+        (name = "feed", description = "The change feed and the snapshot export that mirrors follow"),
         (name = "operations", description = "Health and readiness"),
     )
 )]
@@ -144,7 +150,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(web::resource("/reference/provinces").route(web::get().to(reference::provinces)))
             .service(web::resource("/reference/provinces/{code}/wards").route(web::get().to(reference::wards)))
-            .service(web::resource("/reference/vsic").route(web::get().to(reference::vsic))),
+            .service(web::resource("/reference/vsic").route(web::get().to(reference::vsic)))
+            .service(
+                web::resource("/changes")
+                    .route(web::get().to(feed::changes))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/export")
+                    .route(web::get().to(feed::export))
+                    .default_service(web::to(method_not_allowed)),
+            ),
     )
     .service(web::resource("/healthz").route(web::get().to(health::healthz)))
     .service(web::resource("/readyz").route(web::get().to(health::readyz)))

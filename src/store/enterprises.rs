@@ -138,6 +138,11 @@ fn append_version(
             feed_events::recorded_at.eq(ctx.at),
         ))
         .execute(conn)?;
+    // A wake-up for long polls, delivered at commit (never the source of truth: readers read the
+    // table). PostgreSQL serialises notifying commits, as the feed head already does.
+    diesel::sql_query("SELECT pg_notify($1, '')")
+        .bind::<diesel::sql_types::Text, _>(super::feed::CHANNEL)
+        .execute(conn)?;
     Ok(())
 }
 

@@ -91,3 +91,82 @@ pub fn recorded_at(conn: &mut PgConnection, position: i64) -> Result<Option<Date
     use super::schema::feed_events;
     Ok(feed_events::table.find(position).select(feed_events::recorded_at).first(conn).optional()?)
 }
+
+/// The channel writers notify at commit (a wake-up for long polls, never the source of truth).
+pub const CHANNEL: &str = "registry_feed";
+
+/// What [`export`] hands its sink: first the snapshot's feed head, then every record.
+#[derive(Debug)]
+pub enum ExportItem {
+    /// The feed head inside the snapshot: every event at or below it is in the snapshot, every
+    /// later one is not. `total` is the number of records when asked for.
+    Start {
+        head: i64,
+        total: Option<i64>,
+    },
+    Record(Box<Enterprise>),
+}
+
+/// Why an export stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The sink refused (a client that went away, a full disk).
+    #[error("writing the export: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+impl From<diesel::result::Error> for ExportError {
+    fn from(e: diesel::result::Error) -> Self {
+        ExportError::Store(e.into())
+    }
+}
+
+#[derive(QueryableByName)]
+struct RecordRow {
+    #[diesel(sql_type = Jsonb)]
+    record: serde_json::Value,
+}
+
+/// Rows fetched from the server-side cursor at a time: memory stays constant whatever the size.
+const EXPORT_BATCH: usize = 500;
+
+/// Every enterprise, ordered by code, from one REPEATABLE READ READ ONLY snapshot, preceded by
+/// the feed head read inside that snapshot (its first statement, which takes the snapshot).
+///
+/// Positions are taken under the `feed_head` row lock until commit, so the snapshot sees every
+/// transaction whose position is at most that head, and none whose position is above it:
+/// following the feed from the head yields exactly the changes after the snapshot.
+///
+/// Rows are fetched in batches from a server-side cursor; the sink sees them one at a time. When
+/// the sink fails the transaction ends (rolled back: it wrote nothing) and the connection is free.
+pub fn export(
+    conn: &mut PgConnection,
+    count: bool,
+    mut sink: impl FnMut(ExportItem) -> std::io::Result<()>,
+) -> Result<u64, ExportError> {
+    conn.build_transaction().repeatable_read().read_only().run(|conn| {
+        let head = head(conn)?;
+        let total = if count { Some(super::schema::enterprises::table.count().get_result::<i64>(conn)?) } else { None };
+        sink(ExportItem::Start { head, total })?;
+        diesel::sql_query("DECLARE registry_export NO SCROLL CURSOR FOR SELECT record FROM enterprises ORDER BY code")
+            .execute(conn)?;
+        let mut n = 0u64;
+        loop {
+            let rows: Vec<RecordRow> =
+                diesel::sql_query(format!("FETCH {EXPORT_BATCH} FROM registry_export")).load(conn)?;
+            let last = rows.len() < EXPORT_BATCH;
+            for row in rows {
+                let record: Enterprise = serde_json::from_value(row.record)
+                    .map_err(|e| StoreError::Database(diesel::result::Error::DeserializationError(Box::new(e))))?;
+                sink(ExportItem::Record(Box::new(record)))?;
+                n += 1;
+            }
+            if last {
+                break;
+            }
+        }
+        Ok(n)
+    })
+}

@@ -158,10 +158,9 @@ impl Drop for TestDb {
     }
 }
 
-/// The application in-process, on this test's database.
-pub async fn app(
-    db: &TestDb,
-) -> impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+/// The application's state on this test's database: a pool, the search index (following the
+/// feed) and the feed's waker.
+pub fn state(db: &TestDb) -> web::Data<AppState> {
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
         .with_env_filter(std::env::var("REGISTRY_TEST_LOG").unwrap_or_else(|_| "warn".into()))
@@ -169,8 +168,19 @@ pub async fn app(
     let pool = db.pool();
     let search = registry::search::Search::open(db.index_dir.path()).unwrap();
     search.follow(pool.clone(), Duration::from_millis(20));
-    let state = web::Data::new(AppState { pool, reference: registry::reference_data::reference(), search });
-    test::init_service(api::app(state)).await
+    web::Data::new(AppState {
+        pool,
+        reference: registry::reference_data::reference(),
+        search,
+        feed: api::feed::FeedWaker::new(&db.url),
+    })
+}
+
+/// The application in-process, on this test's database.
+pub async fn app(
+    db: &TestDb,
+) -> impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    test::init_service(api::app(state(db))).await
 }
 
 /// A response read whole.

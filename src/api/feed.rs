@@ -1,0 +1,549 @@
+//! The change feed (`GET /v1/changes`) and the snapshot export (`GET /v1/export`) that the tax
+//! agency mirrors the register by. The guarantees and their costs are in the README, "Change
+//! feed"; the ordering itself is the store's (`store::feed`).
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::{Duration, Instant};
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::auth::Caller;
+use super::error::{problems, ApiError, ProblemBody};
+use super::{db, AppState};
+use crate::domain::record::Enterprise;
+use crate::domain::Role;
+use crate::store::feed::{self, ExportError, ExportItem, StoredEvent};
+
+/// A position in the feed, handed to clients as an opaque string: base64url of a format tag, the
+/// position and a checksum over both, so that a hand-edited or truncated cursor is refused rather
+/// than silently read as another position. Cursors never expire: a position means the same thing
+/// forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor(pub i64);
+
+const CURSOR_TAG: u8 = 1;
+const CURSOR_DOMAIN: &[u8] = b"registry change-feed cursor";
+
+impl Cursor {
+    /// The beginning of the feed: before every event.
+    pub const BEGINNING: Cursor = Cursor(0);
+
+    fn checksum(tag: u8, position: i64) -> [u8; 8] {
+        let mut h = Sha256::new();
+        h.update(CURSOR_DOMAIN);
+        h.update([tag]);
+        h.update(position.to_be_bytes());
+        let digest = h.finalize();
+        let mut out = [0u8; 8];
+        out.copy_from_slice(&digest[..8]);
+        out
+    }
+
+    pub fn encode(self) -> String {
+        let mut bytes = Vec::with_capacity(17);
+        bytes.push(CURSOR_TAG);
+        bytes.extend_from_slice(&self.0.to_be_bytes());
+        bytes.extend_from_slice(&Self::checksum(CURSOR_TAG, self.0));
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// The cursor, when `text` is one this service made.
+    pub fn decode(text: &str) -> Option<Cursor> {
+        let bytes = URL_SAFE_NO_PAD.decode(text.trim()).ok()?;
+        if bytes.len() != 17 || bytes[0] != CURSOR_TAG {
+            return None;
+        }
+        let position = i64::from_be_bytes(bytes[1..9].try_into().ok()?);
+        let expected = Self::checksum(CURSOR_TAG, position);
+        (position >= 0 && subtle::ConstantTimeEq::ct_eq(&bytes[9..], &expected[..]).into()).then_some(Cursor(position))
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.encode())
+    }
+}
+
+/// Wakes long polls when a writer commits. One LISTEN connection per instance (its own, not the
+/// pool's), started at the first long poll, fans each notification out through a `watch`
+/// channel; a waiting request holds no database connection, only a receiver. The notification is
+/// only a wake-up: the woken request reads the table. While the listener is down, waiters poll
+/// every 50 ms instead; while it is up, every second as a safety net.
+pub struct FeedWaker {
+    inner: Arc<WakerInner>,
+    url: String,
+}
+
+struct WakerInner {
+    tx: watch::Sender<u64>,
+    started: OnceLock<()>,
+    listening: AtomicBool,
+}
+
+/// How often the listener drains its socket (diesel exposes no socket to block on).
+const LISTEN_TICK: Duration = Duration::from_millis(10);
+
+impl FeedWaker {
+    /// A waker for the database at `url` (nothing connects until the first long poll).
+    pub fn new(url: &str) -> FeedWaker {
+        FeedWaker {
+            inner: Arc::new(WakerInner {
+                tx: watch::channel(0).0,
+                started: OnceLock::new(),
+                listening: AtomicBool::new(false),
+            }),
+            url: url.to_string(),
+        }
+    }
+
+    /// A receiver that changes after every notified commit (starts the listener if needed).
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.inner.started.get_or_init(|| {
+            let inner = Arc::downgrade(&self.inner);
+            let url = self.url.clone();
+            let spawned = std::thread::Builder::new().name("feed-listener".into()).spawn(move || listen(inner, url));
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "cannot start the feed listener: long polls poll instead");
+            }
+        });
+        self.inner.tx.subscribe()
+    }
+
+    /// Long polls waiting right now.
+    pub fn waiting(&self) -> usize {
+        self.inner.tx.receiver_count()
+    }
+
+    /// Whether the LISTEN connection is up.
+    pub fn listening(&self) -> bool {
+        self.inner.listening.load(Ordering::Relaxed)
+    }
+}
+
+/// The listener thread: ends when its waker is dropped; reconnects when the connection fails.
+fn listen(inner: Weak<WakerInner>, url: String) {
+    while inner.strong_count() > 0 {
+        match PgConnection::establish(&url).map_err(|e| e.to_string()).and_then(|mut conn| {
+            diesel::sql_query(format!("LISTEN {}", feed::CHANNEL)).execute(&mut conn).map_err(|e| e.to_string())?;
+            Ok(conn)
+        }) {
+            Ok(mut conn) => {
+                let Some(strong) = inner.upgrade() else { return };
+                strong.listening.store(true, Ordering::Relaxed);
+                // Commits may have happened while no one listened.
+                strong.tx.send_modify(|n| *n = n.wrapping_add(1));
+                drop(strong);
+                tracing::debug!("feed listener connected");
+                let mut checked = Instant::now();
+                loop {
+                    std::thread::sleep(LISTEN_TICK);
+                    let Some(strong) = inner.upgrade() else { return };
+                    let mut woke = false;
+                    let mut broken = false;
+                    for n in conn.notifications_iter() {
+                        match n {
+                            Ok(_) => woke = true,
+                            Err(_) => {
+                                broken = true;
+                                break;
+                            }
+                        }
+                    }
+                    if !broken && checked.elapsed() > Duration::from_secs(5) {
+                        broken = diesel::sql_query("SELECT 1").execute(&mut conn).is_err();
+                        checked = Instant::now();
+                    }
+                    if woke || broken {
+                        strong.tx.send_modify(|n| *n = n.wrapping_add(1));
+                    }
+                    if broken {
+                        strong.listening.store(false, Ordering::Relaxed);
+                        tracing::warn!("feed listener lost its connection; reconnecting");
+                        break;
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "feed listener cannot connect; retrying"),
+        }
+        // Back off before reconnecting, but notice a dropped waker promptly.
+        let until = Instant::now() + Duration::from_secs(1);
+        while Instant::now() < until && inner.strong_count() > 0 {
+            std::thread::sleep(LISTEN_TICK * 5);
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesParams {
+    /// `next` of the previous page (or an export's cursor); absent = the beginning.
+    pub after: Option<String>,
+    /// Events per page, 1 to 1000 (default 100).
+    pub limit: Option<i64>,
+    /// Seconds to wait for an event when there is none yet, 0 to 30 (default 0).
+    pub wait: Option<u64>,
+}
+
+/// One event of the feed: a version of an enterprise, with the full record at that version.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FeedEvent {
+    /// This event's position: resume after it with `?after=`.
+    pub cursor: String,
+    /// `registered`, `changed`, `status_changed`, `unit_registered`, `unit_changed`, `license_recorded`.
+    pub kind: String,
+    pub code: String,
+    pub version: i32,
+    pub recorded_at: DateTime<Utc>,
+    pub effective_on: NaiveDate,
+    pub actor: String,
+    pub changed_fields: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The full record at this version.
+    pub record: Enterprise,
+}
+
+impl From<StoredEvent> for FeedEvent {
+    fn from(e: StoredEvent) -> Self {
+        FeedEvent {
+            cursor: Cursor(e.position).encode(),
+            kind: e.kind,
+            code: e.code,
+            version: e.version,
+            recorded_at: e.recorded_at,
+            effective_on: e.effective_on,
+            actor: e.actor,
+            changed_fields: e.changed_fields,
+            reason: e.reason,
+            record: e.record.view(true),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChangesPage {
+    /// In feed order; empty when nothing is new (after `wait`).
+    pub events: Vec<FeedEvent>,
+    /// Where to resume: the last event's cursor, or `after` unchanged on an empty page.
+    pub next: String,
+}
+
+fn invalid_cursor(code: &'static str, message: &str) -> ApiError {
+    ApiError::new(problems::INVALID_CURSOR, format!("after: {message}"))
+        .with_errors(vec![crate::domain::errors::FieldError::new("after", code, message)])
+}
+
+/// The change feed.
+///
+/// Every committed version of every enterprise, in one total order that agrees with each
+/// enterprise's versions, each exactly once. Follow `next`; cursors never expire. With `wait`,
+/// an empty page is held up to that many seconds and answered as soon as an event commits.
+#[utoipa::path(
+    get, path = "/v1/changes", tag = "feed",
+    params(ChangesParams),
+    responses(
+        (status = 200, body = ChangesPage),
+        (status = 400, description = "invalid_cursor (malformed, forged, or beyond the feed's head) or invalid_parameter", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn changes(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<ChangesParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Tax, Role::Transport])?;
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_parameter("limit", "out_of_range", "limit is 1 to 1000"));
+    }
+    let wait = params.wait.unwrap_or(0);
+    if wait > 30 {
+        return Err(ApiError::bad_parameter("wait", "out_of_range", "wait is 0 to 30 seconds"));
+    }
+    let after = match params.after.as_deref() {
+        None => Cursor::BEGINNING,
+        Some(text) => Cursor::decode(text).ok_or_else(|| {
+            invalid_cursor("invalid_cursor", "not a cursor of this feed: use `next` of a page or an export's cursor")
+        })?,
+    };
+    let deadline = Instant::now() + Duration::from_secs(wait);
+    // Subscribed before the first read, so a commit between the read and the wait still wakes.
+    let mut wake = (wait > 0).then(|| state.feed.subscribe());
+    loop {
+        if let Some(rx) = wake.as_mut() {
+            rx.borrow_and_update();
+        }
+        let events = db(&state, move |conn| {
+            if after.0 > feed::head(conn)? {
+                return Err(invalid_cursor("beyond_head", "the cursor is beyond the feed's head"));
+            }
+            Ok(feed::read(conn, after.0, limit)?)
+        })
+        .await?;
+        let now = Instant::now();
+        let rx = match wake.as_mut() {
+            Some(rx) if events.is_empty() && now < deadline => rx,
+            _ => {
+                let next = events.last().map(|e| Cursor(e.position)).unwrap_or(after).encode();
+                let page = ChangesPage { events: events.into_iter().map(FeedEvent::from).collect(), next };
+                return Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(page));
+            }
+        };
+        let poll = if state.feed.listening() { Duration::from_secs(1) } else { Duration::from_millis(50) };
+        let until = tokio::time::Instant::from_std(deadline.min(now + poll));
+        tokio::select! {
+            changed = rx.changed() => {
+                if changed.is_err() {
+                    tokio::time::sleep_until(until).await;
+                }
+            }
+            _ = tokio::time::sleep_until(until) => {}
+        }
+    }
+}
+
+/// Whether the request accepts a gzip body.
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    req.headers().get_all(header::ACCEPT_ENCODING).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|e| {
+        let mut parts = e.split(';');
+        let name = parts.next().unwrap_or("").trim();
+        let refused =
+            parts.any(|p| matches!(p.trim().replace(' ', "").as_str(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+        name.eq_ignore_ascii_case("gzip") && !refused
+    })
+}
+
+/// How long the export waits for a client that reads nothing before it gives up.
+const EXPORT_STALL: Duration = Duration::from_secs(60);
+/// Bytes per chunk of the streamed body.
+const CHUNK: usize = 64 * 1024;
+
+/// Hands chunks to the response body through a bounded channel: the export goes no faster than
+/// the client reads, and stops when the client goes away or stalls.
+struct ChannelWriter {
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    rt: tokio::runtime::Handle,
+    /// Once a send failed, every later write (the buffers' flush on drop) fails at once.
+    failed: bool,
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.failed {
+            return Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the export was abandoned"));
+        }
+        let chunk = Bytes::copy_from_slice(buf);
+        let sent = self.rt.block_on(tokio::time::timeout(EXPORT_STALL, self.tx.send(Ok(chunk))));
+        self.failed = !matches!(sent, Ok(Ok(())));
+        match sent {
+            Ok(Ok(())) => Ok(buf.len()),
+            Ok(Err(_)) => Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")),
+            Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the client stopped reading")),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// NDJSON output, plain or gzip.
+pub enum ExportWriter<W: Write> {
+    Plain(std::io::BufWriter<W>),
+    Gzip(flate2::write::GzEncoder<std::io::BufWriter<W>>),
+}
+
+impl<W: Write> ExportWriter<W> {
+    pub fn new(out: W, gzip: bool) -> Self {
+        let buffered = std::io::BufWriter::with_capacity(CHUNK, out);
+        if gzip {
+            ExportWriter::Gzip(flate2::write::GzEncoder::new(buffered, flate2::Compression::fast()))
+        } else {
+            ExportWriter::Plain(buffered)
+        }
+    }
+
+    /// Ends the output (the gzip trailer) and flushes it.
+    pub fn finish(self) -> std::io::Result<W> {
+        let buffered = match self {
+            ExportWriter::Plain(b) => b,
+            ExportWriter::Gzip(g) => g.finish()?,
+        };
+        buffered.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+impl<W: Write> Write for ExportWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            ExportWriter::Plain(w) => w.write(buf),
+            ExportWriter::Gzip(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            ExportWriter::Plain(w) => w.flush(),
+            ExportWriter::Gzip(w) => w.flush(),
+        }
+    }
+}
+
+/// The export's first line.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ExportHeader {
+    pub cursor: String,
+}
+
+/// Writes the export as NDJSON to `out`: `{"cursor": ...}`, then one record per line.
+/// `on_start` is told the head and, with `count`, the number of records; `on_record` each record.
+pub fn write_export(
+    conn: &mut PgConnection,
+    out: &mut impl Write,
+    count: bool,
+    mut on_start: impl FnMut(i64, Option<i64>),
+    mut on_record: impl FnMut(),
+) -> Result<u64, ExportError> {
+    feed::export(conn, count, |item| {
+        match item {
+            ExportItem::Start { head, total } => {
+                serde_json::to_writer(&mut *out, &ExportHeader { cursor: Cursor(head).encode() })?;
+                on_start(head, total);
+            }
+            ExportItem::Record(record) => {
+                serde_json::to_writer(&mut *out, &*record)?;
+                on_record();
+            }
+        }
+        out.write_all(b"\n")
+    })
+}
+
+/// A snapshot of the whole register.
+///
+/// NDJSON (`application/x-ndjson`): a first line `{"cursor": "..."}`, then every enterprise
+/// (full view), one per line, ordered by code, all from one consistent snapshot. Following the
+/// feed from that cursor yields exactly the changes after the snapshot. Streamed in constant
+/// memory; gzip when the request accepts it.
+#[utoipa::path(
+    get, path = "/v1/export", tag = "feed",
+    responses(
+        (status = 200, description = "NDJSON: the cursor line, then one record per line", content_type = "application/x-ndjson", body = String),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn export(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Tax])?;
+    let gzip = accepts_gzip(&req);
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
+    let (started_tx, started_rx) = oneshot::channel::<Result<(), ApiError>>();
+    let pool = state.pool.clone();
+    let rt = tokio::runtime::Handle::current();
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        let mut conn = match pool.get() {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "no database connection for an export");
+                let _ = started_tx.send(Err(ApiError::unavailable("the database is unavailable; try again shortly")));
+                return;
+            }
+        };
+        let mut out = ExportWriter::new(ChannelWriter { tx: tx.clone(), rt: rt.clone(), failed: false }, gzip);
+        let mut started = Some(started_tx);
+        let result = write_export(
+            &mut conn,
+            &mut out,
+            false,
+            |head, _| {
+                tracing::info!(head, gzip, "export started");
+                if let Some(s) = started.take() {
+                    let _ = s.send(Ok(()));
+                }
+            },
+            || {},
+        )
+        .and_then(|n| out.finish().map(|_| n).map_err(ExportError::from));
+        match result {
+            Ok(n) => tracing::info!(records = n, "export finished"),
+            Err(e) => {
+                tracing::warn!(error = %e, "export stopped");
+                match started.take() {
+                    Some(s) => {
+                        let _ = s.send(Err(match e {
+                            ExportError::Store(e) => e.into(),
+                            ExportError::Output(_) => ApiError::internal(),
+                        }));
+                    }
+                    // The body is under way and the database failed: end it with an error so the
+                    // client sees it cut short (when the client itself failed, no one is listening).
+                    None if matches!(e, ExportError::Store(_)) => {
+                        let failed = tx.send(Err(std::io::Error::other("the export failed")));
+                        let _ = rt.block_on(tokio::time::timeout(EXPORT_STALL, failed));
+                    }
+                    None => {}
+                }
+            }
+        }
+    });
+    started_rx.await.map_err(|_| ApiError::internal())??;
+    // Dropping the body (the client went away) drops `rx`: the next send fails and the export's
+    // transaction ends.
+    let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    let mut res = HttpResponse::Ok();
+    res.content_type("application/x-ndjson")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::VARY, "Accept-Encoding"));
+    if gzip {
+        res.insert_header((header::CONTENT_ENCODING, "gzip"));
+    }
+    Ok(res.streaming(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_edits() {
+        for p in [0, 1, 2, 1_000_000, i64::MAX] {
+            let text = Cursor(p).encode();
+            assert_eq!(Cursor::decode(&text), Some(Cursor(p)), "{text}");
+            assert!(text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "URL-safe: {text}");
+        }
+        let text = Cursor(42).encode();
+        let mut bytes = URL_SAFE_NO_PAD.decode(&text).unwrap();
+        for i in 0..bytes.len() {
+            bytes[i] ^= 0x10;
+            assert_eq!(Cursor::decode(&URL_SAFE_NO_PAD.encode(&bytes)), None, "byte {i} edited");
+            bytes[i] ^= 0x10;
+        }
+        for bad in ["", "42", "not a cursor", &text[1..], &format!("{text}A")] {
+            assert_eq!(Cursor::decode(bad), None, "{bad:?}");
+        }
+        // A negative position with a valid checksum is still refused.
+        let mut neg = vec![CURSOR_TAG];
+        neg.extend_from_slice(&(-1i64).to_be_bytes());
+        neg.extend_from_slice(&Cursor::checksum(CURSOR_TAG, -1));
+        assert_eq!(Cursor::decode(&URL_SAFE_NO_PAD.encode(neg)), None);
+    }
+}
