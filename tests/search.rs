@@ -232,6 +232,7 @@ async fn changes_become_searchable_and_former_names_still_find() {
     assert_eq!(ready.body["index"]["position"], 4);
     let metrics = send(&app, get("/metrics", None)).await;
     assert!(metrics.text.contains("registry_index_position 4"), "{}", metrics.text);
+    assert!(metrics.text.contains("registry_feed_events_total 4"), "{}", metrics.text);
     assert!(metrics.text.contains("registry_index_lag_events 0"));
 }
 
