@@ -8,18 +8,6 @@ use registry::domain::status::{setter, Status, TRANSITIONS};
 use registry::domain::Role;
 use serde_json::{json, Value};
 
-fn patch(path: &str, key: &str, etag: Option<&str>, body: &Value) -> TestRequest {
-    let mut req = TestRequest::patch()
-        .uri(path)
-        .insert_header(("Authorization", format!("Bearer {key}")))
-        .insert_header(("Content-Type", "application/merge-patch+json"))
-        .set_payload(body.to_string());
-    if let Some(e) = etag {
-        req = req.insert_header(("If-Match", e.to_string()));
-    }
-    req
-}
-
 fn status(code: &str, key: &str, etag: &str, body: &Value) -> TestRequest {
     post_json(&format!("/v1/enterprises/{code}/status"), Some(key), body).insert_header(("If-Match", etag.to_string()))
 }

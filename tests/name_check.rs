@@ -84,12 +84,12 @@ async fn each_rule_of_article_41() {
     assert_eq!((identical.status, identical.body["type"].as_str()), (409, Some("name_identical")));
     let rename = send(
         &app,
-        actix_web::test::TestRequest::patch()
-            .uri(&format!("/v1/enterprises/{thuy}"))
-            .insert_header(("Authorization", format!("Bearer {key}")))
-            .insert_header(("Content-Type", "application/merge-patch+json"))
-            .insert_header(("If-Match", "\"v1\""))
-            .set_payload(json!({"name": {"vi": "Công ty cổ phần Tân Hoàng Long"}}).to_string()),
+        patch(
+            &format!("/v1/enterprises/{thuy}"),
+            &key,
+            Some("\"v1\""),
+            &json!({"name": {"vi": "Công ty cổ phần Tân Hoàng Long"}}),
+        ),
     )
     .await;
     assert_eq!((rename.status, rename.body["type"].as_str()), (409, Some("name_confusing")), "{}", rename.text);
@@ -99,12 +99,12 @@ async fn each_rule_of_article_41() {
     // Renaming to a name only its own old name resembles is fine.
     let own = send(
         &app,
-        actix_web::test::TestRequest::patch()
-            .uri(&format!("/v1/enterprises/{thuy}"))
-            .insert_header(("Authorization", format!("Bearer {key}")))
-            .insert_header(("Content-Type", "application/merge-patch+json"))
-            .insert_header(("If-Match", "\"v1\""))
-            .set_payload(json!({"name": {"vi": "Công ty CP Thuỷ Tiên"}}).to_string()),
+        patch(
+            &format!("/v1/enterprises/{thuy}"),
+            &key,
+            Some("\"v1\""),
+            &json!({"name": {"vi": "Công ty CP Thuỷ Tiên"}}),
+        ),
     )
     .await;
     assert_eq!(own.status, 200, "{}", own.text);

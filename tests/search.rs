@@ -4,7 +4,6 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use actix_web::test::TestRequest;
 use common::*;
 use registry::domain::Role;
 use serde_json::{json, Value};
@@ -189,12 +188,12 @@ async fn changes_become_searchable_and_former_names_still_find() {
     search_until(&app, "q=hoang+long+phat", |a| first(a).as_deref() == Some(code.as_str())).await;
     let renamed = send(
         &app,
-        TestRequest::patch()
-            .uri(&format!("/v1/enterprises/{code}"))
-            .insert_header(("Authorization", format!("Bearer {key}")))
-            .insert_header(("Content-Type", "application/merge-patch+json"))
-            .insert_header(("If-Match", "\"v1\""))
-            .set_payload(json!({"name": {"vi": "Công ty TNHH Logistics Bạch Đằng"}}).to_string()),
+        patch(
+            &format!("/v1/enterprises/{code}"),
+            &key,
+            Some("\"v1\""),
+            &json!({"name": {"vi": "Công ty TNHH Logistics Bạch Đằng"}}),
+        ),
     )
     .await;
     assert_eq!(renamed.status, 200);

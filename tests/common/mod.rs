@@ -241,6 +241,19 @@ pub fn post_json(path: &str, key: Option<&str>, body: &serde_json::Value) -> tes
     req
 }
 
+/// A JSON Merge Patch of an enterprise, with `If-Match` when given.
+pub fn patch(path: &str, key: &str, etag: Option<&str>, body: &serde_json::Value) -> test::TestRequest {
+    let mut req = test::TestRequest::patch()
+        .uri(path)
+        .insert_header(("Authorization", format!("Bearer {key}")))
+        .insert_header(("Content-Type", "application/merge-patch+json"))
+        .set_payload(body.to_string());
+    if let Some(e) = etag {
+        req = req.insert_header(("If-Match", e.to_string()));
+    }
+    req
+}
+
 pub fn get(path: &str, key: Option<&str>) -> test::TestRequest {
     let mut req = test::TestRequest::get().uri(path);
     if let Some(k) = key {
