@@ -64,6 +64,8 @@ async fn search_finds_names_however_they_are_typed() {
         "Ho\u{0300}ang Long Pha\u{0301}t",
         "Hoàng Lonng Phát",
         "van tai hoang long",
+        "HOÀNG LONG PHÁT",
+        "VT hoang long phat",
         "HLP TRANSPORT",
         code.as_str(),
         &code[..6],
@@ -208,6 +210,8 @@ async fn changes_become_searchable_and_former_names_still_find() {
     assert_eq!(u.status, 201, "{}", u.text);
     search_until(&app, &format!("q={}", enc(&format!("{code}-001"))), |a| first(a).as_deref() == Some(code.as_str()))
         .await;
+    let a = search_until(&app, "q=chi+nhanh+can+tho", |a| first(a).as_deref() == Some(code.as_str())).await;
+    assert!(a["hits"][0]["matched"]["fields"].as_array().unwrap().iter().any(|f| f == "unit_names"), "{a}");
     // Statuses follow too.
     let s = send(
         &app,
