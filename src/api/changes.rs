@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::Caller;
 use super::enterprises::parse_code;
 use super::error::{problems, ApiError, ProblemBody};
+use super::permissions;
 use super::{body, db, AppState};
 use crate::domain::change;
 use crate::domain::errors::Errors;
@@ -16,7 +17,6 @@ use crate::domain::legal_date;
 use crate::domain::record::Enterprise;
 use crate::domain::registration::RegistrationContent;
 use crate::domain::status::{StatusRefusal, StatusRequest, TransitionError, TRANSITIONS};
-use crate::domain::Role;
 use crate::store::enterprises::{self as store, etag, EventKind, Modified, VersionEntry, WriteContext, WriteError};
 
 /// The version named by `If-Match` (`"v3"`): 428 without it, 400 when malformed.
@@ -79,7 +79,7 @@ pub async fn patch_enterprise(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let client = caller.require(&[Role::Portal])?.clone();
+    let client = caller.require(permissions::CHANGE.roles)?.clone();
     let code = parse_code(&path)?;
     let expected = if_match(&req)?;
     let (body, _): (serde_json::Value, _) =
@@ -148,7 +148,7 @@ pub async fn set_status(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let client = caller.require(&[Role::Portal, Role::Tax])?.clone();
+    let client = caller.require(permissions::SET_STATUS.roles)?.clone();
     let code = parse_code(&path)?;
     let expected = if_match(&req)?;
     let (request, _): (StatusRequest, _) = body::json(&req, payload, &["application/json"]).await?;

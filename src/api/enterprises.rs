@@ -6,12 +6,12 @@ use chrono::Utc;
 
 use super::auth::Caller;
 use super::error::{problems, ApiError, ProblemBody};
+use super::permissions;
 use super::{body, db, AppState};
 use crate::domain::code::EnterpriseCode;
 use crate::domain::legal_date;
 use crate::domain::record::Enterprise;
 use crate::domain::registration::RegistrationContent;
-use crate::domain::Role;
 use crate::store::enterprises::{self as store, etag, AsOf, WriteContext, Written};
 use crate::store::idempotency::{IdempotentRequest, StoredResponse};
 
@@ -74,7 +74,7 @@ pub async fn register(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let client = caller.require(&[Role::Portal])?.clone();
+    let client = caller.require(permissions::REGISTER.roles)?.clone();
     let key = idempotency_key(&req)?;
     let (content, raw): (RegistrationContent, _) = body::json(&req, payload, &["application/json"]).await?;
     let idem = key.map(|k| IdempotentRequest::new(client.id, k, "POST", req.path(), &raw));

@@ -20,9 +20,9 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::auth::Caller;
 use super::error::{problems, ApiError, ProblemBody};
+use super::permissions;
 use super::{db, AppState};
 use crate::domain::record::Enterprise;
-use crate::domain::Role;
 use crate::store::feed::{self, ExportError, ExportItem, StoredEvent};
 
 /// A position in the feed, handed to clients as an opaque string: base64url of a format tag, the
@@ -266,7 +266,7 @@ pub async fn changes(
     caller: Caller,
     params: web::Query<ChangesParams>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Tax, Role::Transport])?;
+    caller.require(permissions::CHANGES.roles)?;
     let limit = params.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_parameter("limit", "out_of_range", "limit is 1 to 1000"));
@@ -451,7 +451,7 @@ pub fn write_export(
     security(("bearer" = []))
 )]
 pub async fn export(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Tax])?;
+    caller.require(permissions::EXPORT.roles)?;
     let gzip = accepts_gzip(&req);
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     let (started_tx, started_rx) = oneshot::channel::<Result<(), ApiError>>();

@@ -10,6 +10,7 @@ pub mod feed;
 pub mod health;
 pub mod metrics;
 pub mod name_check;
+pub mod permissions;
 pub mod reference;
 pub mod search;
 pub mod units;

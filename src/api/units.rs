@@ -8,12 +8,12 @@ use chrono::Utc;
 use super::auth::Caller;
 use super::enterprises::{idempotency_key, parse_code, replay};
 use super::error::{problems, ApiError, ProblemBody};
+use super::permissions;
 use super::{body, db, AppState};
 use crate::domain::code::UnitCode;
 use crate::domain::legal_date;
 use crate::domain::record::Unit;
 use crate::domain::unit::UnitRequest;
-use crate::domain::Role;
 use crate::store::enterprises::{self as store, WriteContext, Written};
 use crate::store::idempotency::IdempotentRequest;
 
@@ -43,7 +43,7 @@ pub async fn register_unit(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let client = caller.require(&[Role::Portal])?.clone();
+    let client = caller.require(permissions::REGISTER_UNIT.roles)?.clone();
     let code = parse_code(&path)?;
     let key = idempotency_key(&req)?;
     let (request, raw): (UnitRequest, _) = body::json(&req, payload, &["application/json"]).await?;

@@ -1,0 +1,63 @@
+//! Who may call what (SPEC §1 and §3), in one table. Handlers of restricted routes take their
+//! roles from here (`caller.require(permissions::REGISTER.roles)`); `tests/permissions.rs` walks the
+//! whole table (every route × every role × no key) and checks that every route of the OpenAPI
+//! document has an entry, so a new route cannot be added without a decision.
+//!
+//! `admin` may do everything. Without a key, a restricted route answers 401; with a key of
+//! another role, 403. A public route answers everyone; with a valid key it gives the full view.
+
+use crate::domain::Role;
+
+/// A route and the roles that may call it (empty: anyone, with or without a key).
+#[derive(Debug, Clone, Copy)]
+pub struct Permission {
+    pub method: &'static str,
+    pub route: &'static str,
+    pub roles: &'static [Role],
+}
+
+const fn public(method: &'static str, route: &'static str) -> Permission {
+    Permission { method, route, roles: &[] }
+}
+
+pub const REGISTER: Permission = Permission { method: "POST", route: "/v1/enterprises", roles: &[Role::Portal] };
+pub const CHANGE: Permission = Permission { method: "PATCH", route: "/v1/enterprises/{code}", roles: &[Role::Portal] };
+pub const SET_STATUS: Permission =
+    Permission { method: "POST", route: "/v1/enterprises/{code}/status", roles: &[Role::Portal, Role::Tax] };
+pub const REGISTER_UNIT: Permission =
+    Permission { method: "POST", route: "/v1/enterprises/{code}/units", roles: &[Role::Portal] };
+pub const CHANGES: Permission =
+    Permission { method: "GET", route: "/v1/changes", roles: &[Role::Tax, Role::Transport] };
+pub const EXPORT: Permission = Permission { method: "GET", route: "/v1/export", roles: &[Role::Tax] };
+
+/// Every route of the API.
+pub const ALL: &[Permission] = &[
+    REGISTER,
+    public("GET", "/v1/enterprises/{code}"),
+    CHANGE,
+    SET_STATUS,
+    public("GET", "/v1/enterprises/{code}/history"),
+    REGISTER_UNIT,
+    public("GET", "/v1/enterprises/{code}/units"),
+    public("GET", "/v1/units/{unit_code}"),
+    public("GET", "/v1/name-check"),
+    public("GET", "/v1/search"),
+    public("GET", "/v1/suggest"),
+    CHANGES,
+    EXPORT,
+    public("GET", "/v1/reference/provinces"),
+    public("GET", "/v1/reference/provinces/{code}/wards"),
+    public("GET", "/v1/reference/vsic"),
+    public("GET", "/healthz"),
+    public("GET", "/readyz"),
+    public("GET", "/metrics"),
+    public("GET", "/openapi.json"),
+    public("GET", "/docs/"),
+];
+
+impl Permission {
+    /// Whether a caller with `role` (or none) may call the route.
+    pub fn allows(&self, role: Option<Role>) -> bool {
+        self.roles.is_empty() || role.is_some_and(|r| r == Role::Admin || self.roles.contains(&r))
+    }
+}
