@@ -161,13 +161,21 @@ impl Drop for TestDb {
 /// The application's state on this test's database: a pool, the search index (following the
 /// feed) and the feed's waker.
 pub fn state(db: &TestDb) -> web::Data<AppState> {
+    state_with(db, true)
+}
+
+/// [`state`], with or without the search index following the feed (tests that count database
+/// sessions leave it out: its polls would be counted too).
+pub fn state_with(db: &TestDb, follow: bool) -> web::Data<AppState> {
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
         .with_env_filter(std::env::var("REGISTRY_TEST_LOG").unwrap_or_else(|_| "warn".into()))
         .try_init();
     let pool = db.pool();
     let search = registry::search::Search::open(db.index_dir.path()).unwrap();
-    search.follow(pool.clone(), Duration::from_millis(20));
+    if follow {
+        search.follow(pool.clone(), Duration::from_millis(20));
+    }
     web::Data::new(AppState {
         pool,
         reference: registry::reference_data::reference(),
