@@ -110,7 +110,8 @@ impl Search {
             let after = index.position().unwrap_or(0) as i64;
             let head = store::feed::head(conn)?;
             self.head.store(head, Ordering::Relaxed);
-            let events = store::feed::read(conn, after, BATCH)?;
+            // Idle polls stop at the head: nothing above it exists yet.
+            let events = if head > after { store::feed::read(conn, after, BATCH)? } else { Vec::new() };
             let Some(last) = events.last().map(|e| e.position) else {
                 self.behind_since_ms.store(0, Ordering::Relaxed);
                 return Ok(applied);

@@ -17,10 +17,13 @@ use crate::store::idempotency::{IdempotentRequest, StoredResponse};
 
 /// Parses a code from the path in any accepted form; 400 naming why when malformed.
 pub fn parse_code(raw: &str) -> Result<EnterpriseCode, ApiError> {
-    EnterpriseCode::parse(raw).map_err(|e| {
-        ApiError::new(problems::INVALID_CODE, format!("{raw:?} is not a valid enterprise code: {e}"))
-            .with_errors(vec![crate::domain::errors::FieldError::new("code", e.code(), e.to_string())])
-    })
+    EnterpriseCode::parse(raw).map_err(|e| invalid_code("code", "enterprise code", raw, e))
+}
+
+/// 400 `invalid_code` naming the path field and why the code is malformed.
+pub fn invalid_code(field: &str, what: &str, raw: &str, e: crate::domain::code::CodeError) -> ApiError {
+    ApiError::new(problems::INVALID_CODE, format!("{raw:?} is not a valid {what}: {e}"))
+        .with_errors(vec![crate::domain::errors::FieldError::new(field, e.code(), e.to_string())])
 }
 
 /// The `Idempotency-Key` header, if any: 1 to 255 visible ASCII characters.

@@ -6,8 +6,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 
 use super::auth::Caller;
-use super::enterprises::{idempotency_key, parse_code, replay};
-use super::error::{problems, ApiError, ProblemBody};
+use super::enterprises::{idempotency_key, invalid_code, parse_code, replay};
+use super::error::{ApiError, ProblemBody};
 use super::permissions;
 use super::{body, db, AppState};
 use crate::domain::code::UnitCode;
@@ -102,10 +102,7 @@ pub async fn list_units(state: web::Data<AppState>, path: web::Path<String>) -> 
     )
 )]
 pub async fn get_unit(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let code = UnitCode::parse(&path).map_err(|e| {
-        ApiError::new(problems::INVALID_CODE, format!("{:?} is not a valid unit code: {e}", path.as_str()))
-            .with_errors(vec![crate::domain::errors::FieldError::new("unit_code", e.code(), e.to_string())])
-    })?;
+    let code = UnitCode::parse(&path).map_err(|e| invalid_code("unit_code", "unit code", &path, e))?;
     let wanted = code.clone();
     let unit = db(&state, move |conn| Ok(store::get_unit(conn, &wanted)?))
         .await?

@@ -13,7 +13,7 @@ use crate::domain::code::{EnterpriseCode, UnitCode};
 use crate::domain::enterprise_type;
 use crate::domain::errors::FieldError;
 use crate::domain::name_check::{self, Conflict, NameCandidate, Registered};
-use crate::domain::record::{Enterprise, Unit, UnitKind};
+use crate::domain::record::{Enterprise, EnterpriseName, Owner, Unit, UnitKind};
 use crate::domain::registration::ValidContent;
 use crate::domain::status::Status;
 use crate::domain::unit::ValidUnit;
@@ -185,22 +185,7 @@ pub fn register(
         if let Some(r) = idempotency::claim(conn, idem, || WriteError::IdempotencyMismatch)? {
             return Ok(Written::Replay(r));
         }
-        let owner_codes: Vec<String> = content.owners.iter().filter_map(|o| o.enterprise_code.clone()).collect();
-        let conflicts = check_name(
-            conn,
-            &NameCandidate {
-                full_name: &content.name.vi,
-                proper_name: &content.proper_name,
-                abbreviation: content.name.abbreviation.as_deref(),
-                foreign_name: content.name.en.as_deref(),
-                owner_codes: &owner_codes,
-            },
-            None,
-            true,
-        )?;
-        if !conflicts.is_empty() {
-            return Err(WriteError::NameConflict(conflicts));
-        }
+        refuse_conflicting_name(conn, &content.name, &content.proper_name, &content.owners, None)?;
         let prefix = super::reference::code_prefix(conn, &content.head_office.province_code)?;
         let code = allocate_code(conn, &prefix)?;
         let record = content.into_new_record(code.to_string(), ctx.effective_on, ctx.at);
@@ -271,7 +256,7 @@ fn update_record(conn: &mut PgConnection, record: &Enterprise) -> QueryResult<()
     Ok(())
 }
 
-fn decode(value: serde_json::Value) -> Result<Enterprise, StoreError> {
+fn decode<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, StoreError> {
     serde_json::from_value(value)
         .map_err(|e| StoreError::Database(diesel::result::Error::DeserializationError(Box::new(e))))
 }
@@ -374,12 +359,33 @@ pub fn add_unit(
 pub fn get_unit(conn: &mut PgConnection, unit_code: &UnitCode) -> Result<Option<Unit>, StoreError> {
     let value: Option<serde_json::Value> =
         units::table.find(unit_code.to_string()).select(units::record).first(conn).optional()?;
-    value
-        .map(|v| {
-            serde_json::from_value(v)
-                .map_err(|e| StoreError::Database(diesel::result::Error::DeserializationError(Box::new(e))))
-        })
-        .transpose()
+    value.map(decode).transpose()
+}
+
+/// Refuses a name (with its abbreviation and foreign name) that conflicts with a registered
+/// enterprise's (art. 41), judged under the name keys' locks; `owners` give the subsidiary
+/// exception.
+fn refuse_conflicting_name(
+    conn: &mut PgConnection,
+    name: &EnterpriseName,
+    proper_name: &str,
+    owners: &[Owner],
+    exclude: Option<&str>,
+) -> Result<(), WriteError> {
+    let owner_codes: Vec<String> = owners.iter().filter_map(|o| o.enterprise_code.clone()).collect();
+    let candidate = NameCandidate {
+        full_name: &name.vi,
+        proper_name,
+        abbreviation: name.abbreviation.as_deref(),
+        foreign_name: name.en.as_deref(),
+        owner_codes: &owner_codes,
+    };
+    let conflicts = check_name(conn, &candidate, exclude, true)?;
+    if conflicts.is_empty() {
+        Ok(())
+    } else {
+        Err(WriteError::NameConflict(conflicts))
+    }
 }
 
 /// The registered enterprises (not ceased, other than `exclude`) whose names conflict with the
@@ -479,25 +485,9 @@ pub fn modify(
             return Ok(Modified::Unchanged(record));
         };
         if changed.iter().any(|f| f.starts_with("name")) {
-            let proper = enterprise_type::proper_name(next.enterprise_type, &next.name.vi)
-                .unwrap_or_else(|_| next.name.vi.clone());
-            let owner_codes: Vec<String> =
-                next.owners.iter().flatten().filter_map(|o| o.enterprise_code.clone()).collect();
-            let conflicts = check_name(
-                conn,
-                &NameCandidate {
-                    full_name: &next.name.vi,
-                    proper_name: &proper,
-                    abbreviation: next.name.abbreviation.as_deref(),
-                    foreign_name: next.name.en.as_deref(),
-                    owner_codes: &owner_codes,
-                },
-                Some(code.as_str()),
-                true,
-            )?;
-            if !conflicts.is_empty() {
-                return Err(WriteError::NameConflict(conflicts));
-            }
+            let (proper, _) = name_keys(&next);
+            let owners = next.owners.as_deref().unwrap_or_default();
+            refuse_conflicting_name(conn, &next.name, &proper, owners, Some(code.as_str()))?;
         }
         let fields: Vec<&str> = changed.iter().map(String::as_str).collect();
         update_record(conn, &next)?;
