@@ -54,7 +54,10 @@ fn fingerprint() -> String {
 fn template() -> &'static str {
     static NAME: OnceLock<String> = OnceLock::new();
     NAME.get_or_init(|| {
-        let name = format!("registry_tmpl_{}", fingerprint());
+        // Each checkout keeps its own templates, so that checkouts of different migrations testing
+        // side by side on one server never drop each other's.
+        let checkout = hex::encode(&Sha256::digest(env!("CARGO_MANIFEST_DIR").as_bytes())[..3]);
+        let name = format!("registry_tmpl_{checkout}_{}", fingerprint());
         let mut admin = PgConnection::establish(&server_url()).expect("the test PostgreSQL server answers");
         admin.batch_execute("SELECT pg_advisory_lock(7356123)").unwrap();
         let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
@@ -70,7 +73,7 @@ fn template() -> &'static str {
             admin.batch_execute(&format!("ALTER DATABASE {build} RENAME TO {name}")).unwrap();
             // Templates of older migrations are of no further use.
             let old: Vec<String> = diesel::sql_query(format!(
-                "SELECT datname AS name FROM pg_database WHERE datname LIKE 'registry_tmpl_%' AND datname <> '{name}' AND datname NOT LIKE '%_build'"
+                "SELECT datname AS name FROM pg_database WHERE datname LIKE 'registry_tmpl_{checkout}_%' AND datname <> '{name}' AND datname NOT LIKE '%_build'"
             ))
             .load::<Named>(&mut admin)
             .unwrap()
