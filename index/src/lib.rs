@@ -324,8 +324,11 @@ impl SearchIndex {
         let mut prepared = w.prepare_commit()?;
         prepared.set_payload(&payload);
         prepared.commit()?;
+        // The position is held while searches switch to the new commit, so that whoever has seen
+        // a document of this commit then reads a position that includes it.
+        let mut held = self.position.lock().unwrap_or_else(|e| e.into_inner());
         self.reader.reload()?;
-        *self.position.lock().unwrap_or_else(|e| e.into_inner()) = Some(position);
+        *held = Some(position);
         Ok(())
     }
 
