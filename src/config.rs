@@ -50,6 +50,9 @@ pub enum Command {
     /// The reference consumer: mirror the register into another PostgreSQL database over HTTP, by
     /// an export, then by following the change feed. Restartable at any point.
     Mirror(MirrorArgs),
+    /// Who read an enterprise's personal data, and when: full views, verifications, and the bulk
+    /// reads (exports, change-feed pages) made since it was registered.
+    Audit(AuditArgs),
     /// Manage API clients and their keys.
     Clients {
         #[command(subcommand)]
@@ -77,6 +80,33 @@ pub struct ServeArgs {
     /// Seconds to let requests in flight finish on shutdown.
     #[arg(long, env = "REGISTRY_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
+    /// Requests per second each API client may make (0: no limit); answered 429 beyond it.
+    #[arg(long, env = "REGISTRY_RATE_CLIENT", default_value_t = 200)]
+    pub rate_client: u32,
+    /// Requests a client may make at once above its rate.
+    #[arg(long, env = "REGISTRY_RATE_CLIENT_BURST", default_value_t = 400)]
+    pub rate_client_burst: u32,
+    /// Requests per second without a key from one address (0: no limit).
+    #[arg(long, env = "REGISTRY_RATE_ADDRESS", default_value_t = 50)]
+    pub rate_address: u32,
+    /// Requests without a key one address may make at once above its rate.
+    #[arg(long, env = "REGISTRY_RATE_ADDRESS_BURST", default_value_t = 100)]
+    pub rate_address_burst: u32,
+    /// Failed authentications per second one address may make before it is refused for a while.
+    #[arg(long, env = "REGISTRY_RATE_AUTH_FAILURES", default_value_t = 2)]
+    pub rate_auth_failures: u32,
+}
+
+impl ServeArgs {
+    /// The rate limits these flags describe.
+    pub fn limits(&self) -> crate::api::limits::LimitConfig {
+        use crate::api::limits::{LimitConfig, Rate};
+        LimitConfig {
+            client: Rate { per_second: self.rate_client, burst: self.rate_client_burst },
+            address: Rate { per_second: self.rate_address, burst: self.rate_address_burst },
+            auth_failures: Rate { per_second: self.rate_auth_failures, burst: self.rate_auth_failures * 10 },
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +138,18 @@ pub struct MirrorArgs {
     /// Events per page (1 to 1000).
     #[arg(long, env = "REGISTRY_MIRROR_PAGE", default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..=1000))]
     pub page: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The enterprise's code, in any accepted form.
+    pub code: String,
+    /// Most recent reads to show.
+    #[arg(long, default_value_t = 100)]
+    pub limit: i64,
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@
 //! - [`config`]: the command line, each setting a flag and an environment variable;
 //! - [`mirror`]: the reference consumer of the change feed (`registry mirror`).
 
+pub mod access_log;
 pub mod api;
 pub mod cli;
 pub mod cluster;

@@ -16,6 +16,7 @@ fn main() -> std::process::ExitCode {
         Command::Export(export) => cli::export(&args.global, export),
         Command::Mirror(mirror) => registry::mirror::run(mirror),
         Command::Clients { command } => cli::clients(&args.global, command),
+        Command::Audit(audit) => cli::audit(&args.global, audit),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -24,7 +24,7 @@ fn clients_add_prints_only_the_key_and_revoke_is_immediate() {
     assert!(key.starts_with("nerd_") && key.len() >= 5 + 43, "{key}");
 
     let mut conn = db.conn();
-    let client = registry::store::clients::authenticate(&mut conn, key).unwrap().unwrap();
+    let client = registry::store::clients::authenticate(&mut conn, key.as_bytes()).unwrap().unwrap();
     assert_eq!(client.name, "portal-backend");
     // Only the hash is stored.
     let stored: i64 = db.count(&format!(
@@ -46,7 +46,7 @@ fn clients_add_prints_only_the_key_and_revoke_is_immediate() {
 
     let revoke = registry(&db).args(["clients", "revoke", "portal-backend"]).output().unwrap();
     assert!(revoke.status.success());
-    assert!(registry::store::clients::authenticate(&mut conn, key).unwrap().is_none());
+    assert!(registry::store::clients::authenticate(&mut conn, key.as_bytes()).unwrap().is_none());
     let again = registry(&db).args(["clients", "revoke", "portal-backend"]).output().unwrap();
     assert!(!again.status.success(), "revoking twice says there is no such active client");
 }
@@ -129,4 +129,49 @@ fn without_database_url_a_private_cluster_is_created_used_and_stopped() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8(out.stdout).unwrap().contains("portal-backend"));
     assert!(!cluster.join("postmaster.pid").exists());
+}
+
+#[test]
+fn audit_shows_who_read_an_enterprises_personal_data() {
+    use registry::store::access_log::{self, NewEntry};
+    let db = TestDb::new();
+    let key = db.key("portal", registry::domain::Role::Portal);
+    let rt = actix_web::rt::System::new();
+    let code = rt.block_on(async {
+        let app = app(&db).await;
+        let r = send(&app, post_json("/v1/enterprises", Some(&key), &appendix_a())).await;
+        r.body["code"].as_str().unwrap().to_string()
+    });
+    let entry = |client: &str, code: Option<&str>, action: &str| NewEntry {
+        read_at: chrono::Utc::now(),
+        client: client.into(),
+        role: "tax".into(),
+        code: code.map(str::to_string),
+        action: action.into(),
+        detail: None,
+        request_id: Some("req-1".into()),
+    };
+    access_log::insert(
+        &mut db.conn(),
+        &[
+            entry("tax-agency", Some(&code), "enterprise"),
+            entry("tax-agency", None, "export"),
+            entry("other", Some("0100233488"), "enterprise"),
+        ],
+    )
+    .unwrap();
+    let out = registry(&db).args(["audit", &code]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Hoàng Long Phát") && text.contains("tax-agency") && text.contains("req-1"), "{text}");
+    assert!(text.contains("export") && !text.contains("other"), "{text}");
+    let out = registry(&db).args(["audit", &code, "--json"]).output().unwrap();
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["action"], "enterprise");
+    assert_eq!(lines[1]["bulk_reads"], 1);
+    let out = registry(&db).args(["audit", "12345"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an enterprise code"));
 }

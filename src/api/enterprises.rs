@@ -8,6 +8,7 @@ use super::auth::Caller;
 use super::error::{problems, ApiError, ProblemBody};
 use super::permissions;
 use super::{body, db, AppState};
+use crate::access_log::Action;
 use crate::domain::code::EnterpriseCode;
 use crate::domain::legal_date;
 use crate::domain::record::Enterprise;
@@ -168,12 +169,21 @@ pub async fn get_enterprise(
                     format!("enterprise {code} was not yet registered at {raw}"),
                 )
             })?;
+        log_full_view(&state, &caller, &req, &record.code, Some(format!("as_of={raw}")));
         return Ok(conditional_record(&req, record, caller.full_view()));
     }
     let record = db(&state, move |conn| Ok(store::get(conn, &wanted)?))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no enterprise has code {code}")))?;
+    log_full_view(&state, &caller, &req, &record.code, None);
     Ok(conditional_record(&req, record, caller.full_view()))
+}
+
+/// Logs a read of an enterprise's personal data (any caller with a key sees the full view).
+fn log_full_view(state: &AppState, caller: &Caller, req: &HttpRequest, code: &str, detail: Option<String>) {
+    if let Some(client) = &caller.0 {
+        state.access.record(client, Action::Enterprise, Some(code), detail, super::request_id(req));
+    }
 }
 
 /// A record with its ETag, or 304 when `If-None-Match` names it.

@@ -54,7 +54,10 @@ problems! {
     UNSUPPORTED_MEDIA_TYPE = 415, "unsupported_media_type", "The request body must be JSON";
     VALIDATION_FAILED = 422, "validation_failed", "The request breaks the register's rules";
     IDEMPOTENCY_KEY_REUSED = 422, "idempotency_key_reused", "The Idempotency-Key was already used with another request";
+    LICENSE_EXISTS = 409, "license_exists", "A licence with this number is already recorded";
+    LICENSE_REFUSED = 422, "license_refused", "The enterprise may not hold this licence";
     PRECONDITION_REQUIRED = 428, "precondition_required", "This write needs If-Match with the record's ETag";
+    RATE_LIMITED = 429, "rate_limited", "Too many requests; retry after the time given";
     UNAVAILABLE = 503, "unavailable", "The database is unavailable; try again shortly";
     INTERNAL = 500, "internal", "Internal error";
 }

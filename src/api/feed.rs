@@ -22,7 +22,10 @@ use super::auth::Caller;
 use super::error::{problems, ApiError, ProblemBody};
 use super::permissions;
 use super::{db, AppState};
+use crate::access_log::Action;
+use crate::domain::license::{self, License};
 use crate::domain::record::Enterprise;
+use crate::store::enterprises::EventKind;
 use crate::store::feed::{self, ExportError, ExportItem, StoredEvent};
 
 /// A position in the feed, handed to clients as an opaque string: base64url of a format tag, the
@@ -213,11 +216,21 @@ pub struct FeedEvent {
     pub reason: Option<String>,
     /// The full record at this version.
     pub record: Enterprise,
+    /// For a `status_changed` event that ends the enterprise's right to operate (`ceased`,
+    /// `revoked`, `tax_revoked`): its licences still in force, for the transport ministry to act on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub licenses_in_force: Vec<License>,
 }
 
 impl From<StoredEvent> for FeedEvent {
     fn from(e: StoredEvent) -> Self {
+        let licenses_in_force = if e.kind == EventKind::StatusChanged.as_str() {
+            license::to_report(e.record.status, e.record.licenses(), e.effective_on)
+        } else {
+            Vec::new()
+        };
         FeedEvent {
+            licenses_in_force,
             cursor: Cursor(e.position).encode(),
             kind: e.kind,
             code: e.code,
@@ -264,9 +277,10 @@ fn invalid_cursor(code: &'static str, message: &str) -> ApiError {
 pub async fn changes(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     params: web::Query<ChangesParams>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(permissions::CHANGES.roles)?;
+    let client = caller.require(permissions::CHANGES.roles)?.clone();
     let limit = params.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_parameter("limit", "out_of_range", "limit is 1 to 1000"));
@@ -299,6 +313,11 @@ pub async fn changes(
         let rx = match wake.as_mut() {
             Some(rx) if events.is_empty() && now < deadline => rx,
             _ => {
+                if let (Some(first), Some(last)) = (events.first(), events.last()) {
+                    let detail =
+                        format!("feed positions {} to {} ({} events)", first.position, last.position, events.len());
+                    state.access.record(&client, Action::Changes, None, Some(detail), super::request_id(&req));
+                }
                 let next = events.last().map(|e| Cursor(e.position)).unwrap_or(after).encode();
                 let page = ChangesPage { events: events.into_iter().map(FeedEvent::from).collect(), next };
                 return Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(page));
@@ -451,7 +470,9 @@ pub fn write_export(
     security(("bearer" = []))
 )]
 pub async fn export(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    caller.require(permissions::EXPORT.roles)?;
+    let client = caller.require(permissions::EXPORT.roles)?.clone();
+    let access = state.access.clone();
+    let mut request_id = super::request_id(&req);
     let gzip = accepts_gzip(&req);
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     let (started_tx, started_rx) = oneshot::channel::<Result<(), ApiError>>();
@@ -476,6 +497,13 @@ pub async fn export(state: web::Data<AppState>, caller: Caller, req: HttpRequest
             false,
             |head, _| {
                 tracing::info!(head, gzip, "export started");
+                access.record(
+                    &client,
+                    Action::Export,
+                    None,
+                    Some(format!("snapshot at feed position {head}")),
+                    request_id.take(),
+                );
                 if let Some(s) = started.take() {
                     let _ = s.send(Ok(()));
                 }

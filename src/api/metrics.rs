@@ -61,5 +61,32 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         "Idle database connections in this instance's pool.",
         pool.idle_connections as f64,
     );
+    let counter = |out: &mut String, name: &str, help: &str, value: u64| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+    };
+    gauge(
+        &mut out,
+        "registry_access_log_pending",
+        "Personal-data reads logged by this instance and not yet written to the database.",
+        state.access.pending() as f64,
+    );
+    counter(
+        &mut out,
+        "registry_access_log_written_total",
+        "Personal-data reads written to the access log by this instance.",
+        state.access.written(),
+    );
+    counter(
+        &mut out,
+        "registry_access_log_dropped_total",
+        "Personal-data reads this instance could not log (its buffer overflowed while the database was away).",
+        state.access.dropped(),
+    );
+    counter(
+        &mut out,
+        "registry_rate_limited_total",
+        "Requests this instance answered 429 (rate limits and blocked addresses).",
+        state.limits.limited(),
+    );
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out)
 }

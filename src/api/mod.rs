@@ -8,12 +8,15 @@ pub mod enterprises;
 pub mod error;
 pub mod feed;
 pub mod health;
+pub mod licenses;
+pub mod limits;
 pub mod metrics;
 pub mod name_check;
 pub mod permissions;
 pub mod reference;
 pub mod search;
 pub mod units;
+pub mod verify;
 
 use std::sync::Arc;
 
@@ -31,7 +34,8 @@ use crate::domain::reference::Reference;
 use crate::store::PgPool;
 
 /// What every handler shares. Nothing here is known to one instance only: the pool and the
-/// reference data (identical in every instance).
+/// reference data (identical in every instance); the index follows the feed; the access log is a
+/// buffer on its way to PostgreSQL; rate limits are per instance by design (see `limits`).
 pub struct AppState {
     pub pool: PgPool,
     pub reference: Arc<Reference>,
@@ -39,6 +43,41 @@ pub struct AppState {
     pub search: Arc<crate::search::Search>,
     /// Wakes change-feed long polls (one LISTEN connection per instance, see `feed::FeedWaker`).
     pub feed: feed::FeedWaker,
+    /// Reads of personal data, written in batches.
+    pub access: Arc<crate::access_log::AccessLog>,
+    pub limits: Arc<limits::RateLimits>,
+}
+
+impl AppState {
+    /// The state of one instance: the access log starts writing; rate limits are off until
+    /// [`AppState::with_limits`].
+    pub fn new(
+        pool: PgPool,
+        reference: Arc<Reference>,
+        search: Arc<crate::search::Search>,
+        feed: feed::FeedWaker,
+    ) -> AppState {
+        let access = Arc::new(crate::access_log::AccessLog::start(pool.clone(), std::time::Duration::from_secs(1)));
+        AppState {
+            pool,
+            reference,
+            search,
+            feed,
+            access,
+            limits: Arc::new(limits::RateLimits::new(limits::LimitConfig::OFF)),
+        }
+    }
+
+    pub fn with_limits(mut self, config: limits::LimitConfig) -> AppState {
+        self.limits = Arc::new(limits::RateLimits::new(config));
+        self
+    }
+}
+
+/// The request's id (as sent back in `X-Request-Id`), for the access log.
+pub fn request_id(req: &HttpRequest) -> Option<String> {
+    use actix_web::HttpMessage;
+    req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string())
 }
 
 /// Runs a blocking database function on the blocking pool, inside the request's span.
@@ -87,6 +126,9 @@ Errors are application/problem+json with a stable `type` code and the JSON path 
         health::readyz,
         feed::changes,
         feed::export,
+        licenses::record_license,
+        licenses::get_license,
+        verify::verify,
     ),
     components(schemas(error::ProblemBody, crate::domain::errors::FieldError)),
     modifiers(&BearerAuth),
@@ -95,6 +137,8 @@ Errors are application/problem+json with a stable `type` code and the JSON path 
         (name = "units", description = "Branches, representative offices and business locations"),
         (name = "search", description = "Full-text search and suggestions"),
         (name = "reference", description = "Administrative units and VSIC"),
+        (name = "licenses", description = "Road-transport licences recorded by the transport ministry"),
+        (name = "verify", description = "Verification of claims about an enterprise, revealing no personal data"),
         (name = "feed", description = "The change feed and the snapshot export that mirrors follow"),
         (name = "operations", description = "Health and readiness"),
     )
@@ -139,6 +183,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/enterprises/{code}/history")
                     .route(web::get().to(changes::history))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/enterprises/{code}/licenses")
+                    .route(web::post().to(licenses::record_license))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/licenses/{number}")
+                    .route(web::get().to(licenses::get_license))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/verify")
+                    .route(web::post().to(verify::verify))
                     .default_service(web::to(method_not_allowed)),
             )
             .service(web::resource("/name-check").route(web::get().to(name_check::name_check)))
@@ -208,6 +267,7 @@ pub fn app(
         )
         .configure(routes)
         .default_service(web::to(not_found))
+        .wrap(actix_web::middleware::from_fn(auth::authenticate))
         .wrap_fn(|req, srv| {
             let id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
             let started = std::time::Instant::now();

@@ -28,6 +28,13 @@ pub const REGISTER_UNIT: Permission =
     Permission { method: "POST", route: "/v1/enterprises/{code}/units", roles: &[Role::Portal] };
 pub const CHANGES: Permission =
     Permission { method: "GET", route: "/v1/changes", roles: &[Role::Tax, Role::Transport] };
+pub const RECORD_LICENSE: Permission =
+    Permission { method: "POST", route: "/v1/enterprises/{code}/licenses", roles: &[Role::Transport] };
+/// Licences are not public: any client with a key may look one up.
+pub const GET_LICENSE: Permission =
+    Permission { method: "GET", route: "/v1/licenses/{number}", roles: &[Role::Portal, Role::Transport, Role::Tax] };
+pub const VERIFY: Permission =
+    Permission { method: "POST", route: "/v1/verify", roles: &[Role::Portal, Role::Transport, Role::Tax] };
 pub const EXPORT: Permission = Permission { method: "GET", route: "/v1/export", roles: &[Role::Tax] };
 
 /// Every route of the API.
@@ -40,6 +47,9 @@ pub const ALL: &[Permission] = &[
     REGISTER_UNIT,
     public("GET", "/v1/enterprises/{code}/units"),
     public("GET", "/v1/units/{unit_code}"),
+    RECORD_LICENSE,
+    GET_LICENSE,
+    VERIFY,
     public("GET", "/v1/name-check"),
     public("GET", "/v1/search"),
     public("GET", "/v1/suggest"),

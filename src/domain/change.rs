@@ -19,6 +19,7 @@ const READ_ONLY: &[(&str, &str)] = &[
     ("version", "the register numbers versions"),
     ("registration_changes", "the register counts registration changes"),
     ("units", "units are registered through POST /v1/enterprises/{code}/units"),
+    ("licenses", "the transport ministry records licences through POST /v1/enterprises/{code}/licenses"),
     ("updated_at", "the register records when a version is written"),
 ];
 

@@ -6,6 +6,7 @@ pub mod change;
 pub mod code;
 pub mod enterprise_type;
 pub mod errors;
+pub mod license;
 pub mod name_check;
 pub mod people;
 pub mod record;
@@ -14,6 +15,7 @@ pub mod registration;
 pub mod status;
 pub mod text;
 pub mod unit;
+pub mod verify;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

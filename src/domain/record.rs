@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::enterprise_type::EnterpriseType;
+use super::license::License;
 use super::reference::VsicEdition;
 use super::status::Status;
 
@@ -35,6 +36,10 @@ pub struct Enterprise {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owners: Option<Vec<Owner>>,
     pub units: Vec<Unit>,
+    /// Road-transport licences recorded by the transport ministry: full view only (SPEC §3 gives
+    /// licences to callers with a key). Records written before licences existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licenses: Option<Vec<License>>,
     /// When this version was recorded.
     pub updated_at: DateTime<Utc>,
 }
@@ -175,9 +180,10 @@ pub struct UnitAddress {
 }
 
 impl Enterprise {
-    /// The public view (no key): no identity documents, no birth dates, no owners.
+    /// The public view (no key): no identity documents, no birth dates, no owners, no licences.
     pub fn public_view(mut self) -> Enterprise {
         self.owners = None;
+        self.licenses = None;
         for rep in &mut self.legal_representatives {
             rep.birth_date = None;
             rep.identity = None;
@@ -185,10 +191,21 @@ impl Enterprise {
         self
     }
 
+    /// The full view: every field, with `licenses` always listed (empty when none).
+    pub fn full_view(mut self) -> Enterprise {
+        self.licenses.get_or_insert_with(Vec::new);
+        self
+    }
+
+    /// The licences recorded on the enterprise.
+    pub fn licenses(&self) -> &[License] {
+        self.licenses.as_deref().unwrap_or_default()
+    }
+
     /// The view for a caller: full with a key, public without.
     pub fn view(self, full: bool) -> Enterprise {
         if full {
-            self
+            self.full_view()
         } else {
             self.public_view()
         }

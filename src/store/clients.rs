@@ -84,19 +84,19 @@ pub fn revoke(conn: &mut PgConnection, name: &str) -> Result<bool, StoreError> {
     Ok(n == 1)
 }
 
-/// The active client holding `key`, if any. Records the use at most once a minute per client.
-pub fn authenticate(conn: &mut PgConnection, key: &str) -> Result<Option<Client>, StoreError> {
-    if !key.starts_with(KEY_PREFIX) || key.len() > 200 {
-        return Ok(None);
-    }
-    let hash = hash_key(key);
+/// The active client holding `key`, if any. Every call makes the same one look-up by the hash of
+/// what was sent, well formed or not, so that timing does not tell a wrong prefix from a wrong
+/// body. Records the use at most once a minute per client.
+pub fn authenticate(conn: &mut PgConnection, key: &[u8]) -> Result<Option<Client>, StoreError> {
+    let hash = Sha256::digest(key).to_vec();
     let row: Option<ClientRow> = api_clients::table
         .filter(api_clients::key_hash.eq(&hash))
         .filter(api_clients::revoked_at.is_null())
         .first(conn)
         .optional()?;
     let Some(row) = row else { return Ok(None) };
-    if !bool::from(row.key_hash.as_slice().ct_eq(hash.as_slice())) {
+    let well_formed = key.starts_with(KEY_PREFIX.as_bytes()) && key.len() <= 200;
+    if !bool::from(row.key_hash.as_slice().ct_eq(hash.as_slice())) || !well_formed {
         return Ok(None);
     }
     let Some(role) = Role::parse(&row.role) else { return Ok(None) };

@@ -103,7 +103,7 @@ pub fn created_response(location: String, etag: String, body: serde_json::Value)
 }
 
 /// Appends version `record.version` and its feed event.
-fn append_version(
+pub(super) fn append_version(
     conn: &mut PgConnection,
     record: &Enterprise,
     kind: EventKind,
@@ -236,7 +236,7 @@ fn insert_record(conn: &mut PgConnection, record: &Enterprise) -> QueryResult<()
 }
 
 /// Replaces the current record after a write (the version row is appended separately).
-fn update_record(conn: &mut PgConnection, record: &Enterprise) -> QueryResult<()> {
+pub(super) fn update_record(conn: &mut PgConnection, record: &Enterprise) -> QueryResult<()> {
     let (proper, keys) = name_keys(record);
     diesel::update(enterprises::table.find(&record.code))
         .set((
@@ -256,7 +256,7 @@ fn update_record(conn: &mut PgConnection, record: &Enterprise) -> QueryResult<()
     Ok(())
 }
 
-fn decode<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, StoreError> {
+pub(super) fn decode<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, StoreError> {
     serde_json::from_value(value)
         .map_err(|e| StoreError::Database(diesel::result::Error::DeserializationError(Box::new(e))))
 }
@@ -268,7 +268,7 @@ pub fn get(conn: &mut PgConnection, code: &EnterpriseCode) -> Result<Option<Ente
     value.map(decode).transpose()
 }
 
-fn get_for_update(conn: &mut PgConnection, code: &EnterpriseCode) -> Result<Option<Enterprise>, StoreError> {
+pub(super) fn get_for_update(conn: &mut PgConnection, code: &EnterpriseCode) -> Result<Option<Enterprise>, StoreError> {
     let value: Option<serde_json::Value> =
         enterprises::table.find(code.as_str()).select(enterprises::record).for_update().first(conn).optional()?;
     value.map(decode).transpose()

@@ -1,10 +1,12 @@
 //! The only place that speaks SQL: the connection pool, migrations, reference data, and the
 //! transactions that write a record, its version and its feed event together.
 
+pub mod access_log;
 pub mod clients;
 pub mod enterprises;
 pub mod feed;
 pub mod idempotency;
+pub mod licenses;
 pub mod mirror;
 pub mod reference;
 pub mod schema;

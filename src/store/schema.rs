@@ -147,7 +147,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    licenses (number) {
+        number -> Text,
+        enterprise_code -> Text,
+        kind -> Text,
+        issued_on -> Date,
+        expires_on -> Date,
+        status -> Text,
+        record -> Jsonb,
+        recorded_at -> Timestamptz,
+        actor -> Text,
+    }
+}
+
+diesel::table! {
+    access_log (id) {
+        id -> BigInt,
+        read_at -> Timestamptz,
+        client -> Text,
+        role -> Text,
+        code -> Nullable<Text>,
+        action -> Text,
+        detail -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(wards -> provinces (province_code));
+diesel::joinable!(licenses -> enterprises (enterprise_code));
 diesel::joinable!(units -> enterprises (enterprise_code));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -165,4 +193,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     feed_head,
     units,
     idempotency_keys,
+    licenses,
+    access_log,
 );

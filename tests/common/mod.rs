@@ -179,12 +179,21 @@ pub fn state_with(db: &TestDb, follow: bool) -> web::Data<AppState> {
     if follow {
         search.follow(pool.clone(), Duration::from_millis(20));
     }
-    web::Data::new(AppState {
+    web::Data::new(AppState::new(
         pool,
-        reference: registry::reference_data::reference(),
+        registry::reference_data::reference(),
         search,
-        feed: api::feed::FeedWaker::new(&db.url),
-    })
+        api::feed::FeedWaker::new(&db.url),
+    ))
+}
+
+/// [`state`] with rate limits (the index does not follow the feed).
+pub fn state_with_limits(db: &TestDb, limits: registry::api::limits::LimitConfig) -> web::Data<AppState> {
+    let search = registry::search::Search::open(db.index_dir.path()).unwrap();
+    web::Data::new(
+        AppState::new(db.pool(), registry::reference_data::reference(), search, api::feed::FeedWaker::new(&db.url))
+            .with_limits(limits),
+    )
 }
 
 /// The application in-process, on this test's database.

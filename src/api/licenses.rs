@@ -1,0 +1,166 @@
+//! Road-transport licences: `POST /v1/enterprises/{code}/licenses` (transport ministry) and
+//! `GET /v1/licenses/{number}` (any client with a key).
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde::Serialize;
+
+use super::auth::Caller;
+use super::changes::if_match;
+use super::enterprises::{idempotency_key, parse_code, replay};
+use super::error::{problems, ApiError, ProblemBody};
+use super::permissions;
+use super::{body, db, AppState};
+use crate::domain::errors::FieldError;
+use crate::domain::legal_date;
+use crate::domain::license::{self, LicenseRequest};
+use crate::domain::record::EnterpriseName;
+use crate::domain::status::Status;
+use crate::store::enterprises::{etag, WriteContext, Written};
+use crate::store::idempotency::IdempotentRequest;
+use crate::store::licenses::{self as store, LicenseWriteError, RecordedLicense};
+
+/// Record a road-transport licence.
+///
+/// The transport ministry records a licence it issued. Refused (422 `license_refused`) unless the
+/// enterprise is active and has a road-transport business line (VSIC 492x, 4931, 4932, 4933).
+/// The enterprise gets a new version and the feed a `license_recorded` event. `If-Match` is
+/// optional: with it, the licence is recorded only on that version.
+#[utoipa::path(
+    post, path = "/v1/enterprises/{code}/licenses", tag = "licenses",
+    params(
+        ("code" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+        ("If-Match" = Option<String>, Header, description = "Record only on this version of the enterprise"),
+    ),
+    request_body = LicenseRequest,
+    responses(
+        (status = 201, body = RecordedLicense, headers(("Location" = String), ("ETag" = String, description = "The enterprise's new version"))),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "license_exists, or the enterprise has ceased", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed (the request's own fields and dates) or license_refused (the enterprise may not hold it)", body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn record_license(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let client = caller.require(permissions::RECORD_LICENSE.roles)?.clone();
+    let code = parse_code(&path)?;
+    let key = idempotency_key(&req)?;
+    let expected = match req.headers().contains_key(header::IF_MATCH) {
+        true => Some(if_match(&req)?),
+        false => None,
+    };
+    let (request, raw): (LicenseRequest, _) = body::json(&req, payload, &["application/json"]).await?;
+    let now = Utc::now();
+    let today = legal_date(now);
+    let reason = request.reason.clone();
+    let license = request.validate(today).map_err(ApiError::validation)?;
+    let idem = key.map(|k| IdempotentRequest::new(client.id, k, "POST", req.path(), &raw));
+    let ctx = WriteContext { actor: client.name.clone(), at: now, effective_on: license.issued_on, reason };
+    let written = db(&state, move |conn| {
+        store::record(conn, &code, expected, license, license::eligibility, &ctx, idem.as_ref()).map_err(refused)
+    })
+    .await?;
+    match written {
+        Written::Done((recorded, version)) => {
+            tracing::info!(license = %recorded.license.number, code = %recorded.enterprise_code, "licence recorded");
+            Ok(HttpResponse::Created()
+                .insert_header((header::LOCATION, format!("/v1/licenses/{}", recorded.license.number)))
+                .insert_header((header::ETAG, etag(version)))
+                .json(recorded))
+        }
+        Written::Replay(stored) => Ok(replay(stored)),
+    }
+}
+
+fn refused(e: LicenseWriteError) -> ApiError {
+    match e {
+        LicenseWriteError::Exists(number) => {
+            ApiError::new(problems::LICENSE_EXISTS, format!("a licence numbered {number} is already recorded"))
+                .with_errors(vec![FieldError::new("number", "license_exists", "this number is already recorded")])
+        }
+        LicenseWriteError::NotEligible(errors) => {
+            let detail = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
+            ApiError::new(problems::LICENSE_REFUSED, detail).with_errors(errors)
+        }
+        LicenseWriteError::Write(e) => e.into(),
+    }
+}
+
+/// The enterprise a licence belongs to, as a licensing officer needs it (no personal data).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EnterpriseSummary {
+    pub code: String,
+    pub name: EnterpriseName,
+    pub status: Status,
+    /// Whether it may carry on business now.
+    pub active: bool,
+    pub province_code: String,
+    pub province_name: String,
+}
+
+/// A licence with its enterprise.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LicenseView {
+    #[serde(flatten)]
+    pub license: RecordedLicense,
+    /// Valid, and today is within its dates.
+    pub in_force: bool,
+    pub enterprise: EnterpriseSummary,
+}
+
+/// Look up a licence by number.
+#[utoipa::path(
+    get, path = "/v1/licenses/{number}", tag = "licenses",
+    params(("number" = String, Path, example = "GP-VT-0100000010-2026")),
+    responses(
+        (status = 200, body = LicenseView),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_license(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(permissions::GET_LICENSE.roles)?;
+    let number = license::normalize_number(&path).ok_or_else(|| {
+        ApiError::bad_parameter(
+            "number",
+            "invalid_number",
+            "a licence number is 3 to 64 letters, digits, '-', '.' or '/'",
+        )
+    })?;
+    let wanted = number.clone();
+    let (recorded, enterprise) = db(&state, move |conn| Ok(store::get(conn, &wanted)?))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no licence is numbered {number}")))?;
+    let view = LicenseView {
+        in_force: recorded.license.in_force_on(legal_date(Utc::now())),
+        license: recorded,
+        enterprise: EnterpriseSummary {
+            active: enterprise.status == Status::Active,
+            code: enterprise.code,
+            name: enterprise.name,
+            status: enterprise.status,
+            province_code: enterprise.head_office.province_code,
+            province_name: enterprise.head_office.province_name,
+        },
+    };
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -1,0 +1,368 @@
+//! Road-transport licences (giấy phép kinh doanh vận tải bằng xe ô tô), recorded by the transport
+//! ministry when it licenses an enterprise (Decree 158/2024/ND-CP on road-transport business,
+//! which replaced Decree 10/2020). The register does not issue licences; it records them so that
+//! every consumer sees which enterprises hold one, and reports an enterprise's valid licences when
+//! it ceases or loses its certificate so that the ministry can act.
+//!
+//! The rules here: the request's own shape and dates, and who may hold a licence at all (an
+//! active enterprise with a road-transport business line).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::errors::{Errors, FieldError};
+use super::record::{BusinessLine, Enterprise};
+use super::status::Status;
+
+/// Kinds of licence the transport ministry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LicenseKind {
+    /// Giấy phép kinh doanh vận tải bằng xe ô tô (domestic road-transport business).
+    RoadTransportBusiness,
+    /// Giấy phép vận tải đường bộ quốc tế (international road transport).
+    InternationalRoadTransport,
+}
+
+impl LicenseKind {
+    pub const ALL: [LicenseKind; 2] = [LicenseKind::RoadTransportBusiness, LicenseKind::InternationalRoadTransport];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LicenseKind::RoadTransportBusiness => "road_transport_business",
+            LicenseKind::InternationalRoadTransport => "international_road_transport",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == value)
+    }
+}
+
+/// A licence's standing as the ministry recorded it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LicenseStatus {
+    Valid,
+    Suspended,
+    Revoked,
+}
+
+impl LicenseStatus {
+    pub const ALL: [LicenseStatus; 3] = [LicenseStatus::Valid, LicenseStatus::Suspended, LicenseStatus::Revoked];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LicenseStatus::Valid => "valid",
+            LicenseStatus::Suspended => "suspended",
+            LicenseStatus::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+/// A licence as the enterprise's record lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct License {
+    /// Unique across the register; upper case.
+    #[schema(example = "GP-VT-0100000010-2026")]
+    pub number: String,
+    pub kind: LicenseKind,
+    pub issued_on: NaiveDate,
+    pub expires_on: NaiveDate,
+    pub status: LicenseStatus,
+}
+
+impl License {
+    /// Whether the licence still authorises transport on `day`: valid and not expired.
+    pub fn in_force_on(&self, day: NaiveDate) -> bool {
+        self.status == LicenseStatus::Valid && self.issued_on <= day && day <= self.expires_on
+    }
+}
+
+/// `POST /v1/enterprises/{code}/licenses`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LicenseRequest {
+    #[schema(example = "GP-VT-0100000010-2026")]
+    pub number: Option<String>,
+    /// `road_transport_business` or `international_road_transport`.
+    #[schema(example = "road_transport_business")]
+    pub kind: Option<String>,
+    #[schema(example = "2026-11-27")]
+    pub issued_on: Option<NaiveDate>,
+    #[schema(example = "2036-11-25")]
+    pub expires_on: Option<NaiveDate>,
+    /// `valid` (default), `suspended` or `revoked`.
+    #[schema(example = "valid")]
+    pub status: Option<String>,
+    /// Why it is recorded (kept in the enterprise's history).
+    pub reason: Option<String>,
+}
+
+/// The longest a number may be.
+const NUMBER_MAX: usize = 64;
+
+/// A licence number in the register's form: trimmed, upper case; letters A–Z, digits and `-./`,
+/// starting with a letter or digit, 3 to 64 characters. `None` when it cannot be one.
+pub fn normalize_number(input: &str) -> Option<String> {
+    let number = input.trim().to_ascii_uppercase();
+    let ok = (3..=NUMBER_MAX).contains(&number.len())
+        && number.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && number.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '-' | '.' | '/'));
+    ok.then_some(number)
+}
+
+impl LicenseRequest {
+    /// Checks the request on its own: every field present and well formed, issued no later than
+    /// `today`, expiring after it was issued and not already expired.
+    pub fn validate(self, today: NaiveDate) -> Result<License, Vec<FieldError>> {
+        let mut errors = Errors::default();
+        let number = match self.number.as_deref() {
+            None => {
+                errors.required("number");
+                None
+            }
+            Some(n) => {
+                let normalized = normalize_number(n);
+                if normalized.is_none() {
+                    errors.add(
+                        "number",
+                        "invalid_number",
+                        "a licence number is 3 to 64 letters, digits, '-', '.' or '/', such as GP-VT-0100000010-2026",
+                    );
+                }
+                normalized
+            }
+        };
+        let kind = match self.kind.as_deref().map(str::trim) {
+            None | Some("") => {
+                errors.required("kind");
+                None
+            }
+            Some(k) => {
+                let kind = LicenseKind::parse(k);
+                if kind.is_none() {
+                    errors.add(
+                        "kind",
+                        "unknown_kind",
+                        "kind is road_transport_business or international_road_transport",
+                    );
+                }
+                kind
+            }
+        };
+        let status = match self.status.as_deref().map(str::trim) {
+            None => Some(LicenseStatus::Valid),
+            Some(s) => {
+                let status = LicenseStatus::parse(s);
+                if status.is_none() {
+                    errors.add("status", "unknown_status", "status is valid, suspended or revoked");
+                }
+                status
+            }
+        };
+        if self.issued_on.is_none() {
+            errors.required("issued_on");
+        }
+        if self.expires_on.is_none() {
+            errors.required("expires_on");
+        }
+        if let Some(issued) = self.issued_on {
+            if issued > today {
+                errors.add(
+                    "issued_on",
+                    "in_future",
+                    format!("a licence is recorded once issued; {issued} is after today ({today})"),
+                );
+            }
+        }
+        if let Some(expires) = self.expires_on {
+            if expires < today {
+                errors.add("expires_on", "expired", format!("the licence expired on {expires}; only licences in force on the day they are recorded are accepted"));
+            }
+            if let Some(issued) = self.issued_on {
+                if expires <= issued {
+                    errors.add(
+                        "expires_on",
+                        "before_issue",
+                        format!("a licence expires after it is issued ({issued})"),
+                    );
+                }
+            }
+        }
+        if let Some(reason) = &self.reason {
+            if reason.chars().count() > 1000 {
+                errors.add("reason", "too_long", "reason is at most 1000 characters");
+            }
+        }
+        match (number, kind, status, self.issued_on, self.expires_on) {
+            (Some(number), Some(kind), Some(status), Some(issued_on), Some(expires_on)) if errors.is_empty() => {
+                Ok(License { number, kind, issued_on, expires_on, status })
+            }
+            _ => Err(errors.0),
+        }
+    }
+}
+
+/// VSIC lines of road transport by car that a licence covers: bus transport (492x), passenger
+/// transport by road other than bus, including taxis (4931, 4932) and freight by road (4933), in
+/// both editions (the codes are the same in VSIC 2018 and 2025).
+pub fn is_road_transport_line(line: &BusinessLine) -> bool {
+    let code = line.vsic.as_str();
+    code.starts_with("492") || ["4931", "4932", "4933"].iter().any(|c| code.starts_with(c))
+}
+
+/// Why an enterprise may not hold a licence: it must be active (not suspended, not revoked, not
+/// being dissolved) and have a road-transport business line. Empty when it may. Each reason is
+/// named by the record field it concerns.
+pub fn eligibility(record: &Enterprise, license: &License) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if record.status != Status::Active {
+        errors.push(FieldError::new(
+            "enterprise.status",
+            "not_active",
+            format!("licences are recorded for active enterprises; this one is {}", record.status.as_str()),
+        ));
+    }
+    if !record.business_lines.iter().any(is_road_transport_line) {
+        errors.push(FieldError::new(
+            "enterprise.business_lines",
+            "no_road_transport_line",
+            "the enterprise has no road-transport business line (VSIC 492x, 4931, 4932 or 4933); it must register one first",
+        ));
+    }
+    if license.issued_on < record.registered_on {
+        errors.push(FieldError::new(
+            "issued_on",
+            "before_registration",
+            format!("the enterprise was registered on {}, after the licence's issue date", record.registered_on),
+        ));
+    }
+    errors
+}
+
+/// The licences to report when an enterprise moves to `status`: those still in force on
+/// `effective_on`, when the enterprise ceases or loses its certificate (it may no longer operate).
+pub fn to_report(status: Status, licenses: &[License], effective_on: NaiveDate) -> Vec<License> {
+    match status {
+        Status::Ceased | Status::Revoked | Status::TaxRevoked => {
+            licenses.iter().filter(|l| l.in_force_on(effective_on)).cloned().collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::reference::VsicEdition;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn request() -> LicenseRequest {
+        LicenseRequest {
+            number: Some(" gp-vt-0100000010-2026 ".into()),
+            kind: Some("road_transport_business".into()),
+            issued_on: Some(day("2026-11-27")),
+            expires_on: Some(day("2036-11-25")),
+            status: None,
+            reason: None,
+        }
+    }
+
+    fn codes(errors: &[FieldError]) -> Vec<(&str, &str)> {
+        errors.iter().map(|e| (e.field.as_str(), e.code.as_ref())).collect()
+    }
+
+    #[test]
+    fn the_appendix_example_is_accepted_and_normalised() {
+        let license = request().validate(day("2026-11-27")).unwrap();
+        assert_eq!(license.number, "GP-VT-0100000010-2026");
+        assert_eq!(license.status, LicenseStatus::Valid);
+        assert!(license.in_force_on(day("2030-01-01")));
+        assert!(!license.in_force_on(day("2036-11-26")));
+    }
+
+    #[test]
+    fn dates_out_of_order_or_expired_are_refused() {
+        let mut r = request();
+        r.expires_on = Some(day("2026-01-01"));
+        let errors = r.validate(day("2026-11-27")).unwrap_err();
+        assert_eq!(codes(&errors), vec![("expires_on", "expired"), ("expires_on", "before_issue")]);
+
+        let mut r = request();
+        r.issued_on = Some(day("2026-12-01"));
+        r.expires_on = Some(day("2026-12-01"));
+        let errors = r.validate(day("2026-11-27")).unwrap_err();
+        assert_eq!(codes(&errors), vec![("issued_on", "in_future"), ("expires_on", "before_issue")]);
+    }
+
+    #[test]
+    fn every_missing_or_unknown_field_is_named() {
+        let errors = LicenseRequest::default().validate(day("2026-11-27")).unwrap_err();
+        assert_eq!(
+            codes(&errors),
+            vec![("number", "required"), ("kind", "required"), ("issued_on", "required"), ("expires_on", "required")]
+        );
+        let mut r = request();
+        r.kind = Some("boat".into());
+        r.status = Some("expired".into());
+        r.number = Some("GP VT 1".into());
+        let errors = r.validate(day("2026-11-27")).unwrap_err();
+        assert_eq!(
+            codes(&errors),
+            vec![("number", "invalid_number"), ("kind", "unknown_kind"), ("status", "unknown_status")]
+        );
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(normalize_number("gp-vt/01.2"), Some("GP-VT/01.2".into()));
+        assert_eq!(normalize_number("ab"), None);
+        assert_eq!(normalize_number("-GP1"), None);
+        assert_eq!(normalize_number("GP_1"), None);
+        assert_eq!(normalize_number("GPĐ-1"), None);
+        assert_eq!(normalize_number(&"9".repeat(65)), None);
+    }
+
+    fn line(vsic: &str) -> BusinessLine {
+        BusinessLine { vsic: vsic.into(), main: false, edition: VsicEdition::Vsic2025, name: String::new() }
+    }
+
+    #[test]
+    fn road_transport_lines() {
+        for code in ["4921", "4922", "4929", "4931", "4932", "4933"] {
+            assert!(is_road_transport_line(&line(code)), "{code}");
+        }
+        for code in ["4911", "4912", "4940", "5229", "5210", "4520"] {
+            assert!(!is_road_transport_line(&line(code)), "{code}");
+        }
+    }
+
+    #[test]
+    fn only_valid_unexpired_licences_are_reported_on_ceasing_or_revocation() {
+        let mut expired = request().validate(day("2026-11-27")).unwrap();
+        expired.number = "OLD-1".into();
+        expired.issued_on = day("2010-01-01");
+        expired.expires_on = day("2020-01-01");
+        let mut suspended = expired.clone();
+        suspended.number = "SUS-1".into();
+        suspended.expires_on = day("2030-01-01");
+        suspended.status = LicenseStatus::Suspended;
+        let valid = request().validate(day("2026-11-27")).unwrap();
+        let all = vec![expired, suspended, valid.clone()];
+        let on = day("2027-01-01");
+        assert_eq!(to_report(Status::Ceased, &all, on), vec![valid.clone()]);
+        assert_eq!(to_report(Status::Revoked, &all, on), vec![valid.clone()]);
+        assert_eq!(to_report(Status::TaxRevoked, &all, on), vec![valid]);
+        assert!(to_report(Status::Suspended, &all, on).is_empty());
+        assert!(to_report(Status::Dissolving, &all, on).is_empty());
+    }
+}
