@@ -3,52 +3,13 @@
 
 mod common;
 
-use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use common::*;
 use registry::domain::Role;
 use serde_json::Value;
 
-struct Service {
-    child: Child,
-    base: String,
-}
-
-impl Service {
-    fn start(db: &TestDb, data_dir: &std::path::Path) -> Service {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(env!("CARGO_BIN_EXE_registry"))
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .env("DATABASE_URL", &db.url)
-            .env("REGISTRY_DATA_DIR", data_dir)
-            .env("REGISTRY_LOG", "warn")
-            // These tests poll the public search as fast as they can from one address.
-            .env("REGISTRY_RATE_ADDRESS", "0")
-            .spawn()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::blocking::Client::new();
-        let started = Instant::now();
-        while !client.get(format!("{base}/readyz")).send().map(|r| r.status().is_success()).unwrap_or(false) {
-            assert!(started.elapsed() < Duration::from_secs(30), "the service did not become ready");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Service { child, base }
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap(); // SIGKILL
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::service::Service;
 
 fn search_total(client: &reqwest::blocking::Client, base: &str, q: &str) -> (u64, Option<String>) {
     let a: Value = client.get(format!("{base}/v1/search")).query(&[("q", q)]).send().unwrap().json().unwrap();

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod service;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
