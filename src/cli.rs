@@ -71,7 +71,9 @@ pub fn serve(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
     tracing::info!(position = ?search.index().position(), documents = search.index().num_docs(), "search index opened");
     search.follow(pool.clone(), Duration::from_millis(args.index_poll_ms));
     let feed = api::feed::FeedWaker::new(&db.url);
-    let state = web::Data::new(AppState::new(pool, reference, search, feed).with_limits(args.limits()));
+    let state = web::Data::new(
+        AppState::new(pool, reference, search, feed).with_limits(args.limits()).with_cache(args.cache_mb << 20),
+    );
     let access = state.access.clone();
     let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
     let server = HttpServer::new(move || api::app(state.clone()))

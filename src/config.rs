@@ -80,6 +80,10 @@ pub struct ServeArgs {
     /// Seconds to let requests in flight finish on shutdown.
     #[arg(long, env = "REGISTRY_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
+    /// Megabytes of current records each instance keeps in memory for look-ups (0: none). The
+    /// search follower keeps them current from the change feed.
+    #[arg(long, env = "REGISTRY_CACHE_MB", default_value_t = 256)]
+    pub cache_mb: u64,
     /// Requests per second each API client may make (0: no limit); answered 429 beyond it.
     #[arg(long, env = "REGISTRY_RATE_CLIENT", default_value_t = 200)]
     pub rate_client: u32,

@@ -9,6 +9,7 @@
 
 pub mod access_log;
 pub mod api;
+pub mod cache;
 pub mod cli;
 pub mod cluster;
 pub mod config;

@@ -6,13 +6,14 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, OnceLock, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use diesel::PgConnection;
 use registry_index::{EnterpriseDoc, SearchIndex};
 
+use crate::cache::RecordCache;
 use crate::domain::enterprise_type;
 use crate::domain::record::Enterprise;
 use crate::store::{self, PgPool};
@@ -29,6 +30,11 @@ pub struct Search {
     /// Milliseconds since the epoch of the oldest event not yet applied (0 when caught up).
     behind_since_ms: AtomicI64,
     failing: AtomicBool,
+    /// Fault injection for the fault suite (`REGISTRY_FAILPOINTS_DIR`): while the file
+    /// `index-commit` exists in this directory, index commits fail as a full disk would make them.
+    failpoints: Option<PathBuf>,
+    /// The record cache this follower keeps current, if the service has one.
+    cache: OnceLock<Arc<RecordCache>>,
 }
 
 /// What `/readyz` and `/metrics` report about the index.
@@ -70,6 +76,8 @@ impl Search {
             head: AtomicI64::new(0),
             behind_since_ms: AtomicI64::new(0),
             failing: AtomicBool::new(false),
+            cache: OnceLock::new(),
+            failpoints: std::env::var_os("REGISTRY_FAILPOINTS_DIR").map(PathBuf::from),
         };
         search.remove_old_generations();
         Ok(Arc::new(search))
@@ -98,6 +106,11 @@ impl Search {
             documents: index.num_docs(),
             failing: self.failing.load(Ordering::Relaxed),
         }
+    }
+
+    /// Keeps `cache` current from the feed as well (once; later calls are ignored).
+    pub fn feed_cache(&self, cache: Arc<RecordCache>) {
+        let _ = self.cache.set(cache);
     }
 
     /// Applies every event after the index's position, in feed order, committing each batch with
@@ -129,6 +142,9 @@ impl Search {
             for (code, record) in latest {
                 index.upsert(&document(record, former.get(code).cloned().unwrap_or_default()))?;
             }
+            if self.failpoints.as_ref().is_some_and(|dir| dir.join("index-commit").exists()) {
+                anyhow::bail!("failpoint index-commit: the index cannot be written");
+            }
             index.commit(last as u64)?;
             applied += events.len();
             let behind = events.len() as i64 == BATCH;
@@ -156,6 +172,10 @@ impl Search {
         let index = Arc::new(SearchIndex::open_or_create(&dir)?);
         tracing::info!(generation = %dir.display(), position = ?index.position(), "serving the rebuilt search index");
         let old = std::mem::replace(&mut *self.current.write().expect("index lock"), (dir, index));
+        // The new generation may start past events the cache never saw: start it afresh.
+        if let Some(cache) = self.cache.get() {
+            cache.clear();
+        }
         drop(old);
         self.remove_old_generations();
         Ok(())

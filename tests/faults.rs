@@ -288,3 +288,145 @@ fn consumers_killed_mid_stream_leave_no_session_or_snapshot_behind() {
     let r = client.get(format!("{}/v1/changes?limit=1", service.base)).bearer_auth(&tax).send().unwrap();
     assert_eq!(r.status().as_u16(), 200);
 }
+
+#[test]
+fn postgresql_restarting_gets_503_with_retry_after_while_cached_lookups_answer_then_recovers() {
+    let pgdata = tempfile::tempdir().unwrap();
+    let mut cluster = match registry::cluster::PrivateCluster::start(pgdata.path()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("SKIPPED: no PostgreSQL binaries for a private cluster: {e}");
+            return;
+        }
+    };
+    cluster.ensure_database("registry").unwrap();
+    let url = cluster.database_url("registry");
+    registry::cli::prepare(&url).unwrap();
+    let key =
+        registry::store::clients::add(&mut PgConnection::establish(&url).unwrap(), "portal", Role::Portal).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let service = Service::start_with(&url, data.path(), &[("REGISTRY_INDEX_POLL_MS", "50")]);
+    let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let base = service.base.clone();
+    let register = |name: &str| {
+        client
+            .post(format!("{base}/v1/enterprises"))
+            .bearer_auth(&key)
+            .json(&registration("llc_single", name))
+            .send()
+            .unwrap()
+    };
+    let codes: Vec<String> = ["Bình An", "Cát Tường", "Đông Phong"]
+        .iter()
+        .map(|n| {
+            let r = register(n);
+            assert_eq!(r.status().as_u16(), 201);
+            r.json::<Value>().unwrap()["code"].as_str().unwrap().to_string()
+        })
+        .collect();
+    for code in &codes {
+        assert_eq!(client.get(format!("{base}/v1/enterprises/{code}")).send().unwrap().status().as_u16(), 200);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+
+    cluster.stop().unwrap();
+    // What needs the database answers 503 with Retry-After; readiness says so.
+    let r = register("Hải Đăng");
+    assert_eq!(r.status().as_u16(), 503, "{:?}", r.text());
+    assert!(r.headers().contains_key("retry-after"));
+    let r = client.get(format!("{base}/v1/enterprises/0100233488")).send().unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(client.get(format!("{base}/readyz")).send().unwrap().status().as_u16(), 503);
+    // Look-ups of cached records keep answering (marked stale once the cache can no longer be
+    // kept current), and so does search, which is served by this instance's index.
+    for code in &codes {
+        let r = client.get(format!("{base}/v1/enterprises/{code}")).send().unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{code} while PostgreSQL is away");
+        let body: Value = r.json().unwrap();
+        assert_eq!(body["code"], code.as_str());
+        assert!(body.get("owners").is_none(), "the public view, even from the cache");
+    }
+    let r = client.get(format!("{base}/v1/enterprises/{}", codes[0])).send().unwrap();
+    assert!(r.headers().get("warning").is_some_and(|w| w.to_str().unwrap().starts_with("110")), "{:?}", r.headers());
+    let r = client.get(format!("{base}/v1/search?q=binh+an")).send().unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+
+    // PostgreSQL comes back: the service recovers by itself.
+    let _cluster = registry::cluster::PrivateCluster::start(pgdata.path()).unwrap();
+    let started = Instant::now();
+    while client.get(format!("{base}/readyz")).send().unwrap().status().as_u16() != 200 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the service did not recover");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let r = register("Hải Đăng");
+    assert_eq!(r.status().as_u16(), 201, "{:?}", r.text());
+    let r = client.get(format!("{base}/v1/enterprises/{}", codes[1])).send().unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    drop(service);
+}
+
+#[test]
+fn when_index_writes_fail_writes_still_succeed_readiness_reports_the_lag_and_the_index_catches_up() {
+    let db = TestDb::new();
+    let key = db.key("portal", Role::Portal);
+    let data = tempfile::tempdir().unwrap();
+    let failpoints = tempfile::tempdir().unwrap();
+    let failpoints_dir = failpoints.path().to_str().unwrap().to_string();
+    let service = Service::start_with(
+        &db.url,
+        data.path(),
+        &[("REGISTRY_FAILPOINTS_DIR", &failpoints_dir), ("REGISTRY_INDEX_POLL_MS", "50")],
+    );
+    let client = reqwest::blocking::Client::new();
+    let ready = || -> Value { client.get(format!("{}/readyz", service.base)).send().unwrap().json().unwrap() };
+    std::fs::write(failpoints.path().join("index-commit"), b"").unwrap();
+    let mut codes = Vec::new();
+    for name in ["Minh Khai", "Ngọc Lan", "Phú Quý"] {
+        let r = client
+            .post(format!("{}/v1/enterprises", service.base))
+            .bearer_auth(&key)
+            .json(&registration("jsc", name))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201, "the register takes writes while its index cannot");
+        codes.push(r.json::<Value>().unwrap()["code"].as_str().unwrap().to_string());
+    }
+    let started = Instant::now();
+    loop {
+        let r = ready();
+        if r["index"]["failing"] == true && r["index"]["lag_events"] == 3 {
+            assert_eq!(r["status"], "ready", "a lagging index does not take the instance out: {r}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "readiness did not report the failing index: {r}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let metrics = client.get(format!("{}/metrics", service.base)).send().unwrap().text().unwrap();
+    assert!(
+        metrics.contains("registry_index_failing 1") && metrics.contains("registry_index_lag_events 3"),
+        "{metrics}"
+    );
+
+    // The fault goes away: the index catches up by itself, and every registration is found.
+    std::fs::remove_file(failpoints.path().join("index-commit")).unwrap();
+    let started = Instant::now();
+    loop {
+        let r = ready();
+        if r["index"]["failing"] == false && r["index"]["lag_events"] == 0 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "the index did not catch up: {r}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for code in &codes {
+        let hits: Value = client
+            .get(format!("{}/v1/search", service.base))
+            .query(&[("q", code.as_str())])
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(hits["hits"][0]["code"], code.as_str());
+    }
+}

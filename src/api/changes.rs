@@ -35,13 +35,14 @@ pub fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
     version.parse::<i32>().ok().filter(|v| *v >= 1).ok_or_else(malformed)
 }
 
-fn changed_response(modified: Modified) -> HttpResponse {
+fn changed_response(state: &AppState, modified: Modified) -> HttpResponse {
     let (record, changed) = match modified {
         Modified::Changed(r) => (r, true),
         Modified::Unchanged(r) => (r, false),
     };
     if changed {
         tracing::info!(code = %record.code, version = record.version, "changed");
+        state.cache.put(&record);
     }
     HttpResponse::Ok().insert_header((header::ETAG, etag(record.version))).json(record)
 }
@@ -116,7 +117,7 @@ pub async fn patch_enterprise(
         })?)
     })
     .await?;
-    Ok(changed_response(modified))
+    Ok(changed_response(&state, modified))
 }
 
 /// Change an enterprise's status.
@@ -179,7 +180,7 @@ pub async fn set_status(
         })?)
     })
     .await?;
-    Ok(changed_response(modified))
+    Ok(changed_response(&state, modified))
 }
 
 fn refused(record: &Enterprise, refusal: StatusRefusal) -> WriteError {

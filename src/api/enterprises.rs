@@ -9,6 +9,7 @@ use super::error::{problems, ApiError, ProblemBody};
 use super::permissions;
 use super::{body, db, AppState};
 use crate::access_log::Action;
+use crate::cache::Cached;
 use crate::domain::code::EnterpriseCode;
 use crate::domain::legal_date;
 use crate::domain::record::Enterprise;
@@ -106,6 +107,7 @@ pub async fn register(
     match written {
         Written::Done(record) => {
             tracing::info!(code = %record.code, "registered");
+            state.cache.put(&record);
             Ok(HttpResponse::Created()
                 .insert_header((header::LOCATION, format!("/v1/enterprises/{}", record.code)))
                 .insert_header((header::ETAG, etag(record.version)))
@@ -172,9 +174,21 @@ pub async fn get_enterprise(
         log_full_view(&state, &caller, &req, &record.code, Some(format!("as_of={raw}")));
         return Ok(conditional_record(&req, record, caller.full_view()));
     }
-    let record = db(&state, move |conn| Ok(store::get(conn, &wanted)?))
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no enterprise has code {code}")))?;
+    if let Some(cached) = state.cache.get_fresh(code.as_str()) {
+        log_full_view(&state, &caller, &req, code.as_str(), None);
+        return Ok(cached_record(&req, &cached, caller.full_view(), false));
+    }
+    let record = match db(&state, move |conn| Ok(store::get(conn, &wanted)?)).await {
+        Ok(record) => record.ok_or_else(|| ApiError::not_found(format!("no enterprise has code {code}")))?,
+        // The database is away: answer from the cache when it holds the record, marked stale.
+        Err(e) if e.problem == problems::UNAVAILABLE => {
+            let cached = state.cache.get_stale(code.as_str()).ok_or(e)?;
+            log_full_view(&state, &caller, &req, code.as_str(), Some("served stale from the cache".into()));
+            return Ok(cached_record(&req, &cached, caller.full_view(), true));
+        }
+        Err(e) => return Err(e),
+    };
+    state.cache.put(&record);
     log_full_view(&state, &caller, &req, &record.code, None);
     Ok(conditional_record(&req, record, caller.full_view()))
 }
@@ -200,6 +214,24 @@ pub fn conditional_record(req: &HttpRequest, record: Enterprise, full: bool) -> 
         .insert_header((header::VARY, "Authorization"))
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
         .json(record.view(full))
+}
+
+/// A cached record with its ETag, or 304; `stale` when the database could not be asked (the
+/// answer then says so in `Warning`, RFC 9111's "response is stale").
+fn cached_record(req: &HttpRequest, cached: &Cached, full: bool, stale: bool) -> HttpResponse {
+    let tag = etag(cached.version);
+    let not_modified = if_none_match(req, &tag);
+    let mut res = if not_modified { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    res.insert_header((header::ETAG, tag)).insert_header((header::VARY, "Authorization"));
+    if stale {
+        res.insert_header((header::WARNING, "110 - \"Response is Stale\""));
+    }
+    if not_modified {
+        return res.finish();
+    }
+    res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .content_type("application/json")
+        .body(cached.body(full))
 }
 
 fn if_none_match(req: &HttpRequest, tag: &str) -> bool {

@@ -74,6 +74,7 @@ pub async fn record_license(
     .await?;
     match written {
         Written::Done((recorded, version)) => {
+            state.cache.invalidate(&recorded.enterprise_code);
             tracing::info!(license = %recorded.license.number, code = %recorded.enterprise_code, "licence recorded");
             Ok(HttpResponse::Created()
                 .insert_header((header::LOCATION, format!("/v1/licenses/{}", recorded.license.number)))

@@ -88,5 +88,26 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         "Requests this instance answered 429 (rate limits and blocked addresses).",
         state.limits.limited(),
     );
+    let cache = &state.cache;
+    counter(
+        &mut out,
+        "registry_cache_hits_total",
+        "Look-ups answered from the record cache.",
+        cache.hits.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    counter(
+        &mut out,
+        "registry_cache_misses_total",
+        "Look-ups the record cache could not answer (while fresh).",
+        cache.misses.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    counter(
+        &mut out,
+        "registry_cache_stale_served_total",
+        "Look-ups answered stale from the cache while the database was away.",
+        cache.stale_served.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    gauge(&mut out, "registry_cache_entries", "Records in the cache.", cache.len() as f64);
+    gauge(&mut out, "registry_cache_bytes", "Bytes of serialised records in the cache.", cache.weight() as f64);
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out)
 }

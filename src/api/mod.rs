@@ -46,6 +46,8 @@ pub struct AppState {
     /// Reads of personal data, written in batches.
     pub access: Arc<crate::access_log::AccessLog>,
     pub limits: Arc<limits::RateLimits>,
+    /// Current records kept correct by the feed (`crate::cache`); disabled unless configured.
+    pub cache: Arc<crate::cache::RecordCache>,
 }
 
 impl AppState {
@@ -65,7 +67,16 @@ impl AppState {
             feed,
             access,
             limits: Arc::new(limits::RateLimits::new(limits::LimitConfig::OFF)),
+            cache: Arc::new(crate::cache::RecordCache::disabled()),
         }
+    }
+
+    /// Serves look-ups from a cache of `capacity_bytes` that the search follower keeps current.
+    pub fn with_cache(mut self, capacity_bytes: u64) -> AppState {
+        let cache = Arc::new(crate::cache::RecordCache::new(capacity_bytes, std::time::Duration::from_secs(2)));
+        self.search.feed_cache(cache.clone());
+        self.cache = cache;
+        self
     }
 
     pub fn with_limits(mut self, config: limits::LimitConfig) -> AppState {

@@ -63,6 +63,7 @@ pub async fn register_unit(
     .await?;
     match written {
         Written::Done(unit) => {
+            state.cache.invalidate(&unit.enterprise_code);
             tracing::info!(unit = %unit.unit_code, "unit registered");
             Ok(HttpResponse::Created()
                 .insert_header((header::LOCATION, format!("/v1/units/{}", unit.unit_code)))

@@ -47,11 +47,36 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             StoreError::Unavailable(_) => true,
-            StoreError::Database(diesel::result::Error::DatabaseError(kind, _)) => {
-                matches!(kind, diesel::result::DatabaseErrorKind::ClosedConnection)
-            }
+            StoreError::Database(e) => is_connection_loss(e),
             _ => false,
         }
+    }
+}
+
+/// What libpq and PostgreSQL say when the server is gone, shutting down or starting up (SQLSTATE
+/// classes 08 and 57P0x), which diesel reports as unknown database errors.
+const CONNECTION_LOSS: &[&str] = &[
+    "no connection to the server",
+    "server closed the connection unexpectedly",
+    "terminating connection due to administrator command",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "the database system is in recovery mode",
+    "could not connect to server",
+    "connection to server",
+    "SSL connection has been closed unexpectedly",
+    "could not receive data from server",
+    "could not send data to server",
+];
+
+/// Whether a diesel error means the connection to PostgreSQL is lost rather than the query failed.
+pub fn is_connection_loss(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => true,
+        Error::DatabaseError(_, info) => CONNECTION_LOSS.iter().any(|m| info.message().contains(m)),
+        Error::BrokenTransactionManager => true,
+        _ => false,
     }
 }
 
