@@ -50,6 +50,9 @@ pub enum Command {
     /// The reference consumer: mirror the register into another PostgreSQL database over HTTP, by
     /// an export, then by following the change feed. Restartable at any point.
     Mirror(MirrorArgs),
+    /// Check the database, the change feed and the search index against each other; exits 1 when
+    /// a check fails.
+    Check(CheckArgs),
     /// Who read an enterprise's personal data, and when: full views, verifications, and the bulk
     /// reads (exports, change-feed pages) made since it was registered.
     Audit(AuditArgs),
@@ -142,6 +145,16 @@ pub struct MirrorArgs {
     /// Events per page (1 to 1000).
     #[arg(long, env = "REGISTRY_MIRROR_PAGE", default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..=1000))]
     pub page: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Enterprises sampled at random and looked up in the search index.
+    #[arg(long, default_value_t = 1000)]
+    pub sample: i64,
+    /// One JSON object per check instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

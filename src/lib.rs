@@ -10,6 +10,7 @@
 pub mod access_log;
 pub mod api;
 pub mod cache;
+pub mod check;
 pub mod cli;
 pub mod cluster;
 pub mod config;

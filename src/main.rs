@@ -17,6 +17,7 @@ fn main() -> std::process::ExitCode {
         Command::Mirror(mirror) => registry::mirror::run(mirror),
         Command::Clients { command } => cli::clients(&args.global, command),
         Command::Audit(audit) => cli::audit(&args.global, audit),
+        Command::Check(check) => cli::check(&args.global, check),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

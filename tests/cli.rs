@@ -175,3 +175,46 @@ fn audit_shows_who_read_an_enterprises_personal_data() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an enterprise code"));
 }
+
+#[test]
+fn check_finds_a_consistent_register_consistent_and_names_what_breaks() {
+    let db = TestDb::new();
+    let key = db.key("portal", registry::domain::Role::Portal);
+    let rt = actix_web::rt::System::new();
+    let codes: Vec<String> = rt.block_on(async {
+        let app = app(&db).await;
+        let mut codes = Vec::new();
+        for (kind, name) in [("jsc", "Bình Minh"), ("llc_single", "Hoà Bình"), ("partnership", "Tân Tiến")] {
+            let r = send(&app, post_json("/v1/enterprises", Some(&key), &registration(kind, name))).await;
+            assert_eq!(r.status, 201, "{}", r.text);
+            codes.push(r.body["code"].as_str().unwrap().to_string());
+        }
+        codes
+    });
+    let index = tempfile::tempdir().unwrap();
+    let check =
+        || registry(&db).args(["check", "--sample", "10"]).env("REGISTRY_INDEX_DIR", index.path()).output().unwrap();
+    let out = check();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("3 codes, every check digit valid"), "{text}");
+    assert!(!text.contains("failed"), "{text}");
+
+    // A version without its feed event, and a current record that is not its latest version.
+    use diesel::connection::SimpleConnection;
+    db.conn()
+        .batch_execute(&format!(
+            "DELETE FROM feed_events WHERE code = '{0}'; \
+             UPDATE enterprises SET record = jsonb_set(record, '{{status}}', '\"suspended\"') WHERE code = '{1}'",
+            codes[0], codes[1]
+        ))
+        .unwrap();
+    let out = check();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let line = |check: &str| text.lines().find(|l| l.contains(check)).unwrap_or_default().to_string();
+    assert!(line("feed events").starts_with("failed") && line("feed events").contains(&codes[0]), "{text}");
+    assert!(line("current records").starts_with("failed") && line("current records").contains(&codes[1]), "{text}");
+    assert!(line("versions").starts_with("ok"), "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2 check(s) failed"));
+}
