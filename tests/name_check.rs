@@ -161,3 +161,21 @@ async fn bad_name_check_parameters() {
     let r = send(&app, get(&format!("{}&colour=red", check_uri("Công ty TNHH A B", "llc_multi", "")), None)).await;
     assert_eq!(r.status, 400);
 }
+
+/// Found by the property tests (issue 8): a name holding U+0000 reached the key look-up, which
+/// PostgreSQL refuses (`invalid byte sequence for encoding "UTF8": 0x00`): a 500. Now a 400 that
+/// names the field.
+#[actix_web::test]
+async fn control_characters_in_a_checked_name_are_a_400() {
+    let db = TestDb::new();
+    let app = app(&db).await;
+    let r = send(&app, get(&check_uri("Công ty TNHH A\u{0}B", "llc_multi", ""), None)).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.has_error("name", "invalid_characters"), "{:?}", r.field_errors());
+    let r = send(&app, get(&check_uri("Công ty TNHH AB", "llc_multi", "&foreign_name=AB%00%1B"), None)).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.has_error("foreign_name", "invalid_characters"), "{:?}", r.field_errors());
+    // Tabs and line feeds are whitespace, normalised away.
+    let r = send(&app, get(&check_uri("Công ty TNHH\tA\nB", "llc_multi", ""), None)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}

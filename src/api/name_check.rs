@@ -87,6 +87,16 @@ pub async fn name_check(
             errors.push(FieldError::new(field, "too_long", "at most 400 characters"));
         }
     }
+    // PostgreSQL cannot compare text holding U+0000 (the look-up would fail with a 500).
+    for (field, value) in [("name", &name), ("abbreviation", &abbreviation), ("foreign_name", &foreign_name)] {
+        if let Some(c) = value.as_deref().and_then(text::find_control) {
+            errors.push(FieldError::new(
+                field,
+                "invalid_characters",
+                format!("control characters such as {c:?} are not allowed"),
+            ));
+        }
+    }
     if !errors.is_empty() {
         return Err(
             ApiError::new(problems::INVALID_PARAMETER, "the name cannot be checked as given").with_errors(errors)

@@ -76,7 +76,11 @@ pub fn split_patch(body: Value) -> Result<Patch, Vec<FieldError>> {
     let reason = match map.remove("reason") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.chars().count() <= 1000 => {
-            Some(super::text::normalize(&s)).filter(|s| !s.is_empty())
+            let s = super::text::normalize(&s);
+            if let Some(c) = super::text::find_control(&s) {
+                errors.add("reason", "invalid_characters", format!("control characters such as {c:?} are not allowed"));
+            }
+            Some(s).filter(|s| !s.is_empty())
         }
         Some(Value::String(_)) => {
             errors.add("reason", "too_long", "at most 1000 characters");
@@ -277,5 +281,16 @@ mod tests {
         check_effective_on(&mut e, today(), "2021-01-01".parse().unwrap(), today());
         let codes: Vec<_> = e.0.iter().map(|e| e.code.as_ref()).collect();
         assert_eq!(codes, ["before_registration", "in_future"]);
+    }
+
+    /// Found by the property tests (issue 8): see `text::find_control`.
+    #[test]
+    fn a_reason_with_control_characters_is_refused() {
+        let e = split_patch(serde_json::json!({"reason": "Chuyển\u{0}trụ sở"})).unwrap_err();
+        assert_eq!((e[0].field.as_str(), e[0].code.as_ref()), ("reason", "invalid_characters"));
+        let e = merged_content(&record(), &serde_json::json!({"head_office": {"street": "Số 1\u{7f}"}}));
+        let content: RegistrationContent = serde_json::from_value(e).unwrap();
+        let errors = content.validate_content(&sample(), today()).unwrap_err();
+        assert_eq!((errors[0].field.as_str(), errors[0].code.as_ref()), ("head_office.street", "invalid_characters"));
     }
 }

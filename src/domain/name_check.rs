@@ -234,6 +234,15 @@ const TONE_MARKS: [char; 5] = ['\u{0300}', '\u{0301}', '\u{0303}', '\u{0309}', '
 /// that only foreign words use (`sky`, `try`).
 const IY_ONSETS: [&str; 10] = ["h", "k", "l", "m", "n", "qu", "s", "t", "th", "v"];
 
+/// The vowel groups (nuclei, with a glide) a Vietnamese syllable can have, written without
+/// circumflex, breve or horn (`ươ` is `uo`, `uyê` is `uye`); the `u` of `qu` and the `i` of `gi`
+/// belong to the onset. A run of letters whose vowels are not one of these is two syllables
+/// written joined (`hoàan` is `hoà` + `an`), or a foreign word, and is left as written.
+const NUCLEI: [&str; 37] = [
+    "a", "e", "i", "o", "u", "y", "ai", "ao", "au", "ay", "eo", "eu", "ia", "ie", "iu", "oa", "oe", "oi", "oo", "ua",
+    "ue", "ui", "uo", "uu", "uy", "ye", "ieu", "yeu", "oai", "oay", "oeo", "uay", "uoi", "uou", "uya", "uye", "uyu",
+];
+
 /// The ways art. 38 lets a type be written; all read as the long form. Longest first.
 const TYPE_SPELLINGS: [(&str, &str); 7] = [
     ("công ty tnhh mtv", "công ty trách nhiệm hữu hạn một thành viên"),
@@ -342,6 +351,10 @@ fn respell_syllable(run: &str) -> String {
             start += 1;
         }
     }
+    let nucleus: String = letters[start..end].iter().map(|l| l.base).collect();
+    if !NUCLEI.contains(&nucleus.as_str()) {
+        return run.to_string();
+    }
     let has_coda = end < letters.len();
     if !has_coda && end - start == 1 && (plain(&letters[start], 'i') || plain(&letters[start], 'y')) {
         if let Some(lead) = onset(&letters, start) {
@@ -445,6 +458,10 @@ impl Core {
                 Piece::Separator(s) => core.separators.push(s.clone()),
             }
         }
+        // The words joined are read again as one run, as the name written joined is (`Phú Yên`
+        // and `PhúYên` differ only by a space, art. 41.2(đ)); this also composes what joining
+        // brings together (`d`, `+`, `◌̣` → `ḍ`), so the key is NFC like every other key.
+        core.key = read_norm(&core.key);
         if core.key.is_empty() {
             // Nothing but separators: compare the name as written.
             core.key = proper.to_string();
@@ -1186,6 +1203,39 @@ mod tests {
             assert_eq!(k.abbreviation_key.as_deref().and_then(abbreviation_key), k.abbreviation_key);
             assert_eq!(k.foreign_key.as_deref().and_then(foreign_key), k.foreign_key);
         }
+    }
+
+    /// Found by the property tests (issue 8): a combining mark after a separator composed with
+    /// the letter before the separator once the separator was dropped, giving a core key that was
+    /// not NFC, so the key of the key differed and `D+◌̣` missed the (đ) conflict with `Ḍ`.
+    #[test]
+    fn core_keys_are_nfc_after_separators_are_dropped() {
+        let k = keys("", "D+\u{323}", None, None);
+        assert_eq!(k.core_key, "\u{1e0d}");
+        assert_eq!(keys("", &k.core_key, None, None).core_key, k.core_key);
+        expect(llc("D+\u{323}"), llc("\u{1e0c}"), &[Conjunction]);
+    }
+
+    /// Found by the property tests (issue 8): two syllables written joined were respelt as one
+    /// when their vowels touched (`hoàan` read as a syllable with vowels `oaa`, its tone moved),
+    /// so `Hoà An` / `HoàAn` and `Phú Yên` / `PhúYên`, which differ only by a space, were not
+    /// found under (đ), and the core key of a core key was another key.
+    #[test]
+    fn names_written_joined_differ_only_by_a_space() {
+        expect(llc("Hoà An"), llc("HoàAn"), &[Conjunction]);
+        expect(llc("Hoà An"), llc("Hòa-An"), &[Conjunction]);
+        expect(llc("Phú Yên"), llc("PhúYên"), &[Conjunction]);
+        expect(llc("Hà Anh"), llc("HàAnh"), &[Conjunction]);
+        // Tones on other syllables are other names.
+        none(llc("Hoà An"), llc("Hoa Àn"));
+        none(llc("Hà Anh"), llc("Ha Ành"));
+        for proper in ["Uạ aĐ", "Hoà An", "Phú Yên", "Hò Anh", "Người Việt"] {
+            let k = keys("", proper, None, None);
+            assert_eq!(keys("", &k.core_key, None, None).core_key, k.core_key, "{proper}");
+        }
+        // Not one syllable: left as written.
+        assert_eq!(read_norm("hoàan"), "hoàan");
+        assert_eq!(read_norm("Toyota"), "toyota");
     }
 
     #[test]

@@ -111,7 +111,13 @@ pub fn required_text<'a>(errors: &mut Errors, path: &str, value: &'a Option<Stri
             errors.add(path, "empty", "this field must not be empty");
             None
         }
-        Some(v) => Some(v),
+        Some(v) => match text::find_control(v) {
+            Some(c) => {
+                errors.add(path, "invalid_characters", format!("control characters such as {c:?} are not allowed"));
+                None
+            }
+            None => Some(v),
+        },
     }
 }
 
@@ -326,6 +332,12 @@ pub fn validate_owner(errors: &mut Errors, path: &str, input: &OwnerInput) -> Op
                             format!("{path}.foreign_registration_number"),
                             "empty",
                             "this field must not be empty",
+                        );
+                    } else if let Some(c) = text::find_control(number) {
+                        errors.add(
+                            format!("{path}.foreign_registration_number"),
+                            "invalid_characters",
+                            format!("control characters such as {c:?} are not allowed"),
                         );
                     }
                     owner.foreign_registration_number = Some(number.clone());

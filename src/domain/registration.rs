@@ -544,4 +544,31 @@ pub(crate) mod tests {
         let ok = j.replace("079075000002", "079075000001");
         assert!(content(&ok).validate_content(&sample(), today()).is_ok());
     }
+
+    /// Found by the property tests (issue 8): free text (street, position, a foreign
+    /// registration number) holding a control character was accepted; PostgreSQL cannot store
+    /// U+0000 in text or jsonb, so the registration failed at commit with a 500.
+    #[test]
+    fn control_characters_in_free_text_are_refused() {
+        let mut v: serde_json::Value = serde_json::from_str(APPENDIX_A).unwrap();
+        v["head_office"]["street"] = "Số 12\u{0} phố Hàng Bài".into();
+        v["legal_representatives"][0]["position"] = "Giám đốc\u{85}\u{7f}".into();
+        v["owners"][1] = serde_json::json!({"kind": "organisation", "name": "Pacific Holdings", "nationality": "SG",
+            "foreign_registration_number": "2019\u{1b}[31m", "capital_vnd": 2000000000});
+        let got = codes(serde_json::from_value::<RegistrationContent>(v).unwrap().validate_content(&sample(), today()));
+        assert_eq!(
+            got,
+            [
+                ("head_office.street".into(), "invalid_characters".into()),
+                ("legal_representatives[0].position".into(), "invalid_characters".into()),
+                ("owners[1].foreign_registration_number".into(), "invalid_characters".into()),
+            ]
+        );
+        // Whitespace controls (tab, line feed, NEL) are spaces after normalisation.
+        let mut v: serde_json::Value = serde_json::from_str(APPENDIX_A).unwrap();
+        v["head_office"]["street"] = "Số 12\tphố\nHàng\u{85}Bài".into();
+        let ok =
+            serde_json::from_value::<RegistrationContent>(v).unwrap().validate_content(&sample(), today()).unwrap();
+        assert_eq!(ok.head_office.street, "Số 12 phố Hàng Bài");
+    }
 }

@@ -221,6 +221,8 @@ impl StatusRequest {
         let reason = self.reason.map(|r| super::text::normalize(&r)).filter(|r| !r.is_empty());
         if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
             errors.add("reason", "too_long", "at most 1000 characters");
+        } else if let Some(c) = reason.as_deref().and_then(super::text::find_control) {
+            errors.add("reason", "invalid_characters", format!("control characters such as {c:?} are not allowed"));
         }
         if !errors.is_empty() {
             return Err(StatusRefusal::Invalid(errors.0));
@@ -322,5 +324,23 @@ mod tests {
             req("ceased", None).validate(Active, reg, Role::Portal, today),
             Err(StatusRefusal::Transition(TransitionError::Illegal))
         );
+    }
+
+    /// Found by the property tests (issue 8): a reason holding U+0000 was accepted, and
+    /// PostgreSQL refuses it at commit (a 500 instead of a 422).
+    #[test]
+    fn a_reason_with_control_characters_is_refused() {
+        let reg: NaiveDate = "2020-01-01".parse().unwrap();
+        let today: NaiveDate = "2026-11-27".parse().unwrap();
+        let r = StatusRequest { reason: Some("Theo\u{0}đơn".into()), ..req("revoked", None) };
+        match r.validate(Active, reg, Role::Portal, today) {
+            Err(StatusRefusal::Invalid(e)) => {
+                assert_eq!((e[0].field.as_str(), e[0].code.as_ref()), ("reason", "invalid_characters"))
+            }
+            other => panic!("{other:?}"),
+        }
+        // Tabs and line feeds are whitespace: normalised to spaces, accepted.
+        let r = StatusRequest { reason: Some("Theo\tđơn\r\nngày 1".into()), ..req("revoked", None) };
+        assert_eq!(r.validate(Active, reg, Role::Portal, today).unwrap().reason.as_deref(), Some("Theo đơn ngày 1"));
     }
 }

@@ -19,6 +19,14 @@ pub fn normalize(input: &str) -> String {
     out
 }
 
+/// The first control character of `text` (C0, DEL, C1), if any. After [`normalize`] the
+/// whitespace ones (tab, line feeds) are spaces; the others have no place in a name, an address or
+/// a reason, and PostgreSQL cannot store U+0000 at all (in text or jsonb): free text that holds
+/// one is refused as `invalid_characters`.
+pub fn find_control(text: &str) -> Option<char> {
+    text.chars().find(|c| c.is_control())
+}
+
 /// Lower case after [`normalize`]; used for case-insensitive comparisons of names and prefixes.
 pub fn normalize_lower(input: &str) -> String {
     normalize(input).to_lowercase()
