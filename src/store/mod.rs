@@ -5,6 +5,7 @@ pub mod clients;
 pub mod enterprises;
 pub mod feed;
 pub mod idempotency;
+pub mod import;
 pub mod mirror;
 pub mod reference;
 pub mod schema;
