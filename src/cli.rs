@@ -9,7 +9,7 @@ use diesel::{Connection, PgConnection};
 
 use crate::api::{self, AppState};
 use crate::cluster::PrivateCluster;
-use crate::config::{AuditArgs, CheckArgs, ClientsCommand, ExportArgs, Global, ServeArgs};
+use crate::config::{AuditArgs, CheckArgs, ClientsCommand, ExportArgs, GenerateArgs, Global, ImportArgs, ServeArgs};
 use crate::reference_data;
 use crate::search::{self, Search};
 use crate::store::{self, clients};
@@ -236,6 +236,14 @@ pub fn reindex(global: &Global) -> anyhow::Result<()> {
     let db = open_database(global, false)?;
     prepare(&db.url)?;
     let mut conn = PgConnection::establish(&db.url)?;
+    let started = std::time::Instant::now();
+    let (position, count) = rebuild_index(&mut conn, global)?;
+    println!("indexed {count} enterprises at feed position {position} in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Rebuilds the search index with a progress bar (`registry reindex`, and after an import).
+fn rebuild_index(conn: &mut PgConnection, global: &Global) -> anyhow::Result<(i64, u64)> {
     struct Bar(indicatif::ProgressBar);
     impl search::Progress for Bar {
         fn total(&self, n: u64) {
@@ -250,7 +258,7 @@ pub fn reindex(global: &Global) -> anyhow::Result<()> {
             .expect("valid template"),
     ));
     let started = std::time::Instant::now();
-    let (position, count) = search::rebuild(&mut conn, &global.index_dir(), &bar)?;
+    let (position, count) = search::rebuild(conn, &global.index_dir(), &bar)?;
     bar.0.finish_and_clear();
     tracing::info!(
         documents = count,
@@ -258,7 +266,172 @@ pub fn reindex(global: &Global) -> anyhow::Result<()> {
         elapsed_s = started.elapsed().as_secs_f64(),
         "search index rebuilt and swapped in"
     );
-    println!("indexed {count} enterprises at feed position {position} in {:.1} s", started.elapsed().as_secs_f64());
+    Ok((position, count))
+}
+
+/// Refused lines listed in the summary at the end (all are in `import_refusals`).
+const LISTED_REFUSALS: usize = 1000;
+
+/// `registry import FILE`: loads NDJSON of full records in batches through COPY (resumable), then
+/// rebuilds the search index.
+pub fn import(global: &Global, args: &ImportArgs) -> anyhow::Result<()> {
+    use indicatif::{ProgressBar, ProgressStyle};
+
+    use crate::store::import::Refusal;
+
+    let db = open_database(global, false)?;
+    prepare(&db.url)?;
+    let mut conn = PgConnection::establish(&db.url).context("connecting to the database")?;
+    let reference = reference_data::reference();
+    struct Bar {
+        bar: ProgressBar,
+        started: std::time::Instant,
+    }
+    impl crate::import::Progress for Bar {
+        fn start(&self, size: u64, offset: u64) {
+            self.bar.set_length(size);
+            self.bar.set_position(offset);
+            self.bar.reset_eta();
+        }
+        fn committed(&self, offset: u64, enterprises: u64, refused: u64) {
+            self.bar.set_position(offset);
+            let rate = enterprises as f64 / self.started.elapsed().as_secs_f64().max(0.001);
+            self.bar.set_message(format!("{enterprises} enterprises ({rate:.0}/s), {refused} refused"));
+        }
+        fn refused(&self, r: &Refusal) {
+            self.bar.suspend(|| eprintln!("line {}: refused: {}", r.line, describe_refusal(r)));
+        }
+    }
+    let bar = Bar {
+        bar: ProgressBar::new(0).with_style(
+            ProgressStyle::with_template(
+                "import {bar:40} {percent:>3}% {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta} {msg}",
+            )
+            .expect("valid template"),
+        ),
+        started: std::time::Instant::now(),
+    };
+    let options =
+        crate::import::Options { file: args.file.clone(), max_errors: args.max_errors, batch: args.batch as usize };
+    let summary = crate::import::run(&mut conn, &reference, &options, &bar)?;
+    bar.bar.finish_and_clear();
+    let file = args.file.display();
+    if summary.already_done {
+        eprintln!("{file} was imported whole before (run {}): nothing to do", summary.run_id);
+    } else {
+        let secs = summary.elapsed.as_secs_f64();
+        tracing::info!(
+            run = summary.run_id,
+            enterprises = summary.enterprises,
+            versions = summary.versions,
+            refused = summary.refused_now,
+            elapsed_s = secs,
+            "import done"
+        );
+        if let Some(line) = summary.resumed_at_line {
+            eprintln!("resumed an interrupted import of {file} at line {line}");
+        }
+        eprintln!(
+            "loaded {} enterprises ({} versions) in {secs:.1} s ({:.0} enterprises/s); {} lines refused",
+            summary.enterprises,
+            summary.versions,
+            summary.enterprises as f64 / secs.max(0.001),
+            summary.refused_now
+        );
+    }
+    if !summary.refusals.is_empty() {
+        eprintln!("refused lines of {file} (every run):");
+        for r in summary.refusals.iter().take(LISTED_REFUSALS) {
+            eprintln!("  line {}: {}", r.line, describe_refusal(r));
+        }
+        if summary.refusals.len() > LISTED_REFUSALS {
+            eprintln!(
+                "  … and {} more: SELECT * FROM import_refusals WHERE run_id = {}",
+                summary.refusals.len() - LISTED_REFUSALS,
+                summary.run_id
+            );
+        }
+    }
+    if summary.enterprises > 0 && !args.no_index {
+        let started = std::time::Instant::now();
+        let (position, count) = rebuild_index(&mut conn, global)?;
+        eprintln!(
+            "indexed {count} enterprises at feed position {position} in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    println!(
+        "{} enterprises ({} versions) loaded from {file} in all, {} lines refused",
+        summary.total_enterprises,
+        summary.total_versions,
+        summary.refusals.len()
+    );
+    if summary.stopped {
+        anyhow::bail!(
+            "stopped after {} refused lines (--max-errors); run the import again to go on from line {}",
+            summary.refused_now,
+            summary.refusals.last().map_or(1, |r| r.line + 1)
+        );
+    }
+    Ok(())
+}
+
+fn describe_refusal(r: &crate::store::import::Refusal) -> String {
+    match &r.code {
+        Some(code) => format!("{code}: {}", r.reason),
+        None => r.reason.clone(),
+    }
+}
+
+/// `registry generate`: realistic full records, the same for a seed, to FILE (through a temporary
+/// file renamed at the end, with a progress bar) or to standard output.
+pub fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
+    use indicatif::{ProgressBar, ProgressStyle};
+    use std::io::BufWriter;
+
+    let today = crate::domain::legal_date(chrono::Utc::now());
+    anyhow::ensure!(args.as_of <= today, "--as-of {} is after today ({today})", args.as_of);
+    let mut generator =
+        crate::generate::RecordGenerator::new(args.seed, reference_data::reference(), args.history, args.as_of);
+    let Some(path) = &args.out else {
+        let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+        crate::generate::write_records(&mut generator, args.count, &mut out, &|_| {})?;
+        out.flush()?;
+        return Ok(());
+    };
+    let started = std::time::Instant::now();
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path.file_name().context("--out names no file")?.to_string_lossy().to_string();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let bar = ProgressBar::new(args.count).with_style(
+        ProgressStyle::with_template("generate {bar:40} {pos}/{len} enterprises {per_sec} eta {eta}")
+            .expect("valid template"),
+    );
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let written =
+        crate::generate::write_records(&mut generator, args.count, &mut out, &|n| bar.inc(n)).and_then(|()| {
+            let file = out.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            Ok(())
+        });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.context(format!("generating {}", path.display())));
+    }
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    bar.finish_and_clear();
+    eprintln!(
+        "generated {} enterprises ({} history versions each) with seed {} in {:.1} s: {}",
+        args.count,
+        args.history,
+        args.seed,
+        started.elapsed().as_secs_f64(),
+        path.display()
+    );
     Ok(())
 }
 

@@ -47,6 +47,12 @@ pub enum Command {
     /// Write a consistent snapshot of the register to FILE: NDJSON, a first line `{"cursor": ...}`
     /// then one record per line, as `GET /v1/export` answers.
     Export(ExportArgs),
+    /// Load FILE, NDJSON of full records (as `export` or `generate` write them; consecutive lines
+    /// with one code are that enterprise's versions, oldest first), through COPY in batches; then
+    /// rebuild the search index. Resumable: run it again after an interruption.
+    Import(ImportArgs),
+    /// Write realistic synthetic full records (NDJSON, one line per version), the same for a seed.
+    Generate(GenerateArgs),
     /// The reference consumer: mirror the register into another PostgreSQL database over HTTP, by
     /// an export, then by following the change feed. Restartable at any point.
     Mirror(MirrorArgs),
@@ -123,6 +129,41 @@ pub struct ExportArgs {
     /// Compress with gzip whatever the file's name.
     #[arg(long, env = "REGISTRY_EXPORT_GZIP")]
     pub gzip: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The NDJSON file.
+    pub file: PathBuf,
+    /// Stop cleanly once this many lines were refused (default: never; every refused line is
+    /// reported and the rest loads).
+    #[arg(long, env = "REGISTRY_IMPORT_MAX_ERRORS")]
+    pub max_errors: Option<u64>,
+    /// Enterprise versions per transaction.
+    #[arg(long, env = "REGISTRY_IMPORT_BATCH", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub batch: u64,
+    /// Leave the search index as it is (rebuild it later with `registry reindex`).
+    #[arg(long, env = "REGISTRY_IMPORT_NO_INDEX")]
+    pub no_index: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// How many enterprises.
+    #[arg(long)]
+    pub count: u64,
+    /// The random seed: the same seed (with the same options) gives the same file.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Earlier versions of each enterprise, written before its current record.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=50))]
+    pub history: u32,
+    /// The day the register is "as of" (nothing is registered or changed later).
+    #[arg(long, default_value_t = crate::generate::default_as_of())]
+    pub as_of: chrono::NaiveDate,
+    /// Where to write (a progress bar on stderr); standard output when absent.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -32,14 +32,26 @@
 //! Organisation owners use only `organisation_owner_codes` (none when empty);
 //! their names are invented, not looked up.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization;
+
+use crate::domain::code::{EnterpriseCode, UnitCode};
+use crate::domain::enterprise_type::{self, EnterpriseType};
+use crate::domain::imported::{self, units_reform, vsic_2025_in_force};
+use crate::domain::legal_date;
+use crate::domain::name_check;
+use crate::domain::record::{
+    BusinessLine, Enterprise, Identity, IdentityKind, LegacyUnits, Unit, UnitAddress, UnitKind,
+};
+use crate::domain::reference::{Reference, VsicEdition};
+use crate::domain::status::Status;
 
 /// One 2025 commune-level unit (ward or commune) with its province.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -531,72 +543,23 @@ enum Owner {
     Organisation { name: String, code: String },
 }
 
-/// Deterministic generator of registration bodies.
-pub struct Generator {
-    rng: ChaCha8Rng,
-    // reference data
-    wards: Vec<Ward>,
-    province_codes: Vec<String>,
-    province_wards: Vec<Vec<usize>>,
-    province_sampler: Weighted,
-    vsic: Vec<String>,
+/// Level-4 VSIC codes of one edition with what the generator samples them by: the main line by
+/// division weight, secondary lines often in the main line's division, road transport drawn apart.
+#[derive(Debug, Clone)]
+struct VsicSet {
+    codes: Vec<String>,
     line_sampler: Weighted,
-    line_count_sampler: Weighted,
     /// codes (indices) per division, road transport excluded, zero-weight divisions excluded
     division_codes: Vec<Vec<usize>>,
     road: Vec<usize>,
     transport_related: Vec<usize>,
-    org_codes: Vec<String>,
-    // vocabulary
-    syllables: Vec<Syllable>,
-    endings: Vec<usize>,
-    trades: Vec<Trade>,
-    generic_trades: Vec<usize>,
-    division_trades: Vec<Vec<usize>>,
-    surnames: Vec<String>,
-    surname_sampler: Weighted,
-    male_middle: Vec<String>,
-    male_middle_sampler: Weighted,
-    female_middle: Vec<String>,
-    female_middle_sampler: Weighted,
-    female_middle2: Vec<String>,
-    male_given: Vec<String>,
-    female_given: Vec<String>,
-    foreign_sampler: Weighted,
-    streets: Vec<String>,
-    kind_sampler: Weighted,
-    /// 10^(j/100) * 10^6 for j in 0..100 (log-spaced mantissas for capitals)
-    mantissas: Vec<u64>,
-    // uniqueness
-    name_keys: U64Set,
-    en_names: U64Set,
-    abbreviations: U64Set,
-    identities: U64Set,
 }
 
-impl Generator {
-    /// Builds a generator. Panics if `input.wards` or `input.vsic4` is empty.
-    pub fn new(seed: u64, input: GeneratorInput) -> Generator {
-        assert!(!input.wards.is_empty(), "generator needs at least one ward");
-        assert!(!input.vsic4.is_empty(), "generator needs at least one level-4 VSIC code");
-
-        // Provinces in order of first appearance (deterministic for a given input).
-        let mut province_codes: Vec<String> = Vec::new();
-        let mut province_wards: Vec<Vec<usize>> = Vec::new();
-        for (i, w) in input.wards.iter().enumerate() {
-            match province_codes.iter().position(|p| *p == w.province_code) {
-                Some(p) => province_wards[p].push(i),
-                None => {
-                    province_codes.push(w.province_code.clone());
-                    province_wards.push(vec![i]);
-                }
-            }
-        }
-        let province_sampler = Weighted::new(province_codes.iter().map(|p| u64::from(province_weight(p))));
-
+impl VsicSet {
+    fn new(codes: &[String]) -> VsicSet {
         // VSIC codes, deduplicated, input order kept.
-        let mut vsic: Vec<String> = Vec::with_capacity(input.vsic4.len());
-        for c in &input.vsic4 {
+        let mut vsic: Vec<String> = Vec::with_capacity(codes.len());
+        for c in codes {
             let c = c.trim().to_string();
             if !vsic.contains(&c) {
                 vsic.push(c);
@@ -642,6 +605,87 @@ impl Generator {
             }
         }
         let line_sampler = Weighted::new(line_weights);
+        VsicSet { codes: vsic, line_sampler, division_codes, road, transport_related }
+    }
+}
+
+/// The youngest birth year of people drawn (adults at today's registrations).
+const LATEST_BIRTH_YEAR: i32 = 2004;
+/// The oldest birth year of Vietnamese people drawn.
+const EARLIEST_BIRTH_YEAR: i32 = 1950;
+
+/// How [`Generator::body`] draws a body: `None` draws as [`Generator::next_registration`] does.
+struct BodyPlan<'a> {
+    /// Province and ward codes of the head office.
+    place: Option<(&'a str, &'a str)>,
+    /// The VSIC codes (one edition) to draw the lines from.
+    lines: Option<&'a VsicSet>,
+    /// Legal representatives and owners are born in this year or before.
+    latest_birth_year: i32,
+}
+
+/// Deterministic generator of registration bodies.
+pub struct Generator {
+    rng: ChaCha8Rng,
+    // reference data
+    wards: Vec<Ward>,
+    province_codes: Vec<String>,
+    province_wards: Vec<Vec<usize>>,
+    province_sampler: Weighted,
+    /// The VSIC codes new registrations draw from (the input's, VSIC 2025).
+    lines: VsicSet,
+    line_count_sampler: Weighted,
+    org_codes: Vec<String>,
+    // vocabulary
+    syllables: Vec<Syllable>,
+    endings: Vec<usize>,
+    trades: Vec<Trade>,
+    generic_trades: Vec<usize>,
+    division_trades: Vec<Vec<usize>>,
+    surnames: Vec<String>,
+    surname_sampler: Weighted,
+    male_middle: Vec<String>,
+    male_middle_sampler: Weighted,
+    female_middle: Vec<String>,
+    female_middle_sampler: Weighted,
+    female_middle2: Vec<String>,
+    male_given: Vec<String>,
+    female_given: Vec<String>,
+    foreign_sampler: Weighted,
+    streets: Vec<String>,
+    kind_sampler: Weighted,
+    /// 10^(j/100) * 10^6 for j in 0..100 (log-spaced mantissas for capitals)
+    mantissas: Vec<u64>,
+    /// People drawn are born in this year or before ([`LATEST_BIRTH_YEAR`] unless a plan says).
+    latest_birth_year: i32,
+    // uniqueness
+    name_keys: U64Set,
+    en_names: U64Set,
+    abbreviations: U64Set,
+    identities: U64Set,
+}
+
+impl Generator {
+    /// Builds a generator. Panics if `input.wards` or `input.vsic4` is empty.
+    pub fn new(seed: u64, input: GeneratorInput) -> Generator {
+        assert!(!input.wards.is_empty(), "generator needs at least one ward");
+        assert!(!input.vsic4.is_empty(), "generator needs at least one level-4 VSIC code");
+
+        // Provinces in order of first appearance (deterministic for a given input).
+        let mut province_codes: Vec<String> = Vec::new();
+        let mut province_wards: Vec<Vec<usize>> = Vec::new();
+        for (i, w) in input.wards.iter().enumerate() {
+            match province_codes.iter().position(|p| *p == w.province_code) {
+                Some(p) => province_wards[p].push(i),
+                None => {
+                    province_codes.push(w.province_code.clone());
+                    province_wards.push(vec![i]);
+                }
+            }
+        }
+        let province_sampler = Weighted::new(province_codes.iter().map(|p| u64::from(province_weight(p))));
+
+        let lines = VsicSet::new(&input.vsic4);
 
         // Vocabulary.
         let syllables: Vec<Syllable> = SYLLABLES
@@ -692,12 +736,8 @@ impl Generator {
             province_codes,
             province_wards,
             province_sampler,
-            vsic,
-            line_sampler,
+            lines,
             line_count_sampler: Weighted::new([20, 20, 18, 15, 14, 13]),
-            division_codes,
-            road,
-            transport_related,
             org_codes: input.organisation_owner_codes,
             syllables,
             endings,
@@ -717,6 +757,7 @@ impl Generator {
             streets: owned(STREETS),
             kind_sampler: Weighted::new(Kind::WEIGHTS),
             mantissas: (0..100).map(|j| (10f64.powf(f64::from(j) / 100.0) * 1e6).round() as u64).collect(),
+            latest_birth_year: LATEST_BIRTH_YEAR,
             name_keys: U64Set::default(),
             en_names: U64Set::default(),
             abbreviations: U64Set::default(),
@@ -726,17 +767,30 @@ impl Generator {
 
     /// The next registration body (same seed + input ⇒ same sequence).
     pub fn next_registration(&mut self) -> Value {
+        self.body(BodyPlan { place: None, lines: None, latest_birth_year: LATEST_BIRTH_YEAR })
+    }
+
+    /// A registration body as [`Self::next_registration`] draws it, with the head office, the
+    /// VSIC edition and the representatives' ages given by `plan`.
+    fn body(&mut self, plan: BodyPlan) -> Value {
         let kind = Kind::ALL[self.kind_sampler.sample(&mut self.rng)];
 
         // Head office location.
-        let p = self.province_sampler.sample(&mut self.rng);
-        let ward_idx = *pick(&mut self.rng, &self.province_wards[p]);
-        let province_code = self.province_codes[p].clone();
-        let ward_code = self.wards[ward_idx].ward_code.clone();
+        let (province_code, ward_code) = match plan.place {
+            Some((province, ward)) => (province.to_string(), ward.to_string()),
+            None => {
+                let p = self.province_sampler.sample(&mut self.rng);
+                let ward_idx = *pick(&mut self.rng, &self.province_wards[p]);
+                (self.province_codes[p].clone(), self.wards[ward_idx].ward_code.clone())
+            }
+        };
+        self.latest_birth_year = plan.latest_birth_year;
 
         // Business lines, then the name coherent with the main one.
-        let lines = self.business_lines();
-        let main_div = self.vsic[lines[0]].get(..2).and_then(|d| d.parse::<u32>().ok()).unwrap_or(0);
+        let set = plan.lines.unwrap_or(&self.lines);
+        let lines = Self::business_lines(&mut self.rng, set, &self.line_count_sampler);
+        let main_div = set.codes[lines[0]].get(..2).and_then(|d| d.parse::<u32>().ok()).unwrap_or(0);
+        let line_codes: Vec<String> = lines.iter().map(|&l| set.codes[l].clone()).collect();
         let trades = self.trade_words(main_div);
         let syl = self.proper_name();
 
@@ -745,10 +799,10 @@ impl Generator {
         let capital = self.charter_capital(kind);
         let (reps, owners) = self.people(kind, capital, &province_code);
 
-        let business_lines: Vec<Value> = lines
+        let business_lines: Vec<Value> = line_codes
             .iter()
             .enumerate()
-            .map(|(i, &l)| obj([("vsic", text(&self.vsic[l])), ("main", Value::Bool(i == 0))]))
+            .map(|(i, code)| obj([("vsic", text(code)), ("main", Value::Bool(i == 0))]))
             .collect();
 
         obj([
@@ -764,37 +818,37 @@ impl Generator {
 
     // -- business lines ----------------------------------------------------
 
-    /// Indices into `self.vsic`; the first one is the main line.
-    fn business_lines(&mut self) -> Vec<usize> {
-        let n = self.line_count_sampler.sample(&mut self.rng) + 1;
-        let n = n.min(self.vsic.len());
+    /// Indices into `set.codes`; the first one is the main line.
+    fn business_lines(rng: &mut ChaCha8Rng, set: &VsicSet, line_count_sampler: &Weighted) -> Vec<usize> {
+        let n = line_count_sampler.sample(rng) + 1;
+        let n = n.min(set.codes.len());
         let mut lines: Vec<usize> = Vec::with_capacity(n);
-        let transport = !self.road.is_empty() && self.rng.random_bool(0.04);
+        let transport = !set.road.is_empty() && rng.random_bool(0.04);
         if transport {
-            let road = *pick(&mut self.rng, &self.road);
-            if n == 1 || self.rng.random_bool(0.8) {
+            let road = *pick(rng, &set.road);
+            if n == 1 || rng.random_bool(0.8) {
                 lines.push(road);
             } else {
-                lines.push(self.line_sampler.sample(&mut self.rng));
+                lines.push(set.line_sampler.sample(rng));
             }
             if !lines.contains(&road) {
                 lines.push(road);
             }
         } else {
-            lines.push(self.line_sampler.sample(&mut self.rng));
+            lines.push(set.line_sampler.sample(rng));
         }
-        let main_div = self.vsic[lines[0]].get(..2).and_then(|d| d.parse::<usize>().ok()).unwrap_or(0) % 100;
+        let main_div = set.codes[lines[0]].get(..2).and_then(|d| d.parse::<usize>().ok()).unwrap_or(0) % 100;
         let mut attempts = 0;
         while lines.len() < n && attempts < 60 {
             attempts += 1;
-            let r: u32 = self.rng.random_range(0..100);
-            let cand = if transport && r < 50 && !self.transport_related.is_empty() {
-                *pick(&mut self.rng, &self.transport_related)
-            } else if !transport && r < 45 && !self.division_codes[main_div].is_empty() {
+            let r: u32 = rng.random_range(0..100);
+            let cand = if transport && r < 50 && !set.transport_related.is_empty() {
+                *pick(rng, &set.transport_related)
+            } else if !transport && r < 45 && !set.division_codes[main_div].is_empty() {
                 // about half of the secondary lines stay in the main line's division
-                *pick(&mut self.rng, &self.division_codes[main_div])
+                *pick(rng, &set.division_codes[main_div])
             } else {
-                self.line_sampler.sample(&mut self.rng)
+                set.line_sampler.sample(rng)
             };
             if !lines.contains(&cand) {
                 lines.push(cand);
@@ -1346,7 +1400,13 @@ impl Generator {
         let (a, c, b) = (1950.0f64, 1982.0f64, 2005.0f64);
         let fc = (c - a) / (b - a);
         let y = if u < fc { a + (u * (b - a) * (c - a)).sqrt() } else { b - ((1.0 - u) * (b - a) * (b - c)).sqrt() };
-        let year = (y.floor() as i32).clamp(1950, 2004);
+        let mut year = (y.floor() as i32).clamp(EARLIEST_BIRTH_YEAR, LATEST_BIRTH_YEAR);
+        if year > self.latest_birth_year {
+            // Squeezed into the allowed years (no extra draw, so the stream stays the same).
+            let span = (self.latest_birth_year - EARLIEST_BIRTH_YEAR).max(0);
+            year =
+                EARLIEST_BIRTH_YEAR + (year - EARLIEST_BIRTH_YEAR) * span / (LATEST_BIRTH_YEAR - EARLIEST_BIRTH_YEAR);
+        }
         let days = if NaiveDate::from_ymd_opt(year, 2, 29).is_some() { 366 } else { 365 };
         let ordinal = self.rng.random_range(1..=days);
         let birth = NaiveDate::from_yo_opt(year, ordinal).expect("valid ordinal day");
@@ -1412,6 +1472,639 @@ impl Generator {
         });
         persons.len() - 1
     }
+}
+
+// ---------------------------------------------------------------------------
+// Full records (`registry generate`)
+// ---------------------------------------------------------------------------
+
+/// The day generated records are "as of" unless told otherwise: fixed, so that a seed gives the
+/// same file whatever the day it is run.
+pub fn default_as_of() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 1).expect("a date")
+}
+
+/// Share of head offices registered before the 2025 reform that are still in the legacy units.
+const LEGACY_SHARE: f64 = 0.4;
+/// Share of enterprises with units (branches, representative offices, business locations).
+const UNITS_SHARE: f64 = 0.07;
+
+/// Registrations per year (thousands, rounded, after the national statistics) from 1992: the
+/// weights of registration years.
+#[rustfmt::skip]
+const REGISTRATIONS_PER_YEAR: &[(i32, u64)] = &[
+    (1992, 5), (1993, 6), (1994, 7), (1995, 8), (1996, 8), (1997, 9), (1998, 9), (1999, 10),
+    (2000, 14), (2001, 21), (2002, 22), (2003, 28), (2004, 37), (2005, 40), (2006, 46), (2007, 59),
+    (2008, 65), (2009, 85), (2010, 84), (2011, 77), (2012, 69), (2013, 77), (2014, 75), (2015, 94),
+    (2016, 111), (2017, 127), (2018, 131), (2019, 138), (2020, 135), (2021, 117), (2022, 149),
+    (2023, 160), (2024, 157), (2025, 190), (2026, 200),
+];
+
+/// A legacy ward (province, ward) and the 2025 ward it became.
+#[derive(Debug, Clone)]
+struct LegacyPlace {
+    province: String,
+    ward: String,
+    ward_2025: String,
+}
+
+/// Deterministic generator of full records: the lines of `GET /v1/export` (an enterprise as the
+/// register keeps it), each enterprise with `history` earlier versions before its current one.
+///
+/// Beyond the registration bodies of [`Generator`] (whose names, people, capitals and lines it
+/// uses), it draws: registration dates from 1992 weighted by the registrations of each year;
+/// codes with valid check digits under the prefix of the province registered in (serials in
+/// order with gaps); head offices of enterprises registered before 1 July 2025 in a legacy ward,
+/// a share of them still in the legacy units (the others in the 2025 ward the legacy ward
+/// became); VSIC 2018 lines for enterprises registered before 15 November 2025, with a VSIC 2025
+/// line added by some later changes; statuses in proportions that grow with age (more ceased
+/// among the old); units for some; changes of capital, representatives, address, lines, contacts
+/// and names, unit registrations and status changes along the legal transitions. Names are
+/// unique by the art. 41 keys of [`crate::domain::name_check::keys`] among everything generated
+/// (former names included), so no two generated enterprises conflict.
+///
+/// Records come out rough (unit and ward names, VSIC names and shares left empty); [`resolve`]
+/// fills them in through the import's own validation, which also proves them valid.
+pub struct RecordGenerator {
+    inner: Generator,
+    reference: Arc<Reference>,
+    history: u32,
+    as_of: NaiveDate,
+    vsic_2018: VsicSet,
+    /// Per 2025 province (as `inner.province_codes`): the legacy wards that lie in it.
+    legacy_places: Vec<Vec<LegacyPlace>>,
+    serials: HashMap<String, u32>,
+    years: Vec<i32>,
+    year_sampler: Weighted,
+    status_sampler_young: Weighted,
+    read_keys: U64Set,
+    core_keys: U64Set,
+    abbreviation_keys: U64Set,
+    foreign_keys: U64Set,
+}
+
+/// The statuses drawn for a current record, in [`Status::ALL`] order.
+const STATUSES: [Status; 8] = Status::ALL;
+
+impl RecordGenerator {
+    /// A generator over the reference data; every enterprise gets `history` earlier versions.
+    pub fn new(seed: u64, reference: Arc<Reference>, history: u32, as_of: NaiveDate) -> RecordGenerator {
+        let wards: Vec<Ward> = reference
+            .all_wards()
+            .map(|w| Ward { province_code: w.province_code.clone(), ward_code: w.code.clone() })
+            .collect();
+        let level4 = |edition| -> Vec<String> {
+            reference.vsic_entries(edition).filter(|e| e.level == 4).map(|e| e.code.clone()).collect()
+        };
+        let inner = Generator::new(
+            seed,
+            GeneratorInput { wards, vsic4: level4(VsicEdition::Vsic2025), organisation_owner_codes: Vec::new() },
+        );
+        let vsic_2018 = VsicSet::new(&level4(VsicEdition::Vsic2018));
+        let mut places: Vec<(String, LegacyPlace)> = reference
+            .legacy_wards()
+            .filter_map(|w| {
+                let m = reference.legacy_to_2025(&w.province_code, &w.ward_code)?;
+                reference.resolve(&m.province_code, &m.ward_code).ok()?;
+                Some((
+                    m.province_code.clone(),
+                    LegacyPlace {
+                        province: w.province_code.clone(),
+                        ward: w.ward_code.clone(),
+                        ward_2025: m.ward_code.clone(),
+                    },
+                ))
+            })
+            .collect();
+        // The reference keeps legacy wards in a hash map: sort for a deterministic order.
+        places.sort_by(|a, b| (&a.1.province, &a.1.ward).cmp(&(&b.1.province, &b.1.ward)));
+        let mut legacy_places = vec![Vec::new(); inner.province_codes.len()];
+        for (province, place) in places {
+            if let Some(p) = inner.province_codes.iter().position(|c| *c == province) {
+                legacy_places[p].push(place);
+            }
+        }
+        let years: Vec<i32> = REGISTRATIONS_PER_YEAR.iter().map(|y| y.0).filter(|&y| y <= as_of.year()).collect();
+        let year_sampler = Weighted::new(REGISTRATIONS_PER_YEAR.iter().filter(|y| y.0 <= as_of.year()).map(|y| y.1));
+        RecordGenerator {
+            inner,
+            reference,
+            history,
+            as_of,
+            vsic_2018,
+            legacy_places,
+            serials: HashMap::new(),
+            years,
+            year_sampler,
+            // active, suspended, not at address, tax revoked, revoked, dissolving, bankruptcy, ceased
+            status_sampler_young: Weighted::new([940, 40, 10, 0, 0, 5, 0, 5]),
+            read_keys: U64Set::default(),
+            core_keys: U64Set::default(),
+            abbreviation_keys: U64Set::default(),
+            foreign_keys: U64Set::default(),
+        }
+    }
+
+    /// The moment records are "as of": 17:00 in Vietnam on the as-of day. Nothing generated is
+    /// later.
+    pub fn as_of_time(&self) -> DateTime<Utc> {
+        self.as_of.and_hms_opt(10, 0, 0).expect("a time").and_utc()
+    }
+
+    /// The next enterprise: its versions, oldest first, the last one current (rough: see
+    /// [`resolve`]).
+    pub fn next_enterprise(&mut self) -> Vec<Enterprise> {
+        let registered_on = self.registration_date();
+        let at = self.office_time(registered_on);
+        let rng = &mut self.inner.rng;
+        // The head office: a legacy ward (kept, or as the 2025 ward it became) before the reform.
+        let p = self.inner.province_sampler.sample(rng);
+        let province_2025 = self.inner.province_codes[p].clone();
+        let (prefix, province, ward, legacy) = if registered_on < units_reform() && !self.legacy_places[p].is_empty() {
+            let place = pick(rng, &self.legacy_places[p]).clone();
+            if rng.random_bool(LEGACY_SHARE) {
+                (place.province.clone(), place.province, place.ward, true)
+            } else {
+                (place.province, province_2025, place.ward_2025, false)
+            }
+        } else {
+            let w = *pick(rng, &self.inner.province_wards[p]);
+            (province_2025.clone(), province_2025, self.inner.wards[w].ward_code.clone(), false)
+        };
+        let edition = if registered_on < vsic_2025_in_force() { VsicEdition::Vsic2018 } else { VsicEdition::Vsic2025 };
+        let latest_birth_year = registered_on.year() - 19;
+        let body = loop {
+            let mut body = self.inner.body(BodyPlan {
+                place: Some((&province, &ward)),
+                lines: (edition == VsicEdition::Vsic2018).then_some(&self.vsic_2018),
+                latest_birth_year,
+            });
+            let kind = body["type"].clone();
+            if self.take_name(&mut body["name"], &kind) {
+                break body;
+            }
+        };
+        let code = self.allocate(&prefix);
+        let first = rough_record(body, code.clone(), registered_on, at, legacy, edition);
+        let versions = if self.history == 0 { vec![self.current_only(first)] } else { self.with_history(first) };
+        // Later enterprises may be owned by this one.
+        let org = &mut self.inner.org_codes;
+        if org.len() < 500 {
+            org.push(code);
+        } else {
+            let i = self.inner.rng.random_range(0..org.len());
+            org[i] = code;
+        }
+        versions
+    }
+
+    fn registration_date(&mut self) -> NaiveDate {
+        let rng = &mut self.inner.rng;
+        let year = self.years[self.year_sampler.sample(rng)];
+        let start = NaiveDate::from_ymd_opt(year, 1, 1).expect("a date");
+        let end = NaiveDate::from_ymd_opt(year, 12, 31).expect("a date").min(self.as_of);
+        let days = (end - start).num_days().max(0);
+        start + chrono::Duration::days(rng.random_range(0..=days))
+    }
+
+    /// A time in office hours (08:00–17:00 in Vietnam) on `day`.
+    fn office_time(&mut self, day: NaiveDate) -> DateTime<Utc> {
+        let seconds = self.inner.rng.random_range(3600..10 * 3600);
+        day.and_hms_opt(0, 0, 0).expect("midnight").and_utc() + chrono::Duration::seconds(seconds)
+    }
+
+    /// Reserves the art. 41 keys of `name` (drops an abbreviation or foreign name that is taken);
+    /// false when the name itself is taken.
+    fn take_name(&mut self, name: &mut Value, kind: &Value) -> bool {
+        let kind = EnterpriseType::parse(kind.as_str().unwrap_or_default()).expect("a generated type");
+        let vi = name["vi"].as_str().unwrap_or_default().to_string();
+        let Ok(proper) = enterprise_type::proper_name(kind, &vi) else { return false };
+        let keys = name_check::keys(&vi, &proper, name["abbreviation"].as_str(), name["en"].as_str());
+        let (read, core) = (hash_str(&keys.read_key), hash_str(&keys.core_key));
+        if self.read_keys.contains(&read) || self.core_keys.contains(&core) {
+            return false;
+        }
+        self.read_keys.insert(read);
+        self.core_keys.insert(core);
+        let map = name.as_object_mut().expect("a name object");
+        if let Some(k) = &keys.abbreviation_key {
+            if !self.abbreviation_keys.insert(hash_str(k)) {
+                map.remove("abbreviation");
+            }
+        }
+        if let Some(k) = &keys.foreign_key {
+            if !self.foreign_keys.insert(hash_str(k)) {
+                map.remove("en");
+            }
+        }
+        true
+    }
+
+    /// The next code under `prefix`: serials in order, a few skipped (given elsewhere, refused).
+    fn allocate(&mut self, prefix: &str) -> String {
+        let gap = self.inner.rng.random_range(0..3u32);
+        let next = self.serials.entry(prefix.to_string()).or_insert(1);
+        let (serial, code) = EnterpriseCode::next_valid(prefix, *next + gap).expect("serials left under the prefix");
+        *next = serial + 1;
+        code.to_string()
+    }
+
+    /// The status of a current record: older enterprises have more often ceased.
+    fn final_status(&mut self, registered_on: NaiveDate) -> Status {
+        let age_years = ((self.as_of - registered_on).num_days() / 365) as u64;
+        let rng = &mut self.inner.rng;
+        if age_years == 0 {
+            return STATUSES[self.status_sampler_young.sample(rng)];
+        }
+        let ceased = (40 + 14 * age_years).min(450);
+        let weights = [600, 70, 60, 30, 15, 20, 3, ceased];
+        STATUSES[Weighted::new(weights).sample(rng)]
+    }
+
+    /// The legal path from `active` to `status`.
+    fn status_path(&mut self, status: Status) -> Vec<Status> {
+        match status {
+            Status::Active => Vec::new(),
+            Status::Ceased if self.inner.rng.random_bool(0.9) => vec![Status::Dissolving, Status::Ceased],
+            Status::Ceased => vec![Status::Bankruptcy, Status::Ceased],
+            other => vec![other],
+        }
+    }
+
+    /// Without history: the current record alone, at the version its changes would have made.
+    fn current_only(&mut self, first: Enterprise) -> Enterprise {
+        let mut record = first;
+        let status = self.final_status(record.registered_on);
+        let path = self.status_path(status);
+        let end = self.as_of_time();
+        let rng = &mut self.inner.rng;
+        let extra: i32 = match rng.random_range(0..100u32) {
+            0..=44 => 0,
+            45..=69 => 1,
+            70..=84 => 2,
+            85..=94 => 3,
+            _ => rng.random_range(4..=8),
+        };
+        let start = record.updated_at;
+        let mut updated = start;
+        if !path.is_empty() || extra > 0 {
+            let from = if status == Status::Suspended { start.max(end - chrono::Duration::days(300)) } else { start };
+            updated = random_time(rng, from, end);
+        }
+        let day = legal_date(updated);
+        let mut units = 0;
+        if rng.random_bool(UNITS_SHARE) && day > record.registered_on {
+            units = rng.random_range(1..=3);
+        }
+        record.version = 1 + path.len() as i32 + units + extra;
+        record.registration_changes = if extra > 0 { rng.random_range(0..=extra) } else { 0 };
+        record.updated_at = updated;
+        for _ in 0..units {
+            let on = record.registered_on
+                + chrono::Duration::days(self.inner.rng.random_range(0..=(day - record.registered_on).num_days()));
+            self.add_unit(&mut record, on);
+        }
+        record.units.sort_by_key(|u| u.registered_on);
+        if extra > 0 && day >= vsic_2025_in_force() && record.business_lines[0].edition == VsicEdition::Vsic2018 {
+            self.add_line(&mut record, VsicEdition::Vsic2025);
+        }
+        self.set_status(&mut record, status, day);
+        record
+    }
+
+    /// `history` changes after the registration, the last ones along the path to the final status.
+    fn with_history(&mut self, first: Enterprise) -> Vec<Enterprise> {
+        let status = self.final_status(first.registered_on);
+        let mut path = self.status_path(status);
+        path.truncate(self.history as usize);
+        let start = first.updated_at;
+        let end = self.as_of_time();
+        let rng = &mut self.inner.rng;
+        let mut times: Vec<DateTime<Utc>> =
+            (0..self.history).map(|_| random_time(rng, start + chrono::Duration::seconds(1), end)).collect();
+        times.sort();
+        if path.last() == Some(&Status::Suspended) {
+            // A suspension lasts at most a year: recent.
+            let last = times.len() - 1;
+            times[last] = times[last].max(end - chrono::Duration::days(rng.random_range(1..300)));
+        }
+        for i in 1..times.len() {
+            if times[i] <= times[i - 1] {
+                times[i] = times[i - 1] + chrono::Duration::seconds(1);
+            }
+        }
+        let content_changes = times.len() - path.len();
+        let mut versions = vec![first];
+        for (i, at) in times.into_iter().enumerate() {
+            let mut next = versions.last().expect("a first version").clone();
+            next.version += 1;
+            next.updated_at = at;
+            let day = legal_date(at);
+            if i < content_changes {
+                if self.content_change(&mut next, day) {
+                    next.registration_changes += 1;
+                }
+            } else {
+                let s = path[i - content_changes];
+                self.set_status(&mut next, s, day);
+            }
+            versions.push(next);
+        }
+        versions
+    }
+
+    fn set_status(&mut self, record: &mut Enterprise, status: Status, day: NaiveDate) {
+        record.status = status;
+        record.status_until =
+            (status == Status::Suspended).then(|| day + chrono::Duration::days(self.inner.rng.random_range(90..=365)));
+        if status == Status::Ceased {
+            for u in &mut record.units {
+                u.status = Status::Ceased;
+            }
+        }
+    }
+
+    /// One change of the record's content on `day`; true when it is a registration change (a
+    /// certificate item).
+    fn content_change(&mut self, record: &mut Enterprise, day: NaiveDate) -> bool {
+        let represented_by_members =
+            matches!(record.enterprise_type, EnterpriseType::PrivateEnterprise | EnterpriseType::Partnership);
+        match self.inner.rng.random_range(0..100u32) {
+            0..=24 => {
+                record.charter_capital_vnd *= 2;
+                for o in record.owners.iter_mut().flatten() {
+                    o.capital_vnd *= 2;
+                }
+                true
+            }
+            25..=39 if !represented_by_members => {
+                let province = record.head_office.province_code.clone();
+                self.inner.latest_birth_year = day.year() - 19;
+                let mut persons = Vec::new();
+                let i = self.inner.vn_person(&province, &mut persons);
+                let person = &persons[i];
+                let rep = &mut record.legal_representatives[0];
+                rep.full_name = person.name.clone();
+                rep.birth_date = Some(person.birth);
+                rep.nationality = "VN".into();
+                rep.identity = Some(Identity { kind: IdentityKind::Cccd, number: person.id_number.clone() });
+                true
+            }
+            40..=54 => {
+                self.move_head_office(record, day);
+                true
+            }
+            55..=69 => {
+                let edition = if day >= vsic_2025_in_force() { VsicEdition::Vsic2025 } else { VsicEdition::Vsic2018 };
+                self.add_line(record, edition);
+                false
+            }
+            70..=84 | 25..=39 => {
+                record.head_office.phone = Some(self.phone());
+                false
+            }
+            85..=96 => {
+                self.add_unit(record, day);
+                false
+            }
+            _ => {
+                let kind =
+                    Kind::ALL[EnterpriseType::ALL.iter().position(|t| *t == record.enterprise_type).expect("a type")];
+                let main_div = record.business_lines[0].vsic.get(..2).and_then(|d| d.parse().ok()).unwrap_or(0);
+                let type_value = Value::String(record.enterprise_type.as_str().into());
+                let name = loop {
+                    let trades = self.inner.trade_words(main_div);
+                    let syl = self.inner.proper_name();
+                    let mut name = self.inner.name_value(kind, &trades, &syl);
+                    if self.take_name(&mut name, &type_value) {
+                        break name;
+                    }
+                };
+                record.name = serde_json::from_value(name).expect("a name object");
+                true
+            }
+        }
+    }
+
+    fn move_head_office(&mut self, record: &mut Enterprise, day: NaiveDate) {
+        let rng = &mut self.inner.rng;
+        let current = record.head_office.current_province_code().to_string();
+        let p = if rng.random_bool(0.8) {
+            self.inner.province_codes.iter().position(|c| *c == current).unwrap_or(0)
+        } else {
+            self.inner.province_sampler.sample(rng)
+        };
+        let (province, ward, legacy) = if day < units_reform() && !self.legacy_places[p].is_empty() {
+            let place = pick(rng, &self.legacy_places[p]);
+            (place.province.clone(), place.ward.clone(), true)
+        } else {
+            let w = *pick(rng, &self.inner.province_wards[p]);
+            (self.inner.province_codes[p].clone(), self.inner.wards[w].ward_code.clone(), false)
+        };
+        let n: u32 = rng.random_range(1..=300);
+        let street = pick(rng, &self.inner.streets).clone();
+        let ho = &mut record.head_office;
+        ho.street = format!("Số {n} đường {street}");
+        ho.province_code = province;
+        ho.ward_code = ward;
+        ho.ward_name.clear();
+        ho.province_name.clear();
+        ho.legacy = legacy.then(LegacyUnits::default);
+    }
+
+    fn add_line(&mut self, record: &mut Enterprise, edition: VsicEdition) {
+        let set = if edition == VsicEdition::Vsic2018 { &self.vsic_2018 } else { &self.inner.lines };
+        for _ in 0..10 {
+            let code = &set.codes[set.line_sampler.sample(&mut self.inner.rng)];
+            if !record.business_lines.iter().any(|l| l.vsic == *code) {
+                record.business_lines.push(BusinessLine {
+                    vsic: code.clone(),
+                    main: false,
+                    edition,
+                    name: String::new(),
+                });
+                return;
+            }
+        }
+    }
+
+    fn phone(&mut self) -> String {
+        let rng = &mut self.inner.rng;
+        let prefix = *pick(rng, MOBILE_PREFIXES);
+        let rest: u32 = rng.random_range(0..10_000_000);
+        format!("{}{} {:03} {:03}", prefix, rest / 1_000_000, (rest / 1000) % 1000, rest % 1000)
+    }
+
+    /// Registers a unit on `day`: a branch, a representative office or a business location in a
+    /// 2025 ward, named after the enterprise (art. 40.2).
+    fn add_unit(&mut self, record: &mut Enterprise, day: NaiveDate) {
+        let rng = &mut self.inner.rng;
+        let kind = match rng.random_range(0..100u32) {
+            0..=49 => UnitKind::Branch,
+            50..=64 => UnitKind::RepresentativeOffice,
+            _ => UnitKind::BusinessLocation,
+        };
+        let current = record.head_office.current_province_code().to_string();
+        let p = if rng.random_bool(0.6) {
+            self.inner.province_codes.iter().position(|c| *c == current).unwrap_or(0)
+        } else {
+            self.inner.province_sampler.sample(rng)
+        };
+        let w = *pick(rng, &self.inner.province_wards[p]);
+        let province_code = self.inner.province_codes[p].clone();
+        let n: u32 = rng.random_range(1..=300);
+        let street = pick(rng, &self.inner.streets).clone();
+        let location = kind == UnitKind::BusinessLocation;
+        let seq = record.units.iter().filter(|u| (u.kind == UnitKind::BusinessLocation) == location).count() as u32 + 1;
+        let code = EnterpriseCode::parse(&record.code).expect("a generated code");
+        let (unit_code, location_code) = if location {
+            (UnitCode::location(&code, seq).expect("few units"), Some(format!("{seq:05}")))
+        } else {
+            (UnitCode::dependent(&code, seq as u16).expect("few units"), None)
+        };
+        let place = self
+            .reference
+            .province(&province_code)
+            .map(|p| p.name.trim_start_matches("Thành phố ").trim_start_matches("Tỉnh ").to_string())
+            .unwrap_or_default();
+        let word = match kind {
+            UnitKind::Branch => "Chi nhánh",
+            UnitKind::RepresentativeOffice => "Văn phòng đại diện",
+            UnitKind::BusinessLocation => "Địa điểm kinh doanh",
+        };
+        let name = if location {
+            format!("{word} {} số {seq}", record.name.vi)
+        } else {
+            format!("{word} {} tại {place}", record.name.vi)
+        };
+        record.units.push(Unit {
+            unit_code: unit_code.to_string(),
+            enterprise_code: record.code.clone(),
+            kind,
+            location_code,
+            name,
+            address: UnitAddress {
+                street: format!("Số {n} đường {street}"),
+                ward_code: self.inner.wards[w].ward_code.clone(),
+                ward_name: String::new(),
+                province_code,
+                province_name: String::new(),
+            },
+            status: Status::Active,
+            registered_on: day,
+        });
+    }
+}
+
+/// A time between `from` and `to` (inclusive, to the second); `from` when `to` is earlier.
+fn random_time(rng: &mut ChaCha8Rng, from: DateTime<Utc>, to: DateTime<Utc>) -> DateTime<Utc> {
+    let span = (to - from).num_seconds();
+    if span <= 0 {
+        return from;
+    }
+    from + chrono::Duration::seconds(rng.random_range(0..=span))
+}
+
+/// Version 1 of a record from a registration body (names of places and lines, shares: empty).
+fn rough_record(
+    body: Value,
+    code: String,
+    registered_on: NaiveDate,
+    at: DateTime<Utc>,
+    legacy: bool,
+    edition: VsicEdition,
+) -> Enterprise {
+    let Value::Object(mut m) = body else { unreachable!("a body is an object") };
+    if let Some(Value::Object(ho)) = m.get_mut("head_office") {
+        ho.insert("ward_name".into(), text(""));
+        ho.insert("province_name".into(), text(""));
+        if legacy {
+            ho.insert("legacy".into(), Value::Object(Map::new()));
+        }
+    }
+    for line in m.get_mut("business_lines").and_then(Value::as_array_mut).into_iter().flatten() {
+        line["edition"] = text(edition.as_str());
+        line["name"] = text("");
+    }
+    for owner in m.get_mut("owners").and_then(Value::as_array_mut).into_iter().flatten() {
+        owner["share_percent"] = Value::from(0.0);
+    }
+    m.insert("code".into(), Value::String(code));
+    m.insert("status".into(), text("active"));
+    m.insert("registered_on".into(), Value::String(registered_on.to_string()));
+    m.insert("version".into(), Value::from(1));
+    m.insert("registration_changes".into(), Value::from(0));
+    m.insert("units".into(), Value::Array(Vec::new()));
+    m.insert("updated_at".into(), serde_json::to_value(at).expect("a time serialises"));
+    serde_json::from_value(Value::Object(m)).expect("a generated body has the record's shape")
+}
+
+/// Resolves rough versions (see [`RecordGenerator`]) through the import's validation: names of
+/// wards, provinces and VSIC lines, shares. A refusal is a bug of the generator, reported whole.
+pub fn resolve(versions: &[Enterprise], reference: &Reference, now: DateTime<Utc>) -> Result<Vec<Enterprise>, String> {
+    versions
+        .iter()
+        .map(|v| {
+            imported::validate(v, reference, now).map_err(|errors| {
+                let list: Vec<String> =
+                    errors.iter().map(|e| format!("{} {}: {}", e.field, e.code, e.message)).collect();
+                format!("generated record {} version {} is invalid: {}", v.code, v.version, list.join("; "))
+            })
+        })
+        .collect()
+}
+
+/// Writes `count` enterprises of `generator` as NDJSON (one line per version, oldest first) to
+/// `out`; records are resolved on every core, in order. `progress` hears of every enterprise
+/// written.
+pub fn write_records(
+    generator: &mut RecordGenerator,
+    count: u64,
+    out: &mut dyn std::io::Write,
+    progress: &dyn Fn(u64),
+) -> anyhow::Result<()> {
+    use rayon::prelude::*;
+    const CHUNK: u64 = 2048;
+    let reference = generator.reference.clone();
+    let now = generator.as_of_time();
+    let mut written = 0;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Vec<Enterprise>>>(2);
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        // Drawing is sequential (one random stream); resolving and serialising run in parallel.
+        let producer = scope.spawn(move || {
+            let mut left = count;
+            while left > 0 {
+                let n = left.min(CHUNK);
+                let chunk: Vec<Vec<Enterprise>> = (0..n).map(|_| generator.next_enterprise()).collect();
+                left -= n;
+                if tx.send(chunk).is_err() {
+                    return;
+                }
+            }
+        });
+        for chunk in rx {
+            let lines: Vec<Result<String, String>> = chunk
+                .par_iter()
+                .map(|versions| {
+                    let resolved = resolve(versions, &reference, now)?;
+                    let mut text = String::with_capacity(2048 * resolved.len());
+                    for v in &resolved {
+                        text.push_str(&serde_json::to_string(v).map_err(|e| e.to_string())?);
+                        text.push('\n');
+                    }
+                    Ok(text)
+                })
+                .collect();
+            for line in lines {
+                out.write_all(line.map_err(anyhow::Error::msg)?.as_bytes())?;
+            }
+            written += chunk.len() as u64;
+            progress(chunk.len() as u64);
+        }
+        producer.join().map_err(|_| anyhow::anyhow!("the generator thread panicked"))?;
+        anyhow::ensure!(written == count, "generated {written} of {count} enterprises");
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod generate;
+pub mod import;
 pub mod mirror;
 pub mod reference_data;
 pub mod search;

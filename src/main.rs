@@ -14,6 +14,8 @@ fn main() -> std::process::ExitCode {
         Command::Migrate => cli::migrate(&args.global),
         Command::Reindex => cli::reindex(&args.global),
         Command::Export(export) => cli::export(&args.global, export),
+        Command::Import(import) => cli::import(&args.global, import),
+        Command::Generate(generate) => cli::generate(generate),
         Command::Mirror(mirror) => registry::mirror::run(mirror),
         Command::Clients { command } => cli::clients(&args.global, command),
         Command::Audit(audit) => cli::audit(&args.global, audit),

@@ -15,7 +15,7 @@ use crate::domain::change;
 use crate::domain::errors::Errors;
 use crate::domain::legal_date;
 use crate::domain::record::Enterprise;
-use crate::domain::registration::RegistrationContent;
+use crate::domain::registration::{AsRegistered, RegistrationContent};
 use crate::domain::status::{StatusRefusal, StatusRequest, TransitionError, TRANSITIONS};
 use crate::store::enterprises::{self as store, etag, EventKind, Modified, VersionEntry, WriteContext, WriteError};
 
@@ -106,7 +106,9 @@ pub async fn patch_enterprise(
                 .map_err(|e| {
                     WriteError::Invalid(vec![crate::domain::errors::FieldError::new("", "invalid_type", e.to_string())])
                 })?;
-            match merged.validate_content(&reference, today) {
+            // What the record holds as registered (a legacy head office, VSIC 2018 lines) stays
+            // valid while the patch leaves it as it is.
+            match merged.validate_content_as_registered(&reference, today, AsRegistered::of(record)) {
                 Ok(valid) if errors.is_empty() => Ok(change::apply_change(record, valid, now)),
                 Ok(_) => Err(WriteError::Invalid(errors.0)),
                 Err(mut more) => {

@@ -217,8 +217,10 @@ pub fn apply_change(record: &Enterprise, valid: ValidContent, at: DateTime<Utc>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::record::{BusinessLine, HeadOffice};
     use crate::domain::reference::tests::sample;
-    use crate::domain::registration::{tests::APPENDIX_A, RegistrationContent};
+    use crate::domain::reference::VsicEdition;
+    use crate::domain::registration::{self, tests::APPENDIX_A, AsRegistered, BusinessLineInput, RegistrationContent};
 
     fn today() -> NaiveDate {
         "2026-11-27".parse().unwrap()
@@ -256,6 +258,116 @@ mod tests {
         assert_eq!(next.registration_changes, 0);
         let (next, changed) = change(serde_json::json!({"name": {"en": null}})).unwrap();
         assert_eq!(changed, ["name.en"]);
+        assert_eq!(next.registration_changes, 1);
+    }
+
+    /// The Appendix A record as imported from before the reforms: head office in legacy ward
+    /// 00004 of Hà Nội (Phường Trúc Bạch, Quận Ba Đình, which kept its code in the 2025 units),
+    /// business lines of VSIC 2018, one of which (6201) VSIC 2025 no longer has.
+    fn imported_record() -> Enterprise {
+        let mut r = record();
+        let street = r.head_office.street.clone();
+        let legacy = registration::legacy_head_office(&sample(), "01", "00004").unwrap();
+        r.head_office = HeadOffice { street, phone: r.head_office.phone.clone(), email: None, ..legacy };
+        r.business_lines = vec![line("4933", true, VsicEdition::Vsic2018), line("6201", false, VsicEdition::Vsic2018)];
+        r.registered_on = "2012-03-05".parse().unwrap();
+        r
+    }
+
+    fn line(vsic: &str, main: bool, edition: VsicEdition) -> BusinessLine {
+        let name = sample().vsic(edition, vsic).unwrap().name.clone();
+        BusinessLine { vsic: vsic.into(), main, edition, name }
+    }
+
+    fn change_imported(patch: Value) -> Result<Option<(Enterprise, Vec<String>)>, Vec<FieldError>> {
+        let r = imported_record();
+        let content: RegistrationContent = serde_json::from_value(merged_content(&r, &patch)).unwrap();
+        let valid = content.validate_content_as_registered(&sample(), today(), AsRegistered::of(&r))?;
+        Ok(apply_change(&r, valid, Utc::now()))
+    }
+
+    #[test]
+    fn what_is_kept_as_registered_stays_valid_while_unchanged() {
+        let r = imported_record();
+        assert!(r.head_office.legacy.is_some());
+        assert_eq!(r.head_office.ward_name, "Phường Trúc Bạch");
+        assert_eq!(r.head_office.current_ward_code(), "00004");
+        // As a new registration, neither the legacy ward nor VSIC 2018's 6201 would pass.
+        let fresh: RegistrationContent = serde_json::from_value(content_of(&r)).unwrap();
+        let codes: Vec<String> =
+            fresh.validate_content(&sample(), today()).unwrap_err().into_iter().map(|e| e.code.into_owned()).collect();
+        assert!(codes.contains(&"unknown_vsic".to_string()), "{codes:?}");
+
+        assert!(change_imported(serde_json::json!({})).unwrap().is_none(), "nothing changes, nothing is refused");
+        let (next, changed) =
+            change_imported(serde_json::json!({"head_office": {"phone": "0243 111 2222"}})).unwrap().unwrap();
+        assert_eq!(changed, ["head_office.phone"]);
+        assert_eq!(next.head_office.legacy, r.head_office.legacy, "the legacy address is kept as registered");
+        assert_eq!(next.business_lines, r.business_lines, "the lines keep their edition");
+        assert_eq!(next.registration_changes, 0);
+        let (next, changed) = change_imported(serde_json::json!({"charter_capital_vnd": 6000000000_i64, "owners": [
+            {"kind": "individual", "name": "Nguyễn Văn An", "nationality": "VN", "identity": {"kind": "cccd", "number": "001080012345"}, "capital_vnd": 4000000000_i64},
+            {"kind": "individual", "name": "Trần Thị Bình", "nationality": "VN", "identity": {"kind": "cccd", "number": "001185054321"}, "capital_vnd": 2000000000_i64}]}))
+        .unwrap()
+        .unwrap();
+        assert_eq!(changed, ["charter_capital_vnd", "owners"]);
+        assert_eq!(next.head_office, r.head_office);
+    }
+
+    #[test]
+    fn a_line_on_the_record_keeps_its_edition_and_new_lines_use_vsic_2025() {
+        // 6201 kept, the main line moved to it, a 2025 line added: editions side by side.
+        let (next, changed) = change_imported(serde_json::json!({"business_lines": [
+            {"vsic": "4933", "main": false}, {"vsic": "6201", "main": true}, {"vsic": "6219", "main": false}]}))
+        .unwrap()
+        .unwrap();
+        assert_eq!(changed, ["business_lines"]);
+        let editions: Vec<_> = next.business_lines.iter().map(|l| (l.vsic.as_str(), l.edition)).collect();
+        assert_eq!(
+            editions,
+            [("4933", VsicEdition::Vsic2018), ("6201", VsicEdition::Vsic2018), ("6219", VsicEdition::Vsic2025)]
+        );
+        // A VSIC 2018 code not on the record is not accepted any more.
+        let e = change_imported(
+            serde_json::json!({"business_lines": [{"vsic": "4933", "main": true}, {"vsic": "6202", "main": false}]}),
+        )
+        .unwrap_err();
+        assert_eq!((e[0].field.as_str(), e[0].code.as_ref()), ("business_lines[1].vsic", "unknown_vsic"));
+        // Dropped and added again, it is a new line: VSIC 2025 only.
+        let (next, _) =
+            change_imported(serde_json::json!({"business_lines": [{"vsic": "4933", "main": true}]})).unwrap().unwrap();
+        let again = RegistrationContent {
+            business_lines: Some(vec![
+                BusinessLineInput { vsic: Some("4933".into()), main: true },
+                BusinessLineInput { vsic: Some("6201".into()), main: false },
+            ]),
+            ..serde_json::from_value(content_of(&next)).unwrap()
+        };
+        let e = again.validate_content_as_registered(&sample(), today(), AsRegistered::of(&next)).unwrap_err();
+        assert_eq!(e[0].code, "unknown_vsic");
+    }
+
+    #[test]
+    fn a_change_of_a_legacy_address_uses_the_2025_units() {
+        let e = change_imported(serde_json::json!({"head_office": {"street": "Số 3 phố Trúc Bạch"}})).unwrap_err();
+        assert_eq!((e[0].field.as_str(), e[0].code.as_ref()), ("head_office.ward_code", "legacy_units"));
+        // 00004 is also a 2025 ward of Hà Nội (Phường Ba Đình), but the record's 00004 is the
+        // legacy one: the same codes with a new street are refused, not silently reinterpreted.
+        let e = change_imported(
+            serde_json::json!({"head_office": {"street": "Số 3 phố Trúc Bạch", "ward_code": "00004", "province_code": "01"}}),
+        )
+        .unwrap_err();
+        assert_eq!(e[0].code, "legacy_units");
+        let (next, changed) = change_imported(
+            serde_json::json!({"head_office": {"street": "Số 5 Nguyễn Huệ", "ward_code": "26743", "province_code": "79"}}),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(next.head_office.legacy, None);
+        assert_eq!(next.head_office.province_name, "Thành phố Hồ Chí Minh");
+        for field in ["head_office.legacy", "head_office.ward_code", "head_office.street"] {
+            assert!(changed.contains(&field.to_string()), "{field} in {changed:?}");
+        }
         assert_eq!(next.registration_changes, 1);
     }
 

@@ -6,6 +6,7 @@ pub mod change;
 pub mod code;
 pub mod enterprise_type;
 pub mod errors;
+pub mod imported;
 pub mod license;
 pub mod name_check;
 pub mod people;

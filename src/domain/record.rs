@@ -67,6 +67,48 @@ pub struct HeadOffice {
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Set when the head office is registered in the administrative units in force before 1 July
+    /// 2025 (đơn vị hành chính cũ): then `ward_code`, `province_code` and their names are those
+    /// legacy units, as registered, and this says where they lie now (SPEC §2.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy: Option<LegacyUnits>,
+}
+
+/// A head office in the legacy units (63 provinces, with districts) and the 2025 unit it lies in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LegacyUnits {
+    #[serde(default)]
+    pub district_code: String,
+    #[serde(default)]
+    pub district_name: String,
+    /// The 2025 ward the legacy ward became (`admin_units_legacy_to_2025.csv`).
+    #[serde(default)]
+    pub current: CurrentUnits,
+    /// The legacy ward was split over several 2025 wards; `current` is its default one.
+    #[serde(default)]
+    pub ambiguous: bool,
+}
+
+/// A ward and province of the 2025 units.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CurrentUnits {
+    pub ward_code: String,
+    pub ward_name: String,
+    pub province_code: String,
+    pub province_name: String,
+}
+
+impl HeadOffice {
+    /// The 2025 province the head office lies in (derived for a legacy address): what filters and
+    /// statistics by province use.
+    pub fn current_province_code(&self) -> &str {
+        self.legacy.as_ref().map_or(&self.province_code, |l| &l.current.province_code)
+    }
+
+    /// The 2025 ward the head office lies in (derived for a legacy address).
+    pub fn current_ward_code(&self) -> &str {
+        self.legacy.as_ref().map_or(&self.ward_code, |l| &l.current.ward_code)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -12,7 +12,9 @@ use validator::Validate;
 use super::enterprise_type::{self, EnterpriseType, NameError};
 use super::errors::{Errors, FieldError};
 use super::people::{self, norm, required_text, OwnerInput, RepresentativeInput};
-use super::record::{BusinessLine, Enterprise, EnterpriseName, HeadOffice, LegalRepresentative, Owner};
+use super::record::{
+    BusinessLine, CurrentUnits, Enterprise, EnterpriseName, HeadOffice, LegacyUnits, LegalRepresentative, Owner,
+};
 use super::reference::{Reference, VsicEdition};
 use super::status::Status;
 use super::text;
@@ -95,6 +97,24 @@ pub struct ValidContent {
 /// The most business lines one enterprise may list (a sanity bound, not a rule of law).
 const MAX_LINES: usize = 500;
 
+/// What a registered enterprise holds that stays valid as registered although a new registration
+/// could no longer use it (SPEC §2.4): a head office in the legacy units (before 1 July 2025) and
+/// business lines of VSIC 2018 (before 15 November 2025). A registration change keeps them while
+/// it leaves them as they are: a line already on the record keeps its edition, an unchanged legacy
+/// head office (street, ward, province) stays legacy. A new registration has none.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsRegistered<'a> {
+    pub head_office: Option<&'a HeadOffice>,
+    pub business_lines: &'a [BusinessLine],
+}
+
+impl<'a> AsRegistered<'a> {
+    /// What `record` holds as registered.
+    pub fn of(record: &'a Enterprise) -> Self {
+        AsRegistered { head_office: Some(&record.head_office), business_lines: &record.business_lines }
+    }
+}
+
 impl RegistrationContent {
     /// NFC, trimmed, whitespace collapsed, everywhere.
     pub fn normalize(&mut self) {
@@ -124,7 +144,19 @@ impl RegistrationContent {
 
     /// Checks every rule and reports every failure with its field path. `on` is the legal date
     /// of the registration (for ages).
-    pub fn validate_content(mut self, reference: &Reference, on: NaiveDate) -> Result<ValidContent, Vec<FieldError>> {
+    pub fn validate_content(self, reference: &Reference, on: NaiveDate) -> Result<ValidContent, Vec<FieldError>> {
+        self.validate_content_as_registered(reference, on, AsRegistered::default())
+    }
+
+    /// [`Self::validate_content`] for a change of (or the import of) a registered enterprise:
+    /// what it holds as registered stays valid while unchanged, everything new must use the 2025
+    /// units and VSIC 2025.
+    pub fn validate_content_as_registered(
+        mut self,
+        reference: &Reference,
+        on: NaiveDate,
+        registered: AsRegistered,
+    ) -> Result<ValidContent, Vec<FieldError>> {
         self.normalize();
         let mut errors = Errors::default();
         if let Err(e) = Validate::validate(&self) {
@@ -147,7 +179,7 @@ impl RegistrationContent {
         };
 
         let (name, proper_name) = validate_name(&mut errors, kind, &self.name);
-        let head_office = validate_head_office(&mut errors, reference, &self.head_office);
+        let head_office = validate_head_office(&mut errors, reference, &self.head_office, registered.head_office);
 
         let capital = match self.charter_capital_vnd {
             None => {
@@ -165,7 +197,13 @@ impl RegistrationContent {
             Some(c) => Some(c),
         };
 
-        let business_lines = validate_lines(&mut errors, reference, &self.business_lines, VsicEdition::Vsic2025);
+        let business_lines = validate_lines(
+            &mut errors,
+            reference,
+            &self.business_lines,
+            VsicEdition::Vsic2025,
+            registered.business_lines,
+        );
 
         let reps: Option<Vec<LegalRepresentative>> = match &self.legal_representatives {
             None => {
@@ -335,6 +373,7 @@ fn validate_head_office(
     errors: &mut Errors,
     reference: &Reference,
     input: &Option<HeadOfficeInput>,
+    registered: Option<&HeadOffice>,
 ) -> Option<HeadOffice> {
     let Some(input) = input else {
         errors.required("head_office");
@@ -350,6 +389,37 @@ fn validate_head_office(
             );
         }
     }
+    if let Some(kept) = registered.filter(|h| h.legacy.is_some()) {
+        let same_units = input.ward_code.as_deref() == Some(kept.ward_code.as_str())
+            && input.province_code.as_deref() == Some(kept.province_code.as_str());
+        if same_units && input.street.as_deref() == Some(kept.street.as_str()) {
+            // Unchanged: the legacy address stays as registered.
+            let Some(resolved) = legacy_head_office(reference, &kept.province_code, &kept.ward_code) else {
+                errors.add(
+                    "head_office.ward_code",
+                    "unknown_ward",
+                    format!("{} is not a ward of province {} in the legacy units", kept.ward_code, kept.province_code),
+                );
+                return None;
+            };
+            return Some(HeadOffice {
+                street: kept.street.clone(),
+                phone: input.phone.clone(),
+                email: input.email.clone(),
+                ..resolved
+            });
+        }
+        if same_units {
+            // The codes are the legacy ones (even where a 2025 ward has the same code, it is another
+            // place): a new street needs the 2025 ward and province it lies in.
+            errors.add(
+                "head_office.ward_code",
+                "legacy_units",
+                "the head office is registered in the units in force before 1 July 2025; a change of address uses the 2025 units",
+            );
+            return None;
+        }
+    }
     let (street, ward_code, ward_name, province_code, province_name) =
         validate_address(errors, "head_office", reference, &input.street, &input.ward_code, &input.province_code)?;
     Some(HeadOffice {
@@ -360,15 +430,47 @@ fn validate_head_office(
         province_name,
         phone: input.phone.clone(),
         email: input.email.clone(),
+        legacy: None,
     })
 }
 
-/// Business lines: level-4 codes of `edition`, no duplicates, exactly one main (SPEC §2.4).
+/// A head office in the legacy ward `ward_code` of legacy province `province_code`, with the 2025
+/// unit it lies in (its default one when the ward was split, flagged `ambiguous`); `None` when it
+/// is not a legacy ward or has no 2025 unit. The street, phone and e-mail are left empty.
+pub fn legacy_head_office(reference: &Reference, province_code: &str, ward_code: &str) -> Option<HeadOffice> {
+    let legacy = reference.legacy_ward(province_code, ward_code)?;
+    let mapping = reference.legacy_to_2025(province_code, ward_code)?;
+    let (province, ward) = reference.resolve(&mapping.province_code, &mapping.ward_code).ok()?;
+    Some(HeadOffice {
+        street: String::new(),
+        ward_code: legacy.ward_code.clone(),
+        ward_name: legacy.ward_name.clone(),
+        province_code: legacy.province_code.clone(),
+        province_name: legacy.province_name.clone(),
+        phone: None,
+        email: None,
+        legacy: Some(LegacyUnits {
+            district_code: legacy.district_code.clone(),
+            district_name: legacy.district_name.clone(),
+            current: CurrentUnits {
+                ward_code: ward.code.clone(),
+                ward_name: ward.name.clone(),
+                province_code: province.code.clone(),
+                province_name: province.name.clone(),
+            },
+            ambiguous: mapping.ambiguous,
+        }),
+    })
+}
+
+/// Business lines: level-4 codes of `edition`, no duplicates, exactly one main (SPEC §2.4). A code
+/// among `registered` (the lines already on the record) keeps the edition it was registered in.
 pub fn validate_lines(
     errors: &mut Errors,
     reference: &Reference,
     input: &Option<Vec<BusinessLineInput>>,
     edition: VsicEdition,
+    registered: &[BusinessLine],
 ) -> Option<Vec<BusinessLine>> {
     let Some(lines) = input else {
         errors.required("business_lines");
@@ -388,6 +490,7 @@ pub fn validate_lines(
     for (i, line) in lines.iter().enumerate() {
         let path = format!("business_lines[{i}].vsic");
         let Some(code) = required_text(errors, &path, &line.vsic) else { continue };
+        let edition = registered.iter().find(|l| l.vsic == code).map_or(edition, |l| l.edition);
         match reference.vsic(edition, code) {
             Some(entry) if entry.level == 4 => {
                 if !seen.insert(code.to_string()) {

@@ -35,7 +35,7 @@ pub struct UnitAddressInput {
 }
 
 /// The word a unit's name starts with (art. 40.2: the unit's kind, then the enterprise's name).
-fn name_word(kind: UnitKind) -> &'static str {
+pub fn name_word(kind: UnitKind) -> &'static str {
     match kind {
         UnitKind::Branch => "chi nhánh",
         UnitKind::RepresentativeOffice => "văn phòng đại diện",

@@ -204,7 +204,7 @@ pub fn register(
 }
 
 /// The name-check look-up keys of a record (art. 41).
-fn name_keys(record: &Enterprise) -> (String, name_check::NameKeys) {
+pub(super) fn name_keys(record: &Enterprise) -> (String, name_check::NameKeys) {
     let proper = enterprise_type::proper_name(record.enterprise_type, &record.name.vi)
         .unwrap_or_else(|_| record.name.vi.clone());
     let keys =
@@ -225,7 +225,7 @@ fn insert_record(conn: &mut PgConnection, record: &Enterprise) -> QueryResult<()
             enterprises::enterprise_type.eq(record.enterprise_type.as_str()),
             enterprises::status.eq(record.status.as_str()),
             enterprises::name_vi.eq(&record.name.vi),
-            enterprises::province_code.eq(&record.head_office.province_code),
+            enterprises::province_code.eq(record.head_office.current_province_code()),
             enterprises::registered_on.eq(record.registered_on),
             enterprises::version.eq(record.version),
             enterprises::record.eq(serde_json::to_value(record).expect("records serialise")),
@@ -247,7 +247,7 @@ pub(super) fn update_record(conn: &mut PgConnection, record: &Enterprise) -> Que
             enterprises::foreign_key.eq(&keys.foreign_key),
             enterprises::status.eq(record.status.as_str()),
             enterprises::name_vi.eq(&record.name.vi),
-            enterprises::province_code.eq(&record.head_office.province_code),
+            enterprises::province_code.eq(record.head_office.current_province_code()),
             enterprises::version.eq(record.version),
             enterprises::record.eq(serde_json::to_value(record).expect("records serialise")),
             enterprises::updated_at.eq(record.updated_at),

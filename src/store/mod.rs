@@ -6,6 +6,7 @@ pub mod clients;
 pub mod enterprises;
 pub mod feed;
 pub mod idempotency;
+pub mod import;
 pub mod licenses;
 pub mod mirror;
 pub mod reference;

@@ -1,0 +1,520 @@
+//! Records loaded whole by `registry import`: full records as `GET /v1/export` writes them, from
+//! another register or from before this one. Each is checked by the rules of a registration, its
+//! code is kept (check digit verified), and what the law keeps valid as registered is accepted
+//! (SPEC §2.4): a head office in the legacy units for an enterprise registered before 1 July
+//! 2025, VSIC 2018 lines for one registered before 15 November 2025. Names, codes and the
+//! derived 2025 unit are resolved from the reference data as for a registration.
+//!
+//! The art. 41 name test is not applied: it judges an application against the names registered
+//! when it is filed, and historical registrations were judged then (before 2010 names were unique
+//! within a province only). Imported names are in the name keys, so later applications are judged
+//! against them.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::code::{EnterpriseCode, UnitCode};
+use super::errors::{Errors, FieldError};
+use super::legal_date;
+use super::people::{IdentityInput, OwnerInput, RepresentativeInput};
+use super::record::{Enterprise, IdentityKind, OwnerKind, Unit, UnitAddress, UnitKind};
+use super::reference::{Reference, VsicEdition};
+use super::registration::{self, AsRegistered, BusinessLineInput, HeadOfficeInput, NameInput, RegistrationContent};
+use super::status::Status;
+use super::text;
+use super::unit::name_word;
+
+/// The 2025 administrative units took effect (Resolution 202/2025/QH15): registrations from this
+/// day use them.
+pub fn units_reform() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2025, 7, 1).expect("a date")
+}
+
+/// VSIC 2025 took effect (Decision 36/2025/QĐ-TTg): registrations from this day use it.
+pub fn vsic_2025_in_force() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2025, 11, 15).expect("a date")
+}
+
+/// The earliest registration date the register accepts: the Law on Companies and the Law on
+/// Private Enterprises of 1990 took effect in 1991.
+pub fn first_registration() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1991, 1, 1).expect("a date")
+}
+
+/// Checks an imported full record (one version of an enterprise) and returns it resolved: canonical
+/// code, normalised text, names of units and VSIC lines from the reference data, owners' shares.
+/// `now` bounds the dates (nothing is registered or recorded in the future).
+pub fn validate(record: &Enterprise, reference: &Reference, now: DateTime<Utc>) -> Result<Enterprise, Vec<FieldError>> {
+    let mut errors = Errors::default();
+    let today = legal_date(now);
+    let code = match EnterpriseCode::parse(&record.code) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            errors.add("code", e.code(), e.to_string());
+            None
+        }
+    };
+    if record.version < 1 {
+        errors.add("version", "out_of_range", "versions are numbered from 1");
+    }
+    if record.registration_changes < 0 || record.registration_changes >= record.version.max(1) {
+        errors.add(
+            "registration_changes",
+            "out_of_range",
+            "a version counts at most one registration change per version after the first",
+        );
+    }
+    if record.registered_on < first_registration() {
+        errors.add("registered_on", "out_of_range", "the register holds registrations from 1991 on");
+    } else if record.registered_on > today {
+        errors.add("registered_on", "in_future", "the registration date is in the future");
+    }
+    let on = legal_date(record.updated_at);
+    if on < record.registered_on {
+        errors.add("updated_at", "before_registration", "a version is recorded on or after the registration date");
+    } else if record.updated_at > now {
+        errors.add("updated_at", "in_future", "the version's time is in the future");
+    }
+    match (record.status, record.status_until) {
+        (Status::Suspended, None) => {
+            errors.add("status_until", "required", "a suspension (tạm ngừng kinh doanh) has an end date")
+        }
+        (Status::Suspended, Some(until)) if until < record.registered_on => {
+            errors.add("status_until", "before_registration", "the suspension ends before the registration date")
+        }
+        (Status::Suspended, Some(_)) => {}
+        (_, Some(_)) => errors.add("status_until", "not_allowed", "only a suspended enterprise has an end date"),
+        (_, None) => {}
+    }
+
+    for (i, license) in record.licenses().iter().enumerate() {
+        if super::license::normalize_number(&license.number).as_deref() != Some(license.number.as_str()) {
+            errors.add(format!("licenses[{i}].number"), "invalid_number", "a licence number is 3 to 64 upper-case letters, digits, '-', '.' or '/'");
+        }
+        if license.expires_on <= license.issued_on {
+            errors.add(format!("licenses[{i}].expires_on"), "before_issue", "a licence expires after it is issued");
+        }
+        if license.issued_on < record.registered_on {
+            errors.add(format!("licenses[{i}].issued_on"), "before_registration", "a licence is issued to a registered enterprise");
+        }
+        if record.licenses().iter().take(i).any(|l| l.number == license.number) {
+            errors.add(format!("licenses[{i}].number"), "duplicate_number", "the record lists this licence twice");
+        }
+    }
+
+    // What stays valid as registered: a legacy head office (marked, or recognisable as one: not a
+    // 2025 ward but a legacy one) and VSIC 2018 lines, each only for registrations before its reform.
+    let ho = &record.head_office;
+    let legacy_head_office = if ho.legacy.is_some() || reference.resolve(&ho.province_code, &ho.ward_code).is_err() {
+        registration::legacy_head_office(reference, &ho.province_code, &ho.ward_code)
+            .map(|resolved| super::record::HeadOffice { street: text::normalize(&ho.street), ..resolved })
+    } else {
+        None
+    };
+    if legacy_head_office.is_some() && record.registered_on >= units_reform() {
+        errors.add(
+            "head_office.ward_code",
+            "legacy_units",
+            "a head office in the units in force before 1 July 2025 belongs to an enterprise registered before then",
+        );
+    }
+    for (i, line) in record.business_lines.iter().enumerate() {
+        if line.edition == VsicEdition::Vsic2018 && record.registered_on >= vsic_2025_in_force() {
+            errors.add(
+                format!("business_lines[{i}].edition"),
+                "edition_not_in_force",
+                "VSIC 2018 lines belong to enterprises registered before 15 November 2025",
+            );
+        }
+    }
+    let registered = AsRegistered { head_office: legacy_head_office.as_ref(), business_lines: &record.business_lines };
+    let content = content_of(record).validate_content_as_registered(reference, on, registered);
+    let units = code.as_ref().map(|c| validate_units(&mut errors, c, record, reference, on)).unwrap_or_default();
+    let valid = match content {
+        Ok(valid) => Some(valid),
+        Err(more) => {
+            errors.0.extend(more);
+            None
+        }
+    };
+    let (Some(code), Some(valid)) = (code, valid) else { return Err(errors.0) };
+    if !errors.is_empty() {
+        return Err(errors.0);
+    }
+    Ok(Enterprise {
+        code: code.to_string(),
+        enterprise_type: valid.enterprise_type,
+        name: valid.name,
+        status: record.status,
+        status_until: record.status_until,
+        registered_on: record.registered_on,
+        version: record.version,
+        registration_changes: record.registration_changes,
+        head_office: valid.head_office,
+        charter_capital_vnd: valid.charter_capital_vnd,
+        business_lines: valid.business_lines,
+        legal_representatives: valid.legal_representatives,
+        owners: Some(valid.owners),
+        units,
+        // Licences are the transport ministry's records, kept as exported.
+        licenses: record.licenses.clone(),
+        updated_at: record.updated_at,
+    })
+}
+
+/// The fields a registration sets, for the `changed_fields` of an enterprise's first version.
+pub const REGISTRATION_FIELDS: &[&str] =
+    &["type", "name", "head_office", "charter_capital_vnd", "business_lines", "legal_representatives", "owners"];
+
+/// What made version `next` from version `previous` of one enterprise: the kind of its feed event
+/// (`unit_registered`, `status_changed` or `changed`) and the fields that differ.
+pub fn version_change(previous: &Enterprise, next: &Enterprise) -> (&'static str, Vec<String>) {
+    let mut changed = super::change::changed_fields(previous, next);
+    if previous.status != next.status {
+        changed.push("status".into());
+    }
+    if previous.status_until != next.status_until {
+        changed.push("status_until".into());
+    }
+    if previous.units != next.units {
+        changed.push("units".into());
+    }
+    let kind = if next.units.len() > previous.units.len() {
+        "unit_registered"
+    } else if previous.status != next.status {
+        "status_changed"
+    } else {
+        "changed"
+    };
+    (kind, changed)
+}
+
+/// The registration content of a record, in the request's shape (what
+/// [`RegistrationContent::validate_content_as_registered`] checks).
+fn content_of(record: &Enterprise) -> RegistrationContent {
+    let identity = |i: &super::record::Identity| IdentityInput {
+        kind: Some(
+            match i.kind {
+                IdentityKind::Cccd => "cccd",
+                IdentityKind::Passport => "passport",
+            }
+            .to_string(),
+        ),
+        number: Some(i.number.clone()),
+    };
+    RegistrationContent {
+        enterprise_type: Some(record.enterprise_type.as_str().to_string()),
+        name: Some(NameInput {
+            vi: Some(record.name.vi.clone()),
+            en: record.name.en.clone(),
+            abbreviation: record.name.abbreviation.clone(),
+        }),
+        head_office: Some(HeadOfficeInput {
+            street: Some(record.head_office.street.clone()),
+            ward_code: Some(record.head_office.ward_code.clone()),
+            province_code: Some(record.head_office.province_code.clone()),
+            phone: record.head_office.phone.clone(),
+            email: record.head_office.email.clone(),
+        }),
+        charter_capital_vnd: Some(record.charter_capital_vnd),
+        business_lines: Some(
+            record
+                .business_lines
+                .iter()
+                .map(|l| BusinessLineInput { vsic: Some(l.vsic.clone()), main: l.main })
+                .collect(),
+        ),
+        legal_representatives: Some(
+            record
+                .legal_representatives
+                .iter()
+                .map(|r| RepresentativeInput {
+                    full_name: Some(r.full_name.clone()),
+                    position: Some(r.position.clone()),
+                    birth_date: r.birth_date,
+                    nationality: Some(r.nationality.clone()),
+                    identity: r.identity.as_ref().map(identity),
+                })
+                .collect(),
+        ),
+        owners: record.owners.as_ref().map(|owners| {
+            owners
+                .iter()
+                .map(|o| OwnerInput {
+                    kind: Some(
+                        match o.kind {
+                            OwnerKind::Individual => "individual",
+                            OwnerKind::Organisation => "organisation",
+                        }
+                        .to_string(),
+                    ),
+                    name: Some(o.name.clone()),
+                    // An organisation registered in Vietnam is Vietnamese by its code.
+                    nationality: if o.kind == OwnerKind::Individual || o.foreign_registration_number.is_some() {
+                        o.nationality.clone()
+                    } else {
+                        None
+                    },
+                    identity: o.identity.as_ref().map(identity),
+                    enterprise_code: o.enterprise_code.clone(),
+                    foreign_registration_number: o.foreign_registration_number.clone(),
+                    capital_vnd: Some(o.capital_vnd),
+                })
+                .collect()
+        }),
+    }
+}
+
+/// A record's units: codes of this enterprise matching their kind, names that start with the
+/// kind (art. 40.2; the enterprise's name in it may be a former one), 2025 addresses, dates
+/// between the registration and this version.
+fn validate_units(
+    errors: &mut Errors,
+    code: &EnterpriseCode,
+    record: &Enterprise,
+    reference: &Reference,
+    on: NaiveDate,
+) -> Vec<Unit> {
+    let mut out = Vec::with_capacity(record.units.len());
+    let mut seen = HashSet::new();
+    for (i, unit) in record.units.iter().enumerate() {
+        let path = format!("units[{i}]");
+        let before = errors.0.len();
+        let unit_code = match UnitCode::parse(&unit.unit_code) {
+            Ok(u) => Some(u),
+            Err(e) => {
+                errors.add(format!("{path}.unit_code"), e.code(), e.to_string());
+                None
+            }
+        };
+        if let Some(u) = &unit_code {
+            let location = match (u, unit.kind) {
+                (UnitCode::Dependent { .. }, UnitKind::Branch | UnitKind::RepresentativeOffice) => Some(None),
+                (UnitCode::Location { location, .. }, UnitKind::BusinessLocation) => {
+                    Some(Some(format!("{location:05}")))
+                }
+                _ => None,
+            };
+            if u.enterprise() != code {
+                errors.add(
+                    format!("{path}.unit_code"),
+                    "other_enterprise",
+                    format!("a unit of {code} has a code {code}-…"),
+                );
+            } else if location.is_none() {
+                errors.add(
+                    format!("{path}.unit_code"),
+                    "kind_mismatch",
+                    "branches and representative offices have CODE-NNN, business locations CODE-NNNNN",
+                );
+            } else if location != Some(unit.location_code.clone()) {
+                errors.add(
+                    format!("{path}.location_code"),
+                    "location_code_mismatch",
+                    "a business location's location code is the last five digits of its unit code; other units have none",
+                );
+            } else if !seen.insert(u.to_string()) {
+                errors.add(format!("{path}.unit_code"), "duplicate_unit", "this unit is listed twice");
+            }
+        }
+        if EnterpriseCode::parse(&unit.enterprise_code).ok().as_ref() != Some(code) {
+            errors.add(
+                format!("{path}.enterprise_code"),
+                "other_enterprise",
+                format!("the unit's enterprise is {code}"),
+            );
+        }
+        let name = text::normalize(&unit.name);
+        if name.is_empty() {
+            errors.add(format!("{path}.name"), "empty", "this field must not be empty");
+        } else if !name.chars().all(text::is_name_char) {
+            errors.add(
+                format!("{path}.name"),
+                "invalid_characters",
+                "a unit's name holds Vietnamese letters, F, J, Z, W, digits and symbols",
+            );
+        } else if !name.to_lowercase().starts_with(name_word(unit.kind)) {
+            errors.add(
+                format!("{path}.name"),
+                "unit_name",
+                format!("a {}'s name starts with \"{}\" (art. 40.2)", unit.kind.as_str(), name_word(unit.kind)),
+            );
+        }
+        if unit.registered_on < record.registered_on || unit.registered_on > on {
+            errors.add(
+                format!("{path}.registered_on"),
+                "out_of_range",
+                "a unit is registered between the enterprise's registration and this version",
+            );
+        }
+        let a = &unit.address;
+        let address = registration::validate_address(
+            errors,
+            &format!("{path}.address"),
+            reference,
+            &Some(text::normalize(&a.street)),
+            &Some(a.ward_code.clone()),
+            &Some(a.province_code.clone()),
+        );
+        if errors.0.len() > before {
+            continue;
+        }
+        let (Some(unit_code), Some((street, ward_code, ward_name, province_code, province_name))) =
+            (unit_code, address)
+        else {
+            continue;
+        };
+        out.push(Unit {
+            unit_code: unit_code.to_string(),
+            enterprise_code: code.to_string(),
+            kind: unit.kind,
+            location_code: unit.location_code.clone(),
+            name,
+            address: UnitAddress { street, ward_code, ward_name, province_code, province_name },
+            status: unit.status,
+            registered_on: unit.registered_on,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::record::BusinessLine;
+    use crate::domain::reference::tests::sample;
+    use crate::domain::registration::tests::APPENDIX_A;
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-27T08:00:00Z".parse().unwrap()
+    }
+
+    /// Appendix A registered in 2012 at version 3, with a branch.
+    fn record() -> Enterprise {
+        let c: RegistrationContent = serde_json::from_str(APPENDIX_A).unwrap();
+        let mut r = c.validate_content(&sample(), "2026-11-27".parse().unwrap()).unwrap().into_new_record(
+            "0100233488".into(),
+            "2012-03-05".parse().unwrap(),
+            "2020-06-01T03:00:00Z".parse().unwrap(),
+        );
+        r.version = 3;
+        r.registration_changes = 1;
+        r.units.push(Unit {
+            unit_code: "0100233488-001".into(),
+            enterprise_code: "0100233488".into(),
+            kind: UnitKind::Branch,
+            location_code: None,
+            name: "Chi nhánh Công ty TNHH Vận tải Hoàng Long Phát tại Hồ Chí Minh".into(),
+            address: UnitAddress {
+                street: "Số 5 Nguyễn Huệ".into(),
+                ward_code: "26743".into(),
+                ward_name: String::new(),
+                province_code: "79".into(),
+                province_name: String::new(),
+            },
+            status: Status::Active,
+            registered_on: "2015-01-02".parse().unwrap(),
+        });
+        r
+    }
+
+    fn codes(r: Result<Enterprise, Vec<FieldError>>) -> Vec<(String, String)> {
+        r.unwrap_err().into_iter().map(|e| (e.field, e.code.into_owned())).collect()
+    }
+
+    #[test]
+    fn a_record_is_resolved_and_its_code_kept() {
+        let mut r = record();
+        r.code = "01.00.233.488".into();
+        let v = validate(&r, &sample(), now()).unwrap();
+        assert_eq!(v.code, "0100233488");
+        assert_eq!(v.units[0].address.ward_name, "Phường Bến Thành");
+        assert_eq!(v.units[0].address.province_name, "Thành phố Hồ Chí Minh");
+        assert_eq!((v.version, v.registration_changes), (3, 1));
+        // Valid as it stands: validating again changes nothing.
+        assert_eq!(validate(&v, &sample(), now()).unwrap(), v);
+    }
+
+    #[test]
+    fn codes_are_checked_not_reallocated() {
+        let mut r = record();
+        r.code = "0100233480".into();
+        let got = codes(validate(&r, &sample(), now()));
+        assert_eq!(got[0], ("code".into(), "bad_check_digit".into()));
+        r.code = "0100000008".into();
+        assert_eq!(codes(validate(&r, &sample(), now()))[0], ("code".into(), "zero_serial".into()));
+    }
+
+    #[test]
+    fn a_legacy_head_office_is_kept_before_the_reform_only() {
+        let mut r = record();
+        r.head_office.ward_code = "00001".into(); // Phường Phúc Xá, Quận Ba Đình: now in Phường Hồng Hà
+        r.head_office.ward_name = String::new();
+        let v = validate(&r, &sample(), now()).unwrap();
+        assert_eq!(v.head_office.ward_name, "Phường Phúc Xá");
+        let legacy = v.head_office.legacy.as_ref().unwrap();
+        assert_eq!(legacy.district_name, "Quận Ba Đình");
+        assert_eq!(legacy.current.ward_code, "00097");
+        assert_eq!(v.head_office.current_ward_code(), "00097");
+        assert_eq!(validate(&v, &sample(), now()).unwrap(), v);
+
+        r.registered_on = "2025-07-01".parse().unwrap();
+        r.updated_at = "2025-07-01T03:00:00Z".parse().unwrap();
+        r.units.clear();
+        assert_eq!(codes(validate(&r, &sample(), now())), [("head_office.ward_code".into(), "legacy_units".into())]);
+        r.head_office.ward_code = "99999".into();
+        assert_eq!(codes(validate(&r, &sample(), now())), [("head_office.ward_code".into(), "unknown_ward".into())]);
+    }
+
+    #[test]
+    fn vsic_2018_lines_are_kept_before_vsic_2025_only() {
+        let mut r = record();
+        let name = |e, c: &str| sample().vsic(e, c).unwrap().name.clone();
+        r.business_lines = vec![
+            BusinessLine { vsic: "4933".into(), main: true, edition: VsicEdition::Vsic2018, name: String::new() },
+            BusinessLine { vsic: "6201".into(), main: false, edition: VsicEdition::Vsic2018, name: String::new() },
+            BusinessLine { vsic: "6219".into(), main: false, edition: VsicEdition::Vsic2025, name: String::new() },
+        ];
+        let v = validate(&r, &sample(), now()).unwrap();
+        assert_eq!(v.business_lines[1].name, name(VsicEdition::Vsic2018, "6201"));
+        assert_eq!(v.business_lines[2].name, name(VsicEdition::Vsic2025, "6219"));
+        r.business_lines[2].edition = VsicEdition::Vsic2018;
+        assert_eq!(codes(validate(&r, &sample(), now())), [("business_lines[2].vsic".into(), "unknown_vsic".into())]);
+        r.business_lines.pop();
+        r.registered_on = "2025-11-15".parse().unwrap();
+        r.units.clear();
+        r.updated_at = "2025-11-20T03:00:00Z".parse().unwrap();
+        let got = codes(validate(&r, &sample(), now()));
+        assert!(got.contains(&("business_lines[0].edition".into(), "edition_not_in_force".into())), "{got:?}");
+    }
+
+    #[test]
+    fn dates_versions_statuses_and_units_are_checked() {
+        let mut r = record();
+        r.registered_on = "2027-01-01".parse().unwrap();
+        r.version = 0;
+        r.status = Status::Suspended;
+        r.units[0].unit_code = "0100233488-00001".into();
+        r.units[0].name = "Cửa hàng số 1".into();
+        r.updated_at = "2027-02-01T00:00:00Z".parse().unwrap();
+        let got = codes(validate(&r, &sample(), now()));
+        for expected in [
+            ("version", "out_of_range"),
+            ("registration_changes", "out_of_range"),
+            ("registered_on", "in_future"),
+            ("updated_at", "in_future"),
+            ("status_until", "required"),
+            ("units[0].unit_code", "kind_mismatch"),
+            ("units[0].name", "unit_name"),
+        ] {
+            assert!(got.contains(&(expected.0.into(), expected.1.into())), "{expected:?} not in {got:?}");
+        }
+        let mut r = record();
+        r.owners = None;
+        assert_eq!(codes(validate(&r, &sample(), now())), [("owners".into(), "required".into())]);
+        let mut r = record();
+        r.units[0].unit_code = "0312687878-001".into();
+        assert_eq!(codes(validate(&r, &sample(), now())), [("units[0].unit_code".into(), "other_enterprise".into())]);
+    }
+}

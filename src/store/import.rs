@@ -1,0 +1,511 @@
+//! Bulk loading for `registry import`: whole batches of enterprises through `COPY` (text
+//! format), each batch one transaction with its versions, units, feed events, the codes' serial
+//! counters and the import's own progress, so that a batch is loaded whole or not at all and an
+//! interrupted import resumes after its last committed batch.
+//!
+//! Feed events keep the feed's guarantee (README, "Change feed"): a batch takes its positions from
+//! `feed_head` as its last statements before COMMIT, all at once, so they are handed out in commit
+//! order like any other write's.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use diesel::pg::{CopyFormat, CopyTarget};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamptz};
+
+use super::schema::{enterprise_versions, enterprises, feed_events, units};
+use crate::domain::code::UnitCode;
+use crate::domain::record::{Enterprise, Unit};
+
+/// The actor of imported versions.
+pub const ACTOR: &str = "import";
+
+/// One import of one file, as remembered between runs.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Run {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub next_offset: i64,
+    #[diesel(sql_type = BigInt)]
+    pub next_line: i64,
+    #[diesel(sql_type = BigInt)]
+    pub enterprises: i64,
+    #[diesel(sql_type = BigInt)]
+    pub versions: i64,
+    #[diesel(sql_type = BigInt)]
+    pub refused: i64,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// The run of the file with `file_key`: the one already started (to resume), or a new one.
+pub fn start_run(conn: &mut PgConnection, file_key: &str, path: &str, size: i64) -> QueryResult<Run> {
+    diesel::sql_query(
+        "INSERT INTO import_runs (file_key, path, size) VALUES ($1, $2, $3) \
+         ON CONFLICT (file_key) DO UPDATE SET path = EXCLUDED.path \
+         RETURNING id, next_offset, next_line, enterprises, versions, refused, finished_at",
+    )
+    .bind::<Text, _>(file_key)
+    .bind::<Text, _>(path)
+    .bind::<BigInt, _>(size)
+    .get_result(conn)
+}
+
+/// Marks a run done: every line was loaded or refused.
+pub fn finish_run(conn: &mut PgConnection, run_id: i64) -> QueryResult<()> {
+    diesel::sql_query("UPDATE import_runs SET finished_at = now(), updated_at = now() WHERE id = $1")
+        .bind::<BigInt, _>(run_id)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A refused line, as reported and remembered.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct Refusal {
+    #[diesel(sql_type = BigInt)]
+    pub line: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub code: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub reason: String,
+}
+
+/// The lines a run refused, in line order.
+pub fn refusals(conn: &mut PgConnection, run_id: i64) -> QueryResult<Vec<Refusal>> {
+    diesel::sql_query("SELECT line, code, reason FROM import_refusals WHERE run_id = $1 ORDER BY line")
+        .bind::<BigInt, _>(run_id)
+        .load(conn)
+}
+
+/// One version of an enterprise, its `COPY` row parts prepared.
+#[derive(Debug, Clone)]
+pub struct VersionRow {
+    pub line: i64,
+    pub version: i32,
+    /// `registered`, `changed`, `status_changed` or `unit_registered`.
+    pub kind: &'static str,
+    pub changed_fields: Vec<String>,
+    pub recorded_at: DateTime<Utc>,
+    pub effective_on: NaiveDate,
+    /// The record as JSON, escaped for the `COPY` text format.
+    pub record: String,
+}
+
+/// An enterprise to load: its versions in order (the last is the current record), the columns of
+/// its current record and its units' rows.
+#[derive(Debug, Clone)]
+pub struct EnterpriseRows {
+    pub code: String,
+    pub versions: Vec<VersionRow>,
+    /// The `enterprises` row of the current record, without its trailing newline.
+    pub current: String,
+    /// The `units` rows of the current record.
+    pub units: String,
+}
+
+/// What a batch holds, in file order: enterprises to load and refused lines to remember.
+#[derive(Debug, Clone)]
+pub enum Item {
+    Load(EnterpriseRows),
+    Refuse(Refusal),
+}
+
+/// Where the run stands after a batch.
+#[derive(Debug, Clone, Copy)]
+pub struct Position {
+    pub next_offset: i64,
+    pub next_line: i64,
+}
+
+/// What a committed batch did.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub enterprises: u64,
+    pub versions: u64,
+    /// Lines refused in the transaction: enterprises whose code was registered meanwhile.
+    pub refused: Vec<Refusal>,
+}
+
+/// Takes the run's lock (a session-level advisory lock): false when another session holds it.
+pub fn try_lock_run(conn: &mut PgConnection, run_id: i64) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        locked: bool,
+    }
+    let row: Locked = diesel::sql_query(
+        "SELECT pg_try_advisory_lock(hashtextextended('registry import run ' || $1::text, 0)) AS locked",
+    )
+    .bind::<BigInt, _>(run_id)
+    .get_result(conn)?;
+    Ok(row.locked)
+}
+
+pub fn unlock_run(conn: &mut PgConnection, run_id: i64) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_unlock(hashtextextended('registry import run ' || $1::text, 0))")
+        .bind::<BigInt, _>(run_id)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Which of `codes` are in the register.
+pub fn existing_codes(conn: &mut PgConnection, codes: &[&str]) -> QueryResult<std::collections::HashSet<String>> {
+    if codes.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(diesel::sql_query("SELECT code FROM enterprises WHERE code = ANY($1)")
+        .bind::<Array<Text>, _>(codes)
+        .load::<Code>(conn)?
+        .into_iter()
+        .map(|c| c.code)
+        .collect())
+}
+
+/// The `COPY` text form of a field: backslash, tab, newline and carriage return escaped.
+pub fn push_copy_text(out: &mut String, value: &str) {
+    let mut start = 0;
+    for (i, b) in value.bytes().enumerate() {
+        let escaped = match b {
+            b'\\' => "\\\\",
+            b'\t' => "\\t",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            _ => continue,
+        };
+        out.push_str(&value[start..i]);
+        out.push_str(escaped);
+        start = i + 1;
+    }
+    out.push_str(&value[start..]);
+}
+
+fn push_optional(out: &mut String, value: Option<&str>) {
+    match value {
+        Some(v) => push_copy_text(out, v),
+        None => out.push_str("\\N"),
+    }
+}
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// The `enterprises` row of a current record (`record_json`: its JSON, escaped), with the name
+/// keys of the art. 41 check.
+pub fn enterprise_row(record: &Enterprise, record_json: &str) -> String {
+    let (proper, keys) = super::enterprises::name_keys(record);
+    let mut row = String::with_capacity(record_json.len() + 256);
+    for field in [
+        record.code.as_str(),
+        record.enterprise_type.as_str(),
+        record.status.as_str(),
+        record.name.vi.as_str(),
+        record.head_office.current_province_code(),
+    ] {
+        push_copy_text(&mut row, field);
+        row.push('\t');
+    }
+    row.push_str(&record.registered_on.to_string());
+    row.push('\t');
+    row.push_str(&record.version.to_string());
+    row.push('\t');
+    row.push_str(record_json);
+    row.push('\t');
+    row.push_str(&timestamp(record.updated_at));
+    for field in [Some(proper.as_str()), Some(keys.read_key.as_str()), Some(keys.core_key.as_str())]
+        .into_iter()
+        .chain([keys.abbreviation_key.as_deref(), keys.foreign_key.as_deref()])
+    {
+        row.push('\t');
+        push_optional(&mut row, field);
+    }
+    row
+}
+
+/// The `units` rows of a record's units (one per line, each ending in a newline).
+pub fn unit_rows(units: &[Unit]) -> String {
+    let mut rows = String::new();
+    for unit in units {
+        let seq = match UnitCode::parse(&unit.unit_code) {
+            Ok(UnitCode::Dependent { suffix, .. }) => i32::from(suffix),
+            Ok(UnitCode::Location { location, .. }) => location as i32,
+            Err(_) => continue, // validated before: cannot happen
+        };
+        let json = serde_json::to_string(unit).expect("units serialise");
+        for field in [unit.unit_code.as_str(), unit.enterprise_code.as_str(), unit.kind.as_str()] {
+            push_copy_text(&mut rows, field);
+            rows.push('\t');
+        }
+        rows.push_str(&seq.to_string());
+        rows.push('\t');
+        push_copy_text(&mut rows, &json);
+        rows.push('\t');
+        rows.push_str(&unit.registered_on.to_string());
+        rows.push('\n');
+    }
+    rows
+}
+
+fn version_row(out: &mut String, code: &str, v: &VersionRow, reason: &str) {
+    push_copy_text(out, code);
+    out.push('\t');
+    out.push_str(&v.version.to_string());
+    out.push('\t');
+    out.push_str(v.kind);
+    out.push('\t');
+    out.push_str(&v.record);
+    out.push_str("\t{");
+    for (i, f) in v.changed_fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        // Field paths are letters, digits, `_` and `.`: nothing to escape inside the quotes.
+        push_copy_text(out, f);
+        out.push('"');
+    }
+    out.push_str("}\t");
+    out.push_str(ACTOR);
+    out.push('\t');
+    out.push_str(&timestamp(v.recorded_at));
+    out.push('\t');
+    out.push_str(&v.effective_on.to_string());
+    out.push('\t');
+    push_copy_text(out, reason);
+    out.push('\n');
+}
+
+fn copy_text<T, C>(conn: &mut PgConnection, table: T, columns: C, data: &str) -> QueryResult<usize>
+where
+    T: diesel::Table,
+    C: CopyTarget<Table = T>,
+{
+    if data.is_empty() {
+        return Ok(0);
+    }
+    diesel::copy_from(table)
+        .from_raw_data(columns, |w: &mut dyn std::io::Write| {
+            w.write_all(data.as_bytes()).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+        })
+        .with_format(CopyFormat::Text)
+        .execute(conn)
+}
+
+#[derive(QueryableByName)]
+struct Code {
+    #[diesel(sql_type = Text)]
+    code: String,
+}
+
+/// Loads one batch in one transaction: every enterprise of `items` whose code is not in the
+/// register yet (the others are refused), its versions, units and feed events; moves the code
+/// serials past the loaded codes so that later registrations never take them; remembers the
+/// refusals and the run's new position. `reason` is the reason recorded on every version.
+pub fn load_batch(
+    conn: &mut PgConnection,
+    run_id: i64,
+    items: &[Item],
+    position: Position,
+    reason: &str,
+) -> QueryResult<Loaded> {
+    conn.transaction(|conn| {
+        let to_load: Vec<&EnterpriseRows> = items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Load(e) => Some(e),
+                Item::Refuse(_) => None,
+            })
+            .collect();
+        // Registrations allocating under these prefixes wait for this batch (serials below).
+        let mut prefixes: Vec<String> = to_load.iter().map(|e| e.code[..2].to_string()).collect();
+        prefixes.sort();
+        prefixes.dedup();
+        if !prefixes.is_empty() {
+            diesel::sql_query(
+                "INSERT INTO code_serials (prefix, next_serial) SELECT unnest($1::text[]), 1 ON CONFLICT DO NOTHING",
+            )
+            .bind::<Array<Text>, _>(&prefixes)
+            .execute(conn)?;
+            diesel::sql_query(
+                "SELECT prefix AS code FROM code_serials WHERE prefix = ANY($1) ORDER BY prefix FOR UPDATE",
+            )
+            .bind::<Array<Text>, _>(&prefixes)
+            .load::<Code>(conn)?;
+        }
+        let codes: Vec<&str> = to_load.iter().map(|e| e.code.as_str()).collect();
+        let existing = existing_codes(conn, &codes)?;
+
+        let mut loaded = Loaded::default();
+        let mut refused: Vec<Refusal> = Vec::new();
+        let (mut current, mut versions, mut unit_rows) = (String::new(), String::new(), String::new());
+        let mut events: Vec<(&str, i32, &'static str)> = Vec::new();
+        let mut serials: std::collections::BTreeMap<&str, i32> = Default::default();
+        for item in items {
+            match item {
+                Item::Refuse(r) => refused.push(r.clone()),
+                Item::Load(e) if existing.contains(&e.code) => {
+                    for v in &e.versions {
+                        loaded.refused.push(Refusal {
+                            line: v.line,
+                            code: Some(e.code.clone()),
+                            reason: format!("code: duplicate_code: {} is already in the register", e.code),
+                        });
+                    }
+                }
+                Item::Load(e) => {
+                    current.push_str(&e.current);
+                    current.push('\n');
+                    unit_rows.push_str(&e.units);
+                    for v in &e.versions {
+                        version_row(&mut versions, &e.code, v, reason);
+                        events.push((&e.code, v.version, v.kind));
+                    }
+                    let serial: i32 = e.code[2..9].parse().unwrap_or(0);
+                    let next = serials.entry(&e.code[..2]).or_insert(0);
+                    *next = (*next).max(serial + 1);
+                    loaded.enterprises += 1;
+                    loaded.versions += e.versions.len() as u64;
+                }
+            }
+        }
+        copy_text(
+            conn,
+            enterprises::table,
+            (
+                enterprises::code,
+                enterprises::enterprise_type,
+                enterprises::status,
+                enterprises::name_vi,
+                enterprises::province_code,
+                enterprises::registered_on,
+                enterprises::version,
+                enterprises::record,
+                enterprises::updated_at,
+                enterprises::proper_name,
+                enterprises::read_key,
+                enterprises::core_key,
+                enterprises::abbreviation_key,
+                enterprises::foreign_key,
+            ),
+            &current,
+        )?;
+        copy_text(
+            conn,
+            enterprise_versions::table,
+            (
+                enterprise_versions::code,
+                enterprise_versions::version,
+                enterprise_versions::kind,
+                enterprise_versions::record,
+                enterprise_versions::changed_fields,
+                enterprise_versions::actor,
+                enterprise_versions::recorded_at,
+                enterprise_versions::effective_on,
+                enterprise_versions::reason,
+            ),
+            &versions,
+        )?;
+        copy_text(
+            conn,
+            units::table,
+            (units::unit_code, units::enterprise_code, units::kind, units::seq, units::record, units::registered_on),
+            &unit_rows,
+        )?;
+        // Licences recorded on the imported records become look-up rows too (the transport
+        // ministry's numbers are unique; a number already recorded stays with its enterprise).
+        let loaded_codes: Vec<&str> = codes.iter().copied().filter(|c| !existing.iter().any(|e| e == c)).collect();
+        diesel::sql_query(
+            "INSERT INTO licenses (number, enterprise_code, kind, issued_on, expires_on, status, record, recorded_at, actor) \
+             SELECT l->>'number', e.code, l->>'kind', (l->>'issued_on')::date, (l->>'expires_on')::date, l->>'status', l, \
+                    e.updated_at, 'import' \
+             FROM enterprises e, jsonb_array_elements(coalesce(e.record->'licenses', '[]'::jsonb)) AS l \
+             WHERE e.code = ANY($1) ON CONFLICT (number) DO NOTHING",
+        )
+        .bind::<Array<Text>, _>(&loaded_codes)
+        .execute(conn)?;
+        if !serials.is_empty() {
+            let (p, s): (Vec<&str>, Vec<i32>) = serials.into_iter().unzip();
+            diesel::sql_query(
+                "UPDATE code_serials c SET next_serial = greatest(c.next_serial, v.next) \
+                 FROM unnest($1::text[], $2::int[]) AS v(prefix, next) WHERE c.prefix = v.prefix",
+            )
+            .bind::<Array<Text>, _>(p)
+            .bind::<Array<Integer>, _>(s)
+            .execute(conn)?;
+        }
+        refused.extend(loaded.refused.iter().cloned());
+        if !refused.is_empty() {
+            let lines: Vec<i64> = refused.iter().map(|r| r.line).collect();
+            let codes: Vec<Option<&str>> = refused.iter().map(|r| r.code.as_deref()).collect();
+            let reasons: Vec<&str> = refused.iter().map(|r| r.reason.as_str()).collect();
+            diesel::sql_query(
+                "INSERT INTO import_refusals (run_id, line, code, reason) \
+                 SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING",
+            )
+            .bind::<BigInt, _>(run_id)
+            .bind::<Array<BigInt>, _>(lines)
+            .bind::<Array<Nullable<Text>>, _>(codes)
+            .bind::<Array<Text>, _>(reasons)
+            .execute(conn)?;
+        }
+        diesel::sql_query(
+            "UPDATE import_runs SET next_offset = $2, next_line = $3, enterprises = enterprises + $4, \
+             versions = versions + $5, refused = refused + $6, updated_at = now() WHERE id = $1",
+        )
+        .bind::<BigInt, _>(run_id)
+        .bind::<BigInt, _>(position.next_offset)
+        .bind::<BigInt, _>(position.next_line)
+        .bind::<BigInt, _>(loaded.enterprises as i64)
+        .bind::<BigInt, _>(loaded.versions as i64)
+        .bind::<BigInt, _>(refused.len() as i64)
+        .execute(conn)?;
+
+        if !events.is_empty() {
+            // Last: the batch's positions, under the feed head's row lock until commit.
+            #[derive(QueryableByName)]
+            struct Head {
+                #[diesel(sql_type = BigInt)]
+                position: i64,
+            }
+            let head: Head =
+                diesel::sql_query("UPDATE feed_head SET position = position + $1 WHERE id = 1 RETURNING position")
+                    .bind::<BigInt, _>(events.len() as i64)
+                    .get_result(conn)?;
+            let first = head.position - events.len() as i64 + 1;
+            let now = timestamp(Utc::now());
+            let mut rows = String::with_capacity(events.len() * 64);
+            for (i, (code, version, kind)) in events.iter().enumerate() {
+                rows.push_str(&format!("{}\t{code}\t{version}\t{kind}\t{now}\n", first + i as i64));
+            }
+            copy_text(
+                conn,
+                feed_events::table,
+                (
+                    feed_events::position,
+                    feed_events::code,
+                    feed_events::version,
+                    feed_events::kind,
+                    feed_events::recorded_at,
+                ),
+                &rows,
+            )?;
+            diesel::sql_query("SELECT pg_notify($1, '')").bind::<Text, _>(super::feed::CHANNEL).execute(conn)?;
+        }
+        Ok(loaded)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_text_escapes_what_the_format_needs() {
+        let mut out = String::new();
+        push_copy_text(&mut out, "a\\b\tc\nd\re — Hoà");
+        assert_eq!(out, "a\\\\b\\tc\\nd\\re — Hoà");
+        let mut out = String::new();
+        push_optional(&mut out, None);
+        assert_eq!(out, "\\N");
+    }
+}

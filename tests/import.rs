@@ -1,0 +1,472 @@
+//! `registry import`: bulk loading of full records, refused lines reported by number, resumable
+//! after `kill -9`, feed events and code serials kept right, the index built.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use common::*;
+use registry::domain::record::Enterprise;
+use registry::domain::reference::VsicEdition;
+use registry::domain::Role;
+use registry::generate::{default_as_of, write_records, RecordGenerator};
+use registry::import::{self, Options, Progress, Summary};
+use registry::store::import::Refusal;
+
+fn registry(db: &TestDb) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_registry"));
+    c.env("DATABASE_URL", &db.url).env("REGISTRY_LOG", "warn").env("REGISTRY_INDEX_DIR", db.index_dir.path());
+    c
+}
+
+fn run_ok(mut c: Command) -> Output {
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// `count` generated enterprises (each with `history` earlier versions) as NDJSON lines.
+fn generated(count: u64, seed: u64, history: u32) -> Vec<String> {
+    let mut g = RecordGenerator::new(seed, registry::reference_data::reference(), history, default_as_of());
+    let mut out = Vec::new();
+    write_records(&mut g, count, &mut out, &|_| {}).unwrap();
+    String::from_utf8(out).unwrap().lines().map(str::to_string).collect()
+}
+
+fn write_file(dir: &Path, name: &str, lines: &[String]) -> PathBuf {
+    let path = dir.join(name);
+    let mut f = std::fs::File::create(&path).unwrap();
+    for l in lines {
+        f.write_all(l.as_bytes()).unwrap();
+        f.write_all(b"\n").unwrap();
+    }
+    path
+}
+
+/// The records of an NDJSON export, by code.
+fn exported(db: &TestDb, dir: &Path) -> BTreeMap<String, serde_json::Value> {
+    let path = dir.join("export.ndjson");
+    run_ok({
+        let mut c = registry(db);
+        c.args(["export", path.to_str().unwrap()]);
+        c
+    });
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("{\"cursor\""));
+    lines
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| (v["code"].as_str().unwrap().to_string(), v))
+        .collect()
+}
+
+/// The current record of each enterprise in generated lines, by code.
+fn current_by_code(lines: &[String]) -> BTreeMap<String, serde_json::Value> {
+    lines
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| (v["code"].as_str().unwrap().to_string(), v))
+        .collect()
+}
+
+#[derive(Default)]
+struct Collect(Mutex<Vec<Refusal>>);
+
+impl Progress for Collect {
+    fn start(&self, _: u64, _: u64) {}
+    fn committed(&self, _: u64, _: u64, _: u64) {}
+    fn refused(&self, r: &Refusal) {
+        self.0.lock().unwrap().push(r.clone());
+    }
+}
+
+/// Imports `path` in-process; returns the summary and the lines refused as they were reported.
+fn import_file(db: &TestDb, path: &Path, max_errors: Option<u64>, batch: usize) -> (Summary, Vec<Refusal>) {
+    let collect = Collect::default();
+    let options = Options { file: path.to_path_buf(), max_errors, batch };
+    let summary = import::run(&mut db.conn(), &registry::reference_data::reference(), &options, &collect).unwrap();
+    (summary, collect.0.into_inner().unwrap())
+}
+
+fn lines_of(refusals: &[Refusal]) -> Vec<i64> {
+    refusals.iter().map(|r| r.line).collect()
+}
+
+#[test]
+fn import_of_generated_records_then_export_gives_the_same_records() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let lines = generated(300, 21, 0);
+    let path = write_file(dir.path(), "gen.ndjson", &lines);
+    let out = run_ok({
+        let mut c = registry(&db);
+        c.args(["import", path.to_str().unwrap()]);
+        c
+    });
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("300 enterprises (300 versions) loaded"), "{stdout}");
+    assert_eq!(exported(&db, dir.path()), current_by_code(&lines));
+    assert_eq!(db.count("enterprise_versions"), 300);
+    assert_eq!(db.count("feed_events"), 300);
+
+    // The index was built in bulk: every enterprise is there and found by name.
+    let search = registry::search::Search::open(db.index_dir.path()).unwrap();
+    assert_eq!(search.index().num_docs(), 300);
+    let some: Enterprise = serde_json::from_str(&lines[17]).unwrap();
+    let page = search.index().search(&registry_index::SearchRequest::text(some.name.vi.clone())).unwrap();
+    assert_eq!(page.hits[0].code, some.code);
+
+    // An export imports into another register as it is (its first line is skipped).
+    let other = TestDb::new();
+    let export = dir.path().join("export.ndjson");
+    let (summary, refused) = import_file(&other, &export, None, 50);
+    assert!(refused.is_empty(), "{refused:?}");
+    assert_eq!(summary.enterprises, 300);
+    assert_eq!(exported(&other, dir.path()), current_by_code(&lines));
+}
+
+#[test]
+fn versions_are_loaded_with_their_feed_events_in_order() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let lines = generated(80, 22, 3);
+    assert_eq!(lines.len(), 320);
+    let path = write_file(dir.path(), "history.ndjson", &lines);
+    let head_before = registry::store::feed::head(&mut db.conn()).unwrap();
+    let (summary, refused) = import_file(&db, &path, None, 37);
+    assert!(refused.is_empty(), "{refused:?}");
+    assert_eq!((summary.enterprises, summary.versions), (80, 320));
+    assert_eq!(db.count("enterprise_versions"), 320);
+    assert_eq!(exported(&db, dir.path()), current_by_code(&lines));
+
+    // The feed has one event per version, positions in one run after the head, versions in order.
+    let events = registry::store::feed::read(&mut db.conn(), head_before, 1000).unwrap();
+    assert_eq!(events.len(), 320);
+    assert_eq!(registry::store::feed::head(&mut db.conn()).unwrap(), head_before + 320);
+    let mut last_version: BTreeMap<String, i32> = BTreeMap::new();
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.position, head_before + 1 + i as i64);
+        let previous = last_version.insert(e.code.clone(), e.version).unwrap_or(0);
+        assert_eq!(e.version, previous + 1);
+        let expected: Enterprise = serde_json::from_str(&lines[i]).unwrap();
+        assert_eq!(e.record, expected, "the event carries the version's record");
+        if e.version == 1 {
+            assert_eq!(e.kind, "registered");
+        } else {
+            assert!(["changed", "status_changed", "unit_registered"].contains(&e.kind.as_str()), "{}", e.kind);
+            assert!(!e.changed_fields.is_empty());
+        }
+    }
+    // History and as_of answer from the imported versions.
+    let code = registry::domain::code::EnterpriseCode::parse(&events[0].code).unwrap();
+    let history = registry::store::enterprises::history(&mut db.conn(), &code, None, 10).unwrap().unwrap();
+    assert_eq!(history.iter().map(|h| h.version).collect::<Vec<_>>(), [4, 3, 2, 1]);
+    assert!(history.iter().all(|h| h.actor == "import"));
+}
+
+/// Lines of every bad kind in the middle of good ones.
+fn broken_file(dir: &Path) -> (PathBuf, Vec<String>, Vec<(i64, &'static str)>) {
+    let good = generated(123, 23, 0);
+    let mut lines = good[..120].to_vec();
+    let record = |i: usize| serde_json::from_str::<serde_json::Value>(&good[i]).unwrap();
+    let mut bad_check = record(10);
+    let code = bad_check["code"].as_str().unwrap().to_string();
+    let wrong = format!("{}{}", &code[..9], (code.as_bytes()[9] - b'0' + 1) % 10);
+    bad_check["code"] = wrong.into();
+    let mut bad_type = record(20);
+    bad_type["type"] = "corporation".into();
+    let mut bad_ward = record(30);
+    bad_ward["head_office"]["ward_code"] = "99999".into();
+    bad_ward["head_office"]["legacy"] = serde_json::Value::Null;
+    // Replaced in place (so the good ones they were are not in the file), inserted after.
+    lines[10] = bad_check.to_string();
+    lines[20] = bad_type.to_string();
+    lines[30] = bad_ward.to_string();
+    lines.insert(40, good[5].clone()); // a duplicate code: line 6 has it
+    lines.insert(50, "this is not JSON".into());
+    lines.insert(60, "{\"code\": \"0100233488\", \"type\": \"jsc\"}".into());
+    let expected = vec![
+        (11, "bad_check_digit"),
+        (21, "unknown variant `corporation`"),
+        (31, "unknown_ward"),
+        (41, "duplicate_code"),
+        (51, "invalid JSON"),
+        (61, "missing field"),
+        (124, "not UTF-8"),
+        (126, "truncated"),
+    ];
+    let path = dir.join("broken.ndjson");
+    let mut f = std::fs::File::create(&path).unwrap();
+    for l in &lines {
+        writeln!(f, "{l}").unwrap();
+    }
+    // Line 124: a byte that is not UTF-8 (Latin-1); line 125: good; line 126: cut short, no newline.
+    let mut bytes = good[120].clone().into_bytes();
+    let at = bytes.windows(2).position(|w| w == b"ty").unwrap();
+    bytes[at] = 0xE9;
+    f.write_all(&bytes).unwrap();
+    f.write_all(b"\n").unwrap();
+    writeln!(f, "{}", good[121]).unwrap();
+    let cut = &good[122][..good[122].len() / 2];
+    f.write_all(cut.as_bytes()).unwrap();
+    (path, lines, expected)
+}
+
+#[test]
+fn broken_lines_are_reported_by_number_and_the_rest_loads() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _, expected) = broken_file(dir.path());
+    let out = registry(&db).args(["import", path.to_str().unwrap(), "--batch", "25"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for (line, why) in &expected {
+        let reported = stderr.lines().find(|l| l.starts_with(&format!("line {line}: refused"))).unwrap_or_else(|| {
+            panic!("line {line} is reported: {stderr}");
+        });
+        assert!(reported.contains(why), "line {line}: {reported}");
+        assert!(stderr.contains(&format!("  line {line}: ")), "and in the summary: {stderr}");
+    }
+    let refused = stderr.lines().filter(|l| l.contains(": refused: ")).count();
+    assert_eq!(refused, expected.len(), "{stderr}");
+    // 120 generated lines, 3 of them spoilt; then a line that is not UTF-8, a good one, one cut
+    // short.
+    let good = 120 - 3 + 1;
+    assert_eq!(db.count("enterprises"), good);
+    assert_eq!(db.count("feed_events"), good);
+    assert_eq!(db.count("import_refusals"), expected.len() as i64);
+}
+
+#[test]
+fn an_import_killed_midway_resumes_and_loads_nothing_twice() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = generated(1500, 24, 0);
+    lines.insert(700, "{\"broken\": ".into());
+    lines.insert(1200, "{\"code\": \"0100233480\"}".into());
+    let path = write_file(dir.path(), "big.ndjson", &lines);
+    // Small batches, so that the kill falls between two of many commits.
+    let mut child = registry(&db).args(["import", path.to_str().unwrap(), "--batch", "10"]).spawn().unwrap();
+    let mut killed_at = None;
+    for _ in 0..600 {
+        std::thread::sleep(Duration::from_millis(20));
+        let loaded = db.count("enterprises");
+        if loaded >= 200 {
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGKILL)
+                .unwrap();
+            killed_at = Some(loaded);
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+    }
+    child.wait().unwrap();
+    let killed_at = killed_at.expect("the import was killed while it ran");
+    // Nothing half-written: what is loaded is exactly what the run's progress says.
+    let progress = |db: &TestDb| db.count("import_runs WHERE finished_at IS NULL");
+    assert_eq!(progress(&db), 1);
+    let (enterprises, versions) = {
+        #[derive(diesel::QueryableByName)]
+        struct R {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            enterprises: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            versions: i64,
+        }
+        let r: R = diesel::RunQueryDsl::get_result(
+            diesel::sql_query("SELECT enterprises, versions FROM import_runs"),
+            &mut db.conn(),
+        )
+        .unwrap();
+        (r.enterprises, r.versions)
+    };
+    assert!(killed_at > 0 && enterprises < 1500, "killed midway: {enterprises}");
+    assert_eq!(db.count("enterprises"), enterprises);
+    assert_eq!(db.count("enterprise_versions"), versions);
+    assert_eq!(db.count("feed_events"), versions);
+
+    // Run again: it resumes where the last commit left off and loads the rest once.
+    let out = run_ok({
+        let mut c = registry(&db);
+        c.args(["import", path.to_str().unwrap(), "--batch", "10"]);
+        c
+    });
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("resumed an interrupted import"), "{stderr}");
+    assert!(!stderr.contains("already in the register"), "nothing is read twice: {stderr}");
+    assert_eq!(db.count("enterprises"), 1500);
+    assert_eq!(db.count("enterprise_versions"), 1500);
+    assert_eq!(db.count("feed_events"), 1500);
+    assert_eq!(registry::store::feed::head(&mut db.conn()).unwrap(), 1500, "no position was used twice");
+    assert_eq!(db.count("import_refusals"), 2);
+    assert_eq!(db.count("import_refusals WHERE line IN (701, 1201)"), 2);
+    assert_eq!(progress(&db), 0, "the run is finished");
+    // The summary lists both refused lines, whichever run refused them.
+    assert!(stderr.contains("  line 701: ") && stderr.contains("  line 1201: "), "{stderr}");
+
+    // A third run has nothing to do.
+    let out = run_ok({
+        let mut c = registry(&db);
+        c.args(["import", path.to_str().unwrap()]);
+        c
+    });
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to do"));
+    assert_eq!(db.count("enterprises"), 1500);
+}
+
+#[test]
+fn max_errors_stops_cleanly_and_a_rerun_goes_on() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = generated(60, 25, 0);
+    for at in [10, 20, 30] {
+        lines.insert(at, format!("not a record {at}"));
+    }
+    let path = write_file(dir.path(), "errors.ndjson", &lines);
+    let out =
+        registry(&db).args(["import", path.to_str().unwrap(), "--max-errors", "2", "--no-index"]).output().unwrap();
+    assert!(!out.status.success(), "stopping early is a failure");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("stopped after 2 refused lines"), "{stderr}");
+    assert!(stderr.contains("line 11: refused") && stderr.contains("line 21: refused"), "{stderr}");
+    assert!(!stderr.contains("line 31: refused"), "{stderr}");
+    // Everything before the second refused line loaded, nothing after it.
+    assert_eq!(db.count("enterprises"), 19);
+
+    let (summary, refused) = import_file(&db, &path, Some(2), 1000);
+    assert_eq!(lines_of(&refused), [31]);
+    assert!(!summary.stopped);
+    assert_eq!(db.count("enterprises"), 60);
+    assert_eq!(lines_of(&summary.refusals), [11, 21, 31]);
+}
+
+#[test]
+fn each_kind_of_bad_input_is_refused_by_line() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _, expected) = broken_file(dir.path());
+    let (summary, refused) = import_file(&db, &path, None, 1000);
+    assert_eq!(lines_of(&refused), expected.iter().map(|e| e.0).collect::<Vec<_>>());
+    for (r, (_, why)) in refused.iter().zip(&expected) {
+        assert!(r.reason.contains(why), "line {}: {} (expected {why})", r.line, r.reason);
+    }
+    assert!(!summary.stopped);
+
+    // Codes already in the register are refused by line, the rest loads: the first five of the
+    // seed were loaded above, enterprises 126 to 128 were not.
+    let more = generated(128, 23, 0);
+    let mut mixed: Vec<String> = more[..5].to_vec();
+    mixed.splice(1..1, more[125..128].iter().cloned());
+    let path = write_file(dir.path(), "mixed.ndjson", &mixed);
+    let before = db.count("enterprises");
+    let (summary, refused) = import_file(&db, &path, None, 1000);
+    assert_eq!(lines_of(&refused), [1, 5, 6, 7, 8]);
+    assert!(refused.iter().all(|r| r.reason.contains("already in the register")), "{refused:?}");
+    assert_eq!(summary.enterprises, 3);
+    assert_eq!(db.count("enterprises"), before + 3);
+}
+
+#[actix_web::test]
+async fn later_registrations_never_take_an_imported_code() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let lines = generated(400, 27, 0);
+    let path = write_file(dir.path(), "gen.ndjson", &lines);
+    import_file(&db, &path, None, 100);
+    let highest = lines
+        .iter()
+        .map(|l| serde_json::from_str::<Enterprise>(l).unwrap().code)
+        .filter(|c| c.starts_with("79"))
+        .max()
+        .expect("some enterprises of prefix 79");
+    let app = app(&db).await;
+    let key = db.key("portal", Role::Portal);
+    let body = registration("llc_single", "Bảo Tín Minh Châu Xanh");
+    assert_eq!(body["head_office"]["province_code"], "79");
+    let r = send(&app, post_json("/v1/enterprises", Some(&key), &body)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let code = r.body["code"].as_str().unwrap();
+    assert!(code > highest.as_str(), "{code} is allocated after the imported {highest}");
+}
+
+#[actix_web::test]
+async fn patches_keep_what_an_imported_record_holds_as_registered() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let lines = generated(300, 28, 0);
+    let records: Vec<Enterprise> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let legacy_2018 = records
+        .iter()
+        .find(|r| {
+            r.head_office.legacy.is_some()
+                && r.status == registry::domain::status::Status::Active
+                && r.business_lines.iter().all(|l| l.edition == VsicEdition::Vsic2018)
+                && r.business_lines
+                    .iter()
+                    .any(|l| registry::reference_data::reference().vsic(VsicEdition::Vsic2025, &l.vsic).is_none())
+        })
+        .expect("an active enterprise with a legacy head office and a line VSIC 2025 dropped")
+        .clone();
+    let path = write_file(dir.path(), "gen.ndjson", &lines);
+    import_file(&db, &path, None, 1000);
+    {
+        let app = app(&db).await;
+        let key = db.key("portal", Role::Portal);
+        let uri = format!("/v1/enterprises/{}", legacy_2018.code);
+        let etag = format!("\"v{}\"", legacy_2018.version);
+        let r =
+            send(&app, patch(&uri, &key, Some(&etag), &serde_json::json!({"head_office": {"phone": "0243 999 8888"}})))
+                .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let after: Enterprise = serde_json::from_value(r.body.clone()).unwrap();
+        assert_eq!(after.head_office.phone.as_deref(), Some("0243 999 8888"));
+        assert_eq!(after.head_office.legacy, legacy_2018.head_office.legacy);
+        assert_eq!(after.business_lines, legacy_2018.business_lines);
+        assert_eq!(after.registration_changes, legacy_2018.registration_changes);
+        // Moving the head office needs the 2025 units.
+        let etag = format!("\"v{}\"", after.version);
+        let r = send(
+            &app,
+            patch(&uri, &key, Some(&etag), &serde_json::json!({"head_office": {"street": "Số 9 Tràng Tiền"}})),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert!(r.has_error("head_office.ward_code", "legacy_units"), "{}", r.text);
+    }
+}
+
+#[actix_web::test]
+async fn licences_survive_an_export_and_an_import_and_are_looked_up_by_number() {
+    let source = TestDb::new();
+    let portal = source.key("portal", Role::Portal);
+    let transport = source.key("transport", Role::Transport);
+    let app = app(&source).await;
+    let r = send(&app, post_json("/v1/enterprises", Some(&portal), &appendix_a())).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let code = r.body["code"].as_str().unwrap().to_string();
+    let today = registry::domain::legal_date(chrono::Utc::now()).to_string();
+    let licence = serde_json::json!({"number": "GP-VT-IMPORT-1", "kind": "road_transport_business",
+        "issued_on": today, "expires_on": "2036-11-25"});
+    let r = send(&app, post_json(&format!("/v1/enterprises/{code}/licenses"), Some(&transport), &licence)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let dir = tempfile::tempdir().unwrap();
+    let records = exported(&source, dir.path());
+    let path = write_file(dir.path(), "records.ndjson", &records.values().map(|v| v.to_string()).collect::<Vec<_>>());
+
+    let target = TestDb::new();
+    let (summary, refused) = import_file(&target, &path, None, 100);
+    assert!(refused.is_empty(), "{refused:?}");
+    assert_eq!(summary.enterprises, 1);
+    assert_eq!(exported(&target, dir.path()), records);
+    let key = target.key("tax", Role::Tax);
+    let app = app(&target).await;
+    let r = send(&app, get("/v1/licenses/GP-VT-IMPORT-1", Some(&key))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["enterprise"]["code"], code.as_str());
+}
