@@ -102,6 +102,11 @@ fn prefixes(codes: &[String]) -> Vec<String> {
     out
 }
 
+/// Whether `part` occurs in `whole` as consecutive words (an empty `part` does).
+fn is_run_of(part: &[String], whole: &[String]) -> bool {
+    part.is_empty() || whole.windows(part.len()).any(|w| w == part)
+}
+
 pub(crate) fn days_since_epoch(d: chrono::NaiveDate) -> i64 {
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
     (d - epoch).num_days()
@@ -123,6 +128,12 @@ pub(crate) fn to_document(f: &Fields, doc: &EnterpriseDoc) -> TantivyDocument {
     d.add_text(f.proper_name, &proper);
     d.add_text(f.name_lower, &doc.name);
     d.add_text(f.name_folded, &doc.name);
+    // Search relies on every proper-name term being a name term too (the proper-name fields only
+    // add to the score). A proper name that is not a run of words of the name is added to it.
+    if !is_run_of(&analyzer::words(&proper), &analyzer::words(&doc.name)) {
+        d.add_text(f.name_lower, &proper);
+        d.add_text(f.name_folded, &proper);
+    }
     d.add_text(f.proper_lower, &proper);
     d.add_text(f.proper_folded, &proper);
     d.add_text(f.proper_edge, &proper);
