@@ -428,7 +428,7 @@ impl SearchIndex {
         let eligible: Vec<bool> = words.iter().map(|w| w.folded.chars().count() >= FUZZY_MIN_CHARS).collect();
         let mut fuzzy = vec![false; words.len()];
         let mut plan = self.word_plan(words, &fuzzy);
-        let mut prepared = topk::prepare(searcher, &plan)?;
+        let mut prepared = topk::prepare(searcher, &plan, self.fields.word_pairs)?;
         let mut run = topk::top_k(searcher, &prepared, &filters, req.limit + 1, after.as_ref(), self.fields.code)?;
         // Typo tolerance. A run that finds no match at all has skipped nothing, so this depends
         // on the request and the index only, never on the page: every page uses the same plan.
@@ -438,14 +438,14 @@ impl SearchIndex {
             if missing.contains(&true) {
                 fuzzy = missing;
                 plan = self.word_plan(words, &fuzzy);
-                prepared = topk::prepare(searcher, &plan)?;
+                prepared = topk::prepare(searcher, &plan, self.fields.word_pairs)?;
                 run = topk::top_k(searcher, &prepared, &filters, req.limit + 1, after.as_ref(), self.fields.code)?;
             }
             // ... then every word long enough (a typo may make another real word).
             if run.count == 0 && eligible != fuzzy && eligible.contains(&true) {
                 fuzzy = eligible;
                 plan = self.word_plan(words, &fuzzy);
-                prepared = topk::prepare(searcher, &plan)?;
+                prepared = topk::prepare(searcher, &plan, self.fields.word_pairs)?;
                 run = topk::top_k(searcher, &prepared, &filters, req.limit + 1, after.as_ref(), self.fields.code)?;
             }
         }
@@ -601,7 +601,8 @@ impl SearchIndex {
                         });
                     }
                 }
-                topk::PlanWord { word: w.lower.clone(), required: w.required, leaves }
+                let pair_key = (!*fuzzy && analyzer::pairable(&w.folded)).then(|| w.folded.clone());
+                topk::PlanWord { word: w.lower.clone(), required: w.required, leaves, pair_key }
             })
             .collect()
     }

@@ -37,6 +37,10 @@ pub(crate) struct Fields {
     pub vsic_prefix: Field,
     /// Registration date as days since 1970-01-01.
     pub registered: Field,
+    /// Every pair of distinct pairable words (see [`analyzer::pairable`]) of the folded name,
+    /// former names, English name, abbreviation and unit names, as `"a b"` (`a < b`): the
+    /// enterprises holding both words, for a search to walk instead of either word's longer list.
+    pub word_pairs: Field,
 }
 
 fn text(tokenizer: &str, record: IndexRecordOption) -> TextOptions {
@@ -69,6 +73,15 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         vsic: b.add_text_field("vsic", STRING | STORED | FAST),
         vsic_prefix: b.add_text_field("vsic_prefix", STRING),
         registered: b.add_i64_field("registered", NumericOptions::from(INDEXED | FAST | STORED)),
+        word_pairs: b.add_text_field(
+            "word_pairs",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("raw")
+                    .set_index_option(IndexRecordOption::Basic)
+                    .set_fieldnorms(false),
+            ),
+        ),
     };
     (b.build(), fields)
 }
@@ -100,6 +113,34 @@ fn prefixes(codes: &[String]) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+/// The pair terms of a document (see [`Fields::word_pairs`]).
+fn add_word_pairs(f: &Fields, d: &mut TantivyDocument, doc: &EnterpriseDoc, proper: &str) {
+    let texts = std::iter::once(doc.name.as_str())
+        .chain(std::iter::once(proper))
+        .chain(doc.former_names.iter().map(String::as_str))
+        .chain(doc.name_en.iter().map(String::as_str))
+        .chain(doc.abbreviation.iter().map(String::as_str))
+        .chain(doc.unit_names.iter().map(String::as_str));
+    let mut words = std::collections::BTreeSet::new();
+    for text in texts {
+        for (_, term) in analyzer::index_terms(text, true) {
+            if analyzer::pairable(&term) {
+                words.insert(term);
+            }
+        }
+    }
+    if words.len() > analyzer::MAX_PAIRED_WORDS {
+        d.add_text(f.word_pairs, analyzer::PAIRS_INCOMPLETE);
+        return;
+    }
+    let words: Vec<String> = words.into_iter().collect();
+    for (i, a) in words.iter().enumerate() {
+        for b in &words[i + 1..] {
+            d.add_text(f.word_pairs, analyzer::pair_term(a, b));
+        }
+    }
 }
 
 /// Whether `part` occurs in `whole` as consecutive words (an empty `part` does).
@@ -146,6 +187,7 @@ pub(crate) fn to_document(f: &Fields, doc: &EnterpriseDoc) -> TantivyDocument {
     for n in doc.name_en.iter().chain(doc.abbreviation.iter()) {
         d.add_text(f.alt_folded, n);
     }
+    add_word_pairs(f, &mut d, doc, &proper);
     d.add_text(f.province, &doc.province_code);
     d.add_text(f.ward, &doc.ward_code);
     d.add_text(f.status, &doc.status);

@@ -36,7 +36,7 @@ use tantivy::{
 };
 
 use crate::collector::Collected;
-use crate::IndexError;
+use crate::{analyzer, IndexError};
 
 /// Relative margin added to every block bound against floating-point rounding.
 const ROUNDING_MARGIN: f32 = 1e-4;
@@ -49,6 +49,9 @@ pub(crate) struct PlanWord {
     /// A required word must match; an optional one only adds to the score.
     pub required: bool,
     pub leaves: Vec<PlanLeaf>,
+    /// The folded word, when its matching leaves are exactly the folded word's (no typo
+    /// expansion) and it has pair terms (see `schema::Fields::word_pairs`).
+    pub pair_key: Option<String>,
 }
 
 /// One way a word may match: a term on a field.
@@ -101,14 +104,18 @@ struct PreparedLeaf {
 struct PreparedWord {
     required: bool,
     leaves: Vec<PreparedLeaf>,
-    /// Sum of the document frequencies of the leaves: the cost of walking the word.
+    /// Sum of the document frequencies of the matching leaves: the cost of walking the word.
     cost: u64,
+    pair_key: Option<String>,
 }
 
 /// A plan resolved against one searcher: term statistics, BM25 weights, typo expansions.
 pub(crate) struct Prepared {
     /// Required words (cheapest first), then optional words.
     words: Vec<PreparedWord>,
+    /// Per segment, the pair terms to walk instead of the cheapest word: the pair of the two
+    /// rarest pairable required words, and the enterprises whose pairs are incomplete.
+    lead: Option<Vec<Vec<TermInfo>>>,
     required: usize,
     /// Per leaf id.
     pub leaves: Vec<LeafInfo>,
@@ -116,6 +123,7 @@ pub(crate) struct Prepared {
     pub word_found: Vec<bool>,
     /// Index-wide average field length, per field.
     averages: HashMap<Field, f32>,
+    pairs: Field,
 }
 
 impl Prepared {
@@ -130,14 +138,15 @@ fn io(e: std::io::Error) -> TantivyError {
 }
 
 /// Resolve `plan` against `searcher`.
-pub(crate) fn prepare(searcher: &Searcher, plan: &[PlanWord]) -> Result<Prepared, IndexError> {
+pub(crate) fn prepare(searcher: &Searcher, plan: &[PlanWord], pairs: Field) -> Result<Prepared, IndexError> {
     let total_docs: u64 = searcher.segment_readers().iter().map(|r| u64::from(r.max_doc())).sum();
     let mut averages: HashMap<Field, f32> = HashMap::new();
     let mut leaves = Vec::new();
     let mut words = Vec::new();
     let mut word_found = Vec::with_capacity(plan.len());
     for (wi, w) in plan.iter().enumerate() {
-        let mut prepared = PreparedWord { required: w.required, leaves: Vec::new(), cost: 0 };
+        let mut prepared =
+            PreparedWord { required: w.required, leaves: Vec::new(), cost: 0, pair_key: w.pair_key.clone() };
         for leaf in &w.leaves {
             let term = Term::from_field_text(leaf.field, &leaf.text);
             let kind = match leaf.kind {
@@ -209,7 +218,39 @@ pub(crate) fn prepare(searcher: &Searcher, plan: &[PlanWord]) -> Result<Prepared
     // Required words first, the rarest leading; optional words keep their order.
     words.sort_by_key(|w| (!w.required, if w.required { w.cost } else { 0 }));
     let required = words.iter().filter(|w| w.required).count();
-    Ok(Prepared { words, required, leaves, word_found, averages })
+    let lead = pair_lead(searcher, &words[..required], pairs)?;
+    Ok(Prepared { words, required, lead, leaves, word_found, averages, pairs })
+}
+
+/// The pair terms of the two rarest pairable required words, when walking them is cheaper than
+/// walking the rarest word (`words` sorted by cost).
+fn pair_lead(
+    searcher: &Searcher,
+    words: &[PreparedWord],
+    pairs: Field,
+) -> Result<Option<Vec<Vec<TermInfo>>>, IndexError> {
+    let mut keys = words.iter().filter_map(|w| w.pair_key.as_deref());
+    let Some(a) = keys.next() else { return Ok(None) };
+    let Some(b) = keys.find(|k| *k != a) else { return Ok(None) };
+    let terms = [
+        Term::from_field_text(pairs, &analyzer::pair_term(a, b)),
+        Term::from_field_text(pairs, analyzer::PAIRS_INCOMPLETE),
+    ];
+    let mut per_segment = Vec::with_capacity(searcher.segment_readers().len());
+    let mut df = 0u64;
+    for r in searcher.segment_readers() {
+        let inverted = r.inverted_index(pairs)?;
+        let mut infos = Vec::with_capacity(2);
+        for t in &terms {
+            if let Some(info) = inverted.get_term_info(t).map_err(io)? {
+                df += u64::from(info.doc_freq);
+                infos.push(info);
+            }
+        }
+        per_segment.push(infos);
+    }
+    let cheapest_word = words.first().map_or(u64::MAX, |w| w.cost);
+    Ok((df < cheapest_word).then_some(per_segment))
 }
 
 /// A cursor over one posting list.
@@ -311,6 +352,8 @@ impl Word {
 }
 
 struct Segment {
+    /// The pair terms to walk, if any; else the first word leads.
+    lead: Option<Leaf>,
     /// Required words first (the rarest leads), then optional ones.
     words: Vec<Word>,
     required: usize,
@@ -384,6 +427,23 @@ impl Prepared {
             }
             words.push(Word { leaves, matchers });
         }
+        let lead = match &self.lead {
+            None => None,
+            Some(per_segment) => {
+                let inverted = reader.inverted_index(self.pairs)?;
+                let mut parts = Vec::with_capacity(per_segment[ord].len());
+                for info in &per_segment[ord] {
+                    parts.push(TermCursor::new(
+                        inverted.read_block_postings_from_terminfo(info, IndexRecordOption::Basic).map_err(io)?,
+                    ));
+                }
+                if parts.is_empty() && !keep_all {
+                    return Ok(None);
+                }
+                let doc = parts.iter().map(|p| p.doc).min().unwrap_or(TERMINATED);
+                Some(Leaf::Fuzzy { parts, doc, score: 0.0 })
+            }
+        };
         let mut scorers = Vec::with_capacity(filters.len());
         for f in filters {
             let s = f.scorer(reader, 1.0)?;
@@ -393,6 +453,7 @@ impl Prepared {
             scorers.push(s);
         }
         Ok(Some(Segment {
+            lead,
             words,
             required: self.required,
             filters: scorers,
@@ -407,11 +468,14 @@ impl Segment {
     #[inline]
     fn align(&mut self, mut target: DocId) -> DocId {
         'candidates: loop {
-            let cand = self.words[0].seek(target);
+            let (cand, checked) = match &mut self.lead {
+                Some(lead) => (lead.seek(target), 0),
+                None => (self.words[0].seek(target), 1),
+            };
             if cand == TERMINATED {
                 return TERMINATED;
             }
-            for w in &mut self.words[1..self.required] {
+            for w in &mut self.words[checked..self.required] {
                 let d = w.seek(cand);
                 if d != cand {
                     target = d;
