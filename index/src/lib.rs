@@ -38,8 +38,14 @@ pub mod analyzer;
 mod collector;
 mod cursor;
 mod schema;
+#[cfg(test)]
+mod search_tests;
 pub mod swap;
 mod topk;
+
+// The test generator (`tests/common`) names the crate.
+#[cfg(test)]
+extern crate self as registry_index;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
@@ -255,6 +261,8 @@ pub struct SearchIndex {
     writer: Mutex<IndexWriter>,
     fields: Fields,
     position: Mutex<Option<u64>>,
+    code_columns: topk::CodeColumns,
+    bm25_units: topk::Bm25Units,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -314,7 +322,14 @@ impl SearchIndex {
         };
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer = index.writer_with_num_threads(threads, heap)?;
-        Ok(SearchIndex { reader, writer: Mutex::new(writer), fields, position: Mutex::new(position) })
+        Ok(SearchIndex {
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            position: Mutex::new(position),
+            code_columns: topk::CodeColumns::default(),
+            bm25_units: topk::Bm25Units::default(),
+        })
     }
 
     fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
@@ -351,6 +366,7 @@ impl SearchIndex {
         prepared.set_payload(&payload);
         prepared.commit()?;
         self.reader.reload()?;
+        self.code_columns.retain(&self.reader.searcher());
         *self.position.lock().unwrap_or_else(|e| e.into_inner()) = Some(position);
         Ok(())
     }
@@ -388,6 +404,11 @@ impl SearchIndex {
 
     /// One page of enterprises matching the request.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchPage, IndexError> {
+        self.search_impl(req, false)
+    }
+
+    /// `reference`: see [`SearchIndex::search_words`].
+    fn search_impl(&self, req: &SearchRequest, reference: bool) -> Result<SearchPage, IndexError> {
         if req.limit == 0 || req.limit > MAX_LIMIT {
             return Err(IndexError::InvalidRequest(format!("limit must be 1..={MAX_LIMIT}, got {}", req.limit)));
         }
@@ -405,13 +426,16 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let filters = self.filters(req);
         match query_words(&req.q) {
-            Some(words) => self.search_words(&searcher, req, hash, &words, filters, after),
+            Some(words) => self.search_words(&searcher, req, hash, &words, filters, after, reference),
             None => self.search_exhaustive(&searcher, req, hash, filters, after),
         }
     }
 
     /// A name search: top-k with pruning (see [`topk`]), typo tolerance only when the words as
     /// typed find nothing, `total` capped at [`TOTAL_EXACT_UP_TO`].
+    ///
+    /// `reference`: no pair terms, no pruning (for tests: the same hits, found the slow way).
+    #[allow(clippy::too_many_arguments)]
     fn search_words(
         &self,
         searcher: &Searcher,
@@ -420,16 +444,33 @@ impl SearchIndex {
         words: &[QueryWord],
         filters: Vec<Box<dyn Query>>,
         after: Option<(f32, String)>,
+        reference: bool,
     ) -> Result<SearchPage, IndexError> {
         let filters = filters
             .iter()
             .map(|f| f.weight(EnableScoring::disabled_from_searcher(searcher)))
             .collect::<Result<Vec<_>, _>>()?;
         let eligible: Vec<bool> = words.iter().map(|w| w.folded.chars().count() >= FUZZY_MIN_CHARS).collect();
+        let attempt = |fuzzy: &[bool]| -> Result<(Vec<topk::PlanWord>, topk::Prepared, topk::TopK), IndexError> {
+            let plan = self.word_plan(words, fuzzy);
+            let mut prepared = topk::prepare(searcher, &plan, self.fields.word_pairs, &self.bm25_units)?;
+            if reference {
+                prepared = prepared.without_shortcuts();
+            }
+            let limit = req.limit + 1;
+            let run = topk::top_k(
+                searcher,
+                &prepared,
+                &filters,
+                limit,
+                after.as_ref(),
+                self.fields.code,
+                &self.code_columns,
+            )?;
+            Ok((plan, prepared, run))
+        };
         let mut fuzzy = vec![false; words.len()];
-        let mut plan = self.word_plan(words, &fuzzy);
-        let mut prepared = topk::prepare(searcher, &plan, self.fields.word_pairs)?;
-        let mut run = topk::top_k(searcher, &prepared, &filters, req.limit + 1, after.as_ref(), self.fields.code)?;
+        let (mut plan, mut prepared, mut run) = attempt(&fuzzy)?;
         // Typo tolerance. A run that finds no match at all has skipped nothing, so this depends
         // on the request and the index only, never on the page: every page uses the same plan.
         if run.count == 0 {
@@ -437,16 +478,11 @@ impl SearchIndex {
             let missing: Vec<bool> = (0..words.len()).map(|i| eligible[i] && !prepared.word_found[i]).collect();
             if missing.contains(&true) {
                 fuzzy = missing;
-                plan = self.word_plan(words, &fuzzy);
-                prepared = topk::prepare(searcher, &plan, self.fields.word_pairs)?;
-                run = topk::top_k(searcher, &prepared, &filters, req.limit + 1, after.as_ref(), self.fields.code)?;
+                (plan, prepared, run) = attempt(&fuzzy)?;
             }
             // ... then every word long enough (a typo may make another real word).
             if run.count == 0 && eligible != fuzzy && eligible.contains(&true) {
-                fuzzy = eligible;
-                plan = self.word_plan(words, &fuzzy);
-                prepared = topk::prepare(searcher, &plan, self.fields.word_pairs)?;
-                run = topk::top_k(searcher, &prepared, &filters, req.limit + 1, after.as_ref(), self.fields.code)?;
+                (plan, prepared, run) = attempt(&eligible)?;
             }
         }
         let capped = |n: u64| {

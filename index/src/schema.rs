@@ -115,10 +115,11 @@ fn prefixes(codes: &[String]) -> Vec<String> {
     out
 }
 
-/// The pair terms of a document (see [`Fields::word_pairs`]).
-fn add_word_pairs(f: &Fields, d: &mut TantivyDocument, doc: &EnterpriseDoc, proper: &str) {
+/// The pair terms of a document (see [`Fields::word_pairs`]), from the texts of its folded name
+/// fields (`extra_name`: a proper name added to the name fields).
+fn add_word_pairs(f: &Fields, d: &mut TantivyDocument, doc: &EnterpriseDoc, extra_name: Option<&str>) {
     let texts = std::iter::once(doc.name.as_str())
-        .chain(std::iter::once(proper))
+        .chain(extra_name)
         .chain(doc.former_names.iter().map(String::as_str))
         .chain(doc.name_en.iter().map(String::as_str))
         .chain(doc.abbreviation.iter().map(String::as_str))
@@ -171,7 +172,8 @@ pub(crate) fn to_document(f: &Fields, doc: &EnterpriseDoc) -> TantivyDocument {
     d.add_text(f.name_folded, &doc.name);
     // Search relies on every proper-name term being a name term too (the proper-name fields only
     // add to the score). A proper name that is not a run of words of the name is added to it.
-    if !is_run_of(&analyzer::words(&proper), &analyzer::words(&doc.name)) {
+    let proper_in_name = is_run_of(&analyzer::words(&proper), &analyzer::words(&doc.name));
+    if !proper_in_name {
         d.add_text(f.name_lower, &proper);
         d.add_text(f.name_folded, &proper);
     }
@@ -187,7 +189,7 @@ pub(crate) fn to_document(f: &Fields, doc: &EnterpriseDoc) -> TantivyDocument {
     for n in doc.name_en.iter().chain(doc.abbreviation.iter()) {
         d.add_text(f.alt_folded, n);
     }
-    add_word_pairs(f, &mut d, doc, &proper);
+    add_word_pairs(f, &mut d, doc, (!proper_in_name).then_some(proper.as_str()));
     d.add_text(f.province, &doc.province_code);
     d.add_text(f.ward, &doc.ward_code);
     d.add_text(f.status, &doc.status);

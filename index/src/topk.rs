@@ -25,9 +25,11 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::Mutex;
 
 use tantivy::columnar::StrColumn;
 use tantivy::fieldnorm::FieldNormReader;
+use tantivy::index::SegmentId;
 use tantivy::postings::{BlockSegmentPostings, TermInfo};
 use tantivy::query::{Bm25Weight, FuzzyTermQuery, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption, Value};
@@ -113,9 +115,8 @@ struct PreparedWord {
 pub(crate) struct Prepared {
     /// Required words (cheapest first), then optional words.
     words: Vec<PreparedWord>,
-    /// Per segment, the pair terms to walk instead of the cheapest word: the pair of the two
-    /// rarest pairable required words, and the enterprises whose pairs are incomplete.
-    lead: Option<Vec<Vec<TermInfo>>>,
+    /// The pair terms walked instead of the rarest word (see [`pair_leads`]).
+    leads: Vec<Vec<Vec<TermInfo>>>,
     required: usize,
     /// Per leaf id.
     pub leaves: Vec<LeafInfo>,
@@ -124,9 +125,19 @@ pub(crate) struct Prepared {
     /// Index-wide average field length, per field.
     averages: HashMap<Field, f32>,
     pairs: Field,
+    /// Skip the blocks that cannot reach the page (false: score every match).
+    prune: bool,
 }
 
 impl Prepared {
+    /// The same plan walked word by word, without pair terms or block-max pruning (a reference
+    /// for tests).
+    pub fn without_shortcuts(mut self) -> Self {
+        self.leads.clear();
+        self.prune = false;
+        self
+    }
+
     /// A required word matches nothing: so does the query.
     pub fn matches_nothing(&self) -> bool {
         self.words.iter().take(self.required).any(|w| !w.leaves.iter().any(|l| l.matcher)) || self.required == 0
@@ -137,10 +148,43 @@ fn io(e: std::io::Error) -> TantivyError {
     TantivyError::from(e)
 }
 
+/// The BM25 weight of a term found in one document, per field, for the current index statistics.
+/// (`Bm25Weight::for_one_term` builds a 256-entry length table; a term's weight is this one
+/// scaled to its idf.)
+#[derive(Default)]
+pub(crate) struct Bm25Units(Mutex<HashMap<Field, (u64, u32, Bm25Weight)>>);
+
+impl Bm25Units {
+    fn unit(&self, field: Field, docs: u64, avg: f32) -> Bm25Weight {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get(&field) {
+            Some((d, a, w)) if *d == docs && *a == avg.to_bits() => w.clone(),
+            _ => {
+                let w = Bm25Weight::for_one_term(1, docs, avg);
+                map.insert(field, (docs, avg.to_bits(), w.clone()));
+                w
+            }
+        }
+    }
+}
+
+/// BM25 inverse document frequency, as tantivy computes it.
+fn idf(doc_freq: u64, docs: u64) -> f32 {
+    let x = ((docs - doc_freq.min(docs)) as f32 + 0.5) / (doc_freq as f32 + 0.5);
+    (1.0 + x).ln()
+}
+
 /// Resolve `plan` against `searcher`.
-pub(crate) fn prepare(searcher: &Searcher, plan: &[PlanWord], pairs: Field) -> Result<Prepared, IndexError> {
+pub(crate) fn prepare(
+    searcher: &Searcher,
+    plan: &[PlanWord],
+    pairs: Field,
+    cache: &Bm25Units,
+) -> Result<Prepared, IndexError> {
     let total_docs: u64 = searcher.segment_readers().iter().map(|r| u64::from(r.max_doc())).sum();
     let mut averages: HashMap<Field, f32> = HashMap::new();
+    // BM25 weight of a term found in one document, per field.
+    let mut units: HashMap<Field, Bm25Weight> = HashMap::new();
     let mut leaves = Vec::new();
     let mut words = Vec::new();
     let mut word_found = Vec::with_capacity(plan.len());
@@ -161,25 +205,21 @@ pub(crate) fn prepare(searcher: &Searcher, plan: &[PlanWord], pairs: Field) -> R
                     if df == 0 {
                         continue;
                     }
-                    let avg = match averages.get(&leaf.field) {
-                        Some(a) => *a,
-                        None => {
-                            let mut tokens = 0u64;
-                            for r in searcher.segment_readers() {
-                                tokens += r.inverted_index(leaf.field)?.total_num_tokens();
-                            }
-                            let a = if total_docs == 0 { 0.0 } else { tokens as f32 / total_docs as f32 };
-                            averages.insert(leaf.field, a);
-                            a
+                    if !units.contains_key(&leaf.field) {
+                        let mut tokens = 0u64;
+                        for r in searcher.segment_readers() {
+                            tokens += r.inverted_index(leaf.field)?.total_num_tokens();
                         }
-                    };
+                        let avg = if total_docs == 0 { 0.0 } else { tokens as f32 / total_docs as f32 };
+                        averages.insert(leaf.field, avg);
+                        units.insert(leaf.field, cache.unit(leaf.field, total_docs, avg));
+                    }
+                    let unit = &units[&leaf.field];
                     if leaf.matcher {
                         prepared.cost += df;
                     }
-                    PreparedKind::Bm25 {
-                        per_segment,
-                        weight: Bm25Weight::for_one_term(df, total_docs, avg).boost_by(boost),
-                    }
+                    let scale = idf(df, total_docs) / idf(1, total_docs);
+                    PreparedKind::Bm25 { per_segment, weight: unit.boost_by(scale * boost) }
                 }
                 LeafKind::Fuzzy(score) => {
                     let dfa = FuzzyTermQuery::new(term, 1, true).automaton()?;
@@ -218,39 +258,57 @@ pub(crate) fn prepare(searcher: &Searcher, plan: &[PlanWord], pairs: Field) -> R
     // Required words first, the rarest leading; optional words keep their order.
     words.sort_by_key(|w| (!w.required, if w.required { w.cost } else { 0 }));
     let required = words.iter().filter(|w| w.required).count();
-    let lead = pair_lead(searcher, &words[..required], pairs)?;
-    Ok(Prepared { words, required, lead, leaves, word_found, averages, pairs })
+    let leads = pair_leads(searcher, &words[..required], pairs)?;
+    Ok(Prepared { words, required, leads, leaves, word_found, averages, pairs, prune: true })
 }
 
-/// The pair terms of the two rarest pairable required words, when walking them is cheaper than
-/// walking the rarest word (`words` sorted by cost).
-fn pair_lead(
+/// The pair terms to walk instead of the rarest word (`words` sorted by cost): the pairs of the
+/// three rarest pairable required words, each with the enterprises whose pairs are incomplete,
+/// rarest first; per pair, per segment, the postings. Empty when no pair is cheaper than the
+/// rarest word.
+fn pair_leads(
     searcher: &Searcher,
     words: &[PreparedWord],
     pairs: Field,
-) -> Result<Option<Vec<Vec<TermInfo>>>, IndexError> {
-    let mut keys = words.iter().filter_map(|w| w.pair_key.as_deref());
-    let Some(a) = keys.next() else { return Ok(None) };
-    let Some(b) = keys.find(|k| *k != a) else { return Ok(None) };
-    let terms = [
-        Term::from_field_text(pairs, &analyzer::pair_term(a, b)),
-        Term::from_field_text(pairs, analyzer::PAIRS_INCOMPLETE),
-    ];
-    let mut per_segment = Vec::with_capacity(searcher.segment_readers().len());
-    let mut df = 0u64;
-    for r in searcher.segment_readers() {
-        let inverted = r.inverted_index(pairs)?;
-        let mut infos = Vec::with_capacity(2);
-        for t in &terms {
-            if let Some(info) = inverted.get_term_info(t).map_err(io)? {
-                df += u64::from(info.doc_freq);
-                infos.push(info);
+) -> Result<Vec<Vec<Vec<TermInfo>>>, IndexError> {
+    let mut keys: Vec<&str> = Vec::with_capacity(3);
+    for k in words.iter().filter_map(|w| w.pair_key.as_deref()) {
+        if !keys.contains(&k) {
+            keys.push(k);
+            if keys.len() == 3 {
+                break;
             }
         }
-        per_segment.push(infos);
     }
+    let mut terms = Vec::new();
+    for (i, a) in keys.iter().enumerate() {
+        for b in &keys[i + 1..] {
+            terms.push(Term::from_field_text(pairs, &analyzer::pair_term(a, b)));
+        }
+    }
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let incomplete = Term::from_field_text(pairs, analyzer::PAIRS_INCOMPLETE);
+    let mut leads: Vec<(u64, Vec<Vec<TermInfo>>)> = terms.iter().map(|_| (0, Vec::new())).collect();
+    for r in searcher.segment_readers() {
+        let inverted = r.inverted_index(pairs)?;
+        let incomplete = inverted.get_term_info(&incomplete).map_err(io)?;
+        for (t, (df, per_segment)) in terms.iter().zip(&mut leads) {
+            let mut infos = Vec::with_capacity(2);
+            for info in [inverted.get_term_info(t).map_err(io)?, incomplete.clone()].into_iter().flatten() {
+                *df += u64::from(info.doc_freq);
+                infos.push(info);
+            }
+            per_segment.push(infos);
+        }
+    }
+    leads.sort_by_key(|(df, _)| *df);
     let cheapest_word = words.first().map_or(u64::MAX, |w| w.cost);
-    Ok((df < cheapest_word).then_some(per_segment))
+    if leads[0].0 >= cheapest_word {
+        return Ok(Vec::new());
+    }
+    Ok(leads.into_iter().map(|(_, p)| p).collect())
 }
 
 /// A cursor over one posting list.
@@ -352,8 +410,9 @@ impl Word {
 }
 
 struct Segment {
-    /// The pair terms to walk, if any; else the first word leads.
-    lead: Option<Leaf>,
+    /// The pair terms to walk, if any (the first leads, the others filter); else the first word
+    /// leads.
+    leads: Vec<Leaf>,
     /// Required words first (the rarest leads), then optional ones.
     words: Vec<Word>,
     required: usize,
@@ -427,23 +486,21 @@ impl Prepared {
             }
             words.push(Word { leaves, matchers });
         }
-        let lead = match &self.lead {
-            None => None,
-            Some(per_segment) => {
-                let inverted = reader.inverted_index(self.pairs)?;
-                let mut parts = Vec::with_capacity(per_segment[ord].len());
-                for info in &per_segment[ord] {
-                    parts.push(TermCursor::new(
-                        inverted.read_block_postings_from_terminfo(info, IndexRecordOption::Basic).map_err(io)?,
-                    ));
-                }
-                if parts.is_empty() && !keep_all {
-                    return Ok(None);
-                }
-                let doc = parts.iter().map(|p| p.doc).min().unwrap_or(TERMINATED);
-                Some(Leaf::Fuzzy { parts, doc, score: 0.0 })
+        let mut leads = Vec::with_capacity(self.leads.len());
+        for per_segment in &self.leads {
+            let inverted = reader.inverted_index(self.pairs)?;
+            let mut parts = Vec::with_capacity(per_segment[ord].len());
+            for info in &per_segment[ord] {
+                parts.push(TermCursor::new(
+                    inverted.read_block_postings_from_terminfo(info, IndexRecordOption::Basic).map_err(io)?,
+                ));
             }
-        };
+            if parts.is_empty() && !keep_all {
+                return Ok(None);
+            }
+            let doc = parts.iter().map(|p| p.doc).min().unwrap_or(TERMINATED);
+            leads.push(Leaf::Fuzzy { parts, doc, score: 0.0 });
+        }
         let mut scorers = Vec::with_capacity(filters.len());
         for f in filters {
             let s = f.scorer(reader, 1.0)?;
@@ -453,7 +510,7 @@ impl Prepared {
             scorers.push(s);
         }
         Ok(Some(Segment {
-            lead,
+            leads,
             words,
             required: self.required,
             filters: scorers,
@@ -468,12 +525,19 @@ impl Segment {
     #[inline]
     fn align(&mut self, mut target: DocId) -> DocId {
         'candidates: loop {
-            let (cand, checked) = match &mut self.lead {
+            let (cand, checked) = match self.leads.first_mut() {
                 Some(lead) => (lead.seek(target), 0),
                 None => (self.words[0].seek(target), 1),
             };
             if cand == TERMINATED {
                 return TERMINATED;
+            }
+            for l in self.leads.iter_mut().skip(1) {
+                let d = l.seek(cand);
+                if d != cand {
+                    target = d;
+                    continue 'candidates;
+                }
             }
             for w in &mut self.words[checked..self.required] {
                 let d = w.seek(cand);
@@ -586,6 +650,28 @@ fn code_column(reader: &SegmentReader) -> Result<StrColumn, IndexError> {
     Ok(reader.fast_fields().str("code")?.ok_or_else(|| TantivyError::SchemaError("code is not a fast field".into()))?)
 }
 
+/// The code columns of the segments, opened once (opening one reads its metadata).
+#[derive(Default)]
+pub(crate) struct CodeColumns(Mutex<HashMap<SegmentId, StrColumn>>);
+
+impl CodeColumns {
+    fn get(&self, reader: &SegmentReader) -> Result<StrColumn, IndexError> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = map.get(&reader.segment_id()) {
+            return Ok(c.clone());
+        }
+        let column = code_column(reader)?;
+        map.insert(reader.segment_id(), column.clone());
+        Ok(column)
+    }
+
+    /// Forget the segments `searcher` no longer has.
+    pub fn retain(&self, searcher: &Searcher) {
+        let live: Vec<SegmentId> = searcher.segment_readers().iter().map(|r| r.segment_id()).collect();
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).retain(|id, _| live.contains(id));
+    }
+}
+
 /// The best `limit` hits strictly after `after` (score, code), in `(score desc, code asc)` order.
 ///
 /// `code_field` is the stored code: ties between segments are ordered by the codes read from the
@@ -598,6 +684,7 @@ pub(crate) fn top_k(
     limit: usize,
     after: Option<&(Score, String)>,
     code_field: Field,
+    columns: &CodeColumns,
 ) -> Result<TopK, IndexError> {
     let mut out = TopK { hits: Vec::new(), count: 0, pruned: false };
     if prepared.matches_nothing() || limit == 0 {
@@ -609,7 +696,7 @@ pub(crate) fn top_k(
     let mut global_floor: Option<Score> = None;
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let Some(mut seg) = prepared.open(ord, reader, filters, false)? else { continue };
-        let strs = code_column(reader)?;
+        let strs = columns.get(reader)?;
         let ords = strs.ords().clone();
         // On a score tie with the cursor, only code ordinals >= this come after it (looked up
         // on the first tie).
@@ -631,7 +718,7 @@ pub(crate) fn top_k(
                 (Some(a), Some(b)) => Some(a.max(b)),
                 (a, b) => a.or(b),
             };
-            if let Some(floor) = floor {
+            if let Some(floor) = floor.filter(|_| prepared.prune) {
                 // Skip the rest of the blocks under `doc` if nothing there can reach the floor.
                 let (ub, end) = seg.bound(doc);
                 if ub < floor {
