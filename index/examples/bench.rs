@@ -5,6 +5,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "../../examples/shared/queries.rs"]
+mod queries;
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +16,16 @@ fn percentiles(mut v: Vec<Duration>) -> String {
     v.sort();
     let p = |q: f64| v[((v.len() - 1) as f64 * q) as usize];
     format!("p50 {:?} p99 {:?} max {:?}", p(0.5), p(0.99), v[v.len() - 1])
+}
+
+/// CPU time of this thread (ns), from `/proc/thread-self/schedstat`: unlike wall-clock time, it
+/// does not grow when other processes compete for the cores (read over many searches: it is
+/// updated at scheduler ticks).
+fn cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse().ok()))
+        .unwrap_or(0)
 }
 
 fn main() {
@@ -41,6 +53,8 @@ fn main() {
     let idx = SearchIndex::open_or_create(&dir).unwrap();
     println!("{} docs in {} segments", idx.num_docs(), idx.num_segments());
 
+    // BENCH_QUERY_SET_ONLY=1: only the query set (for profiling).
+    let set_only = std::env::var_os("BENCH_QUERY_SET_ONLY").is_some();
     let prefixes = [
         "t",
         "th",
@@ -62,11 +76,11 @@ fn main() {
         "du lich ha",
         "hung thinh p",
     ];
-    for p in prefixes {
+    for p in prefixes.iter().filter(|_| !set_only) {
         idx.suggest(p, 10).unwrap(); // warm up
     }
     let mut all = Vec::new();
-    for p in prefixes {
+    for p in prefixes.iter().filter(|_| !set_only) {
         let mut times = Vec::new();
         for _ in 0..50 {
             let t = Instant::now();
@@ -77,9 +91,11 @@ fn main() {
         println!("suggest {p:?}: {}", percentiles(times.clone()));
         all.extend(times);
     }
-    println!("suggest all: {}", percentiles(all));
+    if !all.is_empty() {
+        println!("suggest all: {}", percentiles(all));
+    }
 
-    for q in [
+    let singles = [
         "thuong mai",
         "nguyen phat",
         "thuong mai dich vu hung thinh",
@@ -89,12 +105,13 @@ fn main() {
         "0100",
         "0100233488",
         "",
-    ] {
+    ];
+    for q in singles.iter().filter(|_| !set_only) {
         let mut times = Vec::new();
         let mut total = 0;
         for _ in 0..10 {
             let t = Instant::now();
-            total = idx.search(&SearchRequest { q: q.into(), limit: 20, ..Default::default() }).unwrap().total;
+            total = idx.search(&SearchRequest { q: q.to_string(), limit: 20, ..Default::default() }).unwrap().total;
             times.push(t.elapsed());
         }
         println!("search {q:?} ({total} hits): {}", percentiles(times));
@@ -108,7 +125,49 @@ fn main() {
         times.push(t.elapsed());
         req.cursor = page.next_cursor;
     }
-    println!("search pages of 100 with filter: {}", percentiles(times));
+    if !set_only {
+        println!("search pages of 100 with filter: {}", percentiles(times));
+    }
+    // The query forms of the relevance set and the search benchmark (unaccented, NFD, upper
+    // case, reordered, one typo, abbreviated trade words), for 1,000 enterprises spread over the
+    // index, page of 10.
+    let docs = common::generate(n, 11);
+    let every = (docs.len() / 1000).max(1);
+    let set: Vec<(&str, String, String)> = docs
+        .iter()
+        .step_by(every)
+        .take(1000)
+        .enumerate()
+        .map(|(i, d)| {
+            let (form, q) = queries::query(i, &d.name, &d.proper_name);
+            (form, q, d.code.clone())
+        })
+        .collect();
+    drop(docs);
+    for (_, q, _) in set.iter().take(50) {
+        idx.search(&SearchRequest { q: q.clone(), limit: 10, ..Default::default() }).unwrap();
+    }
+    let mut times = Vec::with_capacity(set.len());
+    let mut by_form: std::collections::BTreeMap<&str, Vec<Duration>> = Default::default();
+    let mut found = 0;
+    let cpu = cpu_ns();
+    for (form, q, code) in &set {
+        let t = Instant::now();
+        let page = idx.search(&SearchRequest { q: q.clone(), limit: 10, ..Default::default() }).unwrap();
+        times.push(t.elapsed());
+        by_form.entry(form).or_default().push(t.elapsed());
+        found += usize::from(page.hits.iter().any(|h| &h.code == code));
+    }
+    let cpu = Duration::from_nanos((cpu_ns() - cpu) / set.len() as u64);
+    for (form, times) in by_form {
+        println!("  {form:<22} {:>4} queries: {}", times.len(), percentiles(times));
+    }
+    println!(
+        "query set ({} queries, page of 10): {}, mean CPU {cpu:?}, recall@10 {:.3}",
+        set.len(),
+        percentiles(times),
+        found as f64 / set.len() as f64
+    );
     if args.get(2).is_none() {
         drop(idx);
         let _ = std::fs::remove_dir_all(&dir);

@@ -70,6 +70,166 @@ pub const LEGAL_FORMS: &[&str] = &[
     "hop danh",
 ];
 
+/// Folded words too common in enterprise names to get pair terms (see [`pairable`]): legal forms,
+/// business-line words and their abbreviations, English company words, unit words. Words that
+/// are also common in proper names (`Đông`, `Trang`, `Phong`, `Tài`, `Vân` …) are left out of
+/// the list on purpose. The list only decides which pair terms are indexed, so it changes the
+/// speed of a search, never its result; changing it needs a rebuild.
+pub const UNPAIRED_WORDS: &[&str] = &[
+    // legal forms
+    "cong",
+    "ty",
+    "cty",
+    "ctcp",
+    "tnhh",
+    "trach",
+    "nhiem",
+    "huu",
+    "han",
+    "co",
+    "phan",
+    "cp",
+    "dntn",
+    "doanh",
+    "nghiep",
+    "tu",
+    "mtv",
+    "mot",
+    "vien",
+    "hd",
+    // business lines, abbreviations
+    "thuong",
+    "mai",
+    "tm",
+    "dich",
+    "vu",
+    "dv",
+    "tmdv",
+    "xay",
+    "dung",
+    "xd",
+    "san",
+    "xuat",
+    "sx",
+    "nhap",
+    "khau",
+    "xnk",
+    "dau",
+    "nghe",
+    "du",
+    "lich",
+    "thuc",
+    "pham",
+    "thuat",
+    "bat",
+    "nong",
+    "giao",
+    "y",
+    "te",
+    "khi",
+    "nang",
+    "moi",
+    "noi",
+    "that",
+    "kho",
+    "truyen",
+    "khach",
+    "thoi",
+    "duoc",
+    "may",
+    "mac",
+    "in",
+    "mem",
+    "khoang",
+    "vt",
+    "tp",
+    "pho",
+    "va",
+    // units
+    "chi",
+    "nhanh",
+    "dia",
+    "diem",
+    "kinh",
+    // English
+    "trading",
+    "services",
+    "service",
+    "construction",
+    "transport",
+    "manufacturing",
+    "import",
+    "export",
+    "investment",
+    "invest",
+    "technology",
+    "tech",
+    "travel",
+    "food",
+    "engineering",
+    "consulting",
+    "real",
+    "estate",
+    "agriculture",
+    "agri",
+    "seafood",
+    "education",
+    "medical",
+    "mechanical",
+    "energy",
+    "environment",
+    "furniture",
+    "logistics",
+    "media",
+    "hotel",
+    "fashion",
+    "pharmaceutical",
+    "pharma",
+    "garment",
+    "printing",
+    "software",
+    "mining",
+    "imex",
+    "company",
+    "limited",
+    "ltd",
+    "joint",
+    "stock",
+    "jsc",
+    "one",
+    "member",
+    "partnership",
+    "private",
+    "enterprise",
+    "corporation",
+    "corp",
+    "group",
+    "and",
+    "of",
+    "the",
+];
+
+/// Most distinct pairable words of one enterprise that get pair terms; an enterprise with more
+/// gets the single term [`PAIRS_INCOMPLETE`] instead (and is then a candidate of every pair).
+pub const MAX_PAIRED_WORDS: usize = 16;
+
+/// Pair term of the enterprises whose pairs were not all indexed.
+pub const PAIRS_INCOMPLETE: &str = "\u{1}";
+
+/// Whether a folded index term gets pair terms: not too common, not a lone letter or digit.
+pub fn pairable(folded: &str) -> bool {
+    folded.chars().nth(1).is_some() && !UNPAIRED_WORDS.contains(&folded)
+}
+
+/// The pair term of two folded words (in either order).
+pub fn pair_term(a: &str, b: &str) -> String {
+    if a <= b {
+        format!("{a} {b}")
+    } else {
+        format!("{b} {a}")
+    }
+}
+
 /// NFC, then lower-case. The result is what the unfolded fields index.
 pub fn normalize(s: &str) -> String {
     let lower: String = s.nfc().collect::<String>().to_lowercase();

@@ -38,7 +38,14 @@ pub mod analyzer;
 mod collector;
 mod cursor;
 mod schema;
+#[cfg(test)]
+mod search_tests;
 pub mod swap;
+mod topk;
+
+// The test generator (`tests/common`) names the crate.
+#[cfg(test)]
+extern crate self as registry_index;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
@@ -71,6 +78,10 @@ pub const MAX_SUGGESTIONS: usize = 10;
 pub const SUGGEST_SCAN_BUDGET: usize = 10_000;
 /// Minimum length (in characters, folded) of a query word that may match with one typo.
 pub const FUZZY_MIN_CHARS: usize = 5;
+/// A text search counts its matches exactly up to this number; past it, `total` is this number
+/// and [`SearchPage::total_relation`] is [`TotalRelation::Gte`] (like Elasticsearch's
+/// `track_total_hits`).
+pub const TOTAL_EXACT_UP_TO: u64 = 10_000;
 /// Writer heap of a serving index (feed-following writes).
 pub const WRITER_HEAP_BYTES: usize = 64 * 1024 * 1024;
 /// Default writer heap of [`SearchIndex::create_for_rebuild`].
@@ -154,8 +165,29 @@ pub struct SearchPage {
     pub hits: Vec<Hit>,
     /// Present when there may be more hits; pass it back in [`SearchRequest::cursor`].
     pub next_cursor: Option<String>,
-    /// Exact number of matching enterprises (all pages).
+    /// Number of matching enterprises (all pages): exact when `total_relation` is `eq`; a lower
+    /// bound ([`TOTAL_EXACT_UP_TO`]) when it is `gte`. The same on every page of a search.
     pub total: u64,
+    pub total_relation: TotalRelation,
+}
+
+/// How [`SearchPage::total`] relates to the true number of matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TotalRelation {
+    /// `total` is the number of matches.
+    Eq,
+    /// There are at least `total` matches.
+    Gte,
+}
+
+impl TotalRelation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TotalRelation::Eq => "eq",
+            TotalRelation::Gte => "gte",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -229,6 +261,8 @@ pub struct SearchIndex {
     writer: Mutex<IndexWriter>,
     fields: Fields,
     position: Mutex<Option<u64>>,
+    code_columns: topk::CodeColumns,
+    bm25_units: topk::Bm25Units,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -288,7 +322,14 @@ impl SearchIndex {
         };
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer = index.writer_with_num_threads(threads, heap)?;
-        Ok(SearchIndex { reader, writer: Mutex::new(writer), fields, position: Mutex::new(position) })
+        Ok(SearchIndex {
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            position: Mutex::new(position),
+            code_columns: topk::CodeColumns::default(),
+            bm25_units: topk::Bm25Units::default(),
+        })
     }
 
     fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
@@ -328,6 +369,7 @@ impl SearchIndex {
         // a document of this commit then reads a position that includes it.
         let mut held = self.position.lock().unwrap_or_else(|e| e.into_inner());
         self.reader.reload()?;
+        self.code_columns.retain(&self.reader.searcher());
         *held = Some(position);
         Ok(())
     }
@@ -365,6 +407,11 @@ impl SearchIndex {
 
     /// One page of enterprises matching the request.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchPage, IndexError> {
+        self.search_impl(req, false)
+    }
+
+    /// `reference`: see [`SearchIndex::search_words`].
+    fn search_impl(&self, req: &SearchRequest, reference: bool) -> Result<SearchPage, IndexError> {
         if req.limit == 0 || req.limit > MAX_LIMIT {
             return Err(IndexError::InvalidRequest(format!("limit must be 1..={MAX_LIMIT}, got {}", req.limit)));
         }
@@ -378,12 +425,124 @@ impl SearchIndex {
             Some(c) => Some(Cursor::decode(c, hash)?),
             None => None,
         };
+        let after = after.map(|c| (c.score(), c.c));
+        let searcher = self.reader.searcher();
+        let filters = self.filters(req);
+        match query_words(&req.q) {
+            Some(words) => self.search_words(&searcher, req, hash, &words, filters, after, reference),
+            None => self.search_exhaustive(&searcher, req, hash, filters, after),
+        }
+    }
+
+    /// A name search: top-k with pruning (see [`topk`]), typo tolerance only when the words as
+    /// typed find nothing, `total` capped at [`TOTAL_EXACT_UP_TO`].
+    ///
+    /// `reference`: no pair terms, no pruning (for tests: the same hits, found the slow way).
+    #[allow(clippy::too_many_arguments)]
+    fn search_words(
+        &self,
+        searcher: &Searcher,
+        req: &SearchRequest,
+        hash: u64,
+        words: &[QueryWord],
+        filters: Vec<Box<dyn Query>>,
+        after: Option<(f32, String)>,
+        reference: bool,
+    ) -> Result<SearchPage, IndexError> {
+        let filters = filters
+            .iter()
+            .map(|f| f.weight(EnableScoring::disabled_from_searcher(searcher)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let eligible: Vec<bool> = words.iter().map(|w| w.folded.chars().count() >= FUZZY_MIN_CHARS).collect();
+        let attempt = |fuzzy: &[bool]| -> Result<(Vec<topk::PlanWord>, topk::Prepared, topk::TopK), IndexError> {
+            let plan = self.word_plan(words, fuzzy);
+            let mut prepared = topk::prepare(searcher, &plan, self.fields.word_pairs, &self.bm25_units)?;
+            if reference {
+                prepared = prepared.without_shortcuts();
+            }
+            let limit = req.limit + 1;
+            let run = topk::top_k(
+                searcher,
+                &prepared,
+                &filters,
+                limit,
+                after.as_ref(),
+                self.fields.code,
+                &self.code_columns,
+            )?;
+            Ok((plan, prepared, run))
+        };
+        let mut fuzzy = vec![false; words.len()];
+        let (mut plan, mut prepared, mut run) = attempt(&fuzzy)?;
+        // Typo tolerance. A run that finds no match at all has skipped nothing, so this depends
+        // on the request and the index only, never on the page: every page uses the same plan.
+        if run.count == 0 {
+            // First the words that occur nowhere in the register, ...
+            let missing: Vec<bool> = (0..words.len()).map(|i| eligible[i] && !prepared.word_found[i]).collect();
+            if missing.contains(&true) {
+                fuzzy = missing;
+                (plan, prepared, run) = attempt(&fuzzy)?;
+            }
+            // ... then every word long enough (a typo may make another real word).
+            if run.count == 0 && eligible != fuzzy && eligible.contains(&true) {
+                (plan, prepared, run) = attempt(&eligible)?;
+            }
+        }
+        let capped = |n: u64| {
+            if n >= TOTAL_EXACT_UP_TO {
+                (TOTAL_EXACT_UP_TO, TotalRelation::Gte)
+            } else {
+                (n, TotalRelation::Eq)
+            }
+        };
+        let (total, total_relation) = if !run.pruned || run.count >= TOTAL_EXACT_UP_TO {
+            capped(run.count)
+        } else {
+            capped(topk::count(searcher, &prepared, &filters, TOTAL_EXACT_UP_TO)?)
+        };
+        let mut hits = run.hits;
+        let more = hits.len() > req.limit;
+        hits.truncate(req.limit);
+        let matched = topk::matched_leaves(searcher, &prepared, &hits)?
+            .into_iter()
+            .map(|ids| {
+                let mut fields: Vec<String> = Vec::new();
+                let mut exact: Vec<String> = Vec::new();
+                let mut typo: Vec<String> = Vec::new();
+                for id in ids {
+                    let leaf = &prepared.leaves[id];
+                    if !fields.iter().any(|f| f == leaf.label) {
+                        fields.push(leaf.label.to_string());
+                    }
+                    let list = if leaf.fuzzy { &mut typo } else { &mut exact };
+                    let word = &plan[leaf.word].word;
+                    if !list.contains(word) {
+                        list.push(word.clone());
+                    }
+                }
+                let mut terms = exact.clone();
+                terms.extend(typo.into_iter().filter(|t| !exact.contains(t)).map(|t| format!("{t}~")));
+                (fields, terms)
+            })
+            .collect();
+        self.page(searcher, hash, hits, more, matched, total, total_relation)
+    }
+
+    /// Code look-ups and listings (no text, or only codes): every match is collected, `total` is
+    /// exact.
+    fn search_exhaustive(
+        &self,
+        searcher: &Searcher,
+        req: &SearchRequest,
+        hash: u64,
+        filters: Vec<Box<dyn Query>>,
+        after: Option<(f32, String)>,
+    ) -> Result<SearchPage, IndexError> {
         let (text, probes) = match self.text_query(&req.q) {
             Some((q, p)) => (Some(q), p),
             None => (None, Vec::new()),
         };
         let scoring = text.is_some();
-        let filters = self.filters(req);
         let query: Box<dyn Query> = match (text, filters.is_empty()) {
             (None, true) => Box::new(AllQuery),
             (Some(t), true) => t,
@@ -396,18 +555,31 @@ impl SearchIndex {
                 Box::new(BooleanQuery::new(clauses))
             }
         };
-        let searcher = self.reader.searcher();
-        let collector = KeysetCollector { limit: req.limit + 1, after: after.map(|c| (c.score(), c.c)), scoring };
+        let collector = KeysetCollector { limit: req.limit + 1, after, scoring };
         let mut fruit = searcher.search(query.as_ref(), &collector)?;
         let more = fruit.hits.len() > req.limit;
         fruit.hits.truncate(req.limit);
-        let matched = matches(&searcher, &probes, &fruit.hits)?;
+        let matched = matches(searcher, &probes, &fruit.hits)?;
+        self.page(searcher, hash, fruit.hits, more, matched, fruit.total, TotalRelation::Eq)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn page(
+        &self,
+        searcher: &Searcher,
+        hash: u64,
+        collected: Vec<Collected>,
+        more: bool,
+        matched: Vec<Matched>,
+        total: u64,
+        total_relation: TotalRelation,
+    ) -> Result<SearchPage, IndexError> {
         let f = &self.fields;
-        let mut hits = Vec::with_capacity(fruit.hits.len());
-        for (c, (fields, terms)) in fruit.hits.iter().zip(matched) {
+        let mut hits = Vec::with_capacity(collected.len());
+        for (c, (fields, terms)) in collected.into_iter().zip(matched) {
             let doc: TantivyDocument = searcher.doc(c.address)?;
             hits.push(Hit {
-                code: c.code.clone(),
+                code: stored_str(&doc, f.code),
                 name: stored_str(&doc, f.name),
                 status: stored_str(&doc, f.status),
                 province_code: stored_str(&doc, f.province),
@@ -417,7 +589,61 @@ impl SearchIndex {
             });
         }
         let next_cursor = if more { hits.last().map(|h| Cursor::new(hash, h.score, &h.code).encode()) } else { None };
-        Ok(SearchPage { hits, next_cursor, total: fruit.total })
+        Ok(SearchPage { hits, next_cursor, total, total_relation })
+    }
+
+    /// The words of a name search as leaves: each word on the name fields, and with one typo on
+    /// the folded ones where `fuzzy[i]`.
+    fn word_plan(&self, words: &[QueryWord], fuzzy: &[bool]) -> Vec<topk::PlanWord> {
+        let f = &self.fields;
+        words
+            .iter()
+            .zip(fuzzy)
+            .map(|(w, fuzzy)| {
+                let mut leaves = Vec::with_capacity(12);
+                // The last column: whether the leaf decides matching. The proper name is part of
+                // the name (see `schema::to_document`) and a word of the name is also in the
+                // folded name, so the proper-name and unfolded-name leaves only add to the score.
+                let exact = [
+                    (f.proper_lower, &w.lower, 3.0, "proper_name", false),
+                    (f.proper_folded, &w.folded, 2.0, "proper_name", false),
+                    (f.name_lower, &w.lower, 1.0, "name", false),
+                    (f.name_folded, &w.folded, 0.8, "name", true),
+                    (f.former_folded, &w.folded, 0.6, "former_names", true),
+                    (f.alt_folded, &w.folded, 0.6, "name_en_or_abbreviation", true),
+                    (f.units_folded, &w.folded, 0.4, "unit_names", true),
+                ];
+                for (field, text, boost, label, matcher) in exact {
+                    leaves.push(topk::PlanLeaf {
+                        field,
+                        text: text.clone(),
+                        label,
+                        kind: topk::LeafKind::Bm25(boost),
+                        matcher,
+                    });
+                }
+                if *fuzzy {
+                    let typo = [
+                        (f.proper_folded, 0.5, "proper_name", false),
+                        (f.name_folded, 0.3, "name", true),
+                        (f.former_folded, 0.2, "former_names", true),
+                        (f.alt_folded, 0.2, "name_en_or_abbreviation", true),
+                        (f.units_folded, 0.1, "unit_names", true),
+                    ];
+                    for (field, score, label, matcher) in typo {
+                        leaves.push(topk::PlanLeaf {
+                            field,
+                            text: w.folded.clone(),
+                            label,
+                            kind: topk::LeafKind::Fuzzy(score),
+                            matcher,
+                        });
+                    }
+                }
+                let pair_key = (!*fuzzy && analyzer::pairable(&w.folded)).then(|| w.folded.clone());
+                topk::PlanWord { word: w.lower.clone(), required: w.required, leaves, pair_key }
+            })
+            .collect()
     }
 
     /// As-you-type completion: the earlier words of `prefix` must match exactly (folded) somewhere
@@ -666,6 +892,37 @@ fn top_k_bounded(
 
 fn is_mark(c: char) -> bool {
     unicode_normalization::char::is_combining_mark(c)
+}
+
+/// One word of a name search.
+struct QueryWord {
+    /// NFC, lower-case.
+    lower: String,
+    folded: String,
+    /// Not a legal-form word, or the query has only legal-form words.
+    required: bool,
+}
+
+/// The distinct words of a name search; `None` for an empty query or a query made only of codes
+/// (those are looked up exhaustively, see [`SearchIndex::search_exhaustive`]).
+fn query_words(q: &str) -> Option<Vec<QueryWord>> {
+    let tokens: Vec<&str> = q.split_whitespace().collect();
+    if tokens.iter().all(|t| is_code_like(t)) {
+        return None;
+    }
+    let lower = analyzer::words(q);
+    let folded: Vec<String> = lower.iter().map(|w| analyzer::fold(w)).collect();
+    let mask = analyzer::legal_form_mask(&folded);
+    let has_proper = mask.iter().any(|m| !m);
+    let mut seen = BTreeSet::new();
+    let words: Vec<QueryWord> = lower
+        .into_iter()
+        .zip(folded)
+        .zip(mask)
+        .filter(|((l, _), _)| seen.insert(l.clone()))
+        .map(|((lower, folded), legal)| QueryWord { lower, folded, required: !(legal && has_proper) })
+        .collect();
+    (!words.is_empty()).then_some(words)
 }
 
 /// A whole code or code prefix: 4+ digits, optionally followed by `-` and digits.

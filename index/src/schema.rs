@@ -37,6 +37,10 @@ pub(crate) struct Fields {
     pub vsic_prefix: Field,
     /// Registration date as days since 1970-01-01.
     pub registered: Field,
+    /// Every pair of distinct pairable words (see [`analyzer::pairable`]) of the folded name,
+    /// former names, English name, abbreviation and unit names, as `"a b"` (`a < b`): the
+    /// enterprises holding both words, for a search to walk instead of either word's longer list.
+    pub word_pairs: Field,
 }
 
 fn text(tokenizer: &str, record: IndexRecordOption) -> TextOptions {
@@ -69,6 +73,15 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         vsic: b.add_text_field("vsic", STRING | STORED | FAST),
         vsic_prefix: b.add_text_field("vsic_prefix", STRING),
         registered: b.add_i64_field("registered", NumericOptions::from(INDEXED | FAST | STORED)),
+        word_pairs: b.add_text_field(
+            "word_pairs",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("raw")
+                    .set_index_option(IndexRecordOption::Basic)
+                    .set_fieldnorms(false),
+            ),
+        ),
     };
     (b.build(), fields)
 }
@@ -102,6 +115,40 @@ fn prefixes(codes: &[String]) -> Vec<String> {
     out
 }
 
+/// The pair terms of a document (see [`Fields::word_pairs`]), from the texts of its folded name
+/// fields (`extra_name`: a proper name added to the name fields).
+fn add_word_pairs(f: &Fields, d: &mut TantivyDocument, doc: &EnterpriseDoc, extra_name: Option<&str>) {
+    let texts = std::iter::once(doc.name.as_str())
+        .chain(extra_name)
+        .chain(doc.former_names.iter().map(String::as_str))
+        .chain(doc.name_en.iter().map(String::as_str))
+        .chain(doc.abbreviation.iter().map(String::as_str))
+        .chain(doc.unit_names.iter().map(String::as_str));
+    let mut words = std::collections::BTreeSet::new();
+    for text in texts {
+        for (_, term) in analyzer::index_terms(text, true) {
+            if analyzer::pairable(&term) {
+                words.insert(term);
+            }
+        }
+    }
+    if words.len() > analyzer::MAX_PAIRED_WORDS {
+        d.add_text(f.word_pairs, analyzer::PAIRS_INCOMPLETE);
+        return;
+    }
+    let words: Vec<String> = words.into_iter().collect();
+    for (i, a) in words.iter().enumerate() {
+        for b in &words[i + 1..] {
+            d.add_text(f.word_pairs, analyzer::pair_term(a, b));
+        }
+    }
+}
+
+/// Whether `part` occurs in `whole` as consecutive words (an empty `part` does).
+fn is_run_of(part: &[String], whole: &[String]) -> bool {
+    part.is_empty() || whole.windows(part.len()).any(|w| w == part)
+}
+
 pub(crate) fn days_since_epoch(d: chrono::NaiveDate) -> i64 {
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
     (d - epoch).num_days()
@@ -123,6 +170,13 @@ pub(crate) fn to_document(f: &Fields, doc: &EnterpriseDoc) -> TantivyDocument {
     d.add_text(f.proper_name, &proper);
     d.add_text(f.name_lower, &doc.name);
     d.add_text(f.name_folded, &doc.name);
+    // Search relies on every proper-name term being a name term too (the proper-name fields only
+    // add to the score). A proper name that is not a run of words of the name is added to it.
+    let proper_in_name = is_run_of(&analyzer::words(&proper), &analyzer::words(&doc.name));
+    if !proper_in_name {
+        d.add_text(f.name_lower, &proper);
+        d.add_text(f.name_folded, &proper);
+    }
     d.add_text(f.proper_lower, &proper);
     d.add_text(f.proper_folded, &proper);
     d.add_text(f.proper_edge, &proper);
@@ -135,6 +189,7 @@ pub(crate) fn to_document(f: &Fields, doc: &EnterpriseDoc) -> TantivyDocument {
     for n in doc.name_en.iter().chain(doc.abbreviation.iter()) {
         d.add_text(f.alt_folded, n);
     }
+    add_word_pairs(f, &mut d, doc, (!proper_in_name).then_some(proper.as_str()));
     d.add_text(f.province, &doc.province_code);
     d.add_text(f.ward, &doc.ward_code);
     d.add_text(f.status, &doc.status);

@@ -1,0 +1,135 @@
+//! The shortcuts of a name search (pair terms, block-max pruning) change nothing: every page
+//! equals the page found by walking every word and scoring every match.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use crate::{analyzer, EnterpriseDoc, SearchIndex, SearchPage, SearchRequest};
+
+const PLACES: &[&str] = &[
+    "Hà Nội",
+    "Huế",
+    "Đà Nẵng",
+    "Cần Thơ",
+    "Hải Phòng",
+    "Vinh",
+    "Nha Trang",
+    "Quy Nhơn",
+    "Buôn Ma Thuột",
+    "Đà Lạt",
+    "Vũng Tàu",
+    "Long Xuyên",
+];
+
+/// 4,000 enterprises over several segments, with codes in another order than the documents
+/// (ties are broken by code), deletions, renames, and enterprises with too many words for their
+/// pairs to be indexed.
+fn corpus() -> (SearchIndex, Vec<EnterpriseDoc>) {
+    let mut docs = common::generate(4000, 23);
+    let n = docs.len();
+    for (i, d) in docs.iter_mut().enumerate() {
+        d.code = common::code_for((i * 1237) % n);
+    }
+    for d in docs.iter_mut().step_by(97) {
+        d.unit_names = PLACES.iter().map(|p| format!("Chi nhánh {} tại {p}", d.name)).collect();
+    }
+    let idx = SearchIndex::in_memory().unwrap();
+    common::index_docs(&idx, &docs, 700);
+    for d in docs.iter().step_by(11) {
+        idx.delete(&d.code).unwrap();
+    }
+    for d in docs.iter().skip(5).step_by(17) {
+        let mut renamed = d.clone();
+        renamed.name = format!("{} Mới", d.name);
+        renamed.proper_name = format!("{} Mới", d.proper_name);
+        renamed.former_names = vec![d.name.clone()];
+        idx.upsert(&renamed).unwrap();
+    }
+    idx.commit(10_000).unwrap();
+    assert!(idx.num_segments() > 2, "several segments");
+    (idx, docs)
+}
+
+fn queries(docs: &[EnterpriseDoc]) -> Vec<String> {
+    let mut out: Vec<String> = [
+        "thuong mai",
+        "cong ty tnhh",
+        "minh",
+        "phat dat",
+        "Thương mại Minh",
+        "cty tnhh thuong mai dich vu",
+        "chi nhanh ha noi",
+        "moi",
+        "nguyne phat",
+        "zzzzzz",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for (i, d) in docs.iter().step_by(61).enumerate() {
+        let words = analyzer::folded_words(&d.proper_name);
+        out.push(match i % 6 {
+            0 => words.join(" "),
+            1 => d.name.clone(),
+            2 => words.iter().rev().cloned().collect::<Vec<_>>().join(" "),
+            3 => words.iter().skip(1).take(2).cloned().collect::<Vec<_>>().join(" "),
+            4 => {
+                // One substitution in the longest word.
+                let mut w = words.clone();
+                if let Some(long) = w.iter_mut().max_by_key(|w| w.len()) {
+                    let mut c: Vec<char> = long.chars().collect();
+                    let mid = c.len() / 2;
+                    c[mid] = if c[mid] == 'x' { 'z' } else { 'x' };
+                    *long = c.into_iter().collect();
+                }
+                w.join(" ")
+            }
+            _ => words.last().cloned().unwrap_or_default(),
+        });
+    }
+    out
+}
+
+fn key(page: &SearchPage) -> Vec<(String, u32, Vec<String>)> {
+    page.hits.iter().map(|h| (h.code.clone(), h.score.to_bits(), h.matched_terms.clone())).collect()
+}
+
+#[test]
+fn shortcuts_change_no_page() {
+    let (idx, docs) = corpus();
+    let mut pages = 0;
+    for q in queries(&docs) {
+        for (limit, province) in [(1, None), (4, None), (10, None), (37, None), (10, Some("79"))] {
+            let mut req =
+                SearchRequest { q: q.clone(), limit, province: province.map(str::to_string), ..Default::default() };
+            for _ in 0..6 {
+                let fast = idx.search_impl(&req, false).unwrap();
+                let slow = idx.search_impl(&req, true).unwrap();
+                assert_eq!(key(&fast), key(&slow), "{q:?}, limit {limit}, cursor {:?}", req.cursor);
+                assert_eq!((fast.total, fast.total_relation), (slow.total, slow.total_relation), "{q:?}");
+                assert_eq!(fast.next_cursor, slow.next_cursor, "{q:?}");
+                for w in fast.hits.windows(2) {
+                    assert!(w[0].score > w[1].score || (w[0].score == w[1].score && w[0].code < w[1].code));
+                }
+                pages += 1;
+                match fast.next_cursor {
+                    Some(c) => req.cursor = Some(c),
+                    None => break,
+                }
+            }
+        }
+    }
+    assert!(pages > 500, "{pages} pages compared");
+}
+
+#[test]
+fn deleted_and_renamed_enterprises() {
+    let (idx, docs) = corpus();
+    let gone = &docs[0];
+    let q = analyzer::folded_words(&gone.proper_name).join(" ");
+    let page = idx.search(&SearchRequest { q, limit: 100, ..Default::default() }).unwrap();
+    assert!(page.hits.iter().all(|h| h.code != gone.code), "a deleted enterprise is not found");
+    let renamed = &docs[5];
+    let page = idx.search(&SearchRequest { q: format!("{} moi", renamed.proper_name), ..Default::default() }).unwrap();
+    assert_eq!(page.hits[0].code, renamed.code);
+}

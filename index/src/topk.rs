@@ -1,0 +1,871 @@
+//! Top-k evaluation of a text query, in keyset order, with block-max pruning.
+//!
+//! A text query is a list of words; each word is a list of leaves (one term on one field, BM25
+//! times a boost, or a typo expansion with a constant score). A document matches when every
+//! *required* word has at least one matching leaf; *optional* words (legal-form words such as
+//! `công ty` when the query has other words) only add to the score. The score is the sum of the
+//! matching leaves, always added up in the same order, so that it is bit-for-bit the same on every
+//! page (the cursor compares scores exactly).
+//!
+//! Hits are ordered by `(score desc, code asc)`; [`top_k`] keeps the best `limit` hits strictly
+//! after a cursor key. It walks the documents of the rarest required word (leap-frogging over the
+//! other words) and, once it holds `limit` hits, skips every range of documents whose upper bound
+//! is *below* the worst kept score: the bound of a range is the sum of the block maxima of every
+//! leaf's current postings block (block-max WAND, as tantivy's `TopDocs` does for flat queries).
+//! Ranges that merely *tie* the worst kept score are not skipped, since a tied document with a
+//! smaller code sorts before it. Skipped documents are not counted, so the count of a pruned run
+//! is a lower bound; [`count`] gives a capped exact count.
+//!
+//! Block maxima come from the postings' skip data, written with the *segment's* average field
+//! length, while scores use the *index-wide* average. For one `(fieldnorm, tf)` pair the two
+//! BM25 length factors differ by at most the ratio of the two averages, so each block maximum is
+//! multiplied by `max(segment_avg / index_avg, index_avg / segment_avg)` (plus a rounding margin):
+//! the bound is then a true upper bound and pruning never drops a document that belongs on the
+//! page.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::Mutex;
+
+use tantivy::columnar::StrColumn;
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::index::SegmentId;
+use tantivy::postings::{BlockSegmentPostings, TermInfo};
+use tantivy::query::{Bm25Weight, FuzzyTermQuery, Scorer, Weight};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{
+    DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, TantivyError, Term, TERMINATED,
+};
+
+use crate::collector::Collected;
+use crate::{analyzer, IndexError};
+
+/// Relative margin added to every block bound against floating-point rounding.
+const ROUNDING_MARGIN: f32 = 1e-4;
+
+/// One word of a text query.
+#[derive(Debug, Clone)]
+pub(crate) struct PlanWord {
+    /// The normalised query word, as reported in `matched_terms`.
+    pub word: String,
+    /// A required word must match; an optional one only adds to the score.
+    pub required: bool,
+    pub leaves: Vec<PlanLeaf>,
+    /// The folded word, when its matching leaves are exactly the folded word's (no typo
+    /// expansion) and it has pair terms (see `schema::Fields::word_pairs`).
+    pub pair_key: Option<String>,
+}
+
+/// One way a word may match: a term on a field.
+#[derive(Debug, Clone)]
+pub(crate) struct PlanLeaf {
+    pub field: Field,
+    pub text: String,
+    /// Reported in `matched_fields`.
+    pub label: &'static str,
+    pub kind: LeafKind,
+    /// Whether the leaf decides which documents match. A leaf whose documents are all matched by
+    /// another leaf of the word (the proper name is part of the name, the unfolded name folds
+    /// to the folded one) only scores; the walk over the matching documents then seeks fewer
+    /// posting lists.
+    pub matcher: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum LeafKind {
+    /// BM25 of the term times this boost.
+    Bm25(f32),
+    /// This constant score when the document holds a term at one edit (Levenshtein, a
+    /// transposition counting as one) from the text, the text itself excluded.
+    Fuzzy(f32),
+}
+
+/// What a leaf is, for reporting why a hit matched.
+#[derive(Debug, Clone)]
+pub(crate) struct LeafInfo {
+    /// Index of the word in the plan.
+    pub word: usize,
+    pub label: &'static str,
+    pub fuzzy: bool,
+}
+
+enum PreparedKind {
+    /// The term's postings per segment (segment ordinal order).
+    Bm25 { per_segment: Vec<Option<TermInfo>>, weight: Bm25Weight },
+    /// The matching terms per segment.
+    Fuzzy { per_segment: Vec<Vec<TermInfo>>, score: Score },
+}
+
+struct PreparedLeaf {
+    id: usize,
+    field: Field,
+    matcher: bool,
+    kind: PreparedKind,
+}
+
+struct PreparedWord {
+    required: bool,
+    leaves: Vec<PreparedLeaf>,
+    /// Sum of the document frequencies of the matching leaves: the cost of walking the word.
+    cost: u64,
+    pair_key: Option<String>,
+}
+
+/// A plan resolved against one searcher: term statistics, BM25 weights, typo expansions.
+pub(crate) struct Prepared {
+    /// Required words (cheapest first), then optional words.
+    words: Vec<PreparedWord>,
+    /// The pair terms walked instead of the rarest word (see [`pair_leads`]).
+    leads: Vec<Vec<Vec<TermInfo>>>,
+    required: usize,
+    /// Per leaf id.
+    pub leaves: Vec<LeafInfo>,
+    /// Per plan word: whether any of its leaves occurs in the index.
+    pub word_found: Vec<bool>,
+    /// Index-wide average field length, per field.
+    averages: HashMap<Field, f32>,
+    pairs: Field,
+    /// Skip the blocks that cannot reach the page (false: score every match).
+    prune: bool,
+}
+
+impl Prepared {
+    /// The same plan walked word by word, without pair terms or block-max pruning (a reference
+    /// for tests).
+    pub fn without_shortcuts(mut self) -> Self {
+        self.leads.clear();
+        self.prune = false;
+        self
+    }
+
+    /// A required word matches nothing: so does the query.
+    pub fn matches_nothing(&self) -> bool {
+        self.words.iter().take(self.required).any(|w| !w.leaves.iter().any(|l| l.matcher)) || self.required == 0
+    }
+}
+
+fn io(e: std::io::Error) -> TantivyError {
+    TantivyError::from(e)
+}
+
+/// The BM25 weight of a term found in one document, per field, for the current index statistics.
+/// (`Bm25Weight::for_one_term` builds a 256-entry length table; a term's weight is this one
+/// scaled to its idf.)
+#[derive(Default)]
+pub(crate) struct Bm25Units(Mutex<HashMap<Field, (u64, u32, Bm25Weight)>>);
+
+impl Bm25Units {
+    fn unit(&self, field: Field, docs: u64, avg: f32) -> Bm25Weight {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get(&field) {
+            Some((d, a, w)) if *d == docs && *a == avg.to_bits() => w.clone(),
+            _ => {
+                let w = Bm25Weight::for_one_term(1, docs, avg);
+                map.insert(field, (docs, avg.to_bits(), w.clone()));
+                w
+            }
+        }
+    }
+}
+
+/// BM25 inverse document frequency, as tantivy computes it.
+fn idf(doc_freq: u64, docs: u64) -> f32 {
+    let x = ((docs - doc_freq.min(docs)) as f32 + 0.5) / (doc_freq as f32 + 0.5);
+    (1.0 + x).ln()
+}
+
+/// Resolve `plan` against `searcher`.
+pub(crate) fn prepare(
+    searcher: &Searcher,
+    plan: &[PlanWord],
+    pairs: Field,
+    cache: &Bm25Units,
+) -> Result<Prepared, IndexError> {
+    let total_docs: u64 = searcher.segment_readers().iter().map(|r| u64::from(r.max_doc())).sum();
+    let mut averages: HashMap<Field, f32> = HashMap::new();
+    // BM25 weight of a term found in one document, per field.
+    let mut units: HashMap<Field, Bm25Weight> = HashMap::new();
+    let mut leaves = Vec::new();
+    let mut words = Vec::new();
+    let mut word_found = Vec::with_capacity(plan.len());
+    for (wi, w) in plan.iter().enumerate() {
+        let mut prepared =
+            PreparedWord { required: w.required, leaves: Vec::new(), cost: 0, pair_key: w.pair_key.clone() };
+        for leaf in &w.leaves {
+            let term = Term::from_field_text(leaf.field, &leaf.text);
+            let kind = match leaf.kind {
+                LeafKind::Bm25(boost) => {
+                    let mut per_segment = Vec::with_capacity(searcher.segment_readers().len());
+                    let mut df = 0u64;
+                    for r in searcher.segment_readers() {
+                        let info = r.inverted_index(leaf.field)?.get_term_info(&term).map_err(io)?;
+                        df += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
+                        per_segment.push(info);
+                    }
+                    if df == 0 {
+                        continue;
+                    }
+                    if !units.contains_key(&leaf.field) {
+                        let mut tokens = 0u64;
+                        for r in searcher.segment_readers() {
+                            tokens += r.inverted_index(leaf.field)?.total_num_tokens();
+                        }
+                        let avg = if total_docs == 0 { 0.0 } else { tokens as f32 / total_docs as f32 };
+                        averages.insert(leaf.field, avg);
+                        units.insert(leaf.field, cache.unit(leaf.field, total_docs, avg));
+                    }
+                    let unit = &units[&leaf.field];
+                    if leaf.matcher {
+                        prepared.cost += df;
+                    }
+                    let scale = idf(df, total_docs) / idf(1, total_docs);
+                    PreparedKind::Bm25 { per_segment, weight: unit.boost_by(scale * boost) }
+                }
+                LeafKind::Fuzzy(score) => {
+                    let dfa = FuzzyTermQuery::new(term, 1, true).automaton()?;
+                    let mut per_segment = Vec::with_capacity(searcher.segment_readers().len());
+                    let mut df = 0u64;
+                    for r in searcher.segment_readers() {
+                        let inverted = r.inverted_index(leaf.field)?;
+                        let mut stream = inverted.terms().search(&dfa).into_stream().map_err(io)?;
+                        let mut infos = Vec::new();
+                        while stream.advance() {
+                            if stream.key() != leaf.text.as_bytes() {
+                                df += u64::from(stream.value().doc_freq);
+                                infos.push(stream.value().clone());
+                            }
+                        }
+                        per_segment.push(infos);
+                    }
+                    if df == 0 {
+                        continue;
+                    }
+                    if leaf.matcher {
+                        prepared.cost += df;
+                    }
+                    PreparedKind::Fuzzy { per_segment, score }
+                }
+            };
+            let id = leaves.len();
+            leaves.push(LeafInfo { word: wi, label: leaf.label, fuzzy: matches!(leaf.kind, LeafKind::Fuzzy(_)) });
+            prepared.leaves.push(PreparedLeaf { id, field: leaf.field, matcher: leaf.matcher, kind });
+        }
+        word_found.push(!prepared.leaves.is_empty());
+        if prepared.required || !prepared.leaves.is_empty() {
+            words.push(prepared);
+        }
+    }
+    // Required words first, the rarest leading; optional words keep their order.
+    words.sort_by_key(|w| (!w.required, if w.required { w.cost } else { 0 }));
+    let required = words.iter().filter(|w| w.required).count();
+    let leads = pair_leads(searcher, &words[..required], pairs)?;
+    Ok(Prepared { words, required, leads, leaves, word_found, averages, pairs, prune: true })
+}
+
+/// The pair terms to walk instead of the rarest word (`words` sorted by cost): the pairs of the
+/// three rarest pairable required words, each with the enterprises whose pairs are incomplete,
+/// rarest first; per pair, per segment, the postings. Empty when no pair is cheaper than the
+/// rarest word.
+fn pair_leads(
+    searcher: &Searcher,
+    words: &[PreparedWord],
+    pairs: Field,
+) -> Result<Vec<Vec<Vec<TermInfo>>>, IndexError> {
+    let mut keys: Vec<&str> = Vec::with_capacity(3);
+    for k in words.iter().filter_map(|w| w.pair_key.as_deref()) {
+        if !keys.contains(&k) {
+            keys.push(k);
+            if keys.len() == 3 {
+                break;
+            }
+        }
+    }
+    let mut terms = Vec::new();
+    for (i, a) in keys.iter().enumerate() {
+        for b in &keys[i + 1..] {
+            terms.push(Term::from_field_text(pairs, &analyzer::pair_term(a, b)));
+        }
+    }
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let incomplete = Term::from_field_text(pairs, analyzer::PAIRS_INCOMPLETE);
+    let mut leads: Vec<(u64, Vec<Vec<TermInfo>>)> = terms.iter().map(|_| (0, Vec::new())).collect();
+    for r in searcher.segment_readers() {
+        let inverted = r.inverted_index(pairs)?;
+        let incomplete = inverted.get_term_info(&incomplete).map_err(io)?;
+        for (t, (df, per_segment)) in terms.iter().zip(&mut leads) {
+            let mut infos = Vec::with_capacity(2);
+            for info in [inverted.get_term_info(t).map_err(io)?, incomplete.clone()].into_iter().flatten() {
+                *df += u64::from(info.doc_freq);
+                infos.push(info);
+            }
+            per_segment.push(infos);
+        }
+    }
+    leads.sort_by_key(|(df, _)| *df);
+    let cheapest_word = words.first().map_or(u64::MAX, |w| w.cost);
+    if leads[0].0 >= cheapest_word {
+        return Ok(Vec::new());
+    }
+    Ok(leads.into_iter().map(|(_, p)| p).collect())
+}
+
+/// A cursor over one posting list.
+struct TermCursor {
+    postings: BlockSegmentPostings,
+    cur: usize,
+    doc: DocId,
+}
+
+impl TermCursor {
+    fn new(postings: BlockSegmentPostings) -> Self {
+        let doc = postings.doc(0);
+        TermCursor { postings, cur: 0, doc }
+    }
+
+    #[inline]
+    fn seek(&mut self, target: DocId) -> DocId {
+        if self.doc < target {
+            // Often the next document of the block: no skip-list walk, no block search.
+            let next = self.cur + 1;
+            if next < self.postings.block_len() && self.postings.doc(next) >= target {
+                self.cur = next;
+            } else {
+                self.cur = self.postings.seek(target);
+            }
+            self.doc = self.postings.doc(self.cur);
+        }
+        self.doc
+    }
+
+    /// Last document of the current block.
+    fn block_last(&self) -> DocId {
+        match self.postings.block_len() {
+            0 => TERMINATED,
+            n => self.postings.doc(n - 1),
+        }
+    }
+}
+
+enum Leaf {
+    Term { cursor: TermCursor, norms: FieldNormReader, weight: Bm25Weight, margin: f32 },
+    Fuzzy { parts: Vec<TermCursor>, doc: DocId, score: Score },
+}
+
+impl Leaf {
+    #[inline]
+    fn seek(&mut self, target: DocId) -> DocId {
+        match self {
+            Leaf::Term { cursor, .. } => cursor.seek(target),
+            Leaf::Fuzzy { parts, doc, .. } => {
+                if *doc < target {
+                    *doc = parts.iter_mut().map(|p| p.seek(target)).min().unwrap_or(TERMINATED);
+                }
+                *doc
+            }
+        }
+    }
+
+    /// Score at the current document (which must match).
+    #[inline]
+    fn score(&self) -> Score {
+        match self {
+            Leaf::Term { cursor, norms, weight, .. } => {
+                weight.score(norms.fieldnorm_id(cursor.doc), cursor.postings.freq(cursor.cur))
+            }
+            Leaf::Fuzzy { score, .. } => *score,
+        }
+    }
+
+    /// An upper bound of the score of every document from the current one to the returned
+    /// last document (the end of the current block), and that last document.
+    fn bound(&mut self) -> (Score, DocId) {
+        match self {
+            Leaf::Term { cursor, norms, weight, margin } => {
+                let last = cursor.block_last();
+                (cursor.postings.block_max_score(norms, weight) * *margin, last)
+            }
+            Leaf::Fuzzy { score, .. } => (*score, TERMINATED),
+        }
+    }
+}
+
+struct Word {
+    /// `(leaf id, leaf)`, the matchers first.
+    leaves: Vec<(usize, Leaf)>,
+    matchers: usize,
+}
+
+impl Word {
+    /// First document `>= target` the word matches.
+    #[inline]
+    fn seek(&mut self, target: DocId) -> DocId {
+        let mut min = TERMINATED;
+        for (_, l) in &mut self.leaves[..self.matchers] {
+            min = min.min(l.seek(target));
+        }
+        min
+    }
+}
+
+struct Segment {
+    /// The pair terms to walk, if any (the first leads, the others filter); else the first word
+    /// leads.
+    leads: Vec<Leaf>,
+    /// Required words first (the rarest leads), then optional ones.
+    words: Vec<Word>,
+    required: usize,
+    filters: Vec<Box<dyn Scorer>>,
+    reader_alive: Option<tantivy::fastfield::AliveBitSet>,
+}
+
+impl Prepared {
+    /// The leaves of every word on one segment. `None` when a required word (or a filter)
+    /// matches nothing there, unless `keep_all`.
+    fn open(
+        &self,
+        ord: usize,
+        reader: &SegmentReader,
+        filters: &[Box<dyn Weight>],
+        keep_all: bool,
+    ) -> Result<Option<Segment>, IndexError> {
+        let mut words = Vec::with_capacity(self.words.len());
+        for w in &self.words {
+            let mut leaves = Vec::with_capacity(w.leaves.len());
+            let mut matchers = 0;
+            // Matchers first, then the leaves that only score.
+            let ordered = w.leaves.iter().filter(|l| l.matcher).chain(w.leaves.iter().filter(|l| !l.matcher));
+            for leaf in ordered {
+                let inverted = reader.inverted_index(leaf.field)?;
+                let opened = match &leaf.kind {
+                    PreparedKind::Bm25 { per_segment, weight } => match &per_segment[ord] {
+                        None => None,
+                        Some(info) => {
+                            let postings = inverted
+                                .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
+                                .map_err(io)?;
+                            let segment_avg = inverted.total_num_tokens() as f32 / reader.max_doc().max(1) as f32;
+                            let index_avg = self.averages.get(&leaf.field).copied().unwrap_or(segment_avg);
+                            let ratio = if segment_avg > 0.0 && index_avg > 0.0 {
+                                (segment_avg / index_avg).max(index_avg / segment_avg)
+                            } else {
+                                1.0
+                            };
+                            Some(Leaf::Term {
+                                cursor: TermCursor::new(postings),
+                                norms: reader.get_fieldnorms_reader(leaf.field)?,
+                                weight: weight.clone(),
+                                margin: ratio * (1.0 + ROUNDING_MARGIN),
+                            })
+                        }
+                    },
+                    PreparedKind::Fuzzy { per_segment, score } => {
+                        let mut parts = Vec::with_capacity(per_segment[ord].len());
+                        for info in &per_segment[ord] {
+                            let postings = inverted
+                                .read_block_postings_from_terminfo(info, IndexRecordOption::Basic)
+                                .map_err(io)?;
+                            parts.push(TermCursor::new(postings));
+                        }
+                        if parts.is_empty() {
+                            None
+                        } else {
+                            let doc = parts.iter().map(|p| p.doc).min().unwrap_or(TERMINATED);
+                            Some(Leaf::Fuzzy { parts, doc, score: *score })
+                        }
+                    }
+                };
+                if let Some(l) = opened {
+                    leaves.push((leaf.id, l));
+                    matchers += usize::from(leaf.matcher);
+                }
+            }
+            if w.required && matchers == 0 && !keep_all {
+                return Ok(None);
+            }
+            words.push(Word { leaves, matchers });
+        }
+        let mut leads = Vec::with_capacity(self.leads.len());
+        for per_segment in &self.leads {
+            let inverted = reader.inverted_index(self.pairs)?;
+            let mut parts = Vec::with_capacity(per_segment[ord].len());
+            for info in &per_segment[ord] {
+                parts.push(TermCursor::new(
+                    inverted.read_block_postings_from_terminfo(info, IndexRecordOption::Basic).map_err(io)?,
+                ));
+            }
+            if parts.is_empty() && !keep_all {
+                return Ok(None);
+            }
+            let doc = parts.iter().map(|p| p.doc).min().unwrap_or(TERMINATED);
+            leads.push(Leaf::Fuzzy { parts, doc, score: 0.0 });
+        }
+        let mut scorers = Vec::with_capacity(filters.len());
+        for f in filters {
+            let s = f.scorer(reader, 1.0)?;
+            if s.doc() == TERMINATED && !keep_all {
+                return Ok(None);
+            }
+            scorers.push(s);
+        }
+        Ok(Some(Segment {
+            leads,
+            words,
+            required: self.required,
+            filters: scorers,
+            reader_alive: reader.alive_bitset().cloned(),
+        }))
+    }
+}
+
+impl Segment {
+    /// The first document `>= target` that every required word and every filter matches (alive
+    /// or not), or `TERMINATED`.
+    #[inline]
+    fn align(&mut self, mut target: DocId) -> DocId {
+        'candidates: loop {
+            let (cand, checked) = match self.leads.first_mut() {
+                Some(lead) => (lead.seek(target), 0),
+                None => (self.words[0].seek(target), 1),
+            };
+            if cand == TERMINATED {
+                return TERMINATED;
+            }
+            for l in self.leads.iter_mut().skip(1) {
+                let d = l.seek(cand);
+                if d != cand {
+                    target = d;
+                    continue 'candidates;
+                }
+            }
+            for w in &mut self.words[checked..self.required] {
+                let d = w.seek(cand);
+                if d != cand {
+                    target = d;
+                    continue 'candidates;
+                }
+            }
+            for f in &mut self.filters {
+                let d = if f.doc() < cand { f.seek(cand) } else { f.doc() };
+                if d != cand {
+                    target = d;
+                    continue 'candidates;
+                }
+            }
+            return cand;
+        }
+    }
+
+    #[inline]
+    fn alive(&self, doc: DocId) -> bool {
+        self.reader_alive.as_ref().is_none_or(|a| a.is_alive(doc))
+    }
+
+    /// Upper bound of the score of every document in `[doc, end]`, and `end`; seeks every leaf
+    /// to `doc`. (`f32` addition is monotone: adding each leaf's bound in the order
+    /// [`Segment::score`] adds its score gives a sum at least as large.)
+    fn bound(&mut self, doc: DocId) -> (Score, DocId) {
+        let mut ub = 0.0;
+        let mut end = TERMINATED;
+        for w in &mut self.words {
+            for (_, l) in &mut w.leaves {
+                if l.seek(doc) == TERMINATED {
+                    continue;
+                }
+                let (b, last) = l.bound();
+                ub += b;
+                end = end.min(last);
+            }
+        }
+        (ub, end.max(doc))
+    }
+
+    /// Score of `doc`, which every required word matches. Adds the leaves up in the same order
+    /// as [`Segment::bound`], so that the bound is never below the score even in `f32`.
+    #[inline]
+    fn score(&mut self, doc: DocId) -> Score {
+        let mut score = 0.0;
+        for w in &mut self.words {
+            for (_, l) in &mut w.leaves {
+                if l.seek(doc) == doc {
+                    score += l.score();
+                }
+            }
+        }
+        score
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    score: Score,
+    ord: u64,
+    doc: DocId,
+}
+
+// Greater = worse, so that a max-heap keeps the worst kept hit on top.
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.score.total_cmp(&self.score).then(self.ord.cmp(&other.ord)).then(self.doc.cmp(&other.doc))
+    }
+}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Entry {}
+
+/// Result of [`top_k`].
+pub(crate) struct TopK {
+    /// At most `limit` hits, best first. `code` is empty: read it from the stored document.
+    pub hits: Vec<Collected>,
+    /// Matching documents seen (also those before the cursor). Exact unless `pruned`.
+    pub count: u64,
+    /// Some matching documents were skipped without being counted: `count` is a lower bound.
+    pub pruned: bool,
+}
+
+/// A hit kept by a segment: its code is only resolved when a tie with another segment needs it.
+struct Kept {
+    score: Score,
+    segment: usize,
+    ord: u64,
+    doc: DocId,
+}
+
+/// The first code ordinal of a segment that sorts after the cursor's code.
+fn first_ord_after(strs: &StrColumn, code: &str) -> Result<u64, IndexError> {
+    let mut stream = strs.dictionary().range().gt(code.as_bytes()).into_stream().map_err(io)?;
+    Ok(if stream.advance() { stream.term_ord() } else { u64::MAX })
+}
+
+fn code_column(reader: &SegmentReader) -> Result<StrColumn, IndexError> {
+    Ok(reader.fast_fields().str("code")?.ok_or_else(|| TantivyError::SchemaError("code is not a fast field".into()))?)
+}
+
+/// The code columns of the segments, opened once (opening one reads its metadata).
+#[derive(Default)]
+pub(crate) struct CodeColumns(Mutex<HashMap<SegmentId, StrColumn>>);
+
+impl CodeColumns {
+    fn get(&self, reader: &SegmentReader) -> Result<StrColumn, IndexError> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = map.get(&reader.segment_id()) {
+            return Ok(c.clone());
+        }
+        let column = code_column(reader)?;
+        map.insert(reader.segment_id(), column.clone());
+        Ok(column)
+    }
+
+    /// Forget the segments `searcher` no longer has.
+    pub fn retain(&self, searcher: &Searcher) {
+        let live: Vec<SegmentId> = searcher.segment_readers().iter().map(|r| r.segment_id()).collect();
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).retain(|id, _| live.contains(id));
+    }
+}
+
+/// The best `limit` hits strictly after `after` (score, code), in `(score desc, code asc)` order.
+///
+/// `code_field` is the stored code: ties between segments are ordered by the codes read from the
+/// stored documents (the code column's dictionary is compressed with zstd, whose per-read set-up
+/// costs more than reading a stored document).
+pub(crate) fn top_k(
+    searcher: &Searcher,
+    prepared: &Prepared,
+    filters: &[Box<dyn Weight>],
+    limit: usize,
+    after: Option<&(Score, String)>,
+    code_field: Field,
+    columns: &CodeColumns,
+) -> Result<TopK, IndexError> {
+    let mut out = TopK { hits: Vec::new(), count: 0, pruned: false };
+    if prepared.matches_nothing() || limit == 0 {
+        return Ok(out);
+    }
+    let mut kept: Vec<Kept> = Vec::new();
+    // The `limit`-th best score kept by the earlier segments: a later document scoring less
+    // cannot be on the page.
+    let mut global_floor: Option<Score> = None;
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let Some(mut seg) = prepared.open(ord, reader, filters, false)? else { continue };
+        let strs = columns.get(reader)?;
+        let ords = strs.ords().clone();
+        // On a score tie with the cursor, only code ordinals >= this come after it (looked up
+        // on the first tie).
+        let mut min_ord_on_tie: Option<u64> = None;
+        let mut heap: BinaryHeap<Entry> = BinaryHeap::with_capacity(limit + 1);
+        let mut target: DocId = 0;
+        loop {
+            let doc = seg.align(target);
+            if doc == TERMINATED {
+                break;
+            }
+            target = doc + 1;
+            if !seg.alive(doc) {
+                continue;
+            }
+            out.count += 1;
+            let local = if heap.len() >= limit { heap.peek().map(|e| e.score) } else { None };
+            let floor = match (local, global_floor) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            if let Some(floor) = floor.filter(|_| prepared.prune) {
+                // Skip the rest of the blocks under `doc` if nothing there can reach the floor.
+                let (ub, end) = seg.bound(doc);
+                if ub < floor {
+                    if end > doc {
+                        out.pruned = true;
+                        if end == TERMINATED {
+                            break;
+                        }
+                        target = end + 1;
+                    }
+                    continue;
+                }
+            }
+            let score = seg.score(doc);
+            if floor.is_some_and(|f| score < f) {
+                continue;
+            }
+            let ord = ords.first(doc).unwrap_or(u64::MAX);
+            if let Some((a, code)) = after {
+                match score.total_cmp(a) {
+                    Ordering::Greater => continue,
+                    Ordering::Equal => {
+                        let min = match min_ord_on_tie {
+                            Some(m) => m,
+                            None => *min_ord_on_tie.insert(first_ord_after(&strs, code)?),
+                        };
+                        if ord < min {
+                            continue;
+                        }
+                    }
+                    Ordering::Less => {}
+                }
+            }
+            let entry = Entry { score, ord, doc };
+            if heap.len() >= limit {
+                if heap.peek().is_some_and(|worst| entry >= *worst) {
+                    continue;
+                }
+                heap.pop();
+            }
+            heap.push(entry);
+        }
+        kept.extend(heap.into_vec().into_iter().map(|e| Kept { score: e.score, segment: ord, ord: e.ord, doc: e.doc }));
+        if kept.len() >= limit {
+            let mut scores: Vec<Score> = kept.iter().map(|k| k.score).collect();
+            scores.sort_unstable_by(|a, b| b.total_cmp(a));
+            global_floor = Some(scores[limit - 1]);
+        }
+    }
+    // Order: score desc, then code. Within a segment the code ordinal orders codes; a tie
+    // between segments needs the codes themselves.
+    kept.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.segment.cmp(&b.segment)).then(a.ord.cmp(&b.ord)));
+    let mut ordered: Vec<(Kept, String)> = Vec::with_capacity(kept.len());
+    let mut group: Vec<Kept> = Vec::new();
+    let mut rest = kept.into_iter().peekable();
+    while let Some(first) = rest.next() {
+        if ordered.len() >= limit {
+            break;
+        }
+        group.clear();
+        group.push(first);
+        while let Some(next) = rest.next_if(|k| k.score.total_cmp(&group[0].score) == Ordering::Equal) {
+            group.push(next);
+        }
+        if group.iter().all(|k| k.segment == group[0].segment) {
+            ordered.extend(group.drain(..).map(|k| (k, String::new())));
+        } else {
+            let mut named = Vec::with_capacity(group.len());
+            for k in group.drain(..) {
+                let doc: TantivyDocument = searcher.doc(DocAddress::new(k.segment as SegmentOrdinal, k.doc))?;
+                let code = doc.get_first(code_field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                named.push((k, code));
+            }
+            named.sort_by(|a, b| a.1.cmp(&b.1));
+            ordered.extend(named);
+        }
+    }
+    ordered.truncate(limit);
+    out.hits = ordered
+        .into_iter()
+        .map(|(k, code)| Collected {
+            score: k.score,
+            code,
+            address: DocAddress::new(k.segment as SegmentOrdinal, k.doc),
+        })
+        .collect();
+    Ok(out)
+}
+
+/// Number of matching documents, counting up to `cap`.
+pub(crate) fn count(
+    searcher: &Searcher,
+    prepared: &Prepared,
+    filters: &[Box<dyn Weight>],
+    cap: u64,
+) -> Result<u64, IndexError> {
+    let mut n = 0;
+    if prepared.matches_nothing() {
+        return Ok(0);
+    }
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let Some(mut seg) = prepared.open(ord, reader, filters, false)? else { continue };
+        let mut target = 0;
+        loop {
+            let doc = seg.align(target);
+            if doc == TERMINATED {
+                break;
+            }
+            if seg.alive(doc) {
+                n += 1;
+                if n >= cap {
+                    return Ok(n);
+                }
+            }
+            target = doc + 1;
+        }
+    }
+    Ok(n)
+}
+
+/// For each hit, the ids of the leaves that match it.
+pub(crate) fn matched_leaves(
+    searcher: &Searcher,
+    prepared: &Prepared,
+    hits: &[Collected],
+) -> Result<Vec<Vec<usize>>, IndexError> {
+    let mut by_segment: BTreeMap<u32, Vec<(DocId, usize)>> = BTreeMap::new();
+    for (i, h) in hits.iter().enumerate() {
+        by_segment.entry(h.address.segment_ord).or_default().push((h.address.doc_id, i));
+    }
+    let mut out = vec![Vec::new(); hits.len()];
+    for (ord, mut docs) in by_segment {
+        docs.sort_unstable();
+        let reader = searcher.segment_reader(ord);
+        let Some(mut seg) = prepared.open(ord as usize, reader, &[], true)? else { continue };
+        for (doc, i) in docs {
+            for w in &mut seg.words {
+                for (id, l) in &mut w.leaves {
+                    if l.seek(doc) == doc {
+                        out[i].push(*id);
+                    }
+                }
+            }
+        }
+    }
+    for ids in &mut out {
+        ids.sort_unstable();
+    }
+    Ok(out)
+}
