@@ -1,13 +1,15 @@
 //! Request bodies from any bytes, through the API's body parser and the domain's validators: a
-//! registration, a status change (from every status, by every role) and a unit. Never a panic;
-//! an accepted registration is storable.
+//! registration, a status change (from every status, by every role), a unit, a road-transport
+//! licence and a verification. Never a panic; an accepted registration is storable.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use registry::api::body;
+use registry::domain::license::LicenseRequest;
 use registry::domain::registration::RegistrationContent;
 use registry::domain::status::{Status, StatusRequest};
 use registry::domain::unit::UnitRequest;
+use registry::domain::verify::{verify, VerifyRequest};
 use registry::domain::Role;
 use registry_fuzz::{assert_storable, now, today, RECORD, REFERENCE};
 
@@ -26,5 +28,14 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok((request, _)) = body::parse::<UnitRequest>(data) {
         let _ = request.validate_for(&RECORD, &REFERENCE);
+    }
+    if let Ok((request, _)) = body::parse::<LicenseRequest>(data) {
+        let _ = request.validate(today());
+    }
+    if let Ok((request, _)) = body::parse::<VerifyRequest>(data) {
+        if let Ok(claims) = request.validate() {
+            let _ = verify(&claims, Some(&RECORD));
+            let _ = verify(&claims, None);
+        }
     }
 });
