@@ -19,11 +19,13 @@ use registry::api::feed::Cursor as FeedCursor;
 use registry::domain::change::{self, apply_change, content_of, merged_content, split_patch};
 use registry::domain::code::{check_digit, EnterpriseCode, UnitCode, MAX_SERIAL};
 use registry::domain::enterprise_type::{self, EnterpriseType};
+use registry::domain::license::LicenseRequest;
 use registry::domain::name_check::{conflicts, keys, NameCandidate, NameKeys, NameRule, RegisteredName};
 use registry::domain::record::Enterprise;
 use registry::domain::reference::{Reference, VsicEdition};
 use registry::domain::registration::RegistrationContent;
 use registry::domain::status::{check_transition, Status, StatusRequest, TRANSITIONS};
+use registry::domain::verify::{verify, VerifyRequest};
 use registry::domain::{text, Role};
 use registry::generate::{Generator, GeneratorInput, Ward};
 use registry_index::{analyzer, EnterpriseDoc, IndexError, SearchIndex, SearchRequest};
@@ -697,6 +699,29 @@ proptest! {
         }
     }
 
+    /// Any licence body (transport ministry): no panic; an accepted licence has a normalised
+    /// number and a reason the store can hold.
+    #[test]
+    fn licence_requests_never_panic(body in licence_body()) {
+        let Ok(request) = serde_json::from_value::<LicenseRequest>(body) else { return Ok(()) };
+        let reason = request.reason.clone();
+        if let Ok(license) = request.validate(today()) {
+            prop_assert_eq!(registry::domain::license::normalize_number(&license.number), Some(license.number.clone()));
+            prop_assert!(license.expires_on > license.issued_on);
+            prop_assert!(reason.is_none_or(|r| text::find_control(&text::normalize(&r)).is_none()));
+        }
+    }
+
+    /// Any verification body, against a real record and against none: an answer, never a panic.
+    #[test]
+    fn verifications_never_panic(body in verify_body()) {
+        let Ok(request) = serde_json::from_value::<VerifyRequest>(body) else { return Ok(()) };
+        let Ok(claims) = request.validate() else { return Ok(()) };
+        let record = record_of(&APPENDIX_A, claims.code.as_str()).map_err(TestCaseError::fail)?;
+        let _ = verify(&claims, Some(&record));
+        let _ = verify(&claims, None);
+    }
+
     #[test]
     fn statuses_parse_only_their_own_names(input in text_input()) {
         match Status::parse(&input) {
@@ -704,6 +729,68 @@ proptest! {
             None => prop_assert!(Status::ALL.iter().all(|s| s.as_str() != input)),
         }
     }
+}
+
+fn object(fields: Vec<(&'static str, Option<Value>)>) -> Value {
+    Value::Object(fields.into_iter().filter_map(|(k, v)| v.map(|v| (k.to_string(), v))).collect())
+}
+
+fn date_or_json() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        (2000..2040i32, 1..13u32, 1..29u32).prop_map(|(y, m, d)| Value::from(format!("{y:04}-{m:02}-{d:02}"))),
+        json_value(),
+    ]
+}
+
+fn licence_body() -> impl Strategy<Value = Value> {
+    (
+        prop::option::of(prop_oneof!["[A-Za-z0-9 ./-]{0,70}".prop_map(Value::from), json_value()]),
+        prop::option::of(prop_oneof![
+            select(vec!["road_transport_business", "international_road_transport"]).prop_map(Value::from),
+            json_value()
+        ]),
+        prop::option::of(date_or_json()),
+        prop::option::of(date_or_json()),
+        prop::option::of(prop_oneof![
+            select(vec!["valid", "suspended", "revoked"]).prop_map(Value::from),
+            json_value()
+        ]),
+        prop::option::of(text_input().prop_map(Value::from)),
+    )
+        .prop_map(|(number, kind, issued_on, expires_on, status, reason)| {
+            object(vec![
+                ("number", number),
+                ("kind", kind),
+                ("issued_on", issued_on),
+                ("expires_on", expires_on),
+                ("status", status),
+                ("reason", reason),
+            ])
+        })
+}
+
+fn verify_body() -> impl Strategy<Value = Value> {
+    let claim =
+        (prop::option::of(text_input().prop_map(Value::from)), prop::option::of(text_input().prop_map(Value::from)))
+            .prop_map(|(full_name, identity_number)| {
+                object(vec![("full_name", full_name), ("identity_number", identity_number)])
+            });
+    (
+        prop::option::of(prop_oneof![valid_code().prop_map(|c| Value::from(c.to_string())), json_value()]),
+        prop::option::of(text_input().prop_map(Value::from)),
+        prop::option::of(prop_oneof![claim, json_value()]),
+        prop::option::of(prop::collection::vec(prop_oneof!["[0-9]{1,5}", text_input()], 0..4).prop_map(Value::from)),
+        prop::option::of(date_or_json()),
+    )
+        .prop_map(|(code, name, legal_representative, vsic, as_of)| {
+            object(vec![
+                ("code", code),
+                ("name", name),
+                ("legal_representative", legal_representative),
+                ("vsic", vsic),
+                ("as_of", as_of),
+            ])
+        })
 }
 
 // =============================================================================================
@@ -778,20 +865,30 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
-fn generator(seed: u64, with_organisations: bool) -> Generator {
+/// SPEC Appendix A, the contract's example registration.
+static APPENDIX_A: LazyLock<Value> =
+    LazyLock::new(|| serde_json::from_str(include_str!("common/appendix_a.json")).unwrap());
+
+/// The generator's input over the reference data, built once.
+static GENERATOR_INPUT: LazyLock<GeneratorInput> = LazyLock::new(|| {
     let reference = &**REFERENCE;
-    let wards = reference
-        .all_wards()
-        .map(|w| Ward { province_code: w.province_code.clone(), ward_code: w.code.clone() })
-        .collect();
-    let vsic4 =
-        reference.vsic_entries(VsicEdition::Vsic2025).filter(|e| e.level == 4).map(|e| e.code.clone()).collect();
-    let organisation_owner_codes = if with_organisations {
-        (1..40).filter_map(|s| EnterpriseCode::for_serial("79", s)).map(|c| c.to_string()).collect()
-    } else {
-        Vec::new()
-    };
-    Generator::new(seed, GeneratorInput { wards, vsic4, organisation_owner_codes })
+    GeneratorInput {
+        wards: reference
+            .all_wards()
+            .map(|w| Ward { province_code: w.province_code.clone(), ward_code: w.code.clone() })
+            .collect(),
+        vsic4: reference.vsic_entries(VsicEdition::Vsic2025).filter(|e| e.level == 4).map(|e| e.code.clone()).collect(),
+        organisation_owner_codes: Vec::new(),
+    }
+});
+
+fn generator(seed: u64, with_organisations: bool) -> Generator {
+    let mut input = GENERATOR_INPUT.clone();
+    if with_organisations {
+        input.organisation_owner_codes =
+            (1..40).filter_map(|s| EnterpriseCode::for_serial("79", s)).map(|c| c.to_string()).collect();
+    }
+    Generator::new(seed, input)
 }
 
 /// A valid registration body (SPEC Appendix A's shape) from the generator, sometimes with a

@@ -198,6 +198,8 @@ impl LicenseRequest {
         if let Some(reason) = &self.reason {
             if reason.chars().count() > 1000 {
                 errors.add("reason", "too_long", "reason is at most 1000 characters");
+            } else if let Some(c) = super::text::find_control(&super::text::normalize(reason)) {
+                errors.add("reason", "invalid_characters", format!("control characters such as {c:?} are not allowed"));
             }
         }
         match (number, kind, status, self.issued_on, self.expires_on) {
@@ -364,5 +366,17 @@ mod tests {
         assert_eq!(to_report(Status::TaxRevoked, &all, on), vec![valid]);
         assert!(to_report(Status::Suspended, &all, on).is_empty());
         assert!(to_report(Status::Dissolving, &all, on).is_empty());
+    }
+
+    /// The reason is written to the version and the feed event: U+0000 there fails the commit in
+    /// PostgreSQL (a 500), as the property tests found for the other reasons (issue 8).
+    #[test]
+    fn a_reason_with_control_characters_is_refused() {
+        let mut r = request();
+        r.reason = Some("Cấp\u{0}mới".into());
+        assert_eq!(codes(&r.validate(day("2026-11-27")).unwrap_err()), vec![("reason", "invalid_characters")]);
+        let mut r = request();
+        r.reason = Some("Cấp\tmới\n".into());
+        assert!(r.validate(day("2026-11-27")).is_ok());
     }
 }
