@@ -130,7 +130,12 @@ Errors are application/problem+json with a stable `type` code and the JSON path 
         licenses::get_license,
         verify::verify,
     ),
-    components(schemas(error::ProblemBody, crate::domain::errors::FieldError)),
+    components(schemas(
+        error::ProblemBody,
+        crate::domain::errors::FieldError,
+        crate::domain::code::EnterpriseCodeInput,
+        crate::domain::code::UnitCodeInput,
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "enterprises", description = "Registration and look-up"),
