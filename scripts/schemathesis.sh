@@ -37,7 +37,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-command -v st >/dev/null || { log "st is missing: pip install schemathesis"; exit 1; }
+if command -v st >/dev/null; then
+  ST=(st)
+elif python3 -c 'import schemathesis' 2>/dev/null; then
+  ST=(python3 -m schemathesis.cli)
+else
+  log "schemathesis is missing: python3 -m pip install schemathesis"
+  exit 1
+fi
 started=$(date +%s)
 
 log "building the debug binary"
@@ -120,7 +127,7 @@ for who in admin portal transport tax none; do
   auth=()
   [ "$who" != none ] && auth=(-H "Authorization: Bearer ${KEY[$who]}")
   log "st run as $who (seed $SEED, at most $EXAMPLES examples per operation)"
-  if ! st --config-file "$WORK/schemathesis.toml" run "$BASE/openapi.json" "${auth[@]}" \
+  if ! "${ST[@]}" --config-file "$WORK/schemathesis.toml" run "$BASE/openapi.json" "${auth[@]}" \
     --checks all --phases examples,coverage,fuzzing,stateful --max-examples "$EXAMPLES" --seed "$SEED" \
     --workers 1 --no-color >"$WORK/st-$who.txt" 2>&1; then
     cat "$WORK/st-$who.txt"
