@@ -54,8 +54,10 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, serde_json::Value)
         ApiError::new(problems::MALFORMED_BODY, format!("the body is not valid JSON: {e}"))
             .with_errors(vec![FieldError::new("", "invalid_json", e.to_string())])
     })?;
+    let mut typed = raw.clone();
+    integral_numbers(&mut typed);
     let value =
-        serde_path_to_error::deserialize(raw.clone()).map_err(|e| {
+        serde_path_to_error::deserialize(typed).map_err(|e| {
             let path = e.path().to_string();
             let path = if path == "." { String::new() } else { path };
             let message = e.inner().to_string();
@@ -70,6 +72,26 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, serde_json::Value)
             }
         })?;
     Ok((value, raw))
+}
+
+/// JSON has one kind of number, and the OpenAPI document's `integer` is any number without a
+/// fractional part (JSON Schema): `5000000000.0` and `5e9` are the integer 5000000000. Such
+/// numbers become integers before typed parsing, up to 2^53 in magnitude (beyond it a JSON
+/// number read as a double no longer names one integer); `1.5` stays a number that no integer
+/// field takes.
+fn integral_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < EXACT) {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -89,5 +111,18 @@ mod tests {
         assert_eq!(e.problem.code, "malformed_body");
         let e = parse::<RegistrationContent>(b"[]").unwrap_err();
         assert_eq!(e.problem.code, "malformed_body");
+    }
+
+    #[test]
+    fn integers_may_be_written_with_a_fraction_or_an_exponent() {
+        let (c, raw) = parse::<RegistrationContent>(br#"{"charter_capital_vnd": 5000000000.0}"#).unwrap();
+        assert_eq!(c.charter_capital_vnd, Some(5_000_000_000));
+        assert_eq!(raw["charter_capital_vnd"], serde_json::json!(5000000000.0), "the raw body is kept as sent");
+        let (c, _) = parse::<RegistrationContent>(br#"{"charter_capital_vnd": 5e9}"#).unwrap();
+        assert_eq!(c.charter_capital_vnd, Some(5_000_000_000));
+        for bad in [&br#"{"charter_capital_vnd": 1.5}"#[..], br#"{"charter_capital_vnd": 1e300}"#] {
+            let e = parse::<RegistrationContent>(bad).unwrap_err();
+            assert_eq!(e.errors[0].field, "charter_capital_vnd", "{}", String::from_utf8_lossy(bad));
+        }
     }
 }

@@ -12,6 +12,7 @@ use super::error::{problems, ApiError, ProblemBody};
 use super::permissions;
 use super::{body, db, AppState};
 use crate::domain::change;
+use crate::domain::code::EnterpriseCodeInput;
 use crate::domain::errors::Errors;
 use crate::domain::legal_date;
 use crate::domain::record::Enterprise;
@@ -57,8 +58,9 @@ fn changed_response(state: &AppState, modified: Modified) -> HttpResponse {
 /// `registration_changes`; a patch that changes nothing writes no version.
 #[utoipa::path(
     patch, path = "/v1/enterprises/{code}", tag = "enterprises",
-    params(("code" = String, Path), ("If-Match" = String, Header, description = "ETag of the version the change is based on")),
-    request_body(content = Object, content_type = "application/merge-patch+json",
+    params(("code" = EnterpriseCodeInput, Path),
+        ("If-Match" = String, Header, pattern = r#"^"v[1-9][0-9]{0,8}"$"#, description = "ETag of the version the change is based on")),
+    request_body(content = RegistrationPatch, content_type = "application/merge-patch+json",
         example = json!({"head_office": {"street": "Số 5 Nguyễn Huệ", "ward_code": "26743", "province_code": "79"}, "reason": "Chuyển trụ sở"})),
     responses(
         (status = 200, body = Enterprise, headers(("ETag" = String))),
@@ -68,6 +70,8 @@ fn changed_response(state: &AppState, modified: Modified) -> HttpResponse {
         (status = 404, body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Name conflict (art. 41) or a ceased enterprise", body = ProblemBody, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 413, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = ProblemBody, content_type = "application/problem+json"),
     ),
@@ -122,6 +126,60 @@ pub async fn patch_enterprise(
     Ok(changed_response(&state, modified))
 }
 
+/// The body of a registration change: a JSON Merge Patch (RFC 7396) of the registration content.
+/// Objects merge field by field (`null` removes an optional one); lists are replaced whole. The
+/// type, the code, the status and the other fields the register keeps are not patched here.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationPatch {
+    #[schema(nullable = false)]
+    pub name: Option<NamePatch>,
+    #[schema(nullable = false)]
+    pub head_office: Option<HeadOfficePatch>,
+    #[schema(nullable = false, minimum = 1)]
+    pub charter_capital_vnd: Option<i64>,
+    #[schema(nullable = false, min_items = 1, max_items = 500)]
+    pub business_lines: Option<Vec<crate::domain::registration::BusinessLineInput>>,
+    #[schema(nullable = false, min_items = 1)]
+    pub legal_representatives: Option<Vec<crate::domain::people::RepresentativeInput>>,
+    #[schema(nullable = false)]
+    pub owners: Option<Vec<crate::domain::people::OwnerInput>>,
+    /// The change's legal effective date: not before the registration, not in the future
+    /// (default today).
+    pub effective_on: Option<chrono::NaiveDate>,
+    /// Why (kept in the history).
+    #[schema(max_length = 1000)]
+    pub reason: Option<String>,
+}
+
+/// A patch of the name (see `NameInput`).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NamePatch {
+    #[schema(nullable = false, min_length = 1, max_length = 400)]
+    pub vi: Option<String>,
+    #[schema(min_length = 1, max_length = 400)]
+    pub en: Option<String>,
+    #[schema(min_length = 1, max_length = 100)]
+    pub abbreviation: Option<String>,
+}
+
+/// A patch of the head office (see `HeadOfficeInput`); an address change uses the 2025 units.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeadOfficePatch {
+    #[schema(nullable = false, min_length = 1, max_length = 500)]
+    pub street: Option<String>,
+    #[schema(nullable = false, pattern = "^[0-9]{5}$")]
+    pub ward_code: Option<String>,
+    #[schema(nullable = false, pattern = "^[0-9]{2}$")]
+    pub province_code: Option<String>,
+    #[schema(max_length = 30)]
+    pub phone: Option<String>,
+    #[schema(format = Email, max_length = 254)]
+    pub email: Option<String>,
+}
+
 /// Change an enterprise's status.
 ///
 /// The transitions of Decree 168/2025 (the table is in the README); `not_at_address` and
@@ -129,7 +187,8 @@ pub async fn patch_enterprise(
 /// suspension needs `until`. A ceased enterprise accepts nothing.
 #[utoipa::path(
     post, path = "/v1/enterprises/{code}/status", tag = "enterprises",
-    params(("code" = String, Path), ("If-Match" = String, Header)),
+    params(("code" = EnterpriseCodeInput, Path),
+        ("If-Match" = String, Header, pattern = r#"^"v[1-9][0-9]{0,8}"$"#, description = "ETag of the version the change is based on")),
     request_body = StatusRequest,
     responses(
         (status = 200, body = Enterprise, headers(("ETag" = String))),
@@ -138,9 +197,11 @@ pub async fn patch_enterprise(
         (status = 403, description = "The role may not set this status", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "illegal_transition or enterprise_ceased", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 412, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 413, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 428, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = ProblemBody, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -212,8 +273,10 @@ fn refused(record: &Enterprise, refusal: StatusRefusal) -> WriteError {
 #[serde(deny_unknown_fields)]
 pub struct HistoryParams {
     /// Versions per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next` of the previous page.
+    #[param(pattern = "^v[1-9][0-9]{0,8}$")]
     pub cursor: Option<String>,
 }
 
@@ -230,7 +293,7 @@ pub struct HistoryPage {
 /// An enterprise's history, newest first.
 #[utoipa::path(
     get, path = "/v1/enterprises/{code}/history", tag = "enterprises",
-    params(("code" = String, Path), HistoryParams),
+    params(("code" = EnterpriseCodeInput, Path), HistoryParams),
     responses(
         (status = 200, body = HistoryPage),
         (status = 400, body = ProblemBody, content_type = "application/problem+json"),

@@ -10,7 +10,7 @@ use super::permissions;
 use super::{body, db, AppState};
 use crate::access_log::Action;
 use crate::cache::Cached;
-use crate::domain::code::EnterpriseCode;
+use crate::domain::code::{EnterpriseCode, EnterpriseCodeInput};
 use crate::domain::legal_date;
 use crate::domain::record::Enterprise;
 use crate::domain::registration::RegistrationContent;
@@ -60,7 +60,8 @@ pub fn replay(stored: StoredResponse) -> HttpResponse {
 #[utoipa::path(
     post, path = "/v1/enterprises", tag = "enterprises",
     request_body(content = RegistrationContent, description = "SPEC Appendix A"),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$",
+        description = "Makes retries safe: 1 to 255 visible ASCII characters")),
     responses(
         (status = 201, description = "Registered", body = Enterprise,
             headers(("Location" = String), ("ETag" = String))),
@@ -121,8 +122,17 @@ pub async fn register(
 #[serde(deny_unknown_fields)]
 pub struct GetParams {
     /// A date (`2026-01-31`: the version in force at the end of that day, by effective date) or
-    /// a timestamp (`2026-01-31T08:00:00Z`: the version as recorded at that moment).
+    /// an RFC 3339 timestamp (`2026-01-31T08:00:00Z`: the version as recorded at that moment).
+    #[param(schema_with = date_or_timestamp)]
     pub as_of: Option<String>,
+}
+
+/// The schema of `as_of`: a date or an RFC 3339 timestamp ([`parse_as_of`]).
+fn date_or_timestamp() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+    let string =
+        |format| ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(format)));
+    OneOfBuilder::new().item(string(KnownFormat::Date)).item(string(KnownFormat::DateTime)).build().into()
 }
 
 /// Parses `as_of`: a date or an RFC 3339 timestamp.
@@ -141,7 +151,7 @@ pub fn parse_as_of(value: &str) -> Result<AsOf, ApiError> {
 /// view (no identity documents, birth dates or owners); with a key, the full record.
 #[utoipa::path(
     get, path = "/v1/enterprises/{code}", tag = "enterprises",
-    params(("code" = String, Path, description = "Enterprise code in any accepted form"), GetParams),
+    params(("code" = EnterpriseCodeInput, Path, description = "Enterprise code in any accepted form"), GetParams),
     responses(
         (status = 200, body = Enterprise, headers(("ETag" = String))),
         (status = 304, description = "Not modified (If-None-Match)"),

@@ -192,10 +192,13 @@ fn listen(inner: Weak<WakerInner>, url: String) {
 #[serde(deny_unknown_fields)]
 pub struct ChangesParams {
     /// `next` of the previous page (or an export's cursor); absent = the beginning.
+    #[param(pattern = "^[A-Za-z0-9_-]{23}$")]
     pub after: Option<String>,
     /// Events per page, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// Seconds to wait for an event when there is none yet, 0 to 30 (default 0).
+    #[param(minimum = 0, maximum = 30)]
     pub wait: Option<u64>,
 }
 

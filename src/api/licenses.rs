@@ -12,6 +12,7 @@ use super::enterprises::{idempotency_key, parse_code, replay};
 use super::error::{problems, ApiError, ProblemBody};
 use super::permissions;
 use super::{body, db, AppState};
+use crate::domain::code::EnterpriseCodeInput;
 use crate::domain::errors::FieldError;
 use crate::domain::legal_date;
 use crate::domain::license::{self, LicenseRequest};
@@ -30,9 +31,9 @@ use crate::store::licenses::{self as store, LicenseWriteError, RecordedLicense};
 #[utoipa::path(
     post, path = "/v1/enterprises/{code}/licenses", tag = "licenses",
     params(
-        ("code" = String, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
-        ("If-Match" = Option<String>, Header, description = "Record only on this version of the enterprise"),
+        ("code" = EnterpriseCodeInput, Path),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes retries safe"),
+        ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^"v[1-9][0-9]{0,8}"$"#, description = "Record only on this version of the enterprise"),
     ),
     request_body = LicenseRequest,
     responses(
@@ -43,6 +44,8 @@ use crate::store::licenses::{self as store, LicenseWriteError, RecordedLicense};
         (status = 404, body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "license_exists, or the enterprise has ceased", body = ProblemBody, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 413, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "validation_failed (the request's own fields and dates) or license_refused (the enterprise may not hold it)", body = ProblemBody, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -124,7 +127,8 @@ pub struct LicenseView {
 /// Look up a licence by number.
 #[utoipa::path(
     get, path = "/v1/licenses/{number}", tag = "licenses",
-    params(("number" = String, Path, example = "GP-VT-0100000010-2026")),
+    params(("number" = String, Path, example = "GP-VT-0100000010-2026", pattern = "^[A-Za-z0-9][A-Za-z0-9./-]{2,63}$",
+        description = "3 to 64 letters, digits, '-', '.' or '/', starting with a letter or digit (case does not matter)")),
     responses(
         (status = 200, body = LicenseView),
         (status = 400, body = ProblemBody, content_type = "application/problem+json"),

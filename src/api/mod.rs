@@ -23,7 +23,7 @@ use std::sync::Arc;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{web, App, HttpRequest, HttpResponse};
+use actix_web::{web, App, HttpRequest, HttpResponse, ResponseError};
 use diesel::PgConnection;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -141,7 +141,12 @@ Errors are application/problem+json with a stable `type` code and the JSON path 
         licenses::get_license,
         verify::verify,
     ),
-    components(schemas(error::ProblemBody, crate::domain::errors::FieldError)),
+    components(schemas(
+        error::ProblemBody,
+        crate::domain::errors::FieldError,
+        crate::domain::code::EnterpriseCodeInput,
+        crate::domain::code::UnitCodeInput,
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "enterprises", description = "Registration and look-up"),
@@ -165,77 +170,87 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The routes of the API.
+/// The routes of the API. Every resource answers a method it does not serve with a 405 problem
+/// whose `Allow` names the methods it does (RFC 9110 §15.5.6); `tests/openapi.rs` checks `Allow`
+/// against the OpenAPI document.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/v1")
             .service(
                 web::resource("/enterprises")
                     .route(web::post().to(enterprises::register))
-                    .default_service(web::to(method_not_allowed)),
+                    .default_service(not_allowed("POST")),
             )
             .service(
                 web::resource("/enterprises/{code}")
                     .route(web::get().to(enterprises::get_enterprise))
                     .route(web::patch().to(changes::patch_enterprise))
-                    .default_service(web::to(method_not_allowed)),
+                    .default_service(not_allowed("GET, PATCH")),
             )
             .service(
                 web::resource("/enterprises/{code}/units")
                     .route(web::post().to(units::register_unit))
                     .route(web::get().to(units::list_units))
-                    .default_service(web::to(method_not_allowed)),
+                    .default_service(not_allowed("GET, POST")),
             )
             .service(
                 web::resource("/enterprises/{code}/status")
                     .route(web::post().to(changes::set_status))
-                    .default_service(web::to(method_not_allowed)),
+                    .default_service(not_allowed("POST")),
             )
             .service(
                 web::resource("/enterprises/{code}/history")
                     .route(web::get().to(changes::history))
-                    .default_service(web::to(method_not_allowed)),
+                    .default_service(not_allowed("GET")),
             )
             .service(
                 web::resource("/enterprises/{code}/licenses")
                     .route(web::post().to(licenses::record_license))
-                    .default_service(web::to(method_not_allowed)),
+                    .default_service(not_allowed("POST")),
             )
             .service(
                 web::resource("/licenses/{number}")
                     .route(web::get().to(licenses::get_license))
-                    .default_service(web::to(method_not_allowed)),
+                    .default_service(not_allowed("GET")),
             )
             .service(
-                web::resource("/verify")
-                    .route(web::post().to(verify::verify))
-                    .default_service(web::to(method_not_allowed)),
+                web::resource("/verify").route(web::post().to(verify::verify)).default_service(not_allowed("POST")),
             )
-            .service(web::resource("/name-check").route(web::get().to(name_check::name_check)))
-            .service(web::resource("/search").route(web::get().to(search::search)))
-            .service(web::resource("/suggest").route(web::get().to(search::suggest)))
+            .service(
+                web::resource("/name-check")
+                    .route(web::get().to(name_check::name_check))
+                    .default_service(not_allowed("GET")),
+            )
+            .service(web::resource("/search").route(web::get().to(search::search)).default_service(not_allowed("GET")))
+            .service(
+                web::resource("/suggest").route(web::get().to(search::suggest)).default_service(not_allowed("GET")),
+            )
             .service(
                 web::resource("/units/{unit_code}")
                     .route(web::get().to(units::get_unit))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(web::resource("/reference/provinces").route(web::get().to(reference::provinces)))
-            .service(web::resource("/reference/provinces/{code}/wards").route(web::get().to(reference::wards)))
-            .service(web::resource("/reference/vsic").route(web::get().to(reference::vsic)))
-            .service(
-                web::resource("/changes")
-                    .route(web::get().to(feed::changes))
-                    .default_service(web::to(method_not_allowed)),
+                    .default_service(not_allowed("GET")),
             )
             .service(
-                web::resource("/export")
-                    .route(web::get().to(feed::export))
-                    .default_service(web::to(method_not_allowed)),
-            ),
+                web::resource("/reference/provinces")
+                    .route(web::get().to(reference::provinces))
+                    .default_service(not_allowed("GET")),
+            )
+            .service(
+                web::resource("/reference/provinces/{code}/wards")
+                    .route(web::get().to(reference::wards))
+                    .default_service(not_allowed("GET")),
+            )
+            .service(
+                web::resource("/reference/vsic")
+                    .route(web::get().to(reference::vsic))
+                    .default_service(not_allowed("GET")),
+            )
+            .service(web::resource("/changes").route(web::get().to(feed::changes)).default_service(not_allowed("GET")))
+            .service(web::resource("/export").route(web::get().to(feed::export)).default_service(not_allowed("GET"))),
     )
-    .service(web::resource("/healthz").route(web::get().to(health::healthz)))
-    .service(web::resource("/readyz").route(web::get().to(health::readyz)))
-    .service(web::resource("/metrics").route(web::get().to(metrics::metrics)))
+    .service(web::resource("/healthz").route(web::get().to(health::healthz)).default_service(not_allowed("GET")))
+    .service(web::resource("/readyz").route(web::get().to(health::readyz)).default_service(not_allowed("GET")))
+    .service(web::resource("/metrics").route(web::get().to(metrics::metrics)).default_service(not_allowed("GET")))
     .service(web::resource("/docs").route(web::get().to(docs_redirect)))
     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()));
 }
@@ -244,8 +259,17 @@ async fn docs_redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
 }
 
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(problems::METHOD_NOT_ALLOWED, format!("{} is not allowed on {}", req.method(), req.path())))
+/// The 405 of a resource that serves the methods in `allow` (as `Allow` spells them).
+fn not_allowed(allow: &'static str) -> actix_web::Route {
+    web::to(move |req: HttpRequest| async move {
+        let mut res = ApiError::new(
+            problems::METHOD_NOT_ALLOWED,
+            format!("{} is not allowed on {}; it answers {allow}", req.method(), req.path()),
+        )
+        .error_response();
+        res.headers_mut().insert(actix_web::http::header::ALLOW, HeaderValue::from_static(allow));
+        res
+    })
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {

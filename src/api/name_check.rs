@@ -14,12 +14,22 @@ use crate::store::enterprises as store;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct NameCheckParams {
-    /// The full Vietnamese name, with the type's prefix.
+    /// The full Vietnamese name, with the type's prefix (at most 400 characters).
+    #[param(
+        required = true,
+        nullable = false,
+        pattern = r"\S",
+        max_length = 400,
+        example = "Công ty TNHH Vận tải Hoàng Long Phát"
+    )]
     pub name: Option<String>,
     /// The enterprise type (`llc_single`, `llc_multi`, `jsc`, `partnership`, `private_enterprise`).
     #[serde(rename = "type")]
+    #[param(required = true, value_type = EnterpriseType, example = "llc_multi")]
     pub enterprise_type: Option<String>,
+    #[param(max_length = 400)]
     pub abbreviation: Option<String>,
+    #[param(max_length = 400)]
     pub foreign_name: Option<String>,
 }
 

@@ -17,7 +17,7 @@ pub async fn provinces(state: web::Data<AppState>) -> HttpResponse {
 /// The wards (communes) of one province.
 #[utoipa::path(
     get, path = "/v1/reference/provinces/{code}/wards", tag = "reference",
-    params(("code" = String, Path, example = "01")),
+    params(("code" = String, Path, example = "01", pattern = "^[0-9]{2}$")),
     responses((status = 200, body = Vec<Ward>), (status = 404, body = ProblemBody, content_type = "application/problem+json"))
 )]
 pub async fn wards(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
@@ -33,8 +33,10 @@ pub async fn wards(state: web::Data<AppState>, path: web::Path<String>) -> Resul
 #[serde(deny_unknown_fields)]
 pub struct VsicParams {
     /// `2025` (default) or `2018`.
+    #[param(value_type = Option<VsicEdition>)]
     pub edition: Option<String>,
     /// Only this level (1–5); level 4 is what business lines use.
+    #[param(minimum = 1, maximum = 5)]
     pub level: Option<u8>,
 }
 

@@ -17,21 +17,30 @@ use registry_index::{IndexError, SearchRequest};
 pub struct SearchParams {
     /// Words of the name in any order, with or without diacritics; or an enterprise or unit code
     /// (whole or a prefix of at least 4 digits).
+    #[param(max_length = 500)]
     pub q: Option<String>,
-    /// 2-digit province code.
+    /// 2-digit province code of the 2025 units.
+    #[param(pattern = "^[0-9]{2}$")]
     pub province: Option<String>,
-    /// 5-digit ward code.
+    /// 5-digit ward code of the 2025 units.
+    #[param(pattern = "^[0-9]{5}$")]
     pub ward: Option<String>,
+    #[param(value_type = Option<Status>)]
     pub status: Option<String>,
     #[serde(rename = "type")]
+    #[param(value_type = Option<EnterpriseType>)]
     pub enterprise_type: Option<String>,
     /// A VSIC code or a prefix of one.
+    #[param(pattern = "^[0-9]{1,5}$")]
     pub vsic: Option<String>,
     pub registered_from: Option<NaiveDate>,
+    /// Not before `registered_from`.
     pub registered_to: Option<NaiveDate>,
     /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// `next` of the previous page of the same search.
+    #[param(pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 
@@ -169,8 +178,10 @@ pub async fn search(state: web::Data<AppState>, params: web::Query<SearchParams>
 #[serde(deny_unknown_fields)]
 pub struct SuggestParams {
     /// What has been typed so far: the last word is completed, earlier words match whole.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// 1 to 10 (default 10).
+    #[param(minimum = 1, maximum = 10)]
     pub limit: Option<usize>,
 }
 

@@ -10,7 +10,7 @@ use super::enterprises::{idempotency_key, invalid_code, parse_code, replay};
 use super::error::{ApiError, ProblemBody};
 use super::permissions;
 use super::{body, db, AppState};
-use crate::domain::code::UnitCode;
+use crate::domain::code::{EnterpriseCodeInput, UnitCode, UnitCodeInput};
 use crate::domain::legal_date;
 use crate::domain::record::Unit;
 use crate::domain::unit::UnitRequest;
@@ -23,7 +23,8 @@ use crate::store::idempotency::IdempotentRequest;
 /// locations a 5-digit location code. The enterprise gets a new version.
 #[utoipa::path(
     post, path = "/v1/enterprises/{code}/units", tag = "units",
-    params(("code" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("code" = EnterpriseCodeInput, Path),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes retries safe")),
     request_body = UnitRequest,
     responses(
         (status = 201, body = Unit, headers(("Location" = String), ("ETag" = String, description = "The enterprise's new version"))),
@@ -32,6 +33,8 @@ use crate::store::idempotency::IdempotentRequest;
         (status = 403, body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "The enterprise is not active", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 413, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -76,7 +79,7 @@ pub async fn register_unit(
 /// List an enterprise's units.
 #[utoipa::path(
     get, path = "/v1/enterprises/{code}/units", tag = "units",
-    params(("code" = String, Path)),
+    params(("code" = EnterpriseCodeInput, Path)),
     responses(
         (status = 200, body = Vec<Unit>),
         (status = 400, body = ProblemBody, content_type = "application/problem+json"),
@@ -95,7 +98,7 @@ pub async fn list_units(state: web::Data<AppState>, path: web::Path<String>) -> 
 /// Look up one unit by its code (`CODE-NNN`, or `CODE-NNNNN` for a business location).
 #[utoipa::path(
     get, path = "/v1/units/{unit_code}", tag = "units",
-    params(("unit_code" = String, Path, example = "0312687878-001")),
+    params(("unit_code" = UnitCodeInput, Path, example = "0312687878-001")),
     responses(
         (status = 200, body = Unit),
         (status = 400, body = ProblemBody, content_type = "application/problem+json"),

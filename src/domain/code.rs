@@ -196,6 +196,21 @@ impl fmt::Display for UnitCode {
     }
 }
 
+/// An enterprise code in any accepted form: 10 digits, which spaces or dots may separate
+/// (`0100 233 488`, `01.00.233.488`). The 10th is a check digit, which a pattern cannot express:
+/// a code of this shape with a wrong one is a 400 `invalid_code`.
+// The OpenAPI schema of what `EnterpriseCode::parse` takes.
+#[derive(utoipa::ToSchema)]
+#[schema(pattern = r"^[ .]*([0-9][ .]*){10}$", example = "0100233488")]
+pub struct EnterpriseCodeInput(pub String);
+
+/// A unit code in any accepted form: the enterprise code, an optional hyphen, then 3 digits
+/// (001–999: a branch or representative office) or 5 digits (00001–99999: a business location).
+// The OpenAPI schema of what `UnitCode::parse` takes.
+#[derive(utoipa::ToSchema)]
+#[schema(pattern = r"^[ .]*([0-9][ .]*){10}-?[ .]*([0-9][ .]*){3}(([0-9][ .]*){2})?$", example = "0100233488-001")]
+pub struct UnitCodeInput(pub String);
+
 /// Removes spaces and dots; with `allow_hyphen`, one hyphen is accepted right after the tenth
 /// digit (before a unit suffix).
 fn strip_separators(input: &str, allow_hyphen: bool) -> Result<String, CodeError> {

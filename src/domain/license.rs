@@ -88,17 +88,21 @@ impl License {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LicenseRequest {
-    #[schema(example = "GP-VT-0100000010-2026")]
+    /// 3 to 64 letters, digits, `-`, `.` or `/`, starting with a letter or digit (stored in upper
+    /// case).
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9][A-Za-z0-9./-]{2,63}$", example = "GP-VT-0100000010-2026")]
     pub number: Option<String>,
     /// `road_transport_business` or `international_road_transport`.
-    #[schema(example = "road_transport_business")]
+    #[schema(value_type = LicenseKind, required = true, example = "road_transport_business")]
     pub kind: Option<String>,
-    #[schema(example = "2026-11-27")]
+    /// Not after today.
+    #[schema(value_type = NaiveDate, required = true, example = "2026-11-27")]
     pub issued_on: Option<NaiveDate>,
-    #[schema(example = "2036-11-25")]
+    /// After `issued_on` and not yet past.
+    #[schema(value_type = NaiveDate, required = true, example = "2036-11-25")]
     pub expires_on: Option<NaiveDate>,
     /// `valid` (default), `suspended` or `revoked`.
-    #[schema(example = "valid")]
+    #[schema(value_type = Option<LicenseStatus>, example = "valid")]
     pub status: Option<String>,
     /// Why it is recorded (kept in the enterprise's history).
     pub reason: Option<String>,

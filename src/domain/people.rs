@@ -33,7 +33,10 @@ const ADULT_AGE: i32 = 18;
 #[serde(deny_unknown_fields)]
 pub struct IdentityInput {
     /// `cccd` (12 digits) or `passport`.
+    #[schema(value_type = IdentityKind, required = true)]
     pub kind: Option<String>,
+    /// A CCCD has 12 digits; a passport number 6 to 20 letters and digits.
+    #[schema(value_type = String, required = true, pattern = "^ *([0-9A-Za-z] *){6,20}$", example = "001080012345")]
     pub number: Option<String>,
 }
 
@@ -41,11 +44,18 @@ pub struct IdentityInput {
 #[serde(deny_unknown_fields)]
 pub struct RepresentativeInput {
     #[validate(length(max = 200, code = "too_long"))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub full_name: Option<String>,
     #[validate(length(max = 200, code = "too_long"))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub position: Option<String>,
+    /// At least 18 years before the registration.
+    #[schema(value_type = NaiveDate, required = true)]
     pub birth_date: Option<NaiveDate>,
+    /// ISO 3166-1 alpha-2.
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z]{2}$", example = "VN")]
     pub nationality: Option<String>,
+    #[schema(value_type = IdentityInput, required = true)]
     pub identity: Option<IdentityInput>,
 }
 
@@ -53,14 +63,25 @@ pub struct RepresentativeInput {
 #[serde(deny_unknown_fields)]
 pub struct OwnerInput {
     /// `individual` or `organisation`.
+    #[schema(value_type = OwnerKind, required = true)]
     pub kind: Option<String>,
     #[validate(length(max = 400, code = "too_long"))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 400)]
     pub name: Option<String>,
+    /// ISO 3166-1 alpha-2: an individual's, or a foreign organisation's.
+    #[schema(pattern = "^[A-Za-z]{2}$")]
     pub nationality: Option<String>,
+    /// An individual's identity document.
     pub identity: Option<IdentityInput>,
+    /// A Vietnamese organisation's enterprise code.
+    #[schema(value_type = Option<super::code::EnterpriseCodeInput>)]
     pub enterprise_code: Option<String>,
+    /// A foreign organisation's registration number.
     #[validate(length(max = 50, code = "too_long"))]
+    #[schema(max_length = 50)]
     pub foreign_registration_number: Option<String>,
+    /// VND contributed, a positive integer.
+    #[schema(value_type = i64, required = true, minimum = 1)]
     pub capital_vnd: Option<i64>,
 }
 

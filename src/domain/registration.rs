@@ -20,25 +20,33 @@ use super::status::Status;
 use super::text;
 
 /// The registration content: what `POST /v1/enterprises` takes (SPEC Appendix A) and what a
-/// registration change patches. Every field is optional here so that a missing one is reported
-/// with the others, not as a parse error.
+/// registration change patches. A missing field is reported with every other failure (422
+/// `validation_failed`), not as a parse error (the fields are `Option` in the code for that).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationContent {
     /// `llc_single`, `llc_multi`, `jsc`, `partnership` or `private_enterprise`.
     #[serde(rename = "type")]
-    #[schema(example = "llc_multi")]
+    #[schema(value_type = EnterpriseType, required = true, example = "llc_multi")]
     pub enterprise_type: Option<String>,
     #[validate(nested)]
+    #[schema(value_type = NameInput, required = true)]
     pub name: Option<NameInput>,
     #[validate(nested)]
+    #[schema(value_type = HeadOfficeInput, required = true)]
     pub head_office: Option<HeadOfficeInput>,
-    #[schema(example = 5000000000_i64)]
+    /// VND, a positive integer.
+    #[schema(value_type = i64, required = true, minimum = 1, example = 5000000000_i64)]
     pub charter_capital_vnd: Option<i64>,
+    /// Level-4 VSIC codes, exactly one of them `main`.
+    #[schema(value_type = Vec<BusinessLineInput>, required = true, min_items = 1, max_items = 500)]
     pub business_lines: Option<Vec<BusinessLineInput>>,
     #[validate(nested)]
+    #[schema(value_type = Vec<RepresentativeInput>, required = true, min_items = 1)]
     pub legal_representatives: Option<Vec<RepresentativeInput>>,
+    /// Owners, members or founding shareholders; their capital adds up to the charter capital.
     #[validate(nested)]
+    #[schema(value_type = Vec<OwnerInput>, required = true)]
     pub owners: Option<Vec<OwnerInput>>,
 }
 
@@ -47,12 +55,14 @@ pub struct RegistrationContent {
 pub struct NameInput {
     /// The Vietnamese name: the type's prefix and the proper name.
     #[validate(length(max = 400, code = "too_long"))]
-    #[schema(example = "Công ty TNHH Vận tải Hoàng Long Phát")]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 400, example = "Công ty TNHH Vận tải Hoàng Long Phát")]
     pub vi: Option<String>,
     /// The foreign-language name, in Latin letters.
     #[validate(length(max = 400, code = "too_long"))]
+    #[schema(min_length = 1, max_length = 400)]
     pub en: Option<String>,
     #[validate(length(max = 100, code = "too_long"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub abbreviation: Option<String>,
 }
 
@@ -60,14 +70,19 @@ pub struct NameInput {
 #[serde(deny_unknown_fields)]
 pub struct HeadOfficeInput {
     #[validate(length(max = 500, code = "too_long"))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 500)]
     pub street: Option<String>,
-    /// 5-digit ward code of the 2025 units.
+    /// 5-digit ward code of the 2025 units, a ward of the province.
+    #[schema(value_type = String, required = true, pattern = "^[0-9]{5}$", example = "00070")]
     pub ward_code: Option<String>,
     /// 2-digit province code of the 2025 units.
+    #[schema(value_type = String, required = true, pattern = "^[0-9]{2}$", example = "01")]
     pub province_code: Option<String>,
     #[validate(length(max = 30, code = "too_long"))]
+    #[schema(max_length = 30)]
     pub phone: Option<String>,
     #[validate(length(max = 254, code = "too_long"), email(code = "invalid_email"))]
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
 }
 
@@ -75,6 +90,7 @@ pub struct HeadOfficeInput {
 #[serde(deny_unknown_fields)]
 pub struct BusinessLineInput {
     /// Level-4 VSIC 2025 code.
+    #[schema(value_type = String, required = true, pattern = "^[0-9]{4}$", example = "4933")]
     pub vsic: Option<String>,
     #[serde(default)]
     pub main: bool,

@@ -147,7 +147,7 @@ pub const TRANSITIONS: &[(Status, Status)] = &[
 #[serde(deny_unknown_fields)]
 pub struct StatusRequest {
     /// The new status.
-    #[schema(example = "suspended")]
+    #[schema(value_type = Status, required = true, example = "suspended")]
     pub status: Option<String>,
     /// The legal effective date (default: today).
     pub effective_on: Option<NaiveDate>,

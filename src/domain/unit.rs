@@ -18,10 +18,15 @@ use super::text;
 #[serde(deny_unknown_fields)]
 pub struct UnitRequest {
     /// `branch`, `representative_office` or `business_location`.
+    #[schema(value_type = UnitKind, required = true)]
     pub kind: Option<String>,
+    /// The kind's words (`Chi nhánh`, `Văn phòng đại diện`, `Địa điểm kinh doanh`), then the
+    /// enterprise's name (art. 40.2).
     #[validate(length(max = 500, code = "too_long"))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 500)]
     pub name: Option<String>,
     #[validate(nested)]
+    #[schema(value_type = UnitAddressInput, required = true)]
     pub address: Option<UnitAddressInput>,
 }
 
@@ -29,8 +34,13 @@ pub struct UnitRequest {
 #[serde(deny_unknown_fields)]
 pub struct UnitAddressInput {
     #[validate(length(max = 500, code = "too_long"))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 500)]
     pub street: Option<String>,
+    /// 5-digit ward code of the 2025 units, a ward of the province.
+    #[schema(value_type = String, required = true, pattern = "^[0-9]{5}$", example = "26743")]
     pub ward_code: Option<String>,
+    /// 2-digit province code of the 2025 units.
+    #[schema(value_type = String, required = true, pattern = "^[0-9]{2}$", example = "79")]
     pub province_code: Option<String>,
 }
 

@@ -21,29 +21,34 @@ use super::text;
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
-    #[schema(example = "0100000010")]
+    #[schema(value_type = super::code::EnterpriseCodeInput, required = true, example = "0100000010")]
     pub code: Option<String>,
     /// The Vietnamese name as the application gives it; the type prefix may be written in any
     /// form the law allows (`Công ty TNHH` or `Công ty trách nhiệm hữu hạn`).
-    #[schema(example = "Công ty TNHH Vận tải Hoàng Long Phát")]
+    #[schema(pattern = r"\S", max_length = 400, example = "Công ty TNHH Vận tải Hoàng Long Phát")]
     pub name: Option<String>,
     pub legal_representative: Option<RepresentativeClaim>,
     /// VSIC codes the enterprise is claimed to carry on: a 4-digit line, or a shorter group code
     /// that one of its lines belongs to.
-    #[schema(example = json!(["4933"]))]
+    #[schema(value_type = Option<Vec<VsicClaim>>, max_items = 100, example = json!(["4933"]))]
     pub vsic: Option<Vec<String>>,
     /// Verify against the record in force at the end of this day (default: now).
     pub as_of: Option<NaiveDate>,
 }
 
+/// A VSIC code claimed: a business line (4 digits), or a group or division it belongs to.
+#[derive(ToSchema)]
+#[schema(pattern = "^[0-9]{2,4}$", example = "4933")]
+pub struct VsicClaim(pub String);
+
 /// One legal representative, as claimed.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepresentativeClaim {
-    #[schema(example = "Nguyễn Văn An")]
+    #[schema(max_length = 200, example = "Nguyễn Văn An")]
     pub full_name: Option<String>,
     /// CCCD or passport number.
-    #[schema(example = "001080012345")]
+    #[schema(max_length = 40, example = "001080012345")]
     pub identity_number: Option<String>,
 }
 
