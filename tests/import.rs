@@ -446,14 +446,14 @@ async fn licences_survive_an_export_and_an_import_and_are_looked_up_by_number() 
     let source = TestDb::new();
     let portal = source.key("portal", Role::Portal);
     let transport = source.key("transport", Role::Transport);
-    let app = app(&source).await;
-    let r = send(&app, post_json("/v1/enterprises", Some(&portal), &appendix_a())).await;
+    let source_app = app(&source).await;
+    let r = send(&source_app, post_json("/v1/enterprises", Some(&portal), &appendix_a())).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let code = r.body["code"].as_str().unwrap().to_string();
     let today = registry::domain::legal_date(chrono::Utc::now()).to_string();
     let licence = serde_json::json!({"number": "GP-VT-IMPORT-1", "kind": "road_transport_business",
         "issued_on": today, "expires_on": "2036-11-25"});
-    let r = send(&app, post_json(&format!("/v1/enterprises/{code}/licenses"), Some(&transport), &licence)).await;
+    let r = send(&source_app, post_json(&format!("/v1/enterprises/{code}/licenses"), Some(&transport), &licence)).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let dir = tempfile::tempdir().unwrap();
     let records = exported(&source, dir.path());
@@ -465,8 +465,8 @@ async fn licences_survive_an_export_and_an_import_and_are_looked_up_by_number() 
     assert_eq!(summary.enterprises, 1);
     assert_eq!(exported(&target, dir.path()), records);
     let key = target.key("tax", Role::Tax);
-    let app = app(&target).await;
-    let r = send(&app, get("/v1/licenses/GP-VT-IMPORT-1", Some(&key))).await;
+    let target_app = app(&target).await;
+    let r = send(&target_app, get("/v1/licenses/GP-VT-IMPORT-1", Some(&key))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["enterprise"]["code"], code.as_str());
 }

@@ -205,14 +205,14 @@ pub(crate) fn prepare(
                     if df == 0 {
                         continue;
                     }
-                    if !units.contains_key(&leaf.field) {
+                    if let std::collections::hash_map::Entry::Vacant(slot) = units.entry(leaf.field) {
                         let mut tokens = 0u64;
                         for r in searcher.segment_readers() {
                             tokens += r.inverted_index(leaf.field)?.total_num_tokens();
                         }
                         let avg = if total_docs == 0 { 0.0 } else { tokens as f32 / total_docs as f32 };
                         averages.insert(leaf.field, avg);
-                        units.insert(leaf.field, cache.unit(leaf.field, total_docs, avg));
+                        slot.insert(cache.unit(leaf.field, total_docs, avg));
                     }
                     let unit = &units[&leaf.field];
                     if leaf.matcher {
@@ -348,6 +348,8 @@ impl TermCursor {
     }
 }
 
+// The term variant is the hot one, read for every candidate document: kept inline, not boxed.
+#[allow(clippy::large_enum_variant)]
 enum Leaf {
     Term { cursor: TermCursor, norms: FieldNormReader, weight: Bm25Weight, margin: f32 },
     Fuzzy { parts: Vec<TermCursor>, doc: DocId, score: Score },

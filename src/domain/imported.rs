@@ -90,13 +90,21 @@ pub fn validate(record: &Enterprise, reference: &Reference, now: DateTime<Utc>) 
 
     for (i, license) in record.licenses().iter().enumerate() {
         if super::license::normalize_number(&license.number).as_deref() != Some(license.number.as_str()) {
-            errors.add(format!("licenses[{i}].number"), "invalid_number", "a licence number is 3 to 64 upper-case letters, digits, '-', '.' or '/'");
+            errors.add(
+                format!("licenses[{i}].number"),
+                "invalid_number",
+                "a licence number is 3 to 64 upper-case letters, digits, '-', '.' or '/'",
+            );
         }
         if license.expires_on <= license.issued_on {
             errors.add(format!("licenses[{i}].expires_on"), "before_issue", "a licence expires after it is issued");
         }
         if license.issued_on < record.registered_on {
-            errors.add(format!("licenses[{i}].issued_on"), "before_registration", "a licence is issued to a registered enterprise");
+            errors.add(
+                format!("licenses[{i}].issued_on"),
+                "before_registration",
+                "a licence is issued to a registered enterprise",
+            );
         }
         if record.licenses().iter().take(i).any(|l| l.number == license.number) {
             errors.add(format!("licenses[{i}].number"), "duplicate_number", "the record lists this licence twice");
