@@ -29,9 +29,12 @@ pub struct Cached {
 
 impl Cached {
     pub fn of(record: &Enterprise) -> Cached {
-        let full = serde_json::to_vec(&record.clone().view(true)).expect("records serialise");
-        let public = serde_json::to_vec(&record.clone().view(false)).expect("records serialise");
-        Cached { version: record.version, full: full.into(), public: public.into() }
+        let mut record = record.clone();
+        record = record.full_view();
+        let full = serde_json::to_vec(&record).expect("records serialise");
+        let version = record.version;
+        let public = serde_json::to_vec(&record.public_view()).expect("records serialise");
+        Cached { version, full: full.into(), public: public.into() }
     }
 
     pub fn body(&self, full: bool) -> Bytes {
@@ -93,13 +96,19 @@ impl RecordCache {
 
     /// Puts `record` unless a newer version is cached.
     pub fn put(&self, record: &Enterprise) {
+        if self.entries.is_some() {
+            self.put_cached(&record.code, Arc::new(Cached::of(record)));
+        }
+    }
+
+    /// Puts a record already serialised (a look-up that missed serves the same bytes it puts).
+    pub fn put_cached(&self, code: &str, cached: Arc<Cached>) {
         let Some(entries) = &self.entries else { return };
-        let cached = Arc::new(Cached::of(record));
         let _guard = self.put_lock.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.get(&record.code).is_some_and(|c| c.version >= record.version) {
+        if entries.get(code).is_some_and(|c| c.version >= cached.version) {
             return;
         }
-        entries.insert(record.code.clone(), cached);
+        entries.insert(code.to_string(), cached);
     }
 
     /// Forgets a code (after a write whose new record this instance did not read back).

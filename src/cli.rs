@@ -339,6 +339,9 @@ pub fn import(global: &Global, args: &ImportArgs) -> anyhow::Result<()> {
             summary.refused_now
         );
     }
+    if summary.indexes_built > 0 {
+        eprintln!("built {} secondary indexes deferred during the load", summary.indexes_built);
+    }
     if !summary.refusals.is_empty() {
         eprintln!("refused lines of {file} (every run):");
         for r in summary.refusals.iter().take(LISTED_REFUSALS) {

@@ -80,6 +80,8 @@ pub struct Summary {
     pub refusals: Vec<Refusal>,
     /// Stopped by `max_errors` before the end of the file.
     pub stopped: bool,
+    /// Secondary indexes built after the load (deferred because the register was empty).
+    pub indexes_built: usize,
     pub elapsed: Duration,
 }
 
@@ -177,6 +179,7 @@ pub fn run(
         run.id
     );
     let result = (|| {
+        let mut loaded = Ok(());
         if run.finished_at.is_some() {
             summary.already_done = true;
         } else {
@@ -184,7 +187,18 @@ pub fn run(
                 summary.resumed_at_line = Some(run.next_line);
                 tracing::info!(run = run.id, line = run.next_line, "resuming an interrupted import");
             }
-            load(conn, reference, options, progress, &mut file, size, &run, &mut summary)?;
+            let deferred = store::defer_indexes(conn, run.id)?;
+            if deferred > 0 {
+                tracing::info!(indexes = deferred, "empty register: secondary indexes are built after the load");
+            }
+            loaded = load(conn, reference, options, progress, &mut file, size, &run, &mut summary);
+        }
+        // Whatever happened above, and whichever run deferred them: the register must not stay
+        // without its indexes.
+        summary.indexes_built = store::restore_indexes(conn)?;
+        loaded?;
+        if summary.enterprises > 0 || summary.indexes_built > 0 {
+            store::analyze(conn)?;
         }
         let run_now = store::start_run(conn, &key, &shown.to_string_lossy(), size as i64)?;
         summary.total_enterprises = run_now.enterprises as u64;

@@ -245,6 +245,15 @@ fn broken_lines_are_reported_by_number_and_the_rest_loads() {
 #[test]
 fn an_import_killed_midway_resumes_and_loads_nothing_twice() {
     let db = TestDb::new();
+    // The secondary indexes of the filled tables: an import into an empty register builds them
+    // after the load, and a resumed run must build them even though the register is not empty.
+    let indexes = |db: &TestDb| {
+        db.count(
+            "pg_indexes WHERE schemaname = current_schema() \
+             AND tablename IN ('enterprises', 'enterprise_versions', 'feed_events')",
+        )
+    };
+    let all_indexes = indexes(&db);
     let dir = tempfile::tempdir().unwrap();
     let mut lines = generated(1500, 24, 0);
     lines.insert(700, "{\"broken\": ".into());
@@ -290,6 +299,8 @@ fn an_import_killed_midway_resumes_and_loads_nothing_twice() {
     assert_eq!(db.count("enterprises"), enterprises);
     assert_eq!(db.count("enterprise_versions"), versions);
     assert_eq!(db.count("feed_events"), versions);
+    assert!(indexes(&db) < all_indexes, "the load ran without its deferred indexes");
+    assert_eq!(db.count("import_runs WHERE cardinality(deferred_indexes) > 0"), 1, "and remembers them");
 
     // Run again: it resumes where the last commit left off and loads the rest once.
     let out = run_ok({
@@ -307,6 +318,28 @@ fn an_import_killed_midway_resumes_and_loads_nothing_twice() {
     assert_eq!(db.count("import_refusals"), 2);
     assert_eq!(db.count("import_refusals WHERE line IN (701, 1201)"), 2);
     assert_eq!(progress(&db), 0, "the run is finished");
+    assert_eq!(indexes(&db), all_indexes, "every deferred index is built again");
+    assert_eq!(db.count("import_runs WHERE cardinality(deferred_indexes) > 0"), 0);
+    assert!(stderr.contains("secondary indexes deferred"), "{stderr}");
+    // The name check is served by its index again, not a scan.
+    let plan: Vec<String> = {
+        #[derive(diesel::QueryableByName)]
+        struct P {
+            #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+            line: String,
+        }
+        let mut conn = db.conn();
+        diesel::RunQueryDsl::execute(diesel::sql_query("SET enable_seqscan = off"), &mut conn).unwrap();
+        diesel::RunQueryDsl::load::<P>(
+            diesel::sql_query("EXPLAIN SELECT code FROM enterprises WHERE read_key = 'x' AND status <> 'ceased'"),
+            &mut conn,
+        )
+        .unwrap()
+        .into_iter()
+        .map(|p| p.line)
+        .collect()
+    };
+    assert!(plan.iter().any(|l| l.contains("enterprises_read_key")), "{plan:?}");
     // The summary lists both refused lines, whichever run refused them.
     assert!(stderr.contains("  line 701: ") && stderr.contains("  line 1201: "), "{stderr}");
 

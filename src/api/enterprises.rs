@@ -198,9 +198,11 @@ pub async fn get_enterprise(
         }
         Err(e) => return Err(e),
     };
-    state.cache.put(&record);
     log_full_view(&state, &caller, &req, &record.code, None);
-    Ok(conditional_record(&req, record, caller.full_view()))
+    // Serialised once in both views: the answer and the cache share the bytes.
+    let cached = std::sync::Arc::new(Cached::of(&record));
+    state.cache.put_cached(&record.code, cached.clone());
+    Ok(cached_record(&req, &cached, caller.full_view(), false))
 }
 
 /// Logs a read of an enterprise's personal data (any caller with a key sees the full view).

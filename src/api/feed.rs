@@ -26,7 +26,7 @@ use crate::access_log::Action;
 use crate::domain::license::{self, License};
 use crate::domain::record::Enterprise;
 use crate::store::enterprises::EventKind;
-use crate::store::feed::{self, ExportError, ExportItem, StoredEvent};
+use crate::store::feed::{self, ExportError, ExportItem, RawEvent};
 
 /// A position in the feed, handed to clients as an opaque string: base64url of a format tag, the
 /// position and a checksum over both, so that a hand-edited or truncated cursor is refused rather
@@ -203,6 +203,10 @@ pub struct ChangesParams {
 }
 
 /// One event of the feed: a version of an enterprise, with the full record at that version.
+///
+/// The documented shape of an event. Pages are written by [`page_json`], which passes each stored
+/// record through as it is instead of decoding and re-encoding it.
+#[allow(dead_code)]
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FeedEvent {
     /// This event's position: resume after it with `?after=`.
@@ -225,27 +229,62 @@ pub struct FeedEvent {
     pub licenses_in_force: Vec<License>,
 }
 
-impl From<StoredEvent> for FeedEvent {
-    fn from(e: StoredEvent) -> Self {
+/// [`FeedEvent`] without its record, which [`page_json`] appends as stored.
+#[derive(Serialize)]
+struct EventHead<'a> {
+    cursor: String,
+    kind: &'a str,
+    code: &'a str,
+    version: i32,
+    recorded_at: DateTime<Utc>,
+    effective_on: NaiveDate,
+    actor: &'a str,
+    changed_fields: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    licenses_in_force: Vec<License>,
+}
+
+/// A page of the feed as JSON ([`ChangesPage`]): each event's fields, then its record's stored
+/// JSON text as it is. Only an event that may end the right to operate has its record decoded,
+/// for the licences still in force.
+pub fn page_json(events: &[RawEvent], next: &str) -> Result<Vec<u8>, serde_json::Error> {
+    let mut out = Vec::with_capacity(64 + events.iter().map(|e| e.record.len() + 320).sum::<usize>());
+    out.extend_from_slice(b"{\"events\":[");
+    for (i, e) in events.iter().enumerate() {
         let licenses_in_force = if e.kind == EventKind::StatusChanged.as_str() {
-            license::to_report(e.record.status, e.record.licenses(), e.effective_on)
+            let record: Enterprise = serde_json::from_str(&e.record)?;
+            license::to_report(record.status, record.licenses(), e.effective_on)
         } else {
             Vec::new()
         };
-        FeedEvent {
-            licenses_in_force,
+        let head = EventHead {
             cursor: Cursor(e.position).encode(),
-            kind: e.kind,
-            code: e.code,
+            kind: &e.kind,
+            code: &e.code,
             version: e.version,
             recorded_at: e.recorded_at,
             effective_on: e.effective_on,
-            actor: e.actor,
-            changed_fields: e.changed_fields,
-            reason: e.reason,
-            record: e.record.view(true),
+            actor: &e.actor,
+            changed_fields: &e.changed_fields,
+            reason: e.reason.as_deref(),
+            licenses_in_force,
+        };
+        if i > 0 {
+            out.push(b',');
         }
+        serde_json::to_writer(&mut out, &head)?;
+        // The head is an object with at least `cursor`: reopen it for the record.
+        out.pop();
+        out.extend_from_slice(b",\"record\":");
+        out.extend_from_slice(e.record.as_bytes());
+        out.push(b'}');
     }
+    out.extend_from_slice(b"],\"next\":");
+    serde_json::to_writer(&mut out, next)?;
+    out.push(b'}');
+    Ok(out)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -309,7 +348,7 @@ pub async fn changes(
             if after.0 > feed::head(conn)? {
                 return Err(invalid_cursor("beyond_head", "the cursor is beyond the feed's head"));
             }
-            Ok(feed::read(conn, after.0, limit)?)
+            Ok(feed::read_raw(conn, after.0, limit)?)
         })
         .await?;
         let now = Instant::now();
@@ -322,8 +361,14 @@ pub async fn changes(
                     state.access.record(&client, Action::Changes, None, Some(detail), super::request_id(&req));
                 }
                 let next = events.last().map(|e| Cursor(e.position)).unwrap_or(after).encode();
-                let page = ChangesPage { events: events.into_iter().map(FeedEvent::from).collect(), next };
-                return Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(page));
+                let page = page_json(&events, &next).map_err(|e| {
+                    tracing::error!(error = %e, "a stored record does not decode");
+                    ApiError::internal()
+                })?;
+                return Ok(HttpResponse::Ok()
+                    .insert_header((header::CACHE_CONTROL, "no-store"))
+                    .content_type("application/json")
+                    .body(page));
             }
         };
         let poll = if state.feed.listening() { Duration::from_secs(1) } else { Duration::from_millis(50) };
@@ -448,7 +493,7 @@ pub fn write_export(
                 on_start(head, total);
             }
             ExportItem::Record(record) => {
-                serde_json::to_writer(&mut *out, &*record)?;
+                out.write_all(record.as_bytes())?;
                 on_record();
             }
         }

@@ -80,6 +80,81 @@ pub fn read(conn: &mut PgConnection, after: i64, limit: i64) -> Result<Vec<Store
         .collect()
 }
 
+/// One event with its record as the stored JSON text (the full view: `licenses` always listed),
+/// for answers that pass records through without decoding them.
+#[derive(Debug, Clone)]
+pub struct RawEvent {
+    pub position: i64,
+    pub kind: String,
+    pub code: String,
+    pub version: i32,
+    pub recorded_at: DateTime<Utc>,
+    pub effective_on: NaiveDate,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub changed_fields: Vec<String>,
+    /// JSON text of the record at this version.
+    pub record: String,
+}
+
+#[derive(QueryableByName)]
+struct RawRow {
+    #[diesel(sql_type = BigInt)]
+    position: i64,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    code: String,
+    #[diesel(sql_type = Integer)]
+    version: i32,
+    #[diesel(sql_type = Timestamptz)]
+    recorded_at: DateTime<Utc>,
+    #[diesel(sql_type = Date)]
+    effective_on: NaiveDate,
+    #[diesel(sql_type = Text)]
+    actor: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    reason: Option<String>,
+    #[diesel(sql_type = Array<Text>)]
+    changed_fields: Vec<String>,
+    #[diesel(sql_type = Text)]
+    record: String,
+}
+
+/// The stored record as JSON text in its full view: records written before licences existed get
+/// `"licenses": []`, as [`Enterprise::full_view`] gives them.
+const FULL_VIEW_TEXT: &str =
+    "(CASE WHEN v.record ? 'licenses' THEN v.record ELSE v.record || '{\"licenses\": []}'::jsonb END)::text";
+
+/// [`read`] without decoding the records: what the feed's HTTP answer passes through as it is.
+/// One range scan of the feed joined to the versions by key.
+pub fn read_raw(conn: &mut PgConnection, after: i64, limit: i64) -> Result<Vec<RawEvent>, StoreError> {
+    let rows: Vec<RawRow> = diesel::sql_query(format!(
+        "SELECT e.position, e.kind, e.code, e.version, v.recorded_at, v.effective_on, v.actor, v.reason, \
+                v.changed_fields, {FULL_VIEW_TEXT} AS record \
+         FROM feed_events e JOIN enterprise_versions v ON v.code = e.code AND v.version = e.version \
+         WHERE e.position > $1 ORDER BY e.position LIMIT $2"
+    ))
+    .bind::<BigInt, _>(after)
+    .bind::<BigInt, _>(limit)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| RawEvent {
+            position: r.position,
+            kind: r.kind,
+            code: r.code,
+            version: r.version,
+            recorded_at: r.recorded_at,
+            effective_on: r.effective_on,
+            actor: r.actor,
+            reason: r.reason,
+            changed_fields: r.changed_fields,
+            record: r.record,
+        })
+        .collect())
+}
+
 /// The last position handed out to a committed transaction (or one that rolled back: no event
 /// will ever take that number).
 pub fn head(conn: &mut PgConnection) -> Result<i64, StoreError> {
@@ -100,11 +175,9 @@ pub const CHANNEL: &str = "registry_feed";
 pub enum ExportItem {
     /// The feed head inside the snapshot: every event at or below it is in the snapshot, every
     /// later one is not. `total` is the number of records when asked for.
-    Start {
-        head: i64,
-        total: Option<i64>,
-    },
-    Record(Box<Enterprise>),
+    Start { head: i64, total: Option<i64> },
+    /// One record's JSON text, as stored (passed through without decoding).
+    Record(String),
 }
 
 /// Why an export stopped.
@@ -125,8 +198,8 @@ impl From<diesel::result::Error> for ExportError {
 
 #[derive(QueryableByName)]
 struct RecordRow {
-    #[diesel(sql_type = Jsonb)]
-    record: serde_json::Value,
+    #[diesel(sql_type = Text)]
+    record: String,
 }
 
 /// Rows fetched from the server-side cursor at a time: memory stays constant whatever the size.
@@ -150,17 +223,17 @@ pub fn export(
         let head = head(conn)?;
         let total = if count { Some(super::schema::enterprises::table.count().get_result::<i64>(conn)?) } else { None };
         sink(ExportItem::Start { head, total })?;
-        diesel::sql_query("DECLARE registry_export NO SCROLL CURSOR FOR SELECT record FROM enterprises ORDER BY code")
-            .execute(conn)?;
+        diesel::sql_query(
+            "DECLARE registry_export NO SCROLL CURSOR FOR SELECT record::text AS record FROM enterprises ORDER BY code",
+        )
+        .execute(conn)?;
         let mut n = 0u64;
         loop {
             let rows: Vec<RecordRow> =
                 diesel::sql_query(format!("FETCH {EXPORT_BATCH} FROM registry_export")).load(conn)?;
             let last = rows.len() < EXPORT_BATCH;
             for row in rows {
-                let record: Enterprise = serde_json::from_value(row.record)
-                    .map_err(|e| StoreError::Database(diesel::result::Error::DeserializationError(Box::new(e))))?;
-                sink(ExportItem::Record(Box::new(record)))?;
+                sink(ExportItem::Record(row.record))?;
                 n += 1;
             }
             if last {

@@ -59,6 +59,106 @@ pub fn finish_run(conn: &mut PgConnection, run_id: i64) -> QueryResult<()> {
     Ok(())
 }
 
+/// The tables a bulk import fills, whose secondary indexes it may defer.
+const DEFERRABLE: &[&str] = &["enterprises", "enterprise_versions", "feed_events"];
+
+#[derive(QueryableByName)]
+struct IndexDef {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    definition: String,
+}
+
+/// When the register holds no enterprise yet: drops the secondary indexes of the tables the
+/// import fills (those that back no constraint: keys and uniqueness stay checked), remembering
+/// their definitions on the run in the same transaction. Returns how many it dropped. A register
+/// that already holds enterprises keeps its indexes: the service may be using them.
+pub fn defer_indexes(conn: &mut PgConnection, run_id: i64) -> QueryResult<usize> {
+    conn.transaction(|conn| {
+        let empty = !diesel::select(diesel::dsl::exists(enterprises::table.select(enterprises::code)))
+            .get_result::<bool>(conn)?;
+        if !empty {
+            return Ok(0);
+        }
+        let defs: Vec<IndexDef> = diesel::sql_query(
+            "SELECT i.indexname AS name, i.indexdef AS definition FROM pg_indexes i \
+             JOIN pg_class c ON c.relname = i.indexname AND c.relkind = 'i' \
+             JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = i.schemaname \
+             WHERE i.schemaname = current_schema() AND i.tablename = ANY($1) \
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid) \
+             ORDER BY i.indexname",
+        )
+        .bind::<Array<Text>, _>(DEFERRABLE)
+        .load(conn)?;
+        if defs.is_empty() {
+            return Ok(0);
+        }
+        let definitions: Vec<&str> = defs.iter().map(|d| d.definition.as_str()).collect();
+        diesel::sql_query("UPDATE import_runs SET deferred_indexes = deferred_indexes || $2 WHERE id = $1")
+            .bind::<BigInt, _>(run_id)
+            .bind::<Array<Text>, _>(&definitions)
+            .execute(conn)?;
+        for d in &defs {
+            diesel::sql_query(format!("DROP INDEX \"{}\"", d.name.replace('"', "\"\""))).execute(conn)?;
+        }
+        Ok(defs.len())
+    })
+}
+
+/// Builds every index an import deferred (this run's or an interrupted one's), then forgets the
+/// definitions and refreshes the planner's statistics of the filled tables. Returns how many it
+/// built.
+pub fn restore_indexes(conn: &mut PgConnection) -> QueryResult<usize> {
+    #[derive(QueryableByName)]
+    struct Deferred {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Array<Text>)]
+        deferred_indexes: Vec<String>,
+    }
+    let runs: Vec<Deferred> =
+        diesel::sql_query("SELECT id, deferred_indexes FROM import_runs WHERE deferred_indexes <> '{}' ORDER BY id")
+            .load(conn)?;
+    let mut built = 0;
+    if !runs.is_empty() {
+        diesel::sql_query("SET maintenance_work_mem = '512MB'").execute(conn)?;
+    }
+    for run in runs {
+        for definition in &run.deferred_indexes {
+            let statement = if_not_exists(definition);
+            tracing::info!(index = %statement, "building a deferred index");
+            diesel::sql_query(statement).execute(conn)?;
+            built += 1;
+        }
+        diesel::sql_query("UPDATE import_runs SET deferred_indexes = '{}' WHERE id = $1")
+            .bind::<BigInt, _>(run.id)
+            .execute(conn)?;
+    }
+    if built > 0 {
+        diesel::sql_query("RESET maintenance_work_mem").execute(conn)?;
+    }
+    Ok(built)
+}
+
+/// `CREATE [UNIQUE] INDEX name ...` as `CREATE [UNIQUE] INDEX IF NOT EXISTS name ...`.
+fn if_not_exists(definition: &str) -> String {
+    for prefix in ["CREATE UNIQUE INDEX ", "CREATE INDEX "] {
+        if let Some(rest) = definition.strip_prefix(prefix) {
+            if !rest.starts_with("IF NOT EXISTS ") {
+                return format!("{prefix}IF NOT EXISTS {rest}");
+            }
+        }
+    }
+    definition.to_string()
+}
+
+/// Refreshes the planner's statistics of the tables an import filled.
+pub fn analyze(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::sql_query("ANALYZE enterprises, enterprise_versions, feed_events, units, licenses").execute(conn)?;
+    Ok(())
+}
+
 /// A refused line, as reported and remembered.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct Refusal {
@@ -498,6 +598,19 @@ pub fn load_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deferred_index_definitions_are_rebuilt_only_when_missing() {
+        assert_eq!(
+            if_not_exists("CREATE INDEX enterprises_province ON public.enterprises USING btree (province_code)"),
+            "CREATE INDEX IF NOT EXISTS enterprises_province ON public.enterprises USING btree (province_code)"
+        );
+        assert_eq!(
+            if_not_exists("CREATE UNIQUE INDEX u ON public.units USING btree (a)"),
+            "CREATE UNIQUE INDEX IF NOT EXISTS u ON public.units USING btree (a)"
+        );
+        assert_eq!(if_not_exists("CREATE INDEX IF NOT EXISTS x ON t (a)"), "CREATE INDEX IF NOT EXISTS x ON t (a)");
+    }
 
     #[test]
     fn copy_text_escapes_what_the_format_needs() {

@@ -1,0 +1,34 @@
+-- wrk script: GET /v1/enterprises/{code} for random codes of CODES (a file, one code per line),
+-- with `Authorization: Bearer $KEY` when KEY is set. Prints one JSON line when done.
+local codes = {}
+for line in io.lines(os.getenv("CODES")) do codes[#codes + 1] = line end
+local key = os.getenv("KEY")
+if key and key ~= "" then wrk.headers["Authorization"] = "Bearer " .. key end
+local counter = 0
+
+setup = function(thread)
+  counter = counter + 1
+  thread:set("seed", counter)
+end
+
+init = function(args)
+  math.randomseed(os.time() * 100 + (seed or 0))
+end
+
+request = function()
+  return wrk.format("GET", "/v1/enterprises/" .. codes[math.random(#codes)])
+end
+
+done = function(summary, latency, requests)
+  local p = {}
+  for _, q in ipairs({1, 5, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 97, 98, 99, 99.5, 99.9}) do
+    p[#p + 1] = string.format("[%g, %.3f]", q, latency:percentile(q) / 1000.0)
+  end
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+  io.write(string.format(
+    '{"requests": %d, "seconds": %.3f, "per_s": %.1f, "errors": %d, "non_2xx": %d, ' ..
+    '"latency": {"n": %d, "p50_ms": %.3f, "p90_ms": %.3f, "p99_ms": %.3f, "p999_ms": %.3f, "max_ms": %.3f, "mean_ms": %.3f, "curve": [%s]}}\n',
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6), errors, summary.errors.status,
+    summary.requests, latency:percentile(50) / 1000.0, latency:percentile(90) / 1000.0, latency:percentile(99) / 1000.0,
+    latency:percentile(99.9) / 1000.0, latency.max / 1000.0, latency.mean / 1000.0, table.concat(p, ", ")))
+end
