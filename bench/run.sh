@@ -158,6 +158,7 @@ log "suggest and name check"
 # 7. Writes: 16 concurrent writers, and the time until each sampled one is searchable.
 log "writes"
 "$DRIVER" --url "$URL" writes --writers 16 --secs "$((SECS * 2))" >"$OUT/writes.json"
+"$DRIVER" --url "$URL" writes --writers 16 --secs "$((SECS * 2))" --mode change --db "$DATABASE_URL" >"$OUT/changes.json"
 # The peer: the same transaction shape in SQL alone is the feed-design benchmark
 # (scripts/feed-bench.sh); here the peer is pgbench's own TPC-B-like write at 16 clients.
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS ${DB}_pgbench"

@@ -69,9 +69,16 @@ enum Command {
         writers: usize,
         #[arg(long, default_value_t = 60)]
         secs: u64,
-        /// Every n-th accepted registration is followed until searchable.
-        #[arg(long, default_value_t = 5)]
+        /// Every n-th accepted write is followed until searchable (the follower searches one
+        /// code at a time: sampling more measures the follower).
+        #[arg(long, default_value_t = 25)]
         sample_every: u64,
+        /// `register` new enterprises, or `change` existing ones (read, then PATCH the phone with
+        /// If-Match), drawn from the database `--db`.
+        #[arg(long, default_value = "register")]
+        mode: String,
+        #[arg(long)]
+        db: Option<String>,
         #[arg(long, default_value_t = 1_000_003)]
         seed: u64,
     },
@@ -325,7 +332,17 @@ fn registrations(seed: u64) -> registry::generate::Generator {
     registry::demo::generator(&registry::reference_data::reference(), seed)
 }
 
-fn writes(cli: &Cli, key: &str, writers: usize, secs: u64, sample_every: u64, seed: u64) -> anyhow::Result<()> {
+type Sample = Vec<(String, String, String, String)>;
+
+fn writes(
+    cli: &Cli,
+    key: &str,
+    writers: usize,
+    secs: u64,
+    sample_every: u64,
+    seed: u64,
+    codes: Option<Arc<Sample>>,
+) -> anyhow::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let accepted = Arc::new(AtomicU64::new(0));
     let (tx, rx) = mpsc::channel::<(String, Instant)>();
@@ -338,22 +355,52 @@ fn writes(cli: &Cli, key: &str, writers: usize, secs: u64, sample_every: u64, se
             (stop.clone(), accepted.clone(), tx.clone(), statuses.clone(), latencies.clone());
         let url = format!("{}/v1/enterprises", cli.url);
         let key = key.to_string();
+        let codes = codes.clone();
         threads.push(std::thread::spawn(move || {
             let http = client();
             let mut generator = registrations(seed + w as u64);
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed * 31 + w as u64);
             let mut mine = Vec::new();
+            let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
-                let body = generator.next_registration();
-                let t = Instant::now();
-                let res = http.post(&url).bearer_auth(&key).json(&body).send();
+                n += 1;
+                let (t, res) = match &codes {
+                    None => {
+                        let body = generator.next_registration();
+                        let t = Instant::now();
+                        (t, http.post(&url).bearer_auth(&key).json(&body).send())
+                    }
+                    Some(codes) => {
+                        // Read the current version, then change the phone on it.
+                        let code = &codes[rng.random_range(0..codes.len())].0;
+                        let target = format!("{url}/{code}");
+                        let Ok(current) = http.get(&target).bearer_auth(&key).send() else { continue };
+                        let etag =
+                            current.headers().get("etag").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                        let _ = current.bytes();
+                        let body = json!({"head_office": {"phone": format!("0243 {:03} {:04}", w % 1000, n % 10_000)}});
+                        let t = Instant::now();
+                        (
+                            t,
+                            http.patch(&target)
+                                .bearer_auth(&key)
+                                .header("Content-Type", "application/merge-patch+json")
+                                .header("If-Match", etag)
+                                .body(body.to_string())
+                                .send(),
+                        )
+                    }
+                };
                 let status = match res {
                     Ok(res) => {
                         let status = res.status().as_u16();
                         let body: Value = res.json().unwrap_or(Value::Null);
                         mine.push(t.elapsed());
-                        if status == 201 {
+                        if status == 201 || status == 200 {
                             let n = accepted.fetch_add(1, Ordering::Relaxed) + 1;
-                            if n % sample_every == 0 {
+                            // A change is found by its code before it is indexed: only new
+                            // registrations tell when a write becomes searchable.
+                            if codes.is_none() && n % sample_every == 0 {
                                 if let Some(code) = body["code"].as_str() {
                                     let _ = tx.send((code.to_string(), Instant::now()));
                                 }
@@ -435,6 +482,7 @@ fn writes(cli: &Cli, key: &str, writers: usize, secs: u64, sample_every: u64, se
         "{}",
         json!({
             "measure": "writes",
+            "mode": if codes.is_some() { "change" } else { "register" },
             "writers": writers,
             "seconds": elapsed,
             "accepted": n,
@@ -678,8 +726,13 @@ fn main() -> anyhow::Result<()> {
     match &cli.command {
         Command::Search { db, queries, trgm_queries, seed } => search(&cli, db, *queries, *trgm_queries, *seed),
         Command::Typing { db, queries, seed } => typing(&cli, db, *queries, *seed),
-        Command::Writes { key, writers, secs, sample_every, seed } => {
-            writes(&cli, key, *writers, *secs, *sample_every, *seed)
+        Command::Writes { key, writers, secs, sample_every, mode, db, seed } => {
+            let codes = match (mode.as_str(), db) {
+                ("register", _) => None,
+                ("change", Some(db)) => Some(Arc::new(sample(&mut PgConnection::establish(db)?, 100_000, *seed)?)),
+                _ => anyhow::bail!("--mode register, or --mode change with --db"),
+            };
+            writes(&cli, key, *writers, *secs, *sample_every, *seed, codes)
         }
         Command::Feed { key, limit, max_events, secs } => feed(&cli, key, *limit, *max_events, *secs),
         Command::Mixed { db, key, secs, rate, conns, window, pid, seed } => {

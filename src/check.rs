@@ -78,11 +78,14 @@ pub fn database(conn: &mut PgConnection, progress: &dyn Progress) -> Result<Vec<
     findings.push(offenders(
         conn,
         "versions",
-        "enterprises whose versions are not exactly 1..version",
+        "enterprises whose versions are not exactly 1..version (first..version when imported without their history)",
         "SELECT e.code AS example, count(*) OVER () AS total FROM enterprises e \
          LEFT JOIN (SELECT code, count(*) AS n, max(version) AS m, min(version) AS low \
                     FROM enterprise_versions GROUP BY code) v ON v.code = e.code \
-         WHERE v.code IS NULL OR v.n <> e.version OR v.m <> e.version OR v.low <> 1 ORDER BY e.code LIMIT 5",
+         WHERE v.code IS NULL OR v.n <> e.version - v.low + 1 OR v.m <> e.version \
+            OR (v.low <> 1 AND NOT EXISTS (SELECT 1 FROM enterprise_versions f \
+                                           WHERE f.code = e.code AND f.version = v.low AND f.actor = 'import')) \
+         ORDER BY e.code LIMIT 5",
     )?);
     progress.advance(1);
     findings.push(offenders(
@@ -91,7 +94,7 @@ pub fn database(conn: &mut PgConnection, progress: &dyn Progress) -> Result<Vec<
         "enterprises whose current record differs from their latest version or from its columns",
         "SELECT e.code AS example, count(*) OVER () AS total FROM enterprises e \
          JOIN enterprise_versions v ON v.code = e.code AND v.version = e.version \
-         WHERE v.record <> e.record OR e.record->>'status' <> e.status OR e.record->'name'->>'vi' <> e.name_vi \
+         WHERE v.record::jsonb <> e.record OR e.record->>'status' <> e.status OR e.record->'name'->>'vi' <> e.name_vi \
             OR (e.record->>'version')::int <> e.version ORDER BY e.code LIMIT 5",
     )?);
     progress.advance(1);

@@ -127,6 +127,10 @@ impl Search {
             let events = if head > after { store::feed::read(conn, after, BATCH)? } else { Vec::new() };
             let Some(last) = events.last().map(|e| e.position) else {
                 self.behind_since_ms.store(0, Ordering::Relaxed);
+                // Read to the head: every cached record is as current as the feed was just now.
+                if let Some(cache) = self.cache.get() {
+                    cache.followed();
+                }
                 return Ok(applied);
             };
             if self.behind_since_ms.load(Ordering::Relaxed) == 0 {
@@ -141,6 +145,12 @@ impl Search {
             let former = store::enterprises::former_names(conn, &codes)?;
             for (code, record) in latest {
                 index.upsert(&document(record, former.get(code).cloned().unwrap_or_default()))?;
+                // Every record read goes into the cache, so that a look-up racing this event (it
+                // read the version before) cannot put the older version back after it: a put
+                // never replaces a newer version.
+                if let Some(cache) = self.cache.get() {
+                    cache.put(record);
+                }
             }
             if self.failpoints.as_ref().is_some_and(|dir| dir.join("index-commit").exists()) {
                 anyhow::bail!("failpoint index-commit: the index cannot be written");
@@ -157,6 +167,9 @@ impl Search {
                 Ordering::Relaxed,
             );
             if !behind {
+                if let Some(cache) = self.cache.get() {
+                    cache.followed();
+                }
                 return Ok(applied);
             }
         }

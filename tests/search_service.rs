@@ -1,5 +1,6 @@
 //! The real binary: a registration is searchable within a second of its 201, and after a
-//! SIGKILL the restarted service's index catches up with every committed change, none twice.
+//! SIGKILL the restarted service's index catches up with every committed change, none twice;
+//! each instance answers look-ups from its cache, kept current by the feed.
 
 mod common;
 
@@ -145,4 +146,77 @@ fn hostile_search_input_gets_an_answer_not_a_failure() {
         let r = client.get(format!("{}/v1/search?q=a&limit={limit}", service.base)).send().unwrap();
         assert_eq!(r.status().as_u16(), 400, "limit={limit}");
     }
+}
+
+/// A counter of the service's `/metrics`.
+fn metric(client: &reqwest::blocking::Client, base: &str, name: &str) -> f64 {
+    let text = client.get(format!("{base}/metrics")).send().unwrap().text().unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("{name} not in /metrics"))
+}
+
+#[test]
+fn each_instance_answers_look_ups_from_its_cache_and_sees_the_others_changes_through_the_feed() {
+    let db = TestDb::new();
+    let key = db.key("portal", Role::Portal);
+    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = Service::start(&db, data_a.path());
+    let b = Service::start(&db, data_b.path());
+    let client = reqwest::blocking::Client::new();
+    let mut generator = registry::demo::generator(&registry::reference_data::reference(), 4242);
+    let r = client
+        .post(format!("{}/v1/enterprises", a.base))
+        .bearer_auth(&key)
+        .json(&generator.next_registration())
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let code = r.json::<Value>().unwrap()["code"].as_str().unwrap().to_string();
+    let get = |base: &str| -> (String, Value) {
+        let r = client.get(format!("{base}/v1/enterprises/{code}")).send().unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let etag = r.headers()["etag"].to_str().unwrap().to_string();
+        (etag, r.json().unwrap())
+    };
+
+    // B reads the record once from the database; after that its cache answers.
+    let (etag, first) = get(&b.base);
+    assert_eq!(first["version"], 1);
+    let hits = metric(&client, &b.base, "registry_cache_hits_total");
+    for _ in 0..5 {
+        assert_eq!(get(&b.base).1, first);
+    }
+    assert!(metric(&client, &b.base, "registry_cache_hits_total") >= hits + 5.0, "B's look-ups hit its cache");
+
+    // A changes the record; B's cached copy follows the feed within a second.
+    let r = client
+        .patch(format!("{}/v1/enterprises/{code}", a.base))
+        .bearer_auth(&key)
+        .header("Content-Type", "application/merge-patch+json")
+        .header("If-Match", &etag)
+        .body(json_phone("0243 999 8888"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{}", r.text().unwrap());
+    let changed = Instant::now();
+    loop {
+        let (_, now) = get(&b.base);
+        if now["version"] == 2 {
+            assert_eq!(now["head_office"]["phone"], "0243 999 8888");
+            break;
+        }
+        assert_eq!(now, first, "B answers the old version whole until it sees the new one");
+        assert!(changed.elapsed() < Duration::from_secs(1), "B still answers version 1 a second after the change");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    println!("B answered the change {:?} after A's 200", changed.elapsed());
+    // And keeps answering it from its cache.
+    let hits = metric(&client, &b.base, "registry_cache_hits_total");
+    assert_eq!(get(&b.base).1["version"], 2);
+    assert!(metric(&client, &b.base, "registry_cache_hits_total") > hits);
+}
+
+fn json_phone(phone: &str) -> String {
+    serde_json::json!({"head_office": {"phone": phone}}).to_string()
 }

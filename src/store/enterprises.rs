@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use super::idempotency::{self, IdempotentRequest, StoredResponse};
-use super::schema::{code_serials, enterprise_versions, enterprises, feed_events, feed_head, units};
+use super::schema::{code_serials, enterprise_versions, enterprises, units};
 use super::StoreError;
 use crate::domain::code::{EnterpriseCode, UnitCode};
 use crate::domain::enterprise_type;
@@ -124,25 +124,22 @@ pub(super) fn append_version(
             enterprise_versions::reason.eq(&ctx.reason),
         ))
         .execute(conn)?;
-    // Last: the position, under the feed head's row lock until commit (migration feed_order).
-    let position: i64 = diesel::update(feed_head::table.find(1))
-        .set(feed_head::position.eq(feed_head::position + 1))
-        .returning(feed_head::position)
-        .get_result(conn)?;
-    diesel::insert_into(feed_events::table)
-        .values((
-            feed_events::position.eq(position),
-            feed_events::code.eq(&record.code),
-            feed_events::version.eq(record.version),
-            feed_events::kind.eq(kind.as_str()),
-            feed_events::recorded_at.eq(ctx.at),
-        ))
-        .execute(conn)?;
-    // A wake-up for long polls, delivered at commit (never the source of truth: readers read the
-    // table). PostgreSQL serialises notifying commits, as the feed head already does.
-    diesel::sql_query("SELECT pg_notify($1, '')")
-        .bind::<diesel::sql_types::Text, _>(super::feed::CHANNEL)
-        .execute(conn)?;
+    // Last: the position, under the feed head's row lock until commit (migration feed_order),
+    // the event, and a wake-up for long polls delivered at commit (never the source of truth:
+    // readers read the table), in one statement: the lock is held for one round trip and the
+    // commit. PostgreSQL serialises notifying commits, as the feed head already does.
+    diesel::sql_query(
+        "WITH head AS (UPDATE feed_head SET position = position + 1 WHERE id = 1 RETURNING position), \
+              event AS (INSERT INTO feed_events (position, code, version, kind, recorded_at) \
+                        SELECT position, $1, $2, $3, $4 FROM head RETURNING position) \
+         SELECT pg_notify($5, '') FROM event",
+    )
+    .bind::<diesel::sql_types::Text, _>(&record.code)
+    .bind::<diesel::sql_types::Integer, _>(record.version)
+    .bind::<diesel::sql_types::Text, _>(kind.as_str())
+    .bind::<diesel::sql_types::Timestamptz, _>(ctx.at)
+    .bind::<diesel::sql_types::Text, _>(super::feed::CHANNEL)
+    .execute(conn)?;
     Ok(())
 }
 

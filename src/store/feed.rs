@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Date, Integer, Jsonb, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Date, Integer, Json, Nullable, Text, Timestamptz};
 
 use super::schema::feed_head;
 use super::StoreError;
@@ -45,7 +45,7 @@ struct Row {
     reason: Option<String>,
     #[diesel(sql_type = Array<Text>)]
     changed_fields: Vec<String>,
-    #[diesel(sql_type = Jsonb)]
+    #[diesel(sql_type = Json)]
     record: serde_json::Value,
 }
 
@@ -121,20 +121,17 @@ struct RawRow {
     record: String,
 }
 
-/// The stored record as JSON text in its full view: records written before licences existed get
-/// `"licenses": []`, as [`Enterprise::full_view`] gives them.
-const FULL_VIEW_TEXT: &str =
-    "(CASE WHEN v.record ? 'licenses' THEN v.record ELSE v.record || '{\"licenses\": []}'::jsonb END)::text";
-
-/// [`read`] without decoding the records: what the feed's HTTP answer passes through as it is.
-/// One range scan of the feed joined to the versions by key.
+/// [`read`] without decoding the records: what the feed's HTTP answer passes through as it is
+/// (the full view: `licenses` listed). The page's events are found first, then their versions by
+/// key, so that the planner never scans more than the page.
 pub fn read_raw(conn: &mut PgConnection, after: i64, limit: i64) -> Result<Vec<RawEvent>, StoreError> {
-    let rows: Vec<RawRow> = diesel::sql_query(format!(
+    let rows: Vec<RawRow> = diesel::sql_query(
         "SELECT e.position, e.kind, e.code, e.version, v.recorded_at, v.effective_on, v.actor, v.reason, \
-                v.changed_fields, {FULL_VIEW_TEXT} AS record \
-         FROM feed_events e JOIN enterprise_versions v ON v.code = e.code AND v.version = e.version \
-         WHERE e.position > $1 ORDER BY e.position LIMIT $2"
-    ))
+                v.changed_fields, v.record::text AS record \
+         FROM (SELECT position, kind, code, version FROM feed_events WHERE position > $1 ORDER BY position LIMIT $2) e \
+         JOIN enterprise_versions v ON v.code = e.code AND v.version = e.version \
+         ORDER BY e.position",
+    )
     .bind::<BigInt, _>(after)
     .bind::<BigInt, _>(limit)
     .load(conn)?;
@@ -150,9 +147,23 @@ pub fn read_raw(conn: &mut PgConnection, after: i64, limit: i64) -> Result<Vec<R
             actor: r.actor,
             reason: r.reason,
             changed_fields: r.changed_fields,
-            record: r.record,
+            record: full_view_text(r.record),
         })
         .collect())
+}
+
+/// A stored record's JSON text in its full view: records written before licences existed get
+/// `"licenses": []`, as [`Enterprise::full_view`] gives them.
+///
+/// The text is a JSON object as serde_json wrote it (compact). A key `"licenses":` can only be
+/// the record's own: inside a string a quote is escaped, and no nested object has that key.
+pub fn full_view_text(mut record: String) -> String {
+    if !record.contains("\"licenses\":") && record.ends_with('}') {
+        record.pop();
+        let empty = record.trim_end().ends_with('{');
+        record.push_str(if empty { "\"licenses\":[]}" } else { ",\"licenses\":[]}" });
+    }
+    record
 }
 
 /// The last position handed out to a committed transaction (or one that rolled back: no event
@@ -242,4 +253,25 @@ pub fn export(
         }
         Ok(n)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::full_view_text;
+
+    #[test]
+    fn the_full_view_lists_licences_even_when_none_were_recorded() {
+        assert_eq!(
+            full_view_text(r#"{"code":"0100000010","version":1}"#.into()),
+            r#"{"code":"0100000010","version":1,"licenses":[]}"#
+        );
+        assert_eq!(full_view_text("{}".into()), r#"{"licenses":[]}"#);
+        let with = r#"{"code":"0100000010","licenses":[{"number":"A1"}]}"#;
+        assert_eq!(full_view_text(with.into()), with);
+        // A name that mentions the key is a string, its quotes escaped: not the key.
+        let named = r#"{"name":{"vi":"Công ty \"licenses\": TNHH"},"version":2}"#;
+        let out = full_view_text(named.into());
+        assert!(out.ends_with(r#","licenses":[]}"#), "{out}");
+        assert!(serde_json::from_str::<serde_json::Value>(&out).is_ok());
+    }
 }

@@ -98,7 +98,7 @@ diesel::table! {
         code -> Text,
         version -> Integer,
         kind -> Text,
-        record -> Jsonb,
+        record -> Json,
         changed_fields -> Array<Text>,
         actor -> Text,
         recorded_at -> Timestamptz,
