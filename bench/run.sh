@@ -151,7 +151,7 @@ pgbench_lookups 20000 lookup_pgbench_hot
 
 # 6. Search vs FTS and pg_trgm; suggest and name check.
 log "search"
-"$DRIVER" --url "$URL" search --db "$DATABASE_URL" --queries 1000 --trgm-queries 200 >"$OUT/search.json"
+"$DRIVER" --url "$URL" search --db "$DATABASE_URL" --queries 1000 --trgm-queries 20 >"$OUT/search.json"
 log "suggest and name check"
 "$DRIVER" --url "$URL" typing --db "$DATABASE_URL" --queries 2000 >"$OUT/typing.json"
 
