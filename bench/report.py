@@ -21,7 +21,11 @@ def load(out, name):
     text = open(path).read().strip()
     if not text:
         return None
-    return json.loads(text.splitlines()[-1])
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        # A tool that printed more than one line: its result is the last.
+        return json.loads(text.splitlines()[-1])
 
 
 def fmt(x, digits=1):
