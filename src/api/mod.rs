@@ -48,6 +48,10 @@ pub struct AppState {
     pub limits: Arc<limits::RateLimits>,
     /// Current records kept correct by the feed (`crate::cache`); disabled unless configured.
     pub cache: Arc<crate::cache::RecordCache>,
+    /// One permit per pooled connection: requests wait for the database here, first come first
+    /// served, instead of as blocked threads racing for the pool (which left a few waiting for
+    /// hundreds of milliseconds under load).
+    pub db_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -60,7 +64,9 @@ impl AppState {
         feed: feed::FeedWaker,
     ) -> AppState {
         let access = Arc::new(crate::access_log::AccessLog::start(pool.clone(), std::time::Duration::from_secs(1)));
+        let db_slots = Arc::new(tokio::sync::Semaphore::new(pool.max_size().max(1) as usize));
         AppState {
+            db_slots,
             pool,
             reference,
             search,
@@ -97,6 +103,11 @@ where
     F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
+    let _slot = state
+        .db_slots
+        .acquire()
+        .await
+        .map_err(|_| ApiError::unavailable("the database is unavailable; try again shortly"))?;
     let pool = state.pool.clone();
     let span = tracing::Span::current();
     web::block(move || {
