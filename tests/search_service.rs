@@ -183,11 +183,17 @@ fn each_instance_answers_look_ups_from_its_cache_and_sees_the_others_changes_thr
     // B reads the record once from the database; after that its cache answers.
     let (etag, first) = get(&b.base);
     assert_eq!(first["version"], 1);
+    // (While B's follower is keeping up: on a loaded machine a read may fall back to the database.)
     let hits = metric(&client, &b.base, "registry_cache_hits_total");
-    for _ in 0..5 {
+    let reading = Instant::now();
+    loop {
         assert_eq!(get(&b.base).1, first);
+        if metric(&client, &b.base, "registry_cache_hits_total") >= hits + 3.0 {
+            break;
+        }
+        assert!(reading.elapsed() < Duration::from_secs(10), "B's look-ups never hit its cache");
+        std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(metric(&client, &b.base, "registry_cache_hits_total") >= hits + 5.0, "B's look-ups hit its cache");
 
     // A changes the record; B's cached copy follows the feed within a second.
     let r = client
@@ -213,8 +219,15 @@ fn each_instance_answers_look_ups_from_its_cache_and_sees_the_others_changes_thr
     println!("B answered the change {:?} after A's 200", changed.elapsed());
     // And keeps answering it from its cache.
     let hits = metric(&client, &b.base, "registry_cache_hits_total");
-    assert_eq!(get(&b.base).1["version"], 2);
-    assert!(metric(&client, &b.base, "registry_cache_hits_total") > hits);
+    let reading = Instant::now();
+    loop {
+        assert_eq!(get(&b.base).1["version"], 2);
+        if metric(&client, &b.base, "registry_cache_hits_total") > hits {
+            break;
+        }
+        assert!(reading.elapsed() < Duration::from_secs(10), "B's look-ups of version 2 never hit its cache");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn json_phone(phone: &str) -> String {
