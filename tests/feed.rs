@@ -909,9 +909,11 @@ async fn an_export_whose_client_goes_away_ends_its_transaction() {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
+        // The export's session (its last statement declared or fetched from its cursor), not
+        // the access log's batch writer, which may be flushing at that moment.
         diesel::sql_query(
             "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
-             AND pid <> pg_backend_pid() AND state <> 'idle'",
+             AND pid <> pg_backend_pid() AND state <> 'idle' AND query LIKE '%registry_export%'",
         )
         .get_result::<N>(conn)
         .unwrap()
