@@ -73,8 +73,9 @@ curl -sf "$BASE/readyz" >/dev/null || { tail -n 30 "$WORK/serve.log" >&2; log "t
 
 # Real identifiers, so that generated requests reach records and not only 404s: demo codes, and
 # an enterprise of SPEC Appendix A with a branch and a road-transport licence.
-today=$(date -u +%F)
-next_year=$(date -u -d "+1 year" +%F)
+# The register's dates are legal dates in Vietnam (UTC+7), where it may already be tomorrow.
+today=$(date -u -d "+7 hours" +%F)
+next_year=$(date -u -d "+7 hours +1 year" +%F)
 code=$(curl -sf "$BASE/v1/enterprises" -H "Authorization: Bearer ${KEY[portal]}" -H 'Content-Type: application/json' \
   -d @tests/common/appendix_a.json | python3 -c 'import json, sys; print(json.load(sys.stdin)["code"])')
 unit=$(curl -sf "$BASE/v1/enterprises/$code/units" -H "Authorization: Bearer ${KEY[portal]}" -H 'Content-Type: application/json' \
