@@ -19,7 +19,6 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Double, Text};
 use rand::{Rng, SeedableRng};
@@ -161,8 +160,11 @@ struct Sampled {
     name_vi: String,
 }
 
+/// Sampled enterprises: code, type, name, proper name.
+type Sample = Vec<(String, String, String, String)>;
+
 /// About `n` enterprises picked at random (repeatably for a seed), with their proper names.
-fn sample(conn: &mut PgConnection, n: usize, seed: u64) -> anyhow::Result<Vec<(String, String, String, String)>> {
+fn sample(conn: &mut PgConnection, n: usize, seed: u64) -> anyhow::Result<Sample> {
     #[derive(QueryableByName)]
     struct Count {
         #[diesel(sql_type = Double)]
@@ -332,8 +334,6 @@ fn registrations(seed: u64) -> registry::generate::Generator {
     registry::demo::generator(&registry::reference_data::reference(), seed)
 }
 
-type Sample = Vec<(String, String, String, String)>;
-
 fn writes(
     cli: &Cli,
     key: &str,
@@ -416,19 +416,18 @@ fn writes(
         }));
     }
     drop(tx);
-    // Followers: each sampled code is searched for every 10 ms until found.
-    let searchable = Arc::new(Mutex::new(Vec::new()));
-    let pending = Arc::new(Mutex::new(Vec::<(String, Instant)>::new()));
+    // The follower: each sampled code is searched for every 10 ms until found; it returns how
+    // long each took.
     let follower = {
-        let (searchable, pending) = (searchable.clone(), pending.clone());
         let base = cli.url.clone();
         std::thread::spawn(move || {
             let http = client();
+            let (mut pending, mut searchable) = (Vec::<(String, Instant)>::new(), Vec::new());
             let mut open = true;
-            loop {
+            while open || !pending.is_empty() {
                 loop {
                     match rx.try_recv() {
-                        Ok(item) => pending.lock().unwrap().push(item),
+                        Ok(item) => pending.push(item),
                         Err(mpsc::TryRecvError::Empty) => break,
                         Err(mpsc::TryRecvError::Disconnected) => {
                             open = false;
@@ -436,29 +435,22 @@ fn writes(
                         }
                     }
                 }
-                let now: Vec<(String, Instant)> = pending.lock().unwrap().drain(..).collect();
-                let mut left = Vec::new();
-                for (code, at) in now {
-                    let found = get_json(&http, &url_with(&base, "/v1/search", &[("q", &code)]))
+                pending.retain(|(code, at)| {
+                    let found = get_json(&http, &url_with(&base, "/v1/search", &[("q", code)]))
                         .map(|(_, b)| {
                             b["hits"].as_array().is_some_and(|h| h.iter().any(|h| h["code"] == code.as_str()))
                         })
                         .unwrap_or(false);
                     if found {
-                        searchable.lock().unwrap().push(at.elapsed());
-                    } else if at.elapsed() < Duration::from_secs(30) {
-                        left.push((code, at));
-                    } else {
-                        searchable.lock().unwrap().push(Duration::from_secs(30));
+                        searchable.push(at.elapsed());
+                    } else if at.elapsed() >= Duration::from_secs(30) {
+                        searchable.push(Duration::from_secs(30));
                     }
-                }
-                let empty = left.is_empty();
-                pending.lock().unwrap().extend(left);
-                if !open && empty {
-                    break;
-                }
+                    !found && at.elapsed() < Duration::from_secs(30)
+                });
                 std::thread::sleep(Duration::from_millis(10));
             }
+            searchable
         })
     };
     std::thread::sleep(Duration::from_secs(secs));
@@ -467,7 +459,7 @@ fn writes(
         let _ = t.join();
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let _ = follower.join();
+    let searchable = follower.join().unwrap_or_default();
     let n = accepted.load(Ordering::Relaxed);
     let statuses: Value = statuses
         .lock()
@@ -477,7 +469,6 @@ fn writes(
         .collect::<serde_json::Map<_, _>>()
         .into();
     let latencies = std::mem::take(&mut *latencies.lock().unwrap());
-    let searchable = std::mem::take(&mut *searchable.lock().unwrap());
     println!(
         "{}",
         json!({
@@ -589,7 +580,6 @@ fn mixed(
     let searches: Arc<Vec<String>> = Arc::new(
         picked.iter().enumerate().map(|(i, (_, _, name, proper))| queries::query(i, name, proper).1).collect(),
     );
-    conn.batch_execute("SELECT 1")?;
     drop(conn);
     eprintln!("mixed: {} codes, {} queries, {rate} req/s for {secs} s", codes.len(), searches.len());
     let current = Arc::new(Mutex::new(Window::default()));

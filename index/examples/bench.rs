@@ -18,15 +18,9 @@ fn percentiles(mut v: Vec<Duration>) -> String {
     format!("p50 {:?} p99 {:?} max {:?}", p(0.5), p(0.99), v[v.len() - 1])
 }
 
-/// CPU time of this thread (ns), from `/proc/thread-self/schedstat`: unlike wall-clock time, it
-/// does not grow when other processes compete for the cores (read over many searches: it is
-/// updated at scheduler ticks).
-fn cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse().ok()))
-        .unwrap_or(0)
-}
+#[path = "shared/cpu.rs"]
+mod cpu;
+use cpu::cpu_ns;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -6,14 +6,9 @@ use std::time::Instant;
 
 use registry_index::{SearchIndex, SearchRequest};
 
-/// CPU time of this thread (ns), from `/proc/thread-self/schedstat`: unlike wall-clock time, it
-/// does not grow when other processes compete for the cores.
-fn cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse().ok()))
-        .unwrap_or(0)
-}
+#[path = "shared/cpu.rs"]
+mod cpu;
+use cpu::cpu_ns;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

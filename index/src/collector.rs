@@ -33,11 +33,12 @@ pub(crate) struct KeysetFruit {
     pub total: u64,
 }
 
+/// A kept hit of a top-k heap (this collector's and `topk`'s).
 #[derive(Debug)]
-struct Entry {
-    score: Score,
-    ord: u64,
-    doc: DocId,
+pub(crate) struct Entry {
+    pub score: Score,
+    pub ord: u64,
+    pub doc: DocId,
 }
 
 // Greater = worse, so that a max-heap keeps the worst kept hit on top.

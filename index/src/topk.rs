@@ -37,7 +37,7 @@ use tantivy::{
     DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, TantivyError, Term, TERMINATED,
 };
 
-use crate::collector::Collected;
+use crate::collector::{Collected, Entry};
 use crate::{analyzer, IndexError};
 
 /// Relative margin added to every block bound against floating-point rounding.
@@ -598,31 +598,6 @@ impl Segment {
         score
     }
 }
-
-#[derive(Debug)]
-struct Entry {
-    score: Score,
-    ord: u64,
-    doc: DocId,
-}
-
-// Greater = worse, so that a max-heap keeps the worst kept hit on top.
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.score.total_cmp(&self.score).then(self.ord.cmp(&other.ord)).then(self.doc.cmp(&other.doc))
-    }
-}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Entry {}
 
 /// Result of [`top_k`].
 pub(crate) struct TopK {

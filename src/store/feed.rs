@@ -4,128 +4,63 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Date, Integer, Json, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Date, Integer, Nullable, Text, Timestamptz};
 
 use super::schema::feed_head;
 use super::StoreError;
 use crate::domain::record::Enterprise;
 
-/// One event with the full record at its version.
-#[derive(Debug, Clone)]
-pub struct StoredEvent {
-    pub position: i64,
-    pub kind: String,
-    pub code: String,
-    pub version: i32,
-    pub recorded_at: DateTime<Utc>,
-    pub effective_on: NaiveDate,
-    pub actor: String,
-    pub reason: Option<String>,
-    pub changed_fields: Vec<String>,
-    pub record: Enterprise,
-}
-
-#[derive(QueryableByName)]
-struct Row {
+/// One event with the record at its version: decoded ([`StoredEvent`], what [`read`] gives) or
+/// its stored JSON text ([`RawEvent`], what [`read_raw`] gives).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Event<R> {
     #[diesel(sql_type = BigInt)]
-    position: i64,
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = Text)]
-    code: String,
-    #[diesel(sql_type = Integer)]
-    version: i32,
-    #[diesel(sql_type = Timestamptz)]
-    recorded_at: DateTime<Utc>,
-    #[diesel(sql_type = Date)]
-    effective_on: NaiveDate,
-    #[diesel(sql_type = Text)]
-    actor: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    reason: Option<String>,
-    #[diesel(sql_type = Array<Text>)]
-    changed_fields: Vec<String>,
-    #[diesel(sql_type = Json)]
-    record: serde_json::Value,
-}
-
-/// Events after position `after`, at most `limit`, in position order.
-pub fn read(conn: &mut PgConnection, after: i64, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
-    let rows: Vec<Row> = diesel::sql_query(
-        "SELECT e.position, e.kind, e.code, e.version, v.recorded_at, v.effective_on, v.actor, v.reason, \
-                v.changed_fields, v.record \
-         FROM feed_events e JOIN enterprise_versions v ON v.code = e.code AND v.version = e.version \
-         WHERE e.position > $1 ORDER BY e.position LIMIT $2",
-    )
-    .bind::<BigInt, _>(after)
-    .bind::<BigInt, _>(limit)
-    .load(conn)?;
-    rows.into_iter()
-        .map(|r| {
-            let record: Enterprise = serde_json::from_value(r.record)
-                .map_err(|e| StoreError::Database(diesel::result::Error::DeserializationError(Box::new(e))))?;
-            Ok(StoredEvent {
-                position: r.position,
-                kind: r.kind,
-                code: r.code,
-                version: r.version,
-                recorded_at: r.recorded_at,
-                effective_on: r.effective_on,
-                actor: r.actor,
-                reason: r.reason,
-                changed_fields: r.changed_fields,
-                record,
-            })
-        })
-        .collect()
-}
-
-/// One event with its record as the stored JSON text (the full view: `licenses` always listed),
-/// for answers that pass records through without decoding them.
-#[derive(Debug, Clone)]
-pub struct RawEvent {
     pub position: i64,
+    #[diesel(sql_type = Text)]
     pub kind: String,
+    #[diesel(sql_type = Text)]
     pub code: String,
-    pub version: i32,
-    pub recorded_at: DateTime<Utc>,
-    pub effective_on: NaiveDate,
-    pub actor: String,
-    pub reason: Option<String>,
-    pub changed_fields: Vec<String>,
-    /// JSON text of the record at this version.
-    pub record: String,
-}
-
-#[derive(QueryableByName)]
-struct RawRow {
-    #[diesel(sql_type = BigInt)]
-    position: i64,
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = Text)]
-    code: String,
     #[diesel(sql_type = Integer)]
-    version: i32,
+    pub version: i32,
     #[diesel(sql_type = Timestamptz)]
-    recorded_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
     #[diesel(sql_type = Date)]
-    effective_on: NaiveDate,
+    pub effective_on: NaiveDate,
     #[diesel(sql_type = Text)]
-    actor: String,
+    pub actor: String,
     #[diesel(sql_type = Nullable<Text>)]
-    reason: Option<String>,
+    pub reason: Option<String>,
     #[diesel(sql_type = Array<Text>)]
-    changed_fields: Vec<String>,
+    pub changed_fields: Vec<String>,
     #[diesel(sql_type = Text)]
-    record: String,
+    pub record: R,
 }
 
-/// [`read`] without decoding the records: what the feed's HTTP answer passes through as it is
-/// (the full view: `licenses` listed). The page's events are found first, then their versions by
-/// key, so that the planner never scans more than the page.
-pub fn read_raw(conn: &mut PgConnection, after: i64, limit: i64) -> Result<Vec<RawEvent>, StoreError> {
-    let rows: Vec<RawRow> = diesel::sql_query(
+pub type StoredEvent = Event<Enterprise>;
+pub type RawEvent = Event<String>;
+
+impl<R> Event<R> {
+    fn with_record<T>(self, record: T) -> Event<T> {
+        Event {
+            position: self.position,
+            kind: self.kind,
+            code: self.code,
+            version: self.version,
+            recorded_at: self.recorded_at,
+            effective_on: self.effective_on,
+            actor: self.actor,
+            reason: self.reason,
+            changed_fields: self.changed_fields,
+            record,
+        }
+    }
+}
+
+/// Events after position `after`, at most `limit`, in position order, each with its record's
+/// stored JSON text. The page's events are found first, then their versions by key, so that the
+/// planner never scans more than the page.
+fn read_text(conn: &mut PgConnection, after: i64, limit: i64) -> Result<Vec<RawEvent>, StoreError> {
+    Ok(diesel::sql_query(
         "SELECT e.position, e.kind, e.code, e.version, v.recorded_at, v.effective_on, v.actor, v.reason, \
                 v.changed_fields, v.record::text AS record \
          FROM (SELECT position, kind, code, version FROM feed_events WHERE position > $1 ORDER BY position LIMIT $2) e \
@@ -134,20 +69,29 @@ pub fn read_raw(conn: &mut PgConnection, after: i64, limit: i64) -> Result<Vec<R
     )
     .bind::<BigInt, _>(after)
     .bind::<BigInt, _>(limit)
-    .load(conn)?;
-    Ok(rows
+    .load(conn)?)
+}
+
+/// Events after position `after`, at most `limit`, in position order, records decoded.
+pub fn read(conn: &mut PgConnection, after: i64, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
+    read_text(conn, after, limit)?
         .into_iter()
-        .map(|r| RawEvent {
-            position: r.position,
-            kind: r.kind,
-            code: r.code,
-            version: r.version,
-            recorded_at: r.recorded_at,
-            effective_on: r.effective_on,
-            actor: r.actor,
-            reason: r.reason,
-            changed_fields: r.changed_fields,
-            record: full_view_text(r.record),
+        .map(|e| {
+            let record: Enterprise = serde_json::from_str(&e.record)
+                .map_err(|e| StoreError::Database(diesel::result::Error::DeserializationError(Box::new(e))))?;
+            Ok(e.with_record(record))
+        })
+        .collect()
+}
+
+/// [`read`] without decoding the records: what the feed's HTTP answer passes through as it is
+/// (the full view: `licenses` listed).
+pub fn read_raw(conn: &mut PgConnection, after: i64, limit: i64) -> Result<Vec<RawEvent>, StoreError> {
+    Ok(read_text(conn, after, limit)?
+        .into_iter()
+        .map(|mut e| {
+            e.record = full_view_text(std::mem::take(&mut e.record));
+            e
         })
         .collect())
 }
