@@ -1,0 +1,3 @@
+ALTER TABLE enterprises ALTER COLUMN record SET COMPRESSION default;
+ALTER TABLE enterprise_versions ALTER COLUMN record SET COMPRESSION default;
+ALTER TABLE units ALTER COLUMN record SET COMPRESSION default;
