@@ -199,8 +199,9 @@ pub fn keys(full_name: &str, proper_name: &str, abbreviation: Option<&str>, fore
 
 /// NFC, lower case, trimmed, every run of whitespace one space: the art. 41.1 comparison.
 fn exact(input: &str) -> String {
-    let lower: String = input.nfc().collect::<String>().to_lowercase().nfc().collect();
-    lower.split_whitespace().collect::<Vec<_>>().join(" ")
+    let lower = crate::domain::text::nfc(input).to_lowercase();
+    let lower = crate::domain::text::nfc(&lower);
+    crate::domain::text::collapse_whitespace(&lower).into_owned()
 }
 
 /// (b) case-, whitespace- and punctuation-insensitive: `ABC Co., Ltd` = `abc co ltd`.

@@ -4,19 +4,46 @@
 //! (a base letter followed by combining marks). Everything the register compares or stores goes
 //! through [`normalize`] first, so that `Hoà` typed two ways is one name.
 
-use unicode_normalization::UnicodeNormalization;
+use std::borrow::Cow;
 
-/// NFC, trimmed, every run of whitespace (including NBSP, tabs, newlines) replaced by one space.
-pub fn normalize(input: &str) -> String {
-    let nfc: String = input.nfc().collect();
-    let mut out = String::with_capacity(nfc.len());
-    for word in nfc.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+
+/// `input` in NFC: borrowed when it is NFC already (the common case, checked without composing).
+pub fn nfc(input: &str) -> Cow<'_, str> {
+    match is_nfc_quick(input.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(input),
+        _ => Cow::Owned(input.nfc().collect()),
+    }
+}
+
+/// `input` with every run of whitespace (including NBSP, tabs, newlines) one space, trimmed:
+/// borrowed when it is so already.
+pub fn collapse_whitespace(input: &str) -> Cow<'_, str> {
+    let mut previous_space = true; // a leading space is not collapsed
+    let tidy = input.chars().all(|c| {
+        let ok = if c == ' ' { !previous_space } else { !c.is_whitespace() };
+        previous_space = c == ' ';
+        ok
+    }) && !input.ends_with(' ');
+    if tidy {
+        return Cow::Borrowed(input);
+    }
+    let mut out = String::with_capacity(input.len());
+    for word in input.split(char::is_whitespace).filter(|w| !w.is_empty()) {
         if !out.is_empty() {
             out.push(' ');
         }
         out.push_str(word);
     }
-    out
+    Cow::Owned(out)
+}
+
+/// NFC, trimmed, every run of whitespace (including NBSP, tabs, newlines) replaced by one space.
+pub fn normalize(input: &str) -> String {
+    match nfc(input) {
+        Cow::Borrowed(s) => collapse_whitespace(s).into_owned(),
+        Cow::Owned(s) => collapse_whitespace(&s).into_owned(),
+    }
 }
 
 /// The first control character of `text` (C0, DEL, C1), if any. After [`normalize`] the
@@ -76,6 +103,38 @@ mod tests {
             let once = normalize(s);
             assert_eq!(normalize(&once), once);
         }
+    }
+
+    /// The composing, splitting form the fast paths stand in for.
+    fn normalize_slowly(input: &str) -> String {
+        let nfc: String = input.nfc().collect();
+        nfc.split(char::is_whitespace).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn fast_paths_give_what_composing_and_splitting_give() {
+        for s in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "a  b",
+            "a\tb",
+            "a\u{00a0}b",
+            "a\u{3000}b",
+            "Công ty TNHH Vận tải Hoàng Long",
+            "Cong ty TNHH Va\u{0323}n ta\u{0309}i",
+            "Thu\u{0309}y  ",
+            "\nĐường",
+            "A\u{0301}",
+        ] {
+            assert_eq!(normalize(s), normalize_slowly(s), "{s:?}");
+        }
+        assert!(matches!(nfc("Hoàng"), Cow::Borrowed(_)));
+        assert!(matches!(nfc("Hoa\u{0300}ng"), Cow::Owned(ref o) if o == "Hoàng"));
+        assert!(matches!(collapse_whitespace("Hoàng Long"), Cow::Borrowed(_)));
+        assert_eq!(collapse_whitespace(" Hoàng\u{00a0} Long "), "Hoàng Long");
     }
 
     #[test]
