@@ -313,7 +313,11 @@ pub fn import(global: &Global, args: &ImportArgs) -> anyhow::Result<()> {
     };
     let options =
         crate::import::Options { file: args.file.clone(), max_errors: args.max_errors, batch: args.batch as usize };
-    let summary = crate::import::run(&mut conn, &reference, &options, &bar)?;
+    // The search index is built from the batches as they commit, on its own thread; when that
+    // cannot stand for the register (see `StreamBuild`), it is rebuilt from PostgreSQL after.
+    let stream = if args.no_index { None } else { Some(search::StreamBuild::start(&global.index_dir())?) };
+    let indexer = stream.as_ref().map(|s| s as &dyn crate::import::Indexer);
+    let summary = crate::import::run(&mut conn, &reference, &options, &bar, indexer)?;
     bar.bar.finish_and_clear();
     let file = args.file.display();
     if summary.already_done {
@@ -355,13 +359,29 @@ pub fn import(global: &Global, args: &ImportArgs) -> anyhow::Result<()> {
             );
         }
     }
-    if summary.enterprises > 0 && !args.no_index {
+    if let Some(stream) = stream.filter(|_| summary.enterprises > 0) {
         let started = std::time::Instant::now();
-        let (position, count) = rebuild_index(&mut conn, global)?;
-        eprintln!(
-            "indexed {count} enterprises at feed position {position} in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
+        let spinner =
+            indicatif::ProgressBar::new_spinner().with_message("committing the search index built during the load");
+        spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+        let streamed = stream.finish();
+        spinner.finish_and_clear();
+        match streamed? {
+            Some((position, count)) => {
+                tracing::info!(documents = count, position, "search index built during the import and swapped in");
+                eprintln!(
+                    "indexed {count} enterprises at feed position {position} during the load (committed in {:.1} s)",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            None => {
+                let (position, count) = rebuild_index(&mut conn, global)?;
+                eprintln!(
+                    "indexed {count} enterprises at feed position {position} in {:.1} s",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        }
     }
     println!(
         "{} enterprises ({} versions) loaded from {file} in all, {} lines refused",

@@ -35,6 +35,7 @@ use crate::domain::legal_date;
 use crate::domain::record::Enterprise;
 use crate::domain::reference::Reference;
 use crate::store::import::{self as store, EnterpriseRows, Item, Position, Refusal, VersionRow};
+use registry_index::EnterpriseDoc;
 
 /// Lines read and checked together (on every core).
 const CHUNK_LINES: usize = 1024;
@@ -58,6 +59,18 @@ pub trait Progress: Sync {
     fn committed(&self, offset: u64, enterprises: u64, refused: u64);
     /// A line was refused (reported at once).
     fn refused(&self, refusal: &Refusal);
+}
+
+/// Takes the search documents of what an import loads, batch by batch as they commit, to build
+/// the search index while the load runs (instead of reading the register again after it).
+pub trait Indexer: Sync {
+    /// The import starts from its file's first line on an empty register whose feed is at
+    /// `head`: from now on every enterprise it loads is handed over. Not called otherwise (a
+    /// resumed run, a register that holds enterprises): then nothing is handed over.
+    fn begin(&self, head: i64);
+    /// A batch committed: the documents of the enterprises it loaded, and the feed positions its
+    /// events took (first and last).
+    fn loaded(&self, docs: Vec<EnterpriseDoc>, positions: Option<(i64, i64)>);
 }
 
 /// What an import did.
@@ -123,6 +136,8 @@ struct Valid {
     change: Option<(&'static str, Vec<String>)>,
     /// The record's JSON, escaped for `COPY`.
     json: String,
+    /// Its search document (without former names), when an [`Indexer`] takes them.
+    doc: Option<Box<EnterpriseDoc>>,
     current: String,
     units: String,
 }
@@ -162,6 +177,7 @@ pub fn run(
     reference: &Reference,
     options: &Options,
     progress: &dyn Progress,
+    indexer: Option<&dyn Indexer>,
 ) -> anyhow::Result<Summary> {
     let started = Instant::now();
     let path = &options.file;
@@ -187,11 +203,19 @@ pub fn run(
                 summary.resumed_at_line = Some(run.next_line);
                 tracing::info!(run = run.id, line = run.next_line, "resuming an interrupted import");
             }
+            // The head first: a write committed after it is either seen below (the register is
+            // not empty) or takes a later position than the import's first batch expects.
+            let head = crate::store::feed::head(conn)?;
+            let fresh = run.next_line == 1 && store::register_is_empty(conn)?;
+            let indexer = indexer.filter(|_| fresh);
+            if let Some(indexer) = indexer {
+                indexer.begin(head);
+            }
             let deferred = store::defer_indexes(conn, run.id)?;
             if deferred > 0 {
                 tracing::info!(indexes = deferred, "empty register: secondary indexes are built after the load");
             }
-            loaded = load(conn, reference, options, progress, &mut file, size, &run, &mut summary);
+            loaded = load(conn, reference, options, progress, indexer, &mut file, size, &run, &mut summary);
         }
         // Whatever happened above, and whichever run deferred them: the register must not stay
         // without its indexes.
@@ -218,6 +242,7 @@ fn load(
     reference: &Reference,
     options: &Options,
     progress: &dyn Progress,
+    indexer: Option<&dyn Indexer>,
     file: &mut File,
     size: u64,
     run: &store::Run,
@@ -231,9 +256,12 @@ fn load(
         options.file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default()
     );
     let reader = BufReader::with_capacity(1 << 20, file.try_clone()?);
-    let (tx, rx) = sync_channel::<anyhow::Result<Vec<Line>>>(2);
+    // Room for more than a batch of checked lines: while one batch commits, the next is checked.
+    let chunks = (options.batch.div_ceil(CHUNK_LINES) + 1).clamp(2, 16);
+    let (tx, rx) = sync_channel::<anyhow::Result<Vec<Line>>>(chunks);
     std::thread::scope(|scope| {
-        scope.spawn(|| read_and_check(reader, run.next_line, run.next_offset as u64, reference, now, tx));
+        let docs = indexer.is_some();
+        scope.spawn(move || read_and_check(reader, run.next_line, run.next_offset as u64, reference, now, docs, tx));
         let mut writer = Writer {
             conn,
             run_id: run.id,
@@ -243,6 +271,8 @@ fn load(
             pending: Vec::new(),
             pending_codes: HashMap::new(),
             pending_versions: 0,
+            indexer,
+            pending_docs: HashMap::new(),
             open: None,
             summary,
             stop_after_group: false,
@@ -258,6 +288,7 @@ fn read_and_check(
     offset: u64,
     reference: &Reference,
     now: DateTime<Utc>,
+    docs: bool,
     tx: SyncSender<anyhow::Result<Vec<Line>>>,
 ) {
     let mut number = first_line;
@@ -292,7 +323,7 @@ fn read_and_check(
         }
         let mut lines: Vec<Line> = raw
             .par_iter()
-            .map(|r| Line { number: r.number, end: r.end, outcome: check_line(r, reference, now) })
+            .map(|r| Line { number: r.number, end: r.end, outcome: check_line(r, reference, now, docs) })
             .collect();
         link_versions(&mut lines, &mut last_valid);
         if tx.send(Ok(lines)).is_err() {
@@ -360,7 +391,7 @@ fn link_versions(lines: &mut [Line], last: &mut Option<(i64, Enterprise)>) {
 }
 
 /// Parses and checks one line.
-fn check_line(raw: &RawLine, reference: &Reference, now: DateTime<Utc>) -> Outcome {
+fn check_line(raw: &RawLine, reference: &Reference, now: DateTime<Utc>, doc: bool) -> Outcome {
     if raw.bytes.iter().all(u8::is_ascii_whitespace) {
         return Outcome::Skip;
     }
@@ -397,7 +428,9 @@ fn check_line(raw: &RawLine, reference: &Reference, now: DateTime<Utc>) -> Outco
             let units = store::unit_rows(&resolved.units);
             let effective_first =
                 if resolved.version == 1 { resolved.registered_on } else { legal_date(resolved.updated_at) };
+            let doc = doc.then(|| Box::new(crate::search::document(&resolved, Vec::new())));
             Outcome::Valid(Box::new(Valid {
+                doc,
                 code: resolved.code.clone(),
                 version: resolved.version,
                 effective_first,
@@ -468,6 +501,10 @@ struct Writer<'a> {
     /// Codes of the pending enterprises, with their first line.
     pending_codes: HashMap<String, i64>,
     pending_versions: usize,
+    /// Takes the search documents of what is loaded.
+    indexer: Option<&'a dyn Indexer>,
+    /// The search documents of the pending enterprises, by code (when an indexer takes them).
+    pending_docs: HashMap<String, EnterpriseDoc>,
     /// The enterprise being read (its versions so far).
     open: Option<Open>,
     summary: &'a mut Summary,
@@ -484,6 +521,9 @@ struct Open {
     refused_lines: Vec<(i64, String)>,
     last_version: i32,
     end: Position,
+    /// The search document of its latest version, and the names of every version.
+    doc: Option<Box<EnterpriseDoc>>,
+    names: Vec<String>,
 }
 
 impl Writer<'_> {
@@ -570,6 +610,10 @@ impl Writer<'_> {
                             record: v.json,
                         };
                         open.versions.push((row, v.current, v.units));
+                        if let Some(doc) = v.doc {
+                            open.names.push(doc.name.clone());
+                            open.doc = Some(doc);
+                        }
                     }
                     return;
                 }
@@ -583,6 +627,7 @@ impl Writer<'_> {
                     effective_on: v.effective_first,
                     record: v.json,
                 };
+                let names = v.doc.iter().map(|d| d.name.clone()).collect();
                 self.open = Some(Open {
                     code: v.code,
                     last_version: v.version,
@@ -590,6 +635,8 @@ impl Writer<'_> {
                     refused: None,
                     refused_lines: Vec::new(),
                     end: here,
+                    doc: v.doc,
+                    names,
                 });
             }
         }
@@ -617,6 +664,15 @@ impl Writer<'_> {
             return;
         }
         self.pending_codes.insert(open.code.clone(), open.versions[0].0.line);
+        if let Some(mut doc) = open.doc {
+            // Former names as a rebuild reads them from the history: every distinct earlier one.
+            let mut names = open.names;
+            names.sort();
+            names.dedup();
+            names.retain(|n| *n != doc.name);
+            doc.former_names = names;
+            self.pending_docs.insert(open.code.clone(), *doc);
+        }
         let (_, current, units) = open.versions.last().expect("a valid enterprise has a version").clone();
         let versions: Vec<VersionRow> = open.versions.into_iter().map(|v| v.0).collect();
         self.pending_versions += versions.len();
@@ -660,6 +716,7 @@ impl Writer<'_> {
         for (item, at) in items {
             match item {
                 Item::Load(e) if existing.contains(&e.code) => {
+                    self.pending_docs.remove(&e.code);
                     let stopping = self.stop_after_group;
                     let last = e.versions.len() - 1;
                     for (i, v) in e.versions.iter().enumerate() {
@@ -680,16 +737,31 @@ impl Writer<'_> {
                 other => checked.push((other, at)),
             }
         }
-        self.commit(checked)
+        let committed = self.commit(checked);
+        // What was not loaded (refused, or after the stop) is not indexed.
+        self.pending_docs.clear();
+        committed
     }
 
     fn commit(&mut self, items: Vec<(Item, Option<Position>)>) -> anyhow::Result<()> {
         let Some(position) = items.iter().rev().find_map(|(_, p)| *p) else { return Ok(()) };
-        let batch: Vec<Item> = items.iter().map(|(i, _)| i.clone()).collect();
+        let (batch, ats): (Vec<Item>, Vec<Option<Position>>) = items.into_iter().unzip();
         match store::load_batch(self.conn, self.run_id, &batch, position, self.reason) {
             Ok(loaded) => {
                 for r in &loaded.refused {
                     self.refused(r);
+                }
+                if let Some(indexer) = self.indexer {
+                    let refused: std::collections::HashSet<&str> =
+                        loaded.refused.iter().filter_map(|r| r.code.as_deref()).collect();
+                    let docs: Vec<EnterpriseDoc> = batch
+                        .iter()
+                        .filter_map(|i| match i {
+                            Item::Load(e) if !refused.contains(e.code.as_str()) => self.pending_docs.remove(&e.code),
+                            _ => None,
+                        })
+                        .collect();
+                    indexer.loaded(docs, loaded.positions);
                 }
                 self.summary.enterprises += loaded.enterprises;
                 self.summary.versions += loaded.versions;
@@ -703,7 +775,7 @@ impl Writer<'_> {
             Err(e) if is_data_error(&e) && batch.iter().filter(|i| matches!(i, Item::Load(_))).count() > 1 => {
                 tracing::warn!(error = %e, "the database refused a batch; loading its enterprises one by one");
                 let mut one = Vec::new();
-                for (item, at) in items {
+                for (item, at) in batch.into_iter().zip(ats) {
                     one.push((item, at));
                     if at.is_some() {
                         self.commit(std::mem::take(&mut one))?;
@@ -714,8 +786,8 @@ impl Writer<'_> {
             Err(e) if is_data_error(&e) => {
                 // One enterprise the database refuses (a NUL character in a text, say): refuse its
                 // lines, keep the rest.
-                let mut refusals = Vec::with_capacity(items.len());
-                for (item, at) in items {
+                let mut refusals = Vec::with_capacity(batch.len());
+                for (item, at) in batch.into_iter().zip(ats) {
                     match item {
                         Item::Load(rows) => {
                             let last = rows.versions.len() - 1;

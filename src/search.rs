@@ -310,3 +310,133 @@ pub fn rebuild(conn: &mut PgConnection, root: &Path, progress: &dyn Progress) ->
         }
     }
 }
+
+/// A new index generation built from the documents a bulk import hands over as its batches
+/// commit (see [`crate::import::Indexer`]), on a thread of its own while the load goes on.
+///
+/// It stands for the register only when the import began on an empty register and its batches
+/// took every feed position after the head it began at, one after the other: then it is committed
+/// at the last batch's position and swapped in. Otherwise (a resumed import, a register that held
+/// enterprises, another write between two batches) [`StreamBuild::finish`] returns `None`, and the
+/// caller rebuilds from PostgreSQL.
+pub struct StreamBuild {
+    root: PathBuf,
+    dir: PathBuf,
+    tx: std::sync::Mutex<Option<std::sync::mpsc::SyncSender<Vec<EnterpriseDoc>>>>,
+    worker: Option<std::thread::JoinHandle<anyhow::Result<(SearchIndex, u64)>>>,
+    state: std::sync::Mutex<StreamState>,
+}
+
+#[derive(Debug, Default)]
+struct StreamState {
+    /// The feed position the next batch's events must start after (set by `begin`).
+    last: Option<i64>,
+    /// A batch's events did not follow the previous ones, or the worker stopped.
+    broken: bool,
+}
+
+impl StreamBuild {
+    /// Starts an empty generation under `root` and its indexing thread.
+    pub fn start(root: &Path) -> anyhow::Result<StreamBuild> {
+        std::fs::create_dir_all(root)?;
+        let dir = registry_index::new_generation_dir(root)?;
+        let builder = match SearchIndex::create_for_rebuild(&dir, registry_index::BULK_WRITER_HEAP_BYTES / 2) {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(e.into());
+            }
+        };
+        // A few batches in flight: the load waits for the index rather than holding every batch.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<EnterpriseDoc>>(4);
+        let worker = std::thread::Builder::new().name("import-index".into()).spawn(move || {
+            let mut count = 0u64;
+            for docs in rx {
+                for doc in &docs {
+                    builder.add(doc)?;
+                }
+                count += docs.len() as u64;
+            }
+            Ok((builder, count))
+        })?;
+        Ok(StreamBuild {
+            root: root.to_path_buf(),
+            dir,
+            tx: std::sync::Mutex::new(Some(tx)),
+            worker: Some(worker),
+            state: Default::default(),
+        })
+    }
+
+    /// Commits the generation at the import's last feed position and swaps it in, returning that
+    /// position and the number of documents; `None` (the generation removed) when it does not
+    /// stand for the register.
+    pub fn finish(mut self) -> anyhow::Result<Option<(i64, u64)>> {
+        self.tx.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let built = self.worker.take().map(|w| w.join());
+        let state = std::mem::take(&mut *self.state.lock().unwrap_or_else(|e| e.into_inner()));
+        let (index, count) = match built {
+            Some(Ok(Ok(built))) => built,
+            Some(Ok(Err(e))) => {
+                tracing::warn!(error = %e, "indexing during the import failed; the index is rebuilt after it");
+                return Ok(None);
+            }
+            _ => return Ok(None),
+        };
+        let position = match state {
+            StreamState { last: Some(last), broken: false } => last,
+            StreamState { last: None, .. } => return Ok(None),
+            StreamState { broken: true, .. } => {
+                tracing::info!("other writes came between the import's batches; the index is rebuilt after it");
+                return Ok(None);
+            }
+        };
+        index.commit(position as u64)?;
+        index.close()?;
+        registry_index::swap_in(&self.root, &self.dir)?;
+        self.dir = PathBuf::new(); // swapped in: not removed on drop
+        Ok(Some((position, count)))
+    }
+}
+
+impl crate::import::Indexer for StreamBuild {
+    fn begin(&self, head: i64) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).last = Some(head);
+    }
+
+    fn loaded(&self, docs: Vec<EnterpriseDoc>, positions: Option<(i64, i64)>) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(last) = state.last else { return };
+        if state.broken {
+            return;
+        }
+        if let Some((first, end)) = positions {
+            if first != last + 1 {
+                state.broken = true;
+                return;
+            }
+            state.last = Some(end);
+        }
+        drop(state);
+        if docs.is_empty() {
+            return;
+        }
+        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if tx.is_none_or(|tx| tx.send(docs).is_err()) {
+            // The indexing thread stopped (an index error): `finish` reports it.
+            self.state.lock().unwrap_or_else(|e| e.into_inner()).broken = true;
+        }
+    }
+}
+
+impl Drop for StreamBuild {
+    fn drop(&mut self) {
+        self.tx.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+        if !self.dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}

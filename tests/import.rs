@@ -89,7 +89,8 @@ impl Progress for Collect {
 fn import_file(db: &TestDb, path: &Path, max_errors: Option<u64>, batch: usize) -> (Summary, Vec<Refusal>) {
     let collect = Collect::default();
     let options = Options { file: path.to_path_buf(), max_errors, batch };
-    let summary = import::run(&mut db.conn(), &registry::reference_data::reference(), &options, &collect).unwrap();
+    let summary =
+        import::run(&mut db.conn(), &registry::reference_data::reference(), &options, &collect, None).unwrap();
     (summary, collect.0.into_inner().unwrap())
 }
 
@@ -110,6 +111,8 @@ fn import_of_generated_records_then_export_gives_the_same_records() {
     });
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("300 enterprises (300 versions) loaded"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("indexed 300 enterprises at feed position 300 during the load"), "{stderr}");
     assert_eq!(exported(&db, dir.path()), current_by_code(&lines));
     assert_eq!(db.count("enterprise_versions"), 300);
     assert_eq!(db.count("feed_events"), 300);
@@ -176,6 +179,133 @@ fn versions_are_loaded_with_their_feed_events_in_order() {
     let history = registry::store::enterprises::history(&mut db.conn(), &code, None, 10).unwrap().unwrap();
     assert_eq!(history.iter().map(|h| h.version).collect::<Vec<_>>(), [4, 3, 2, 1]);
     assert!(history.iter().all(|h| h.actor == "import"));
+}
+
+/// Every hit (code and score, in order of code) of `q` in the index at `dir`.
+fn hits(dir: &Path, q: &str) -> Vec<(String, u32)> {
+    let search = registry::search::Search::open(dir).unwrap();
+    let request = registry_index::SearchRequest { limit: 100, ..registry_index::SearchRequest::text(q) };
+    let mut hits: Vec<(String, u32)> = search
+        .index()
+        .search(&request)
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| (h.code, (h.score * 1000.0) as u32))
+        .collect();
+    hits.sort();
+    hits
+}
+
+#[test]
+fn the_index_built_during_the_load_answers_as_a_rebuild_does() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    // With history: former names come from the earlier versions in the file.
+    let lines = generated(120, 23, 3);
+    let path = write_file(dir.path(), "history.ndjson", &lines);
+    let out = run_ok({
+        let mut c = registry(&db);
+        c.args(["import", path.to_str().unwrap(), "--batch", "50"]);
+        c
+    });
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("indexed 120 enterprises at feed position 480 during the load"), "{stderr}");
+
+    // The same register rebuilt from PostgreSQL into another directory.
+    let rebuilt = tempfile::tempdir().unwrap();
+    run_ok({
+        let mut c = registry(&db);
+        c.env("REGISTRY_INDEX_DIR", rebuilt.path()).arg("reindex");
+        c
+    });
+    let records: Vec<Enterprise> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let current: BTreeMap<&str, &Enterprise> = records.iter().map(|r| (r.code.as_str(), r)).collect();
+    let mut former = 0;
+    let mut queries: Vec<String> = Vec::new();
+    for r in &records {
+        if r.name.vi != current[r.code.as_str()].name.vi {
+            former += 1;
+        }
+        queries.push(r.name.vi.clone());
+        queries.extend(r.units.iter().map(|u| u.name.clone()));
+        queries.push(r.code[..6].to_string());
+    }
+    assert!(former > 0, "the file holds renamed enterprises");
+    queries.sort();
+    queries.dedup();
+    for q in &queries {
+        let streamed = hits(db.index_dir.path(), q);
+        assert!(!streamed.is_empty(), "{q}");
+        assert_eq!(streamed, hits(rebuilt.path(), q), "{q}");
+    }
+}
+
+#[test]
+fn an_import_into_a_register_that_holds_enterprises_rebuilds_the_index() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let first = write_file(dir.path(), "first.ndjson", &generated(40, 24, 0));
+    let (summary, _) = import_file(&db, &first, None, 1000);
+    assert_eq!(summary.enterprises, 40);
+    let second = write_file(dir.path(), "second.ndjson", &generated(30, 25, 0));
+    let out = run_ok({
+        let mut c = registry(&db);
+        c.args(["import", second.to_str().unwrap()]);
+        c
+    });
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("indexed 70 enterprises at feed position 70 in"), "{stderr}");
+    assert!(!stderr.contains("during the load"), "{stderr}");
+    let search = registry::search::Search::open(db.index_dir.path()).unwrap();
+    assert_eq!(search.index().num_docs(), 70);
+}
+
+fn doc(code: &str) -> registry_index::EnterpriseDoc {
+    registry_index::EnterpriseDoc {
+        code: code.into(),
+        name: format!("Công ty TNHH Thử {code}"),
+        registered_on: chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn an_index_built_during_a_load_stands_only_for_an_unbroken_run_of_feed_positions() {
+    use registry::import::Indexer;
+    use registry::search::StreamBuild;
+    let root = tempfile::tempdir().unwrap();
+    let generations =
+        || std::fs::read_dir(root.path()).unwrap().filter(|e| e.as_ref().unwrap().path().is_dir()).count();
+
+    // Batches right after each other, from the head the import began at: committed and swapped in.
+    let stream = StreamBuild::start(root.path()).unwrap();
+    stream.begin(10);
+    stream.loaded(vec![doc("0100000001"), doc("0100000002")], Some((11, 12)));
+    stream.loaded(Vec::new(), None); // a batch of refused lines only
+    stream.loaded(vec![doc("0100000003")], Some((13, 13)));
+    assert_eq!(stream.finish().unwrap(), Some((13, 3)));
+    let search = registry::search::Search::open(root.path()).unwrap();
+    assert_eq!((search.status().position, search.index().num_docs()), (13, 3));
+    drop(search);
+
+    // Another write took position 14 between two batches: the generation is dropped.
+    let stream = StreamBuild::start(root.path()).unwrap();
+    stream.begin(13);
+    stream.loaded(vec![doc("0100000004")], Some((14, 14)));
+    stream.loaded(vec![doc("0100000005")], Some((16, 16)));
+    assert_eq!(stream.finish().unwrap(), None);
+    // Never begun (a resumed import, a register that held enterprises): dropped too.
+    let stream = StreamBuild::start(root.path()).unwrap();
+    stream.loaded(vec![doc("0100000006")], Some((17, 17)));
+    assert_eq!(stream.finish().unwrap(), None);
+    // Nor is one dropped without finishing left behind.
+    let stream = StreamBuild::start(root.path()).unwrap();
+    stream.begin(17);
+    drop(stream);
+    assert_eq!(generations(), 1, "only the swapped-in generation is left");
+    let search = registry::search::Search::open(root.path()).unwrap();
+    assert_eq!((search.status().position, search.index().num_docs()), (13, 3));
 }
 
 /// Lines of every bad kind in the middle of good ones.

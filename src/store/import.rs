@@ -76,9 +76,7 @@ struct IndexDef {
 /// that already holds enterprises keeps its indexes: the service may be using them.
 pub fn defer_indexes(conn: &mut PgConnection, run_id: i64) -> QueryResult<usize> {
     conn.transaction(|conn| {
-        let empty = !diesel::select(diesel::dsl::exists(enterprises::table.select(enterprises::code)))
-            .get_result::<bool>(conn)?;
-        if !empty {
+        if !register_is_empty(conn)? {
             return Ok(0);
         }
         let defs: Vec<IndexDef> = diesel::sql_query(
@@ -104,6 +102,11 @@ pub fn defer_indexes(conn: &mut PgConnection, run_id: i64) -> QueryResult<usize>
         }
         Ok(defs.len())
     })
+}
+
+/// Whether the register holds no enterprise.
+pub fn register_is_empty(conn: &mut PgConnection) -> QueryResult<bool> {
+    Ok(!diesel::select(diesel::dsl::exists(enterprises::table.select(enterprises::code))).get_result::<bool>(conn)?)
 }
 
 /// Builds every index an import deferred (this run's or an interrupted one's), then forgets the
@@ -224,6 +227,8 @@ pub struct Loaded {
     pub versions: u64,
     /// Lines refused in the transaction: enterprises whose code was registered meanwhile.
     pub refused: Vec<Refusal>,
+    /// The feed positions the batch's events took, first and last (none without events).
+    pub positions: Option<(i64, i64)>,
 }
 
 /// Takes the run's lock (a session-level advisory lock): false when another session holds it.
@@ -572,6 +577,7 @@ pub fn load_batch(
                     .bind::<BigInt, _>(events.len() as i64)
                     .get_result(conn)?;
             let first = head.position - events.len() as i64 + 1;
+            loaded.positions = Some((first, head.position));
             let now = timestamp(Utc::now());
             let mut rows = String::with_capacity(events.len() * 64);
             for (i, (code, version, kind)) in events.iter().enumerate() {
