@@ -245,10 +245,11 @@ fn the_index_built_during_the_load_answers_as_a_rebuild_does() {
 fn an_import_into_a_register_that_holds_enterprises_rebuilds_the_index() {
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
-    let first = write_file(dir.path(), "first.ndjson", &generated(40, 24, 0));
+    let lines = generated(70, 24, 0);
+    let first = write_file(dir.path(), "first.ndjson", &lines[..40]);
     let (summary, _) = import_file(&db, &first, None, 1000);
     assert_eq!(summary.enterprises, 40);
-    let second = write_file(dir.path(), "second.ndjson", &generated(30, 25, 0));
+    let second = write_file(dir.path(), "second.ndjson", &lines[40..]);
     let out = run_ok({
         let mut c = registry(&db);
         c.args(["import", second.to_str().unwrap()]);
