@@ -343,8 +343,11 @@ pub fn import(global: &Global, args: &ImportArgs) -> anyhow::Result<()> {
             summary.refused_now
         );
     }
-    if summary.indexes_built > 0 {
-        eprintln!("built {} secondary indexes deferred during the load", summary.indexes_built);
+    if summary.indexes_built > 0 || summary.keys_added > 0 {
+        eprintln!(
+            "built {} secondary indexes and added {} foreign keys deferred during the load",
+            summary.indexes_built, summary.keys_added
+        );
     }
     if !summary.refusals.is_empty() {
         eprintln!("refused lines of {file} (every run):");

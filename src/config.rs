@@ -48,8 +48,8 @@ pub enum Command {
     /// then one record per line, as `GET /v1/export` answers.
     Export(ExportArgs),
     /// Load FILE, NDJSON of full records (as `export` or `generate` write them; consecutive lines
-    /// with one code are that enterprise's versions, oldest first), through COPY in batches; then
-    /// rebuild the search index. Resumable: run it again after an interruption.
+    /// with one code are that enterprise's versions, oldest first), through COPY in batches,
+    /// building the search index as it goes. Resumable: run it again after an interruption.
     Import(ImportArgs),
     /// Write realistic synthetic full records (NDJSON, one line per version), the same for a seed.
     Generate(GenerateArgs),

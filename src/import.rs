@@ -95,6 +95,8 @@ pub struct Summary {
     pub stopped: bool,
     /// Secondary indexes built after the load (deferred because the register was empty).
     pub indexes_built: usize,
+    /// Foreign keys added back after the load (deferred because the register was empty).
+    pub keys_added: usize,
     pub elapsed: Duration,
 }
 
@@ -212,14 +214,20 @@ pub fn run(
                 indexer.begin(head);
             }
             let deferred = store::defer_indexes(conn, run.id)?;
-            if deferred > 0 {
-                tracing::info!(indexes = deferred, "empty register: secondary indexes are built after the load");
+            let keys = store::defer_keys(conn, run.id)?;
+            if deferred > 0 || keys > 0 {
+                tracing::info!(
+                    indexes = deferred,
+                    keys,
+                    "empty register: secondary indexes and foreign keys are built after the load"
+                );
             }
             loaded = load(conn, reference, options, progress, indexer, &mut file, size, &run, &mut summary);
         }
         // Whatever happened above, and whichever run deferred them: the register must not stay
         // without its indexes.
         summary.indexes_built = store::restore_indexes(conn)?;
+        summary.keys_added = store::restore_keys(conn)?;
         loaded?;
         if summary.enterprises > 0 || summary.indexes_built > 0 {
             store::analyze(conn)?;

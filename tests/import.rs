@@ -394,6 +394,12 @@ fn an_import_killed_midway_resumes_and_loads_nothing_twice() {
         )
     };
     let all_indexes = indexes(&db);
+    // Their foreign keys likewise.
+    let keys = |db: &TestDb| {
+        db.count("pg_constraint WHERE contype = 'f' AND conrelid::regclass::text IN ('enterprise_versions', 'feed_events', 'units', 'licenses')")
+    };
+    let all_keys = keys(&db);
+    assert_eq!(all_keys, 4);
     let dir = tempfile::tempdir().unwrap();
     let mut lines = generated(1500, 24, 0);
     lines.insert(700, "{\"broken\": ".into());
@@ -441,6 +447,8 @@ fn an_import_killed_midway_resumes_and_loads_nothing_twice() {
     assert_eq!(db.count("feed_events"), versions);
     assert!(indexes(&db) < all_indexes, "the load ran without its deferred indexes");
     assert_eq!(db.count("import_runs WHERE cardinality(deferred_indexes) > 0"), 1, "and remembers them");
+    assert_eq!(keys(&db), 0, "and without its foreign keys");
+    assert_eq!(db.count("import_runs WHERE cardinality(deferred_keys) = 4"), 1, "remembered too");
 
     // Run again: it resumes where the last commit left off and loads the rest once.
     let out = run_ok({
@@ -460,7 +468,18 @@ fn an_import_killed_midway_resumes_and_loads_nothing_twice() {
     assert_eq!(progress(&db), 0, "the run is finished");
     assert_eq!(indexes(&db), all_indexes, "every deferred index is built again");
     assert_eq!(db.count("import_runs WHERE cardinality(deferred_indexes) > 0"), 0);
-    assert!(stderr.contains("secondary indexes deferred"), "{stderr}");
+    assert_eq!(keys(&db), all_keys, "every deferred foreign key is added again");
+    assert_eq!(db.count("import_runs WHERE cardinality(deferred_keys) > 0"), 0);
+    assert!(stderr.contains("secondary indexes and added 4 foreign keys deferred"), "{stderr}");
+    // And they hold: a version of an enterprise that is not in the register is refused.
+    let orphan = diesel::RunQueryDsl::execute(
+        diesel::sql_query(
+            "INSERT INTO enterprise_versions (code, version, kind, record, changed_fields, actor, recorded_at, effective_on, reason) \
+             SELECT '0199999999', 1, kind, record, changed_fields, actor, recorded_at, effective_on, reason FROM enterprise_versions LIMIT 1",
+        ),
+        &mut db.conn(),
+    );
+    assert!(orphan.is_err(), "the foreign key is enforced");
     // The name check is served by its index again, not a scan.
     let plan: Vec<String> = {
         #[derive(diesel::QueryableByName)]

@@ -104,6 +104,96 @@ pub fn defer_indexes(conn: &mut PgConnection, run_id: i64) -> QueryResult<usize>
     })
 }
 
+/// The tables whose foreign keys a bulk import may defer (all of them point at `enterprises` or
+/// `enterprise_versions`, which the same transactions fill).
+const DEFERRABLE_KEYS: &[&str] = &["enterprise_versions", "feed_events", "units", "licenses"];
+
+/// When the register holds no enterprise yet: drops the foreign keys of the tables the import
+/// fills, remembering on the run, in the same transaction, the statements that add them again.
+/// Returns how many it dropped.
+///
+/// Every row an import writes is consistent with its keys by construction (an enterprise, its
+/// versions, their events, its units and licences are written by one transaction), as is every
+/// write of the service meanwhile; adding the keys back checks it all again, in one join each.
+pub fn defer_keys(conn: &mut PgConnection, run_id: i64) -> QueryResult<usize> {
+    #[derive(QueryableByName)]
+    struct Key {
+        #[diesel(sql_type = Text)]
+        table_name: String,
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = Text)]
+        definition: String,
+    }
+    conn.transaction(|conn| {
+        if !register_is_empty(conn)? {
+            return Ok(0);
+        }
+        let keys: Vec<Key> = diesel::sql_query(
+            "SELECT c.conrelid::regclass::text AS table_name, c.conname::text AS name,                     pg_get_constraintdef(c.oid) AS definition              FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid              JOIN pg_namespace n ON n.oid = t.relnamespace              WHERE c.contype = 'f' AND n.nspname = current_schema() AND t.relname = ANY($1)              ORDER BY c.conname",
+        )
+        .bind::<Array<Text>, _>(DEFERRABLE_KEYS)
+        .load(conn)?;
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let statements: Vec<String> =
+            keys.iter().map(|k| add_key_statement(&k.table_name, &k.name, &k.definition)).collect();
+        diesel::sql_query("UPDATE import_runs SET deferred_keys = deferred_keys || $2 WHERE id = $1")
+            .bind::<BigInt, _>(run_id)
+            .bind::<Array<Text>, _>(&statements)
+            .execute(conn)?;
+        for k in &keys {
+            diesel::sql_query(format!("ALTER TABLE {} DROP CONSTRAINT {}", k.table_name, quote_ident(&k.name)))
+                .execute(conn)?;
+        }
+        Ok(keys.len())
+    })
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A statement that adds the key `name` to `table` (as `pg_get_constraintdef` gives it) unless the
+/// table has it already: safe to run twice.
+fn add_key_statement(table: &str, name: &str, definition: &str) -> String {
+    format!(
+        "DO $deferred$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = '{}' AND conrelid = '{}'::regclass) \
+         THEN ALTER TABLE {table} ADD CONSTRAINT {} {definition}; END IF; END $deferred$",
+        name.replace('\'', "''"),
+        table.replace('\'', "''"),
+        quote_ident(name),
+    )
+}
+
+/// Adds back every foreign key an import deferred (this run's or an interrupted one's), then
+/// forgets the statements. Returns how many it added.
+pub fn restore_keys(conn: &mut PgConnection) -> QueryResult<usize> {
+    #[derive(QueryableByName)]
+    struct Deferred {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Array<Text>)]
+        deferred_keys: Vec<String>,
+    }
+    let runs: Vec<Deferred> =
+        diesel::sql_query("SELECT id, deferred_keys FROM import_runs WHERE deferred_keys <> '{}' ORDER BY id")
+            .load(conn)?;
+    let mut added = 0;
+    for run in runs {
+        for statement in &run.deferred_keys {
+            tracing::info!(key = %statement, "adding a deferred foreign key");
+            diesel::sql_query(statement.as_str()).execute(conn)?;
+            added += 1;
+        }
+        diesel::sql_query("UPDATE import_runs SET deferred_keys = '{}' WHERE id = $1")
+            .bind::<BigInt, _>(run.id)
+            .execute(conn)?;
+    }
+    Ok(added)
+}
+
 /// Whether the register holds no enterprise.
 pub fn register_is_empty(conn: &mut PgConnection) -> QueryResult<bool> {
     Ok(!diesel::select(diesel::dsl::exists(enterprises::table.select(enterprises::code))).get_result::<bool>(conn)?)
@@ -616,6 +706,18 @@ mod tests {
             "CREATE UNIQUE INDEX IF NOT EXISTS u ON public.units USING btree (a)"
         );
         assert_eq!(if_not_exists("CREATE INDEX IF NOT EXISTS x ON t (a)"), "CREATE INDEX IF NOT EXISTS x ON t (a)");
+    }
+
+    #[test]
+    fn a_deferred_key_is_added_only_when_missing() {
+        assert_eq!(
+            add_key_statement("units", "units_enterprise_code_fkey", "FOREIGN KEY (enterprise_code) REFERENCES enterprises(code)"),
+            "DO $deferred$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'units_enterprise_code_fkey' \
+             AND conrelid = 'units'::regclass) THEN ALTER TABLE units ADD CONSTRAINT \"units_enterprise_code_fkey\" \
+             FOREIGN KEY (enterprise_code) REFERENCES enterprises(code); END IF; END $deferred$"
+        );
+        assert!(add_key_statement("t", "it's", "CHECK (true)").contains("conname = 'it''s'"));
+        assert!(add_key_statement("t", "a\"b", "CHECK (true)").contains("CONSTRAINT \"a\"\"b\""));
     }
 
     #[test]
