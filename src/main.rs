@@ -4,6 +4,11 @@ use tracing_subscriber::EnvFilter;
 use registry::cli;
 use registry::config::{Cli, Command};
 
+/// mimalloc instead of glibc's malloc: a bulk import spent 30 % of its own time in glibc's
+/// allocator (perf at 200,000 records), and the service allocates as much per request.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let args = Cli::parse();
     let filter = EnvFilter::try_new(&args.global.log).unwrap_or_else(|_| EnvFilter::new("info"));
