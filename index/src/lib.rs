@@ -68,7 +68,7 @@ use crate::collector::{Collected, KeysetCollector};
 use crate::cursor::{fnv1a64, Cursor};
 use crate::schema::{build_schema, days_since_epoch, to_document, Fields};
 
-pub use crate::swap::{current_dir, new_generation_dir, open_current, remove_generation, swap_in};
+pub use crate::swap::{being_written, current_dir, new_generation_dir, open_current, remove_generation, swap_in};
 
 /// Largest page [`SearchIndex::search`] accepts.
 pub const MAX_LIMIT: usize = 100;

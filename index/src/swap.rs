@@ -115,6 +115,17 @@ pub fn remove_generation(root: &Path, dir: &Path) -> Result<(), IndexError> {
     if !ok {
         return Err(IndexError::Swap(format!("{} is not a generation directory", dir.display())));
     }
+    if being_written(dir) {
+        return Err(IndexError::Swap(format!("{} is being written (a rebuild or an import)", dir.display())));
+    }
     fs::remove_dir_all(dir)?;
     Ok(())
+}
+
+/// Whether a writer (of this process or another: a `registry reindex` or `registry import`
+/// building the generation) holds the generation's writer lock: tantivy holds an exclusive `flock`
+/// on `.tantivy-writer.lock` for as long as its writer lives.
+pub fn being_written(dir: &Path) -> bool {
+    let Ok(file) = fs::File::open(dir.join(".tantivy-writer.lock")) else { return false };
+    matches!(file.try_lock(), Err(fs::TryLockError::WouldBlock))
 }

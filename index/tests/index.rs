@@ -406,8 +406,13 @@ fn rebuild_and_swap_in() {
         for d in generate(200, 3) {
             builder.add(&d).unwrap();
         }
+        // A service starting meanwhile clears old generations: not one a writer is building.
+        assert!(registry_index::being_written(&new_dir));
+        assert!(registry_index::remove_generation(root, &new_dir).is_err());
+        assert!(new_dir.exists());
         builder.commit(500).unwrap();
         builder.close().unwrap(); // merges done, writer lock released
+        assert!(!registry_index::being_written(&new_dir));
     }
     // A rebuild never reuses a directory that holds an index.
     assert!(matches!(SearchIndex::create_for_rebuild(&new_dir, 64 * 1024 * 1024), Err(IndexError::NotEmpty(_))));
