@@ -1175,7 +1175,7 @@ impl Generator {
         // Largest round granularity (in millions) that still leaves ~10 units per part.
         let mut g = 1u64;
         for cand in [100u64, 50, 10, 5, 1] {
-            if units_m % cand == 0 && units_m / cand >= 10 * n64 {
+            if units_m.is_multiple_of(cand) && units_m / cand >= 10 * n64 {
                 g = cand;
                 break;
             }
