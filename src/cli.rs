@@ -343,10 +343,11 @@ pub fn import(global: &Global, args: &ImportArgs) -> anyhow::Result<()> {
             summary.refused_now
         );
     }
-    if summary.indexes_built > 0 || summary.keys_added > 0 {
+    let built = summary.built_after_load;
+    if built != Default::default() {
         eprintln!(
             "built {} secondary indexes and added {} foreign keys deferred during the load",
-            summary.indexes_built, summary.keys_added
+            built.indexes, built.keys
         );
     }
     if !summary.refusals.is_empty() {

@@ -93,10 +93,9 @@ pub struct Summary {
     pub refusals: Vec<Refusal>,
     /// Stopped by `max_errors` before the end of the file.
     pub stopped: bool,
-    /// Secondary indexes built after the load (deferred because the register was empty).
-    pub indexes_built: usize,
-    /// Foreign keys added back after the load (deferred because the register was empty).
-    pub keys_added: usize,
+    /// Secondary indexes and foreign keys built after the load (deferred because the register
+    /// was empty).
+    pub built_after_load: store::Deferred,
     pub elapsed: Duration,
 }
 
@@ -208,28 +207,25 @@ pub fn run(
             // The head first: a write committed after it is either seen below (the register is
             // not empty) or takes a later position than the import's first batch expects.
             let head = crate::store::feed::head(conn)?;
-            let fresh = run.next_line == 1 && store::register_is_empty(conn)?;
-            let indexer = indexer.filter(|_| fresh);
-            if let Some(indexer) = indexer {
-                indexer.begin(head);
-            }
-            let deferred = store::defer_indexes(conn, run.id)?;
-            let keys = store::defer_keys(conn, run.id)?;
-            if deferred > 0 || keys > 0 {
+            let deferred = store::defer_for_load(conn, run.id)?;
+            if let Some(d) = deferred.filter(|d| *d != store::Deferred::default()) {
                 tracing::info!(
-                    indexes = deferred,
-                    keys,
+                    indexes = d.indexes,
+                    keys = d.keys,
                     "empty register: secondary indexes and foreign keys are built after the load"
                 );
+            }
+            let indexer = indexer.filter(|_| run.next_line == 1 && deferred.is_some());
+            if let Some(indexer) = indexer {
+                indexer.begin(head);
             }
             loaded = load(conn, reference, options, progress, indexer, &mut file, size, &run, &mut summary);
         }
         // Whatever happened above, and whichever run deferred them: the register must not stay
         // without its indexes.
-        summary.indexes_built = store::restore_indexes(conn)?;
-        summary.keys_added = store::restore_keys(conn)?;
+        summary.built_after_load = store::restore_deferred(conn)?;
         loaded?;
-        if summary.enterprises > 0 || summary.indexes_built > 0 {
+        if summary.enterprises > 0 || summary.built_after_load.indexes > 0 {
             store::analyze(conn)?;
         }
         let run_now = store::start_run(conn, &key, &shown.to_string_lossy(), size as i64)?;

@@ -283,10 +283,8 @@ pub trait Progress {
 /// `root` and swaps it in; a running service switches to it on its next feed check. Returns the
 /// feed position of the snapshot and the number of documents.
 pub fn rebuild(conn: &mut PgConnection, root: &Path, progress: &dyn Progress) -> anyhow::Result<(i64, u64)> {
-    std::fs::create_dir_all(root)?;
-    let dir = registry_index::new_generation_dir(root)?;
+    let (dir, builder) = new_generation(root)?;
     let result = (|| -> anyhow::Result<(i64, u64)> {
-        let builder = SearchIndex::create_for_rebuild(&dir, registry_index::BULK_WRITER_HEAP_BYTES / 2)?;
         let (position, count) =
             store::enterprises::snapshot(conn, 2000, &mut |total| progress.total(total), &mut |batch, former| {
                 for record in batch {
@@ -311,6 +309,19 @@ pub fn rebuild(conn: &mut PgConnection, root: &Path, progress: &dyn Progress) ->
     }
 }
 
+/// A new, empty generation directory under `root` and a bulk writer on it (removed again when the
+/// writer cannot be made).
+fn new_generation(root: &Path) -> anyhow::Result<(PathBuf, SearchIndex)> {
+    let dir = registry_index::new_generation_dir(root)?;
+    match SearchIndex::create_for_rebuild(&dir, registry_index::BULK_WRITER_HEAP_BYTES / 2) {
+        Ok(builder) => Ok((dir, builder)),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            Err(e.into())
+        }
+    }
+}
+
 /// A new index generation built from the documents a bulk import hands over as its batches
 /// commit (see [`crate::import::Indexer`]), on a thread of its own while the load goes on.
 ///
@@ -322,7 +333,8 @@ pub fn rebuild(conn: &mut PgConnection, root: &Path, progress: &dyn Progress) ->
 pub struct StreamBuild {
     root: PathBuf,
     dir: PathBuf,
-    tx: std::sync::Mutex<Option<std::sync::mpsc::SyncSender<Vec<EnterpriseDoc>>>>,
+    /// To the indexing thread; `None` once closed.
+    tx: Option<std::sync::mpsc::SyncSender<Vec<EnterpriseDoc>>>,
     worker: Option<std::thread::JoinHandle<anyhow::Result<(SearchIndex, u64)>>>,
     state: std::sync::Mutex<StreamState>,
 }
@@ -338,15 +350,7 @@ struct StreamState {
 impl StreamBuild {
     /// Starts an empty generation under `root` and its indexing thread.
     pub fn start(root: &Path) -> anyhow::Result<StreamBuild> {
-        std::fs::create_dir_all(root)?;
-        let dir = registry_index::new_generation_dir(root)?;
-        let builder = match SearchIndex::create_for_rebuild(&dir, registry_index::BULK_WRITER_HEAP_BYTES / 2) {
-            Ok(b) => b,
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&dir);
-                return Err(e.into());
-            }
-        };
+        let (dir, builder) = new_generation(root)?;
         // A few batches in flight: the load waits for the index rather than holding every batch.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<EnterpriseDoc>>(4);
         let worker = std::thread::Builder::new().name("import-index".into()).spawn(move || {
@@ -359,21 +363,14 @@ impl StreamBuild {
             }
             Ok((builder, count))
         })?;
-        Ok(StreamBuild {
-            root: root.to_path_buf(),
-            dir,
-            tx: std::sync::Mutex::new(Some(tx)),
-            worker: Some(worker),
-            state: Default::default(),
-        })
+        Ok(StreamBuild { root: root.to_path_buf(), dir, tx: Some(tx), worker: Some(worker), state: Default::default() })
     }
 
     /// Commits the generation at the import's last feed position and swaps it in, returning that
     /// position and the number of documents; `None` (the generation removed) when it does not
     /// stand for the register.
     pub fn finish(mut self) -> anyhow::Result<Option<(i64, u64)>> {
-        self.tx.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let built = self.worker.take().map(|w| w.join());
+        let built = self.stop_worker();
         let state = std::mem::take(&mut *self.state.lock().unwrap_or_else(|e| e.into_inner()));
         let (index, count) = match built {
             Some(Ok(Ok(built))) => built,
@@ -421,20 +418,24 @@ impl crate::import::Indexer for StreamBuild {
         if docs.is_empty() {
             return;
         }
-        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if tx.is_none_or(|tx| tx.send(docs).is_err()) {
+        if self.tx.as_ref().is_none_or(|tx| tx.send(docs).is_err()) {
             // The indexing thread stopped (an index error): `finish` reports it.
             self.state.lock().unwrap_or_else(|e| e.into_inner()).broken = true;
         }
     }
 }
 
+impl StreamBuild {
+    /// Closes the channel and waits for the indexing thread (once): what it built.
+    fn stop_worker(&mut self) -> Option<std::thread::Result<anyhow::Result<(SearchIndex, u64)>>> {
+        self.tx = None;
+        self.worker.take().map(|w| w.join())
+    }
+}
+
 impl Drop for StreamBuild {
     fn drop(&mut self) {
-        self.tx.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(worker) = self.worker.take() {
-            let _ = worker.join();
-        }
+        let _ = self.stop_worker();
         if !self.dir.as_os_str().is_empty() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }

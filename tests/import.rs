@@ -30,6 +30,15 @@ fn run_ok(mut c: Command) -> Output {
     out
 }
 
+/// `registry import PATH ARGS…`, which must succeed.
+fn cli_import(db: &TestDb, path: &Path, args: &[&str]) -> Output {
+    run_ok({
+        let mut c = registry(db);
+        c.arg("import").arg(path).args(args);
+        c
+    })
+}
+
 /// `count` generated enterprises (each with `history` earlier versions) as NDJSON lines.
 fn generated(count: u64, seed: u64, history: u32) -> Vec<String> {
     let mut g = RecordGenerator::new(seed, registry::reference_data::reference(), history, default_as_of());
@@ -104,11 +113,7 @@ fn import_of_generated_records_then_export_gives_the_same_records() {
     let dir = tempfile::tempdir().unwrap();
     let lines = generated(300, 21, 0);
     let path = write_file(dir.path(), "gen.ndjson", &lines);
-    let out = run_ok({
-        let mut c = registry(&db);
-        c.args(["import", path.to_str().unwrap()]);
-        c
-    });
+    let out = cli_import(&db, &path, &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("300 enterprises (300 versions) loaded"), "{stdout}");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -204,11 +209,7 @@ fn the_index_built_during_the_load_answers_as_a_rebuild_does() {
     // With history: former names come from the earlier versions in the file.
     let lines = generated(120, 23, 3);
     let path = write_file(dir.path(), "history.ndjson", &lines);
-    let out = run_ok({
-        let mut c = registry(&db);
-        c.args(["import", path.to_str().unwrap(), "--batch", "50"]);
-        c
-    });
+    let out = cli_import(&db, &path, &["--batch", "50"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("indexed 120 enterprises at feed position 480 during the load"), "{stderr}");
 
@@ -250,11 +251,7 @@ fn an_import_into_a_register_that_holds_enterprises_rebuilds_the_index() {
     let (summary, _) = import_file(&db, &first, None, 1000);
     assert_eq!(summary.enterprises, 40);
     let second = write_file(dir.path(), "second.ndjson", &lines[40..]);
-    let out = run_ok({
-        let mut c = registry(&db);
-        c.args(["import", second.to_str().unwrap()]);
-        c
-    });
+    let out = cli_import(&db, &second, &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("indexed 70 enterprises at feed position 70 in"), "{stderr}");
     assert!(!stderr.contains("during the load"), "{stderr}");
@@ -451,11 +448,7 @@ fn an_import_killed_midway_resumes_and_loads_nothing_twice() {
     assert_eq!(db.count("import_runs WHERE cardinality(deferred_keys) = 4"), 1, "remembered too");
 
     // Run again: it resumes where the last commit left off and loads the rest once.
-    let out = run_ok({
-        let mut c = registry(&db);
-        c.args(["import", path.to_str().unwrap(), "--batch", "10"]);
-        c
-    });
+    let out = cli_import(&db, &path, &["--batch", "10"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("resumed an interrupted import"), "{stderr}");
     assert!(!stderr.contains("already in the register"), "nothing is read twice: {stderr}");
@@ -503,11 +496,7 @@ fn an_import_killed_midway_resumes_and_loads_nothing_twice() {
     assert!(stderr.contains("  line 701: ") && stderr.contains("  line 1201: "), "{stderr}");
 
     // A third run has nothing to do.
-    let out = run_ok({
-        let mut c = registry(&db);
-        c.args(["import", path.to_str().unwrap()]);
-        c
-    });
+    let out = cli_import(&db, &path, &[]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to do"));
     assert_eq!(db.count("enterprises"), 1500);
 }

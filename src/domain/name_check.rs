@@ -13,6 +13,7 @@
 
 use std::sync::LazyLock;
 
+use crate::domain::text;
 use serde::Serialize;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
@@ -199,9 +200,8 @@ pub fn keys(full_name: &str, proper_name: &str, abbreviation: Option<&str>, fore
 
 /// NFC, lower case, trimmed, every run of whitespace one space: the art. 41.1 comparison.
 fn exact(input: &str) -> String {
-    let lower = crate::domain::text::nfc(input).to_lowercase();
-    let lower = crate::domain::text::nfc(&lower);
-    crate::domain::text::collapse_whitespace(&lower).into_owned()
+    let lower = text::nfc(input).to_lowercase();
+    text::collapse_whitespace(&text::nfc(&lower)).into_owned()
 }
 
 /// (b) case-, whitespace- and punctuation-insensitive: `ABC Co., Ltd` = `abc co ltd`.

@@ -40,10 +40,7 @@ pub fn collapse_whitespace(input: &str) -> Cow<'_, str> {
 
 /// NFC, trimmed, every run of whitespace (including NBSP, tabs, newlines) replaced by one space.
 pub fn normalize(input: &str) -> String {
-    match nfc(input) {
-        Cow::Borrowed(s) => collapse_whitespace(s).into_owned(),
-        Cow::Owned(s) => collapse_whitespace(&s).into_owned(),
-    }
+    collapse_whitespace(&nfc(input)).into_owned()
 }
 
 /// The first control character of `text` (C0, DEL, C1), if any. After [`normalize`] the

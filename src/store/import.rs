@@ -62,62 +62,31 @@ pub fn finish_run(conn: &mut PgConnection, run_id: i64) -> QueryResult<()> {
 /// The tables a bulk import fills, whose secondary indexes it may defer.
 const DEFERRABLE: &[&str] = &["enterprises", "enterprise_versions", "feed_events"];
 
-#[derive(QueryableByName)]
-struct IndexDef {
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Text)]
-    definition: String,
-}
-
-/// When the register holds no enterprise yet: drops the secondary indexes of the tables the
-/// import fills (those that back no constraint: keys and uniqueness stay checked), remembering
-/// their definitions on the run in the same transaction. Returns how many it dropped. A register
-/// that already holds enterprises keeps its indexes: the service may be using them.
-pub fn defer_indexes(conn: &mut PgConnection, run_id: i64) -> QueryResult<usize> {
-    conn.transaction(|conn| {
-        if !register_is_empty(conn)? {
-            return Ok(0);
-        }
-        let defs: Vec<IndexDef> = diesel::sql_query(
-            "SELECT i.indexname AS name, i.indexdef AS definition FROM pg_indexes i \
-             JOIN pg_class c ON c.relname = i.indexname AND c.relkind = 'i' \
-             JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = i.schemaname \
-             WHERE i.schemaname = current_schema() AND i.tablename = ANY($1) \
-               AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid) \
-             ORDER BY i.indexname",
-        )
-        .bind::<Array<Text>, _>(DEFERRABLE)
-        .load(conn)?;
-        if defs.is_empty() {
-            return Ok(0);
-        }
-        let definitions: Vec<&str> = defs.iter().map(|d| d.definition.as_str()).collect();
-        diesel::sql_query("UPDATE import_runs SET deferred_indexes = deferred_indexes || $2 WHERE id = $1")
-            .bind::<BigInt, _>(run_id)
-            .bind::<Array<Text>, _>(&definitions)
-            .execute(conn)?;
-        for d in &defs {
-            diesel::sql_query(format!("DROP INDEX \"{}\"", d.name.replace('"', "\"\""))).execute(conn)?;
-        }
-        Ok(defs.len())
-    })
-}
-
 /// The tables whose foreign keys a bulk import may defer (all of them point at `enterprises` or
 /// `enterprise_versions`, which the same transactions fill).
 const DEFERRABLE_KEYS: &[&str] = &["enterprise_versions", "feed_events", "units", "licenses"];
 
-/// When the register holds no enterprise yet: drops the foreign keys of the tables the import
-/// fills, remembering on the run, in the same transaction, the statements that add them again.
-/// Returns how many it dropped.
+/// What a bulk import left to build after its load, or built then.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Deferred {
+    /// Secondary indexes.
+    pub indexes: usize,
+    /// Foreign keys.
+    pub keys: usize,
+}
+
+/// When the register holds no enterprise yet: drops the secondary indexes of the tables the
+/// import fills (those that back no constraint: keys and uniqueness stay checked) and their
+/// foreign keys, remembering on the run, in the same transaction, how to build them again.
+/// `None` when the register holds enterprises: it keeps its indexes and keys, the service may be
+/// using them.
 ///
-/// Every row an import writes is consistent with its keys by construction (an enterprise, its
+/// Every row an import writes is consistent with the keys by construction (an enterprise, its
 /// versions, their events, its units and licences are written by one transaction), as is every
 /// write of the service meanwhile; adding the keys back checks it all again, in one join each.
-pub fn defer_keys(conn: &mut PgConnection, run_id: i64) -> QueryResult<usize> {
+pub fn defer_for_load(conn: &mut PgConnection, run_id: i64) -> QueryResult<Option<Deferred>> {
     #[derive(QueryableByName)]
-    struct Key {
+    struct Def {
         #[diesel(sql_type = Text)]
         table_name: String,
         #[diesel(sql_type = Text)]
@@ -126,29 +95,59 @@ pub fn defer_keys(conn: &mut PgConnection, run_id: i64) -> QueryResult<usize> {
         definition: String,
     }
     conn.transaction(|conn| {
-        if !register_is_empty(conn)? {
-            return Ok(0);
+        let empty = !diesel::select(diesel::dsl::exists(enterprises::table.select(enterprises::code)))
+            .get_result::<bool>(conn)?;
+        if !empty {
+            return Ok(None);
         }
-        let keys: Vec<Key> = diesel::sql_query(
-            "SELECT c.conrelid::regclass::text AS table_name, c.conname::text AS name,                     pg_get_constraintdef(c.oid) AS definition              FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid              JOIN pg_namespace n ON n.oid = t.relnamespace              WHERE c.contype = 'f' AND n.nspname = current_schema() AND t.relname = ANY($1)              ORDER BY c.conname",
+        let indexes: Vec<Def> = diesel::sql_query(
+            "SELECT i.tablename::text AS table_name, i.indexname::text AS name, i.indexdef AS definition \
+             FROM pg_indexes i \
+             JOIN pg_class c ON c.relname = i.indexname AND c.relkind = 'i' \
+             JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = i.schemaname \
+             WHERE i.schemaname = current_schema() AND i.tablename = ANY($1) \
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid) \
+             ORDER BY i.indexname",
+        )
+        .bind::<Array<Text>, _>(DEFERRABLE)
+        .load(conn)?;
+        let keys: Vec<Def> = diesel::sql_query(
+            "SELECT c.conrelid::regclass::text AS table_name, c.conname::text AS name, \
+                    pg_get_constraintdef(c.oid) AS definition \
+             FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
+             JOIN pg_namespace n ON n.oid = t.relnamespace \
+             WHERE c.contype = 'f' AND n.nspname = current_schema() AND t.relname = ANY($1) \
+             ORDER BY c.conname",
         )
         .bind::<Array<Text>, _>(DEFERRABLE_KEYS)
         .load(conn)?;
-        if keys.is_empty() {
-            return Ok(0);
-        }
-        let statements: Vec<String> =
+        let index_statements: Vec<&str> = indexes.iter().map(|d| d.definition.as_str()).collect();
+        let key_statements: Vec<String> =
             keys.iter().map(|k| add_key_statement(&k.table_name, &k.name, &k.definition)).collect();
-        diesel::sql_query("UPDATE import_runs SET deferred_keys = deferred_keys || $2 WHERE id = $1")
-            .bind::<BigInt, _>(run_id)
-            .bind::<Array<Text>, _>(&statements)
-            .execute(conn)?;
+        remember(conn, run_id, "deferred_indexes", &index_statements)?;
+        remember(conn, run_id, "deferred_keys", &key_statements)?;
+        for d in &indexes {
+            diesel::sql_query(format!("DROP INDEX {}", quote_ident(&d.name))).execute(conn)?;
+        }
         for k in &keys {
             diesel::sql_query(format!("ALTER TABLE {} DROP CONSTRAINT {}", k.table_name, quote_ident(&k.name)))
                 .execute(conn)?;
         }
-        Ok(keys.len())
+        Ok(Some(Deferred { indexes: indexes.len(), keys: keys.len() }))
     })
+}
+
+/// Appends `statements` to the run's list in `column` (`deferred_indexes` or `deferred_keys`).
+fn remember<S: AsRef<str>>(conn: &mut PgConnection, run_id: i64, column: &str, statements: &[S]) -> QueryResult<()> {
+    if statements.is_empty() {
+        return Ok(());
+    }
+    let statements: Vec<&str> = statements.iter().map(AsRef::as_ref).collect();
+    diesel::sql_query(format!("UPDATE import_runs SET {column} = {column} || $2 WHERE id = $1"))
+        .bind::<BigInt, _>(run_id)
+        .bind::<Array<Text>, _>(&statements)
+        .execute(conn)?;
+    Ok(())
 }
 
 fn quote_ident(name: &str) -> String {
@@ -167,71 +166,41 @@ fn add_key_statement(table: &str, name: &str, definition: &str) -> String {
     )
 }
 
-/// Adds back every foreign key an import deferred (this run's or an interrupted one's), then
-/// forgets the statements. Returns how many it added.
-pub fn restore_keys(conn: &mut PgConnection) -> QueryResult<usize> {
+/// Builds every index and adds every foreign key an import deferred (this run's or an interrupted
+/// one's), indexes first, then forgets them. Returns what it built.
+pub fn restore_deferred(conn: &mut PgConnection) -> QueryResult<Deferred> {
+    diesel::sql_query("SET maintenance_work_mem = '512MB'").execute(conn)?;
+    let indexes = run_deferred(conn, "deferred_indexes", if_not_exists);
+    diesel::sql_query("RESET maintenance_work_mem").execute(conn)?;
+    Ok(Deferred { indexes: indexes?, keys: run_deferred(conn, "deferred_keys", str::to_string)? })
+}
+
+/// Runs every statement remembered in `column` of every run, as `prepare` makes it safe to run
+/// twice, then empties the run's list. Returns how many it ran.
+fn run_deferred(conn: &mut PgConnection, column: &str, prepare: fn(&str) -> String) -> QueryResult<usize> {
     #[derive(QueryableByName)]
-    struct Deferred {
+    struct Pending {
         #[diesel(sql_type = BigInt)]
         id: i64,
         #[diesel(sql_type = Array<Text>)]
-        deferred_keys: Vec<String>,
+        statements: Vec<String>,
     }
-    let runs: Vec<Deferred> =
-        diesel::sql_query("SELECT id, deferred_keys FROM import_runs WHERE deferred_keys <> '{}' ORDER BY id")
-            .load(conn)?;
-    let mut added = 0;
+    let runs: Vec<Pending> = diesel::sql_query(format!(
+        "SELECT id, {column} AS statements FROM import_runs WHERE {column} <> '{{}}' ORDER BY id"
+    ))
+    .load(conn)?;
+    let mut done = 0;
     for run in runs {
-        for statement in &run.deferred_keys {
-            tracing::info!(key = %statement, "adding a deferred foreign key");
-            diesel::sql_query(statement.as_str()).execute(conn)?;
-            added += 1;
-        }
-        diesel::sql_query("UPDATE import_runs SET deferred_keys = '{}' WHERE id = $1")
-            .bind::<BigInt, _>(run.id)
-            .execute(conn)?;
-    }
-    Ok(added)
-}
-
-/// Whether the register holds no enterprise.
-pub fn register_is_empty(conn: &mut PgConnection) -> QueryResult<bool> {
-    Ok(!diesel::select(diesel::dsl::exists(enterprises::table.select(enterprises::code))).get_result::<bool>(conn)?)
-}
-
-/// Builds every index an import deferred (this run's or an interrupted one's), then forgets the
-/// definitions and refreshes the planner's statistics of the filled tables. Returns how many it
-/// built.
-pub fn restore_indexes(conn: &mut PgConnection) -> QueryResult<usize> {
-    #[derive(QueryableByName)]
-    struct Deferred {
-        #[diesel(sql_type = BigInt)]
-        id: i64,
-        #[diesel(sql_type = Array<Text>)]
-        deferred_indexes: Vec<String>,
-    }
-    let runs: Vec<Deferred> =
-        diesel::sql_query("SELECT id, deferred_indexes FROM import_runs WHERE deferred_indexes <> '{}' ORDER BY id")
-            .load(conn)?;
-    let mut built = 0;
-    if !runs.is_empty() {
-        diesel::sql_query("SET maintenance_work_mem = '512MB'").execute(conn)?;
-    }
-    for run in runs {
-        for definition in &run.deferred_indexes {
-            let statement = if_not_exists(definition);
-            tracing::info!(index = %statement, "building a deferred index");
+        for statement in run.statements.iter().map(|s| prepare(s)) {
+            tracing::info!(%statement, "building what a bulk import deferred");
             diesel::sql_query(statement).execute(conn)?;
-            built += 1;
+            done += 1;
         }
-        diesel::sql_query("UPDATE import_runs SET deferred_indexes = '{}' WHERE id = $1")
+        diesel::sql_query(format!("UPDATE import_runs SET {column} = '{{}}' WHERE id = $1"))
             .bind::<BigInt, _>(run.id)
             .execute(conn)?;
     }
-    if built > 0 {
-        diesel::sql_query("RESET maintenance_work_mem").execute(conn)?;
-    }
-    Ok(built)
+    Ok(done)
 }
 
 /// `CREATE [UNIQUE] INDEX name ...` as `CREATE [UNIQUE] INDEX IF NOT EXISTS name ...`.
