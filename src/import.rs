@@ -71,6 +71,9 @@ pub trait Indexer: Sync {
     /// A batch committed: the documents of the enterprises it loaded, and the feed positions its
     /// events took (first and last).
     fn loaded(&self, docs: Vec<EnterpriseDoc>, positions: Option<(i64, i64)>);
+    /// The load ended (every batch handed over, or it stopped): what remains of the index's own
+    /// work may run while the register's deferred indexes are built.
+    fn load_ended(&self);
 }
 
 /// What an import did.
@@ -220,6 +223,9 @@ pub fn run(
                 indexer.begin(head);
             }
             loaded = load(conn, reference, options, progress, indexer, &mut file, size, &run, &mut summary);
+            if let Some(indexer) = indexer {
+                indexer.load_ended();
+            }
         }
         // Whatever happened above, and whichever run deferred them: the register must not stay
         // without its indexes.

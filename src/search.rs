@@ -334,9 +334,16 @@ pub struct StreamBuild {
     root: PathBuf,
     dir: PathBuf,
     /// To the indexing thread; `None` once closed.
-    tx: Option<std::sync::mpsc::SyncSender<Vec<EnterpriseDoc>>>,
+    tx: Option<std::sync::mpsc::SyncSender<Work>>,
     worker: Option<std::thread::JoinHandle<anyhow::Result<(SearchIndex, u64)>>>,
     state: std::sync::Mutex<StreamState>,
+}
+
+/// What the import hands the indexing thread.
+enum Work {
+    Docs(Vec<EnterpriseDoc>),
+    /// The load ended; every batch's events followed the previous ones up to this position.
+    Ended(i64),
 }
 
 #[derive(Debug, Default)]
@@ -352,14 +359,24 @@ impl StreamBuild {
     pub fn start(root: &Path) -> anyhow::Result<StreamBuild> {
         let (dir, builder) = new_generation(root)?;
         // A few batches in flight: the load waits for the index rather than holding every batch.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<EnterpriseDoc>>(4);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Work>(4);
         let worker = std::thread::Builder::new().name("import-index".into()).spawn(move || {
             let mut count = 0u64;
-            for docs in rx {
-                for doc in &docs {
-                    builder.add(doc)?;
+            for work in rx {
+                match work {
+                    Work::Docs(docs) => {
+                        for doc in &docs {
+                            builder.add(doc)?;
+                        }
+                        count += docs.len() as u64;
+                    }
+                    // The load ended with every batch in the index: committed (not yet swapped
+                    // in) and merged into one segment while the register builds its indexes.
+                    Work::Ended(position) => {
+                        builder.commit(position as u64)?;
+                        builder.merge_segments()?;
+                    }
                 }
-                count += docs.len() as u64;
             }
             Ok((builder, count))
         })?;
@@ -418,9 +435,19 @@ impl crate::import::Indexer for StreamBuild {
         if docs.is_empty() {
             return;
         }
-        if self.tx.as_ref().is_none_or(|tx| tx.send(docs).is_err()) {
+        if self.tx.as_ref().is_none_or(|tx| tx.send(Work::Docs(docs)).is_err()) {
             // The indexing thread stopped (an index error): `finish` reports it.
             self.state.lock().unwrap_or_else(|e| e.into_inner()).broken = true;
+        }
+    }
+
+    fn load_ended(&self) {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let (Some(last), false) = (state.last, state.broken) {
+            drop(state);
+            if self.tx.as_ref().is_none_or(|tx| tx.send(Work::Ended(last)).is_err()) {
+                self.state.lock().unwrap_or_else(|e| e.into_inner()).broken = true;
+            }
         }
     }
 }

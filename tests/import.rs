@@ -134,6 +134,7 @@ fn import_of_generated_records_then_export_gives_the_same_records() {
     // The index was built in bulk: every enterprise is there and found by name.
     let search = registry::search::Search::open(db.index_dir.path()).unwrap();
     assert_eq!(search.index().num_docs(), 300);
+    assert_eq!(search.index().num_segments(), 1, "merged into one segment while the keys were restored");
     let some: Enterprise = serde_json::from_str(&lines[17]).unwrap();
     let page = search.index().search(&registry_index::SearchRequest::text(some.name.vi.clone())).unwrap();
     assert_eq!(page.hits[0].code, some.code);

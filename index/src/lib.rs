@@ -50,7 +50,7 @@ extern crate self as registry_index;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
@@ -263,6 +263,7 @@ pub struct SearchIndex {
     position: Mutex<Option<u64>>,
     code_columns: topk::CodeColumns,
     bm25_units: topk::Bm25Units,
+    dense_lists: Arc<topk::DenseLists>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -279,20 +280,35 @@ struct Probe {
     query: Box<dyn Query>,
 }
 
+/// Uncompressed bytes of a stored-document block. A hit reads (decompresses) its whole block;
+/// tantivy's default of 16 KiB holds about a hundred enterprises, this a quarter of that, for a
+/// slightly larger store.
+const DOCSTORE_BLOCK_BYTES: usize = 4096;
+
+/// The settings of a new index (an existing index keeps those it was made with).
+fn settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings { docstore_blocksize: DOCSTORE_BLOCK_BYTES, ..Default::default() }
+}
+
 impl SearchIndex {
     /// Open the index in `dir`, creating the directory and an empty index if needed. Fails on an
     /// index with another schema (rebuild it into a new generation).
     pub fn open_or_create(dir: &Path) -> Result<Self, IndexError> {
         std::fs::create_dir_all(dir)?;
         let (schema, fields) = build_schema();
-        let index = Index::open_or_create(MmapDirectory::open(dir)?, schema)?;
+        let index = Index::builder().schema(schema).settings(settings()).open_or_create(MmapDirectory::open(dir)?)?;
         Self::from_index(index, fields, 1, WRITER_HEAP_BYTES)
     }
 
     /// An index in memory, for tests.
     pub fn in_memory() -> Result<Self, IndexError> {
         let (schema, fields) = build_schema();
-        Self::from_index(Index::create_in_ram(schema), fields, 1, WRITER_HEAP_BYTES)
+        Self::from_index(
+            Index::builder().schema(schema).settings(settings()).create_in_ram()?,
+            fields,
+            1,
+            WRITER_HEAP_BYTES,
+        )
     }
 
     /// A fresh index in `dir` (which must not hold an index yet) with a big writer heap, for a
@@ -305,11 +321,14 @@ impl SearchIndex {
             return Err(IndexError::NotEmpty(dir.to_path_buf()));
         }
         let (schema, fields) = build_schema();
-        let index = Index::create_in_dir(dir, schema)?;
+        let index = Index::builder().schema(schema).settings(settings()).create_in_dir(dir)?;
         let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4);
         let per_thread_min = 20 * 1024 * 1024;
         let threads = threads.min((heap_bytes / per_thread_min).max(1));
-        Self::from_index(index, fields, threads, heap_bytes.max(per_thread_min))
+        let built = Self::from_index(index, fields, threads, heap_bytes.max(per_thread_min))?;
+        // Merged once, whole, at the end (see `merge_segments`), not level by level meanwhile.
+        built.writer().set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        Ok(built)
     }
 
     fn from_index(index: Index, fields: Fields, threads: usize, heap: usize) -> Result<Self, IndexError> {
@@ -329,6 +348,7 @@ impl SearchIndex {
             position: Mutex::new(position),
             code_columns: topk::CodeColumns::default(),
             bm25_units: topk::Bm25Units::default(),
+            dense_lists: Arc::default(),
         })
     }
 
@@ -369,7 +389,9 @@ impl SearchIndex {
         // a document of this commit then reads a position that includes it.
         let mut held = self.position.lock().unwrap_or_else(|e| e.into_inner());
         self.reader.reload()?;
-        self.code_columns.retain(&self.reader.searcher());
+        let searcher = self.reader.searcher();
+        self.code_columns.retain(&searcher);
+        self.dense_lists.retain(&searcher);
         *held = Some(position);
         Ok(())
     }
@@ -379,8 +401,23 @@ impl SearchIndex {
     /// before [`swap_in`], so that the new generation is served fully merged. Uncommitted changes
     /// are dropped.
     pub fn close(self) -> Result<(), IndexError> {
+        self.merge_segments()?;
         let writer = self.writer.into_inner().unwrap_or_else(|e| e.into_inner());
         writer.wait_merging_threads()?;
+        Ok(())
+    }
+
+    /// Merge every committed segment into one and wait for it. A search opens each word's
+    /// postings once per segment, so a bulk-built generation is served as one segment (at 2 M
+    /// enterprises, six segments of a bulk build merge in about 15 s); changes applied later add
+    /// small segments that the merge policy folds in.
+    pub fn merge_segments(&self) -> Result<(), IndexError> {
+        let ids = self.writer().index().searchable_segment_ids()?;
+        if ids.len() > 1 {
+            // The writer is locked only to start the merge, not while it runs.
+            let merging = self.writer().merge(&ids);
+            merging.wait()?;
+        }
         Ok(())
     }
 
@@ -456,7 +493,8 @@ impl SearchIndex {
         let eligible: Vec<bool> = words.iter().map(|w| w.folded.chars().count() >= FUZZY_MIN_CHARS).collect();
         let attempt = |fuzzy: &[bool]| -> Result<(Vec<topk::PlanWord>, topk::Prepared, topk::TopK), IndexError> {
             let plan = self.word_plan(words, fuzzy);
-            let mut prepared = topk::prepare(searcher, &plan, self.fields.word_pairs, &self.bm25_units)?;
+            let mut prepared =
+                topk::prepare(searcher, &plan, self.fields.word_pairs, &self.bm25_units, &self.dense_lists)?;
             if reference {
                 prepared = prepared.without_shortcuts();
             }
@@ -503,7 +541,12 @@ impl SearchIndex {
         let mut hits = run.hits;
         let more = hits.len() > req.limit;
         hits.truncate(req.limit);
-        let matched = topk::matched_leaves(searcher, &prepared, &hits)?
+        // (The reference finds them the slow way, for the tests to compare.)
+        let leaves = match run.matched.filter(|_| !reference) {
+            Some(masks) => masks.iter().take(req.limit).map(|m| topk::mask_ids(*m)).collect(),
+            None => topk::matched_leaves(searcher, &prepared, &hits)?,
+        };
+        let matched = leaves
             .into_iter()
             .map(|ids| {
                 let mut fields: Vec<String> = Vec::new();

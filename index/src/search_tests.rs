@@ -120,6 +120,8 @@ fn shortcuts_change_no_page() {
         }
     }
     assert!(pages > 500, "{pages} pages compared");
+    let (lists, bytes) = idx.dense_lists.held();
+    assert!(lists > 0 && bytes > 0, "the common words were read as dense lists");
 }
 
 #[test]

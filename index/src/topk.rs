@@ -25,7 +25,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tantivy::columnar::StrColumn;
 use tantivy::fieldnorm::FieldNormReader;
@@ -127,14 +127,17 @@ pub(crate) struct Prepared {
     pairs: Field,
     /// Skip the blocks that cannot reach the page (false: score every match).
     prune: bool,
+    /// Where the segments' dense posting lists are kept (`None`: read every list as postings).
+    dense: Option<Arc<DenseLists>>,
 }
 
 impl Prepared {
-    /// The same plan walked word by word, without pair terms or block-max pruning (a reference
-    /// for tests).
+    /// The same plan walked word by word, without pair terms, block-max pruning or dense lists
+    /// (a reference for tests).
     pub fn without_shortcuts(mut self) -> Self {
         self.leads.clear();
         self.prune = false;
+        self.dense = None;
         self
     }
 
@@ -180,6 +183,7 @@ pub(crate) fn prepare(
     plan: &[PlanWord],
     pairs: Field,
     cache: &Bm25Units,
+    dense: &Arc<DenseLists>,
 ) -> Result<Prepared, IndexError> {
     let total_docs: u64 = searcher.segment_readers().iter().map(|r| u64::from(r.max_doc())).sum();
     let mut averages: HashMap<Field, f32> = HashMap::new();
@@ -259,7 +263,17 @@ pub(crate) fn prepare(
     words.sort_by_key(|w| (!w.required, if w.required { w.cost } else { 0 }));
     let required = words.iter().filter(|w| w.required).count();
     let leads = pair_leads(searcher, &words[..required], pairs)?;
-    Ok(Prepared { words, required, leads, leaves, word_found, averages, pairs, prune: true })
+    Ok(Prepared {
+        words,
+        required,
+        leads,
+        leaves,
+        word_found,
+        averages,
+        pairs,
+        prune: true,
+        dense: Some(dense.clone()),
+    })
 }
 
 /// The pair terms to walk instead of the rarest word (`words` sorted by cost): the pairs of the
@@ -311,6 +325,168 @@ fn pair_leads(
     Ok(leads.into_iter().map(|(_, p)| p).collect())
 }
 
+/// Segments smaller than this read every posting list as postings.
+const DENSE_MIN_SEGMENT_DOCS: u32 = if cfg!(test) { 200 } else { 65_536 };
+/// A term in at least one document in this many of a segment is read as a [`DenseList`].
+const DENSE_MAX_GAP: u64 = 4;
+/// Memory for dense lists, all segments together: about 256 lists of a 2 M-document segment.
+const DENSE_CACHE_BYTES: usize = 64 << 20;
+
+/// Whether a term's postings are read as a [`DenseList`].
+fn is_dense(info: &TermInfo, max_doc: u32) -> bool {
+    max_doc >= DENSE_MIN_SEGMENT_DOCS && u64::from(info.doc_freq) * DENSE_MAX_GAP >= u64::from(max_doc)
+}
+
+/// A posting list decoded into a bit set over the segment's documents.
+///
+/// Postings are read forward through a linear skip list, so scoring a few documents spread over
+/// a segment walks the whole list of every word they are scored on: for a word in most names
+/// (`công`, `ty`, `tnhh`, which a search for `Công ty TNHH …` scores on every candidate) that is
+/// most of a search's time. A bit set answers "next document from here" and "term frequency
+/// here" at once, from any position; it holds the same documents and frequencies, so scores are
+/// the same to the bit.
+pub(crate) struct DenseList {
+    bits: Vec<u64>,
+    /// `(doc, tf)` of the documents that hold the term more than once, by document.
+    repeats: Vec<(DocId, u32)>,
+    /// For the upper bound of every score of the list: the largest term frequency and the
+    /// smallest field length (as a fieldnorm id).
+    max_tf: u32,
+    min_norm: u8,
+}
+
+impl DenseList {
+    fn build(mut postings: BlockSegmentPostings, norms: &FieldNormReader, max_doc: u32) -> DenseList {
+        let mut list = DenseList {
+            bits: vec![0; (max_doc as usize).div_ceil(64)],
+            repeats: Vec::new(),
+            max_tf: 0,
+            min_norm: u8::MAX,
+        };
+        while postings.block_len() > 0 {
+            for (&doc, &tf) in postings.docs().iter().zip(postings.freqs()) {
+                list.bits[doc as usize / 64] |= 1 << (doc % 64);
+                if tf > 1 {
+                    list.repeats.push((doc, tf));
+                }
+                list.max_tf = list.max_tf.max(tf);
+                list.min_norm = list.min_norm.min(norms.fieldnorm_id(doc));
+            }
+            postings.advance();
+        }
+        list
+    }
+
+    /// The first document `>= target` holding the term, or `TERMINATED`.
+    #[inline]
+    fn next(&self, target: DocId) -> DocId {
+        let mut word = target as usize / 64;
+        let Some(first) = self.bits.get(word) else { return TERMINATED };
+        let mut bits = first & (u64::MAX << (target % 64));
+        loop {
+            if bits != 0 {
+                return (word * 64) as DocId + bits.trailing_zeros();
+            }
+            word += 1;
+            match self.bits.get(word) {
+                Some(b) => bits = *b,
+                None => return TERMINATED,
+            }
+        }
+    }
+
+    /// The term frequency in `doc`, which holds the term.
+    #[inline]
+    fn tf(&self, doc: DocId) -> u32 {
+        match self.repeats.binary_search_by_key(&doc, |(d, _)| *d) {
+            Ok(i) => self.repeats[i].1,
+            Err(_) => 1,
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.bits.len() * 8 + self.repeats.len() * 8
+    }
+}
+
+/// The dense lists of the segments being searched, built on first use and kept while their
+/// segment is (see [`DenseLists::retain`]), least recently used dropped beyond
+/// [`DENSE_CACHE_BYTES`].
+#[derive(Default)]
+pub(crate) struct DenseLists(Mutex<DenseState>);
+
+#[derive(Default)]
+struct DenseState {
+    /// By segment, field and the start of the term's postings (unique in a field's postings).
+    lists: HashMap<(SegmentId, Field, usize), (Arc<DenseList>, u64)>,
+    bytes: usize,
+    clock: u64,
+}
+
+impl DenseLists {
+    fn get(
+        &self,
+        reader: &SegmentReader,
+        field: Field,
+        info: &TermInfo,
+        norms: &FieldNormReader,
+    ) -> Result<Arc<DenseList>, IndexError> {
+        let key = (reader.segment_id(), field, info.postings_range.start);
+        {
+            let mut state = self.lock();
+            state.clock += 1;
+            let now = state.clock;
+            if let Some((list, used)) = state.lists.get_mut(&key) {
+                *used = now;
+                return Ok(list.clone());
+            }
+        }
+        // Built outside the lock: searches of other words go on meanwhile (two searches of the
+        // same new word may both build it; one copy is kept).
+        let postings = reader
+            .inverted_index(field)?
+            .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
+            .map_err(io)?;
+        let list = Arc::new(DenseList::build(postings, norms, reader.max_doc()));
+        let mut state = self.lock();
+        state.clock += 1;
+        let now = state.clock;
+        if let Some((kept, used)) = state.lists.get_mut(&key) {
+            *used = now;
+            return Ok(kept.clone());
+        }
+        state.bytes += list.bytes();
+        state.lists.insert(key, (list.clone(), now));
+        while state.bytes > DENSE_CACHE_BYTES && state.lists.len() > 1 {
+            let oldest = state.lists.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| *k);
+            let Some(oldest) = oldest else { break };
+            if let Some((gone, _)) = state.lists.remove(&oldest) {
+                state.bytes -= gone.bytes();
+            }
+        }
+        Ok(list)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, DenseState> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Forget the segments `searcher` no longer has.
+    pub fn retain(&self, searcher: &Searcher) {
+        let live: Vec<SegmentId> = searcher.segment_readers().iter().map(|r| r.segment_id()).collect();
+        let mut state = self.lock();
+        state.lists.retain(|(id, _, _), _| live.contains(id));
+        state.bytes = state.lists.values().map(|(l, _)| l.bytes()).sum();
+    }
+
+    /// Lists held and their bytes.
+    #[cfg(test)]
+    pub fn held(&self) -> (usize, usize) {
+        let state = self.lock();
+        (state.lists.len(), state.bytes)
+    }
+}
+
 /// A cursor over one posting list.
 struct TermCursor {
     postings: BlockSegmentPostings,
@@ -351,8 +527,24 @@ impl TermCursor {
 // The term variant is the hot one, read for every candidate document: kept inline, not boxed.
 #[allow(clippy::large_enum_variant)]
 enum Leaf {
-    Term { cursor: TermCursor, norms: FieldNormReader, weight: Bm25Weight, margin: f32 },
-    Fuzzy { parts: Vec<TermCursor>, doc: DocId, score: Score },
+    Term {
+        cursor: TermCursor,
+        norms: FieldNormReader,
+        weight: Bm25Weight,
+        margin: f32,
+    },
+    /// A term found in a large share of the segment, read from its [`DenseList`].
+    Dense {
+        list: Arc<DenseList>,
+        doc: DocId,
+        norms: FieldNormReader,
+        weight: Bm25Weight,
+    },
+    Fuzzy {
+        parts: Vec<TermCursor>,
+        doc: DocId,
+        score: Score,
+    },
 }
 
 impl Leaf {
@@ -360,12 +552,27 @@ impl Leaf {
     fn seek(&mut self, target: DocId) -> DocId {
         match self {
             Leaf::Term { cursor, .. } => cursor.seek(target),
+            Leaf::Dense { list, doc, .. } => {
+                if *doc < target {
+                    *doc = list.next(target);
+                }
+                *doc
+            }
             Leaf::Fuzzy { parts, doc, .. } => {
                 if *doc < target {
                     *doc = parts.iter_mut().map(|p| p.seek(target)).min().unwrap_or(TERMINATED);
                 }
                 *doc
             }
+        }
+    }
+
+    /// The document the leaf is on.
+    #[inline]
+    fn current(&self) -> DocId {
+        match self {
+            Leaf::Term { cursor, .. } => cursor.doc,
+            Leaf::Dense { doc, .. } | Leaf::Fuzzy { doc, .. } => *doc,
         }
     }
 
@@ -376,6 +583,7 @@ impl Leaf {
             Leaf::Term { cursor, norms, weight, .. } => {
                 weight.score(norms.fieldnorm_id(cursor.doc), cursor.postings.freq(cursor.cur))
             }
+            Leaf::Dense { list, doc, norms, weight } => weight.score(norms.fieldnorm_id(*doc), list.tf(*doc)),
             Leaf::Fuzzy { score, .. } => *score,
         }
     }
@@ -388,6 +596,9 @@ impl Leaf {
                 let last = cursor.block_last();
                 (cursor.postings.block_max_score(norms, weight) * *margin, last)
             }
+            // The weight is the index-wide one, and a score grows with the term frequency and
+            // shrinks with the field length (also in f32: each step rounds monotonically).
+            Leaf::Dense { list, weight, .. } => (weight.score(list.min_norm, list.max_tf), TERMINATED),
             Leaf::Fuzzy { score, .. } => (*score, TERMINATED),
         }
     }
@@ -443,6 +654,13 @@ impl Prepared {
                 let opened = match &leaf.kind {
                     PreparedKind::Bm25 { per_segment, weight } => match &per_segment[ord] {
                         None => None,
+                        Some(info) if self.dense.as_ref().is_some_and(|_| is_dense(info, reader.max_doc())) => {
+                            let norms = reader.get_fieldnorms_reader(leaf.field)?;
+                            let cache = self.dense.as_ref().expect("checked above");
+                            let list = cache.get(reader, leaf.field, info, &norms)?;
+                            let doc = list.next(0);
+                            Some(Leaf::Dense { list, doc, norms, weight: weight.clone() })
+                        }
                         Some(info) => {
                             let postings = inverted
                                 .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
@@ -599,6 +817,22 @@ impl Segment {
     }
 }
 
+impl Segment {
+    /// The leaves on `doc`, just scored by [`Segment::score`] (which seeks every leaf to it), as
+    /// a mask of leaf ids (all below 128).
+    fn matched_mask(&self, doc: DocId) -> u128 {
+        let mut mask = 0;
+        for w in &self.words {
+            for (id, l) in &w.leaves {
+                if l.current() == doc {
+                    mask |= 1u128 << id;
+                }
+            }
+        }
+        mask
+    }
+}
+
 /// Result of [`top_k`].
 pub(crate) struct TopK {
     /// At most `limit` hits, best first. `code` is empty: read it from the stored document.
@@ -607,6 +841,9 @@ pub(crate) struct TopK {
     pub count: u64,
     /// Some matching documents were skipped without being counted: `count` is a lower bound.
     pub pruned: bool,
+    /// Per hit, the ids of the leaves that match it, as a mask; `None` when the plan has more
+    /// than 128 leaves (then [`matched_leaves`] finds them).
+    pub matched: Option<Vec<u128>>,
 }
 
 /// A hit kept by a segment: its code is only resolved when a tie with another segment needs it.
@@ -615,6 +852,7 @@ struct Kept {
     segment: usize,
     ord: u64,
     doc: DocId,
+    leaves: u128,
 }
 
 /// The first code ordinal of a segment that sorts after the cursor's code.
@@ -663,7 +901,8 @@ pub(crate) fn top_k(
     code_field: Field,
     columns: &CodeColumns,
 ) -> Result<TopK, IndexError> {
-    let mut out = TopK { hits: Vec::new(), count: 0, pruned: false };
+    let mut out = TopK { hits: Vec::new(), count: 0, pruned: false, matched: None };
+    let masks = prepared.leaves.len() <= 128;
     if prepared.matches_nothing() || limit == 0 {
         return Ok(out);
     }
@@ -679,6 +918,8 @@ pub(crate) fn top_k(
         // on the first tie).
         let mut min_ord_on_tie: Option<u64> = None;
         let mut heap: BinaryHeap<Entry> = BinaryHeap::with_capacity(limit + 1);
+        // The matching leaves of the documents pushed on the heap (some popped since).
+        let mut leaves: HashMap<DocId, u128> = HashMap::new();
         let mut target: DocId = 0;
         loop {
             let doc = seg.align(target);
@@ -736,9 +977,18 @@ pub(crate) fn top_k(
                 }
                 heap.pop();
             }
+            if masks {
+                leaves.insert(doc, seg.matched_mask(doc));
+            }
             heap.push(entry);
         }
-        kept.extend(heap.into_vec().into_iter().map(|e| Kept { score: e.score, segment: ord, ord: e.ord, doc: e.doc }));
+        kept.extend(heap.into_vec().into_iter().map(|e| Kept {
+            score: e.score,
+            segment: ord,
+            ord: e.ord,
+            doc: e.doc,
+            leaves: leaves.get(&e.doc).copied().unwrap_or(0),
+        }));
         if kept.len() >= limit {
             let mut scores: Vec<Score> = kept.iter().map(|k| k.score).collect();
             scores.sort_unstable_by(|a, b| b.total_cmp(a));
@@ -774,6 +1024,9 @@ pub(crate) fn top_k(
         }
     }
     ordered.truncate(limit);
+    if masks {
+        out.matched = Some(ordered.iter().map(|(k, _)| k.leaves).collect());
+    }
     out.hits = ordered
         .into_iter()
         .map(|(k, code)| Collected {
@@ -816,7 +1069,18 @@ pub(crate) fn count(
     Ok(n)
 }
 
-/// For each hit, the ids of the leaves that match it.
+/// The leaf ids of a mask of [`TopK::matched`], in order.
+pub(crate) fn mask_ids(mut mask: u128) -> Vec<usize> {
+    let mut ids = Vec::with_capacity(mask.count_ones() as usize);
+    while mask != 0 {
+        ids.push(mask.trailing_zeros() as usize);
+        mask &= mask - 1;
+    }
+    ids
+}
+
+/// For each hit, the ids of the leaves that match it (by seeking every leaf again: for plans
+/// too large for [`TopK::matched`]).
 pub(crate) fn matched_leaves(
     searcher: &Searcher,
     prepared: &Prepared,
@@ -845,4 +1109,46 @@ pub(crate) fn matched_leaves(
         ids.sort_unstable();
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(docs: &[(DocId, u32)], max_doc: u32) -> DenseList {
+        let mut l =
+            DenseList { bits: vec![0; (max_doc as usize).div_ceil(64)], repeats: Vec::new(), max_tf: 0, min_norm: 0 };
+        for &(d, tf) in docs {
+            l.bits[d as usize / 64] |= 1 << (d % 64);
+            if tf > 1 {
+                l.repeats.push((d, tf));
+            }
+        }
+        l
+    }
+
+    #[test]
+    fn a_dense_list_finds_the_next_document_across_words_and_to_the_end() {
+        let l = list(&[(0, 1), (63, 2), (64, 1), (200, 7), (299, 1)], 300);
+        assert_eq!(l.next(0), 0);
+        assert_eq!(l.next(1), 63);
+        assert_eq!(l.next(64), 64);
+        assert_eq!(l.next(65), 200);
+        assert_eq!(l.next(201), 299);
+        assert_eq!(l.next(300), TERMINATED);
+        assert_eq!(l.next(TERMINATED), TERMINATED);
+        assert_eq!([l.tf(0), l.tf(63), l.tf(64), l.tf(200)], [1, 2, 1, 7]);
+        let empty = list(&[], 130);
+        assert_eq!(empty.next(0), TERMINATED);
+    }
+
+    #[test]
+    fn only_frequent_terms_of_large_segments_are_dense() {
+        let info = |df| TermInfo { doc_freq: df, postings_range: 0..0, positions_range: 0..0 };
+        let gap = DENSE_MAX_GAP as u32;
+        let n = DENSE_MIN_SEGMENT_DOCS.next_multiple_of(gap);
+        assert!(is_dense(&info(n / gap), n));
+        assert!(!is_dense(&info(n / gap - 1), n));
+        assert!(!is_dense(&info(DENSE_MIN_SEGMENT_DOCS), DENSE_MIN_SEGMENT_DOCS - 1));
+    }
 }

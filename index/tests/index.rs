@@ -403,15 +403,21 @@ fn rebuild_and_swap_in() {
     let new_dir = registry_index::new_generation_dir(root).unwrap();
     {
         let builder = SearchIndex::create_for_rebuild(&new_dir, 64 * 1024 * 1024).unwrap();
-        for d in generate(200, 3) {
-            builder.add(&d).unwrap();
+        let docs = generate(200, 3);
+        for d in &docs[..100] {
+            builder.add(d).unwrap();
+        }
+        builder.commit(250).unwrap();
+        for d in &docs[100..] {
+            builder.add(d).unwrap();
         }
         // A service starting meanwhile clears old generations: not one a writer is building.
         assert!(registry_index::being_written(&new_dir));
         assert!(registry_index::remove_generation(root, &new_dir).is_err());
         assert!(new_dir.exists());
         builder.commit(500).unwrap();
-        builder.close().unwrap(); // merges done, writer lock released
+        assert!(builder.num_segments() >= 2, "two commits, two segments at least");
+        builder.close().unwrap(); // merged into one segment, writer lock released
         assert!(!registry_index::being_written(&new_dir));
     }
     // A rebuild never reuses a directory that holds an index.
@@ -422,6 +428,7 @@ fn rebuild_and_swap_in() {
     let new = open_current(root).unwrap();
     assert_eq!(new.position(), Some(500));
     assert_eq!(new.num_docs(), 200);
+    assert_eq!(new.num_segments(), 1, "a rebuilt generation is served as one segment");
     // The old handle keeps serving until dropped.
     assert_eq!(codes(&old, "binh minh", 10), vec!["0100000001"]);
     assert_eq!(old.position(), Some(10));
