@@ -47,6 +47,9 @@ enum Command {
         /// pg_trgm is slow on common trigrams: it runs this many of the queries.
         #[arg(long, default_value_t = 200)]
         trgm_queries: usize,
+        /// FTS runs this many of the queries (default: all of them; fewer for a quick trial).
+        #[arg(long)]
+        fts_queries: Option<usize>,
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
@@ -203,7 +206,7 @@ fn url_with(base: &str, path: &str, params: &[(&str, &str)]) -> String {
     url.into()
 }
 
-fn search(cli: &Cli, db: &str, count: usize, trgm_count: usize, seed: u64) -> anyhow::Result<()> {
+fn search(cli: &Cli, db: &str, count: usize, trgm_count: usize, fts_count: usize, seed: u64) -> anyhow::Result<()> {
     let mut conn = PgConnection::establish(db)?;
     let picked = sample(&mut conn, count, seed)?;
     let queries: Vec<(&'static str, String, String)> = picked
@@ -264,7 +267,7 @@ fn search(cli: &Cli, db: &str, count: usize, trgm_count: usize, seed: u64) -> an
     let fts = peer(
         "SELECT code FROM bench_fts, plainto_tsquery('simple', bench_unaccent($1)) query \
          WHERE tsv @@ query ORDER BY ts_rank(tsv, query) DESC, code LIMIT 10",
-        usize::MAX,
+        fts_count,
     )?;
     let trgm = peer(
         "SELECT code FROM bench_fts WHERE bench_unaccent(lower(name)) % bench_unaccent(lower($1)) \
@@ -714,7 +717,9 @@ fn mixed(
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match &cli.command {
-        Command::Search { db, queries, trgm_queries, seed } => search(&cli, db, *queries, *trgm_queries, *seed),
+        Command::Search { db, queries, trgm_queries, fts_queries, seed } => {
+            search(&cli, db, *queries, *trgm_queries, fts_queries.unwrap_or(usize::MAX), *seed)
+        }
         Command::Typing { db, queries, seed } => typing(&cli, db, *queries, *seed),
         Command::Writes { key, writers, secs, sample_every, mode, db, seed } => {
             let codes = match (mode.as_str(), db) {
