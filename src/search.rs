@@ -335,9 +335,14 @@ pub struct StreamBuild {
     dir: PathBuf,
     /// To the indexing thread; `None` once closed.
     tx: Option<std::sync::mpsc::SyncSender<Work>>,
-    worker: Option<std::thread::JoinHandle<anyhow::Result<(SearchIndex, u64)>>>,
+    /// The indexing thread.
+    worker: Option<std::thread::JoinHandle<Built>>,
     state: std::sync::Mutex<StreamState>,
 }
+
+/// What the indexing thread ends with: the feed position and document count of the generation it
+/// committed, when the load ended as one that stands for the register.
+type Built = anyhow::Result<Option<(i64, u64)>>;
 
 /// What the import hands the indexing thread.
 enum Work {
@@ -348,7 +353,8 @@ enum Work {
 
 #[derive(Debug, Default)]
 struct StreamState {
-    /// The feed position the next batch's events must start after (set by `begin`).
+    /// The feed position the next batch's events must start after (set by `begin`, taken when
+    /// the load ends).
     last: Option<i64>,
     /// A batch's events did not follow the previous ones, or the worker stopped.
     broken: bool,
@@ -370,46 +376,46 @@ impl StreamBuild {
                         }
                         count += docs.len() as u64;
                     }
-                    // The load ended with every batch in the index: committed (not yet swapped
-                    // in) and merged into one segment while the register builds its indexes.
+                    // The load ended with every batch in the index: committed and merged into
+                    // one segment (not yet swapped in) while the register builds its indexes.
                     Work::Ended(position) => {
                         builder.commit(position as u64)?;
-                        builder.merge_segments()?;
+                        builder.close()?;
+                        return Ok(Some((position, count)));
                     }
                 }
             }
-            Ok((builder, count))
+            // Closed without the end of a load that stands for the register: nothing to keep.
+            Ok(None)
         })?;
         Ok(StreamBuild { root: root.to_path_buf(), dir, tx: Some(tx), worker: Some(worker), state: Default::default() })
     }
 
-    /// Commits the generation at the import's last feed position and swaps it in, returning that
-    /// position and the number of documents; `None` (the generation removed) when it does not
-    /// stand for the register.
+    /// Swaps in the generation the indexing thread committed at the import's last feed position
+    /// when the load ended (ending it here if the import did not), returning that position and
+    /// the number of documents; `None` (the generation removed) when it does not stand for the
+    /// register.
     pub fn finish(mut self) -> anyhow::Result<Option<(i64, u64)>> {
+        crate::import::Indexer::load_ended(&self);
         let built = self.stop_worker();
-        let state = std::mem::take(&mut *self.state.lock().unwrap_or_else(|e| e.into_inner()));
-        let (index, count) = match built {
-            Some(Ok(Ok(built))) => built,
+        let broken = self.state.lock().unwrap_or_else(|e| e.into_inner()).broken;
+        match built {
+            Some(Ok(Ok(Some((position, count))))) => {
+                registry_index::swap_in(&self.root, &self.dir)?;
+                self.dir = PathBuf::new(); // swapped in: not removed on drop
+                Ok(Some((position, count)))
+            }
             Some(Ok(Err(e))) => {
                 tracing::warn!(error = %e, "indexing during the import failed; the index is rebuilt after it");
-                return Ok(None);
+                Ok(None)
             }
-            _ => return Ok(None),
-        };
-        let position = match state {
-            StreamState { last: Some(last), broken: false } => last,
-            StreamState { last: None, .. } => return Ok(None),
-            StreamState { broken: true, .. } => {
-                tracing::info!("other writes came between the import's batches; the index is rebuilt after it");
-                return Ok(None);
+            _ => {
+                if broken {
+                    tracing::info!("other writes came between the import's batches; the index is rebuilt after it");
+                }
+                Ok(None)
             }
-        };
-        index.commit(position as u64)?;
-        index.close()?;
-        registry_index::swap_in(&self.root, &self.dir)?;
-        self.dir = PathBuf::new(); // swapped in: not removed on drop
-        Ok(Some((position, count)))
+        }
     }
 }
 
@@ -441,9 +447,10 @@ impl crate::import::Indexer for StreamBuild {
         }
     }
 
+    /// Once: the position is taken, so a second call (from `finish`) sends nothing.
     fn load_ended(&self) {
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if let (Some(last), false) = (state.last, state.broken) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let (Some(last), false) = (state.last.take(), state.broken) {
             drop(state);
             if self.tx.as_ref().is_none_or(|tx| tx.send(Work::Ended(last)).is_err()) {
                 self.state.lock().unwrap_or_else(|e| e.into_inner()).broken = true;
@@ -454,7 +461,7 @@ impl crate::import::Indexer for StreamBuild {
 
 impl StreamBuild {
     /// Closes the channel and waits for the indexing thread (once): what it built.
-    fn stop_worker(&mut self) -> Option<std::thread::Result<anyhow::Result<(SearchIndex, u64)>>> {
+    fn stop_worker(&mut self) -> Option<std::thread::Result<Built>> {
         self.tx = None;
         self.worker.take().map(|w| w.join())
     }

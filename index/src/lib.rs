@@ -412,12 +412,16 @@ impl SearchIndex {
     /// enterprises, six segments of a bulk build merge in about 15 s); changes applied later add
     /// small segments that the merge policy folds in.
     pub fn merge_segments(&self) -> Result<(), IndexError> {
-        let ids = self.writer().index().searchable_segment_ids()?;
-        if ids.len() > 1 {
-            // The writer is locked only to start the merge, not while it runs.
-            let merging = self.writer().merge(&ids);
-            merging.wait()?;
-        }
+        // The writer is locked only to start the merge, not while it runs.
+        let merging = {
+            let mut writer = self.writer();
+            let ids = writer.index().searchable_segment_ids()?;
+            if ids.len() < 2 {
+                return Ok(());
+            }
+            writer.merge(&ids)
+        };
+        merging.wait()?;
         Ok(())
     }
 

@@ -415,12 +415,27 @@ impl DenseList {
 #[derive(Default)]
 pub(crate) struct DenseLists(Mutex<DenseState>);
 
+type DenseKey = (SegmentId, Field, usize);
+
 #[derive(Default)]
 struct DenseState {
-    /// By segment, field and the start of the term's postings (unique in a field's postings).
-    lists: HashMap<(SegmentId, Field, usize), (Arc<DenseList>, u64)>,
+    /// By segment, field and the start of the term's postings (unique in a field's postings),
+    /// with the clock of its last use.
+    lists: HashMap<DenseKey, (Arc<DenseList>, u64)>,
     bytes: usize,
+    /// Advanced by every look-up.
     clock: u64,
+}
+
+impl DenseState {
+    /// The list kept under `key`, marked as just used.
+    fn touch(&mut self, key: &DenseKey) -> Option<Arc<DenseList>> {
+        self.clock += 1;
+        let now = self.clock;
+        let (list, used) = self.lists.get_mut(key)?;
+        *used = now;
+        Some(list.clone())
+    }
 }
 
 impl DenseLists {
@@ -432,14 +447,8 @@ impl DenseLists {
         norms: &FieldNormReader,
     ) -> Result<Arc<DenseList>, IndexError> {
         let key = (reader.segment_id(), field, info.postings_range.start);
-        {
-            let mut state = self.lock();
-            state.clock += 1;
-            let now = state.clock;
-            if let Some((list, used)) = state.lists.get_mut(&key) {
-                *used = now;
-                return Ok(list.clone());
-            }
+        if let Some(list) = self.lock().touch(&key) {
+            return Ok(list);
         }
         // Built outside the lock: searches of other words go on meanwhile (two searches of the
         // same new word may both build it; one copy is kept).
@@ -449,13 +458,11 @@ impl DenseLists {
             .map_err(io)?;
         let list = Arc::new(DenseList::build(postings, norms, reader.max_doc()));
         let mut state = self.lock();
-        state.clock += 1;
-        let now = state.clock;
-        if let Some((kept, used)) = state.lists.get_mut(&key) {
-            *used = now;
-            return Ok(kept.clone());
+        if let Some(kept) = state.touch(&key) {
+            return Ok(kept);
         }
         state.bytes += list.bytes();
+        let now = state.clock;
         state.lists.insert(key, (list.clone(), now));
         while state.bytes > DENSE_CACHE_BYTES && state.lists.len() > 1 {
             let oldest = state.lists.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| *k);
@@ -652,16 +659,15 @@ impl Prepared {
             for leaf in ordered {
                 let inverted = reader.inverted_index(leaf.field)?;
                 let opened = match &leaf.kind {
-                    PreparedKind::Bm25 { per_segment, weight } => match &per_segment[ord] {
-                        None => None,
-                        Some(info) if self.dense.as_ref().is_some_and(|_| is_dense(info, reader.max_doc())) => {
+                    PreparedKind::Bm25 { per_segment, weight } => match (&per_segment[ord], self.dense.as_deref()) {
+                        (None, _) => None,
+                        (Some(info), Some(cache)) if is_dense(info, reader.max_doc()) => {
                             let norms = reader.get_fieldnorms_reader(leaf.field)?;
-                            let cache = self.dense.as_ref().expect("checked above");
                             let list = cache.get(reader, leaf.field, info, &norms)?;
                             let doc = list.next(0);
                             Some(Leaf::Dense { list, doc, norms, weight: weight.clone() })
                         }
-                        Some(info) => {
+                        (Some(info), _) => {
                             let postings = inverted
                                 .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
                                 .map_err(io)?;
@@ -917,9 +923,9 @@ pub(crate) fn top_k(
         // On a score tie with the cursor, only code ordinals >= this come after it (looked up
         // on the first tie).
         let mut min_ord_on_tie: Option<u64> = None;
-        let mut heap: BinaryHeap<Entry> = BinaryHeap::with_capacity(limit + 1);
-        // The matching leaves of the documents pushed on the heap (some popped since).
-        let mut leaves: HashMap<DocId, u128> = HashMap::new();
+        // Each kept hit with the mask of its matching leaves (0 when `masks` is false); entries
+        // never tie (one per document), so the mask never decides the order.
+        let mut heap: BinaryHeap<(Entry, u128)> = BinaryHeap::with_capacity(limit + 1);
         let mut target: DocId = 0;
         loop {
             let doc = seg.align(target);
@@ -931,7 +937,7 @@ pub(crate) fn top_k(
                 continue;
             }
             out.count += 1;
-            let local = if heap.len() >= limit { heap.peek().map(|e| e.score) } else { None };
+            let local = if heap.len() >= limit { heap.peek().map(|(e, _)| e.score) } else { None };
             let floor = match (local, global_floor) {
                 (Some(a), Some(b)) => Some(a.max(b)),
                 (a, b) => a.or(b),
@@ -972,22 +978,19 @@ pub(crate) fn top_k(
             }
             let entry = Entry { score, ord, doc };
             if heap.len() >= limit {
-                if heap.peek().is_some_and(|worst| entry >= *worst) {
+                if heap.peek().is_some_and(|(worst, _)| entry >= *worst) {
                     continue;
                 }
                 heap.pop();
             }
-            if masks {
-                leaves.insert(doc, seg.matched_mask(doc));
-            }
-            heap.push(entry);
+            heap.push((entry, if masks { seg.matched_mask(doc) } else { 0 }));
         }
-        kept.extend(heap.into_vec().into_iter().map(|e| Kept {
+        kept.extend(heap.into_vec().into_iter().map(|(e, leaves)| Kept {
             score: e.score,
             segment: ord,
             ord: e.ord,
             doc: e.doc,
-            leaves: leaves.get(&e.doc).copied().unwrap_or(0),
+            leaves,
         }));
         if kept.len() >= limit {
             let mut scores: Vec<Score> = kept.iter().map(|k| k.score).collect();
