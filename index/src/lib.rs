@@ -60,9 +60,7 @@ use tantivy::query::{
     TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{
-    DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term, TERMINATED,
-};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::collector::{Collected, KeysetCollector};
 use crate::cursor::{fnv1a64, Cursor};
@@ -710,24 +708,15 @@ impl SearchIndex {
         let words = if skip < folded.len() { &folded[skip..] } else { &folded[..] };
         let complete = prefix.chars().last().is_some_and(|c| !c.is_alphanumeric() && !is_mark(c));
         let f = &self.fields;
-        let mut clauses: Vec<Box<dyn Query>> = Vec::new();
-        let (earlier, last) = if complete { (words, None) } else { (&words[..words.len() - 1], words.last()) };
-        for w in earlier {
-            clauses.push(Box::new(TermQuery::new(Term::from_field_text(f.name_folded, w), IndexRecordOption::Basic)));
-        }
-        if let Some(last) = last {
-            let key = analyzer::edge_key(last);
-            clauses
-                .push(Box::new(TermQuery::new(Term::from_field_text(f.proper_edge, &key), IndexRecordOption::Basic)));
-        }
+        let terms = suggest_terms(f, words, complete);
         let searcher = self.reader.searcher();
-        let top = if clauses.len() == 1 {
+        let top = match terms.as_slice() {
             // One term: block-max WAND top-k, cheap even on a posting list of millions.
-            let query = clauses.pop().expect("one clause");
-            searcher.search(query.as_ref(), &TopDocs::with_limit(limit).order_by_score())?
-        } else {
-            let query = BooleanQuery::new(clauses.into_iter().map(|c| (Occur::Must, c)).collect());
-            top_k_bounded(&searcher, &query, limit, SUGGEST_SCAN_BUDGET)?
+            [term] => searcher.search(
+                &TermQuery::new(term.clone(), IndexRecordOption::Basic),
+                &TopDocs::with_limit(limit).order_by_score(),
+            )?,
+            _ => topk::conjunction_top_k(&searcher, &terms, limit, SUGGEST_SCAN_BUDGET, &self.dense_lists)?,
         };
         let mut out = Vec::with_capacity(top.len());
         for (_, addr) in top {
@@ -893,12 +882,16 @@ impl SearchIndex {
 /// Top `limit` by score among at most `budget` matching documents, visited in index order.
 /// Bounds the cost of a conjunction of very common words (`thuong mai dich v…`), where an exact
 /// ranking over hundreds of thousands of matches is not worth a slow keystroke.
+/// The reference for [`topk::conjunction_top_k`]: the same ranking through tantivy's own boolean
+/// query.
+#[cfg(test)]
 fn top_k_bounded(
     searcher: &Searcher,
     query: &dyn Query,
     limit: usize,
     budget: usize,
-) -> Result<Vec<(f32, DocAddress)>, IndexError> {
+) -> Result<Vec<(f32, tantivy::DocAddress)>, IndexError> {
+    use tantivy::{DocAddress, DocSet, TERMINATED};
     #[derive(PartialEq)]
     struct E(f32, DocAddress);
     impl Eq for E {}
@@ -935,6 +928,20 @@ fn top_k_bounded(
         }
     }
     Ok(heap.into_sorted_vec().into_iter().map(|E(s, a)| (s, a)).collect())
+}
+
+/// The terms a suggestion must match: the earlier words exactly (folded) in the name, the last
+/// one (unless `complete`) as a prefix of a word of the proper name.
+fn suggest_terms(f: &Fields, words: &[String], complete: bool) -> Vec<Term> {
+    let (earlier, last) = match words.split_last() {
+        Some((last, earlier)) if !complete => (earlier, Some(last)),
+        _ => (words, None),
+    };
+    let mut terms: Vec<Term> = earlier.iter().map(|w| Term::from_field_text(f.name_folded, w)).collect();
+    if let Some(last) = last {
+        terms.push(Term::from_field_text(f.proper_edge, &analyzer::edge_key(last)));
+    }
+    terms
 }
 
 fn is_mark(c: char) -> bool {

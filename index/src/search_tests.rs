@@ -135,3 +135,49 @@ fn deleted_and_renamed_enterprises() {
     let page = idx.search(&SearchRequest { q: format!("{} moi", renamed.proper_name), ..Default::default() }).unwrap();
     assert_eq!(page.hits[0].code, renamed.code);
 }
+
+/// A suggestion's conjunction, walked over dense lists and postings, ranks exactly as tantivy's
+/// boolean query of the same terms does, within the same scan budget.
+#[test]
+fn suggestions_rank_as_the_boolean_query() {
+    use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+    use tantivy::schema::IndexRecordOption;
+
+    let (idx, docs) = corpus();
+    let searcher = idx.reader.searcher();
+    let mut prefixes: Vec<String> =
+        ["thuong mai dich v", "dich vu thuong mai ", "xay dung t", "van tai ph", "zzz qu", "thuong mai zzz"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    for d in docs.iter().step_by(37) {
+        let words = analyzer::folded_words(&d.proper_name);
+        let cut: String = words.last().map(|w| w.chars().take(2).collect()).unwrap_or_default();
+        prefixes.push(format!("{} {cut}", words[..words.len() - 1].join(" ")));
+    }
+    let mut compared = 0;
+    for prefix in &prefixes {
+        let words = analyzer::folded_words(prefix);
+        let complete = prefix.ends_with(' ');
+        let terms = crate::suggest_terms(&idx.fields, &words, complete);
+        if terms.len() < 2 {
+            continue;
+        }
+        let query = BooleanQuery::new(
+            terms
+                .iter()
+                .map(|t| (Occur::Must, Box::new(TermQuery::new(t.clone(), IndexRecordOption::Basic)) as Box<dyn Query>))
+                .collect(),
+        );
+        for (limit, budget) in [(1, 10_000), (10, 10_000), (10, 7), (3, 60)] {
+            let fast = crate::topk::conjunction_top_k(&searcher, &terms, limit, budget, &idx.dense_lists).unwrap();
+            let slow = crate::top_k_bounded(&searcher, &query, limit, budget).unwrap();
+            let bits = |v: &[(f32, tantivy::DocAddress)]| v.iter().map(|(s, a)| (s.to_bits(), *a)).collect::<Vec<_>>();
+            assert_eq!(bits(&fast), bits(&slow), "{prefix:?}, limit {limit}, budget {budget}");
+            compared += usize::from(!fast.is_empty());
+        }
+    }
+    assert!(compared > 100, "{compared} non-empty rankings compared");
+    let (lists, _) = idx.dense_lists.held();
+    assert!(lists > 0, "the frequent words were read as dense lists");
+}

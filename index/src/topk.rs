@@ -33,6 +33,7 @@ use tantivy::index::SegmentId;
 use tantivy::postings::{BlockSegmentPostings, TermInfo};
 use tantivy::query::{Bm25Weight, FuzzyTermQuery, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::DocSet;
 use tantivy::{
     DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, TantivyError, Term, TERMINATED,
 };
@@ -332,9 +333,18 @@ const DENSE_MAX_GAP: u64 = 4;
 /// Memory for dense lists, all segments together: about 256 lists of a 2 M-document segment.
 const DENSE_CACHE_BYTES: usize = 64 << 20;
 
+/// A term of a suggestion's conjunction in at least one document in this many of a segment is
+/// read as a [`DenseList`]: the words typed before the last one are mostly trade words
+/// (`dịch vụ`, `xuất nhập khẩu`, `thương mại`), each in a tenth to a quarter of the names.
+const SUGGEST_DENSE_MAX_GAP: u64 = 16;
+
 /// Whether a term's postings are read as a [`DenseList`].
 fn is_dense(info: &TermInfo, max_doc: u32) -> bool {
-    max_doc >= DENSE_MIN_SEGMENT_DOCS && u64::from(info.doc_freq) * DENSE_MAX_GAP >= u64::from(max_doc)
+    dense_at(info, max_doc, DENSE_MAX_GAP)
+}
+
+fn dense_at(info: &TermInfo, max_doc: u32, gap: u64) -> bool {
+    max_doc >= DENSE_MIN_SEGMENT_DOCS && u64::from(info.doc_freq) * gap >= u64::from(max_doc)
 }
 
 /// A posting list decoded into a bit set over the segment's documents.
@@ -356,7 +366,8 @@ pub(crate) struct DenseList {
 }
 
 impl DenseList {
-    fn build(mut postings: BlockSegmentPostings, norms: &FieldNormReader, max_doc: u32) -> DenseList {
+    /// `freqs`: whether the postings hold term frequencies (else every frequency is 1).
+    fn build(mut postings: BlockSegmentPostings, freqs: bool, norms: &FieldNormReader, max_doc: u32) -> DenseList {
         let mut list = DenseList {
             bits: vec![0; (max_doc as usize).div_ceil(64)],
             repeats: Vec::new(),
@@ -364,6 +375,16 @@ impl DenseList {
             min_norm: u8::MAX,
         };
         while postings.block_len() > 0 {
+            if !freqs {
+                // A field indexed without frequencies holds each term once per document.
+                for &doc in postings.docs() {
+                    list.bits[doc as usize / 64] |= 1 << (doc % 64);
+                    list.max_tf = 1;
+                    list.min_norm = list.min_norm.min(norms.fieldnorm_id(doc));
+                }
+                postings.advance();
+                continue;
+            }
             for (&doc, &tf) in postings.docs().iter().zip(postings.freqs()) {
                 list.bits[doc as usize / 64] |= 1 << (doc % 64);
                 if tf > 1 {
@@ -439,7 +460,7 @@ impl DenseState {
 }
 
 impl DenseLists {
-    fn get(
+    pub(crate) fn get(
         &self,
         reader: &SegmentReader,
         field: Field,
@@ -452,11 +473,11 @@ impl DenseLists {
         }
         // Built outside the lock: searches of other words go on meanwhile (two searches of the
         // same new word may both build it; one copy is kept).
-        let postings = reader
-            .inverted_index(field)?
-            .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
-            .map_err(io)?;
-        let list = Arc::new(DenseList::build(postings, norms, reader.max_doc()));
+        let freqs =
+            reader.schema().get_field_entry(field).field_type().get_index_record_option().is_some_and(|o| o.has_freq());
+        let option = if freqs { IndexRecordOption::WithFreqs } else { IndexRecordOption::Basic };
+        let postings = reader.inverted_index(field)?.read_block_postings_from_terminfo(info, option).map_err(io)?;
+        let list = Arc::new(DenseList::build(postings, freqs, norms, reader.max_doc()));
         let mut state = self.lock();
         if let Some(kept) = state.touch(&key) {
             return Ok(kept);
@@ -492,6 +513,164 @@ impl DenseLists {
         let state = self.lock();
         (state.lists.len(), state.bytes)
     }
+}
+
+/// One term of [`conjunction_top_k`] in one segment: its postings, or its dense list.
+enum Conjunct {
+    Postings(Box<tantivy::postings::SegmentPostings>),
+    Dense(Arc<DenseList>),
+}
+
+impl Conjunct {
+    /// The first document `>= target` holding the term (never moves backwards).
+    #[inline]
+    fn seek(&mut self, target: DocId) -> DocId {
+        match self {
+            Conjunct::Postings(p) => {
+                if p.doc() < target {
+                    p.seek(target)
+                } else {
+                    p.doc()
+                }
+            }
+            Conjunct::Dense(l) => l.next(target),
+        }
+    }
+}
+
+/// The best `limit` documents holding every one of `terms` (each on its own field), by the sum
+/// of their BM25 scores counting each term once (as term queries without frequencies score),
+/// best first, ties in index order: what a boolean query of `Must` term queries with
+/// `IndexRecordOption::Basic` and `TopDocs` give, except that only the first `budget` matches in
+/// index order are ranked.
+///
+/// Leap-frogs over the terms' postings, rarest first; a term in at least one document in
+/// [`SUGGEST_DENSE_MAX_GAP`] of a large segment is read from its (cached) [`DenseList`], which
+/// answers "next document from here" without walking the list. Scores are added in tantivy's
+/// order (terms by segment frequency, the two rarest first), so they are the same to the bit.
+pub(crate) fn conjunction_top_k(
+    searcher: &Searcher,
+    terms: &[Term],
+    limit: usize,
+    budget: usize,
+    dense: &DenseLists,
+) -> Result<Vec<(Score, DocAddress)>, IndexError> {
+    #[derive(PartialEq)]
+    struct Hit(Score, DocAddress);
+    impl Eq for Hit {}
+    impl Ord for Hit {
+        // Greater = worse, so that the max-heap keeps the worst kept hit on top.
+        fn cmp(&self, o: &Self) -> Ordering {
+            o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
+        }
+    }
+    impl PartialOrd for Hit {
+        fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    if limit == 0 || terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let weights = terms
+        .iter()
+        .map(|t| Bm25Weight::for_terms(searcher, std::slice::from_ref(t)))
+        .collect::<tantivy::Result<Vec<_>>>()?;
+    let mut heap = BinaryHeap::with_capacity(limit + 1);
+    let mut visited = 0usize;
+    'segments: for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let max_doc = reader.max_doc();
+        let mut found = Vec::with_capacity(terms.len());
+        for (i, term) in terms.iter().enumerate() {
+            let field = term.field();
+            let inverted = reader.inverted_index(field)?;
+            let Some(info) = inverted.get_term_info(term).map_err(io)? else { continue 'segments };
+            found.push((i, info, inverted));
+        }
+        // Tantivy's intersection orders its scorers by cost (stable) and adds their scores so.
+        found.sort_by_key(|(_, info, _)| info.doc_freq);
+        let mut conjuncts = Vec::with_capacity(found.len());
+        let mut scoring = Vec::with_capacity(found.len());
+        for (i, info, inverted) in found {
+            let field = terms[i].field();
+            let norms =
+                reader.fieldnorms_readers().get_field(field)?.unwrap_or_else(|| FieldNormReader::constant(max_doc, 1));
+            conjuncts.push(if dense_at(&info, max_doc, SUGGEST_DENSE_MAX_GAP) {
+                Conjunct::Dense(dense.get(reader, field, &info, &norms)?)
+            } else {
+                Conjunct::Postings(Box::new(
+                    inverted.read_postings_from_terminfo(&info, IndexRecordOption::Basic).map_err(io)?,
+                ))
+            });
+            scoring.push((weights[i].clone(), norms));
+        }
+        let alive = reader.alive_bitset();
+        // Ranks one document holding every term; true once the budget is spent.
+        let mut keep = |doc: DocId| -> bool {
+            if alive.is_some_and(|a| a.is_deleted(doc)) {
+                return false;
+            }
+            let score_of = |(w, norms): &(Bm25Weight, FieldNormReader)| w.score(norms.fieldnorm_id(doc), 1);
+            let mut scores = scoring.iter().map(score_of);
+            let first = scores.next().unwrap_or(0.0);
+            let score = match scores.next() {
+                None => first,
+                Some(second) => first + second + scores.sum::<Score>(),
+            };
+            let hit = Hit(score, DocAddress::new(ord as SegmentOrdinal, doc));
+            if heap.len() < limit {
+                heap.push(hit);
+            } else if heap.peek().is_some_and(|worst| hit < *worst) {
+                heap.pop();
+                heap.push(hit);
+            }
+            visited += 1;
+            visited >= budget
+        };
+        let dense_only: Option<Vec<&DenseList>> = conjuncts
+            .iter()
+            .map(|c| match c {
+                Conjunct::Dense(l) => Some(l.as_ref()),
+                Conjunct::Postings(_) => None,
+            })
+            .collect();
+        match dense_only {
+            // Every term dense: the sets are intersected 64 documents at a time.
+            Some(lists) => {
+                for w in 0..(max_doc as usize).div_ceil(64) {
+                    let mut bits = lists.iter().fold(u64::MAX, |acc, l| acc & l.bits[w]);
+                    while bits != 0 {
+                        let doc = (w * 64) as DocId + bits.trailing_zeros();
+                        bits &= bits - 1;
+                        if keep(doc) {
+                            break 'segments;
+                        }
+                    }
+                }
+            }
+            // Otherwise leap-frog: each term moves to the first document >= the candidate.
+            None => {
+                let mut target: DocId = 0;
+                'docs: loop {
+                    for c in conjuncts.iter_mut() {
+                        let doc = c.seek(target);
+                        if doc == TERMINATED {
+                            break 'docs;
+                        }
+                        if doc > target {
+                            target = doc;
+                            continue 'docs;
+                        }
+                    }
+                    if keep(target) {
+                        break 'segments;
+                    }
+                    target += 1;
+                }
+            }
+        }
+    }
+    Ok(heap.into_sorted_vec().into_iter().map(|Hit(s, a)| (s, a)).collect())
 }
 
 /// A cursor over one posting list.
