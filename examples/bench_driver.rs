@@ -61,6 +61,10 @@ enum Command {
         queries: usize,
         #[arg(long, default_value_t = 11)]
         seed: u64,
+        /// Also list this many of the slowest suggestions and name checks on stderr, with their
+        /// text (to find and profile the tail).
+        #[arg(long, default_value_t = 0)]
+        slowest: usize,
     },
     /// Registrations from `writers` concurrent clients for `secs`; a sample of the accepted ones is
     /// searched for until found (time until searchable).
@@ -289,13 +293,14 @@ fn search(cli: &Cli, db: &str, count: usize, trgm_count: usize, fts_count: usize
     Ok(())
 }
 
-fn typing(cli: &Cli, db: &str, count: usize, seed: u64) -> anyhow::Result<()> {
+fn typing(cli: &Cli, db: &str, count: usize, seed: u64, slowest: usize) -> anyhow::Result<()> {
     let mut conn = PgConnection::establish(db)?;
     let picked = sample(&mut conn, count, seed)?;
     let http = client();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     // Suggest: what someone has typed so far of a proper name, unaccented or not, the last word cut.
     let mut suggest = Vec::new();
+    let mut texts = Vec::new();
     let mut errors = 0usize;
     for (i, (_, _, _, proper)) in picked.iter().enumerate() {
         let text = if i % 2 == 0 { queries::fold(proper).to_lowercase() } else { proper.to_lowercase() };
@@ -306,6 +311,7 @@ fn typing(cli: &Cli, db: &str, count: usize, seed: u64) -> anyhow::Result<()> {
         let (status, _) = get_json(&http, &url_with(&cli.url, "/v1/suggest", &[("q", &typed)]))?;
         suggest.push(t.elapsed());
         errors += usize::from(status != 200);
+        texts.push(("suggest", typed));
     }
     // Name check: half the names as registered (conflicts found), half with a new last syllable.
     let mut check = Vec::new();
@@ -318,6 +324,12 @@ fn typing(cli: &Cli, db: &str, count: usize, seed: u64) -> anyhow::Result<()> {
         check.push(t.elapsed());
         errors += usize::from(status != 200);
         conflicts += usize::from(body["available"] == false);
+        texts.push(("name-check", name));
+    }
+    let mut timed: Vec<(Duration, &(&str, String))> = suggest.iter().chain(&check).copied().zip(&texts).collect();
+    timed.sort_by_key(|t| std::cmp::Reverse(t.0));
+    for (took, (what, text)) in timed.iter().take(slowest) {
+        eprintln!("{:>8.2} ms  {what}  {text}", took.as_secs_f64() * 1e3);
     }
     println!(
         "{}",
@@ -720,7 +732,7 @@ fn main() -> anyhow::Result<()> {
         Command::Search { db, queries, trgm_queries, fts_queries, seed } => {
             search(&cli, db, *queries, *trgm_queries, fts_queries.unwrap_or(usize::MAX), *seed)
         }
-        Command::Typing { db, queries, seed } => typing(&cli, db, *queries, *seed),
+        Command::Typing { db, queries, seed, slowest } => typing(&cli, db, *queries, *seed, *slowest),
         Command::Writes { key, writers, secs, sample_every, mode, db, seed } => {
             let codes = match (mode.as_str(), db) {
                 ("register", _) => None,
