@@ -879,11 +879,8 @@ impl SearchIndex {
     }
 }
 
-/// Top `limit` by score among at most `budget` matching documents, visited in index order.
-/// Bounds the cost of a conjunction of very common words (`thuong mai dich v…`), where an exact
-/// ranking over hundreds of thousands of matches is not worth a slow keystroke.
-/// The reference for [`topk::conjunction_top_k`]: the same ranking through tantivy's own boolean
-/// query.
+/// Top `limit` by score among at most `budget` matching documents of `query`, visited in index
+/// order: the reference for [`topk::conjunction_top_k`], through tantivy's own boolean query.
 #[cfg(test)]
 fn top_k_bounded(
     searcher: &Searcher,

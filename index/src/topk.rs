@@ -375,17 +375,10 @@ impl DenseList {
             min_norm: u8::MAX,
         };
         while postings.block_len() > 0 {
-            if !freqs {
-                // A field indexed without frequencies holds each term once per document.
-                for &doc in postings.docs() {
-                    list.bits[doc as usize / 64] |= 1 << (doc % 64);
-                    list.max_tf = 1;
-                    list.min_norm = list.min_norm.min(norms.fieldnorm_id(doc));
-                }
-                postings.advance();
-                continue;
-            }
-            for (&doc, &tf) in postings.docs().iter().zip(postings.freqs()) {
+            // A field indexed without frequencies holds each term once per document.
+            let tfs = if freqs { postings.freqs() } else { &[] };
+            for (i, &doc) in postings.docs().iter().enumerate() {
+                let tf = tfs.get(i).copied().unwrap_or(1);
                 list.bits[doc as usize / 64] |= 1 << (doc % 64);
                 if tf > 1 {
                     list.repeats.push((doc, tf));
@@ -572,20 +565,33 @@ pub(crate) fn conjunction_top_k(
     if limit == 0 || terms.is_empty() {
         return Ok(Vec::new());
     }
-    let weights = terms
-        .iter()
-        .map(|t| Bm25Weight::for_terms(searcher, std::slice::from_ref(t)))
-        .collect::<tantivy::Result<Vec<_>>>()?;
+    // Each term's postings in every segment, and from the same look-ups its weight, as
+    // `Bm25Weight::for_terms` computes it over the searcher (which reads the dictionaries again).
+    let readers = searcher.segment_readers();
+    let total_docs: u64 = readers.iter().map(|r| u64::from(r.max_doc())).sum();
+    let mut per_term = Vec::with_capacity(terms.len());
+    for term in terms {
+        let (mut infos, mut df, mut tokens) = (Vec::with_capacity(readers.len()), 0u64, 0u64);
+        for r in readers {
+            let inverted = r.inverted_index(term.field())?;
+            tokens += inverted.total_num_tokens();
+            let info = inverted.get_term_info(term).map_err(io)?;
+            df += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
+            infos.push(info);
+        }
+        if df == 0 {
+            return Ok(Vec::new());
+        }
+        per_term.push((infos, Bm25Weight::for_one_term(df, total_docs, tokens as Score / total_docs as Score)));
+    }
     let mut heap = BinaryHeap::with_capacity(limit + 1);
     let mut visited = 0usize;
-    'segments: for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+    'segments: for (ord, reader) in readers.iter().enumerate() {
         let max_doc = reader.max_doc();
         let mut found = Vec::with_capacity(terms.len());
-        for (i, term) in terms.iter().enumerate() {
-            let field = term.field();
-            let inverted = reader.inverted_index(field)?;
-            let Some(info) = inverted.get_term_info(term).map_err(io)? else { continue 'segments };
-            found.push((i, info, inverted));
+        for (i, (infos, _)) in per_term.iter().enumerate() {
+            let Some(info) = infos[ord].clone() else { continue 'segments };
+            found.push((i, info, reader.inverted_index(terms[i].field())?));
         }
         // Tantivy's intersection orders its scorers by cost (stable) and adds their scores so.
         found.sort_by_key(|(_, info, _)| info.doc_freq);
@@ -602,7 +608,7 @@ pub(crate) fn conjunction_top_k(
                     inverted.read_postings_from_terminfo(&info, IndexRecordOption::Basic).map_err(io)?,
                 ))
             });
-            scoring.push((weights[i].clone(), norms));
+            scoring.push((per_term[i].1.clone(), norms));
         }
         let alive = reader.alive_bitset();
         // Ranks one document holding every term; true once the budget is spent.
