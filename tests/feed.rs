@@ -159,6 +159,12 @@ fn until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// Fires the transaction's deferred feed trigger now: its writes take their feed positions (and
+/// the feed head's row lock) at once, instead of inside COMMIT.
+fn take_position_now(conn: &mut PgConnection) {
+    diesel::sql_query("SET CONSTRAINTS enterprise_versions_feed_event IMMEDIATE").execute(conn).unwrap();
+}
+
 fn lock_waiters(conn: &mut PgConnection) -> i64 {
     #[derive(diesel::QueryableByName)]
     struct N {
@@ -207,6 +213,9 @@ async fn no_gaps_when_commits_are_staggered() {
             let mut conn = writer.conn();
             conn.transaction::<_, diesel::result::Error, _>(|conn| {
                 writer.change(conn, &code, 1);
+                // A write takes its position inside COMMIT (migration feed_at_commit); taken now,
+                // this is the moment between the position and the end of that COMMIT, held open.
+                take_position_now(conn);
                 taken_tx.send(()).unwrap();
                 release_rx.recv().unwrap();
                 Ok(())
@@ -262,7 +271,11 @@ async fn no_gaps_when_commits_are_staggered() {
                         } else {
                             writer.change(conn, &codes[(t * 7 + i) % codes.len()], t * 1000 + i);
                         }
-                        // The deliberate stagger: position taken, COMMIT later.
+                        // The deliberate stagger: half of them take their position now and
+                        // commit later; the others pause before COMMIT, which takes it.
+                        if i % 4 < 2 {
+                            take_position_now(conn);
+                        }
                         std::thread::sleep(pause);
                         Ok(())
                     })

@@ -5,8 +5,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Date, Integer, Nullable, Text, Timestamptz};
 
 use super::idempotency::{self, IdempotentRequest, StoredResponse};
+use super::prepared::{prepared, Prepared};
 use super::schema::{code_serials, enterprise_versions, enterprises, units};
 use super::StoreError;
 use crate::domain::code::{EnterpriseCode, UnitCode};
@@ -102,68 +104,166 @@ pub fn created_response(location: String, etag: String, body: serde_json::Value)
     StoredResponse { status: 201, headers: vec![("Location".into(), location), ("ETag".into(), etag)], body }
 }
 
-/// Appends version `record.version` and its feed event.
-pub(super) fn append_version(
+/// A record as its row stores it: the look-up columns, the name keys and the JSON, serialised
+/// once for the row and its version.
+struct RecordRow<'r> {
+    record: &'r Enterprise,
+    proper: String,
+    keys: name_check::NameKeys,
+    json: String,
+    changed: Vec<String>,
+}
+
+impl<'r> RecordRow<'r> {
+    fn new(record: &'r Enterprise, changed: &[&str]) -> RecordRow<'r> {
+        let (proper, keys) = name_keys(record);
+        let json = serde_json::to_string(record).expect("records serialise");
+        RecordRow { record, proper, keys, json, changed: changed.iter().map(|s| s.to_string()).collect() }
+    }
+}
+
+/// Binds the version row's parameters, in order. Its feed event is written at COMMIT by the
+/// trigger of migration feed_at_commit, which takes the next position under the feed head's row
+/// lock: positions are handed out in commit order, and the lock is held only while committing.
+fn bind_version<'a>(
+    q: Prepared<'a>,
+    row: &'a RecordRow<'a>,
+    kind: &'a &'static str,
+    ctx: &'a WriteContext,
+) -> Prepared<'a> {
+    q.bind::<Integer, _>(&row.record.version)
+        .bind::<Text, _>(*kind)
+        .bind::<Text, _>(&row.json)
+        .bind::<Array<Text>, _>(&row.changed)
+        .bind::<Text, _>(&ctx.actor)
+        .bind::<Timestamptz, _>(&ctx.at)
+        .bind::<Date, _>(&ctx.effective_on)
+        .bind::<Nullable<Text>, _>(&ctx.reason)
+}
+
+/// Inserts a new record at version 1 with its version row (its `registered` event follows at
+/// COMMIT), and moves the prefix's serial past its code, in one statement (one round trip,
+/// prepared once per connection). Writes nothing and returns `false` when the code is already taken (an imported
+/// historical code): the caller tries the next serial.
+fn insert_registered(
+    conn: &mut PgConnection,
+    record: &Enterprise,
+    prefix: &str,
+    next_serial: i32,
+    ctx: &WriteContext,
+) -> QueryResult<bool> {
+    const SQL: &str =
+        "WITH e AS (INSERT INTO enterprises (code, enterprise_type, status, name_vi, province_code, registered_on, \
+                        version, record, updated_at, proper_name, read_key, core_key, abbreviation_key, foreign_key) \
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14) \
+                    ON CONFLICT (code) DO NOTHING RETURNING code), \
+              s AS (UPDATE code_serials SET next_serial = $15 WHERE prefix = $16), \
+              v AS (INSERT INTO enterprise_versions (code, version, kind, record, changed_fields, actor, recorded_at, \
+                        effective_on, reason) \
+                    SELECT code, $17, $18, $19::json, $20, $21, $22, $23, $24 FROM e RETURNING 1) \
+         SELECT count(*) FROM v";
+    let row = RecordRow::new(record, REGISTRATION_FIELDS);
+    let kind = EventKind::Registered.as_str();
+    let q = prepared(SQL)
+        .bind::<Text, _>(&record.code)
+        .bind::<Text, _>(record.enterprise_type.as_str())
+        .bind::<Text, _>(record.status.as_str())
+        .bind::<Text, _>(&record.name.vi)
+        .bind::<Text, _>(record.head_office.current_province_code())
+        .bind::<Date, _>(&record.registered_on)
+        .bind::<Integer, _>(&record.version)
+        .bind::<Text, _>(&row.json)
+        .bind::<Timestamptz, _>(&record.updated_at)
+        .bind::<Text, _>(&row.proper)
+        .bind::<Text, _>(&row.keys.read_key)
+        .bind::<Text, _>(&row.keys.core_key)
+        .bind::<Nullable<Text>, _>(&row.keys.abbreviation_key)
+        .bind::<Nullable<Text>, _>(&row.keys.foreign_key)
+        .bind::<Integer, _>(&next_serial)
+        .bind::<Text, _>(prefix);
+    Ok(written(bind_version(q, &row, &kind, ctx), conn)? == 1)
+}
+
+/// Replaces the current record with `record` (its next version) and appends its version row (its
+/// feed event follows at COMMIT), in one statement (one round trip, prepared once per connection). The caller holds
+/// the record's row lock.
+pub(super) fn write_version(
     conn: &mut PgConnection,
     record: &Enterprise,
     kind: EventKind,
     changed: &[&str],
     ctx: &WriteContext,
 ) -> QueryResult<()> {
-    let json = serde_json::to_value(record).expect("records serialise");
-    diesel::insert_into(enterprise_versions::table)
-        .values((
-            enterprise_versions::code.eq(&record.code),
-            enterprise_versions::version.eq(record.version),
-            enterprise_versions::kind.eq(kind.as_str()),
-            enterprise_versions::record.eq(&json),
-            enterprise_versions::changed_fields.eq(changed.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
-            enterprise_versions::actor.eq(&ctx.actor),
-            enterprise_versions::recorded_at.eq(ctx.at),
-            enterprise_versions::effective_on.eq(ctx.effective_on),
-            enterprise_versions::reason.eq(&ctx.reason),
-        ))
-        .execute(conn)?;
-    // Last: the position, under the feed head's row lock until commit (migration feed_order),
-    // the event, and a wake-up for long polls delivered at commit (never the source of truth:
-    // readers read the table), in one statement: the lock is held for one round trip and the
-    // commit. PostgreSQL serialises notifying commits, as the feed head already does.
-    diesel::sql_query(
-        "WITH head AS (UPDATE feed_head SET position = position + 1 WHERE id = 1 RETURNING position), \
-              event AS (INSERT INTO feed_events (position, code, version, kind, recorded_at) \
-                        SELECT position, $1, $2, $3, $4 FROM head RETURNING position) \
-         SELECT pg_notify($5, '') FROM event",
-    )
-    .bind::<diesel::sql_types::Text, _>(&record.code)
-    .bind::<diesel::sql_types::Integer, _>(record.version)
-    .bind::<diesel::sql_types::Text, _>(kind.as_str())
-    .bind::<diesel::sql_types::Timestamptz, _>(ctx.at)
-    .bind::<diesel::sql_types::Text, _>(super::feed::CHANNEL)
-    .execute(conn)?;
-    Ok(())
+    const SQL: &str = "WITH e AS (UPDATE enterprises SET status = $1, name_vi = $2, province_code = $3, version = $4, \
+                        record = $5::jsonb, updated_at = $6, proper_name = $7, read_key = $8, core_key = $9, \
+                        abbreviation_key = $10, foreign_key = $11 \
+                    WHERE code = $12 RETURNING code), \
+              v AS (INSERT INTO enterprise_versions (code, version, kind, record, changed_fields, actor, recorded_at, \
+                        effective_on, reason) \
+                    SELECT code, $13, $14, $15::json, $16, $17, $18, $19, $20 FROM e RETURNING 1) \
+         SELECT count(*) FROM v";
+    let row = RecordRow::new(record, changed);
+    let kind = kind.as_str();
+    let q = prepared(SQL)
+        .bind::<Text, _>(record.status.as_str())
+        .bind::<Text, _>(&record.name.vi)
+        .bind::<Text, _>(record.head_office.current_province_code())
+        .bind::<Integer, _>(&record.version)
+        .bind::<Text, _>(&row.json)
+        .bind::<Timestamptz, _>(&record.updated_at)
+        .bind::<Text, _>(&row.proper)
+        .bind::<Text, _>(&row.keys.read_key)
+        .bind::<Text, _>(&row.keys.core_key)
+        .bind::<Nullable<Text>, _>(&row.keys.abbreviation_key)
+        .bind::<Nullable<Text>, _>(&row.keys.foreign_key)
+        .bind::<Text, _>(&record.code);
+    match written(bind_version(q, &row, &kind, ctx), conn)? {
+        1 => Ok(()),
+        // The caller read the row under its lock: it cannot be gone.
+        _ => Err(diesel::result::Error::NotFound),
+    }
 }
 
-/// Takes the next free serial of `prefix` under the row lock of `code_serials`, skipping serials
-/// that have no valid check digit and codes already in the register (imported historical codes).
-fn allocate_code(conn: &mut PgConnection, prefix: &str) -> Result<EnterpriseCode, WriteError> {
+/// The number of version rows a write statement wrote (0 or 1).
+fn written(q: Prepared<'_>, conn: &mut PgConnection) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        count: i64,
+    }
+    Ok(q.get_result::<Count>(conn)?.count)
+}
+
+/// Takes the row lock of the serial counter of the province's code prefix and reads the next
+/// serial, in one round trip once the counter exists.
+fn lock_serial(conn: &mut PgConnection, province_code: &str) -> QueryResult<(String, i32)> {
+    #[derive(QueryableByName)]
+    struct Serial {
+        #[diesel(sql_type = Text)]
+        prefix: String,
+        #[diesel(sql_type = Integer)]
+        next_serial: i32,
+    }
+    const SQL: &str = "SELECT prefix, next_serial FROM code_serials \
+         WHERE prefix = coalesce((SELECT prefix FROM code_prefixes WHERE province_code = $1), $2) FOR UPDATE";
+    let lock = |conn: &mut PgConnection| {
+        prepared(SQL)
+            .bind::<Text, _>(province_code)
+            .bind::<Text, _>(province_code)
+            .get_result::<Serial>(conn)
+            .optional()
+    };
+    if let Some(s) = lock(conn)? {
+        return Ok((s.prefix, s.next_serial));
+    }
+    // The prefix's first code.
+    let prefix = super::reference::code_prefix(conn, province_code)?;
     diesel::insert_into(code_serials::table)
-        .values((code_serials::prefix.eq(prefix), code_serials::next_serial.eq(1)))
+        .values((code_serials::prefix.eq(&prefix), code_serials::next_serial.eq(1)))
         .on_conflict_do_nothing()
         .execute(conn)?;
-    let mut serial: i32 =
-        code_serials::table.find(prefix).select(code_serials::next_serial).for_update().first(conn)?;
-    loop {
-        let Some((s, code)) = EnterpriseCode::next_valid(prefix, serial as u32) else {
-            return Err(WriteError::CodesExhausted(prefix.to_string()));
-        };
-        let taken: bool =
-            diesel::select(diesel::dsl::exists(enterprises::table.find(code.as_str()))).get_result(conn)?;
-        serial = s as i32 + 1;
-        if !taken {
-            diesel::update(code_serials::table.find(prefix)).set(code_serials::next_serial.eq(serial)).execute(conn)?;
-            return Ok(code);
-        }
-    }
+    let s = lock(conn)?.ok_or(diesel::result::Error::NotFound)?;
+    Ok((s.prefix, s.next_serial))
 }
 
 /// The fields a registration sets, for its version's `changed_fields`.
@@ -183,11 +283,21 @@ pub fn register(
             return Ok(Written::Replay(r));
         }
         refuse_conflicting_name(conn, &content.name, &content.proper_name, &content.owners, None)?;
-        let prefix = super::reference::code_prefix(conn, &content.head_office.province_code)?;
-        let code = allocate_code(conn, &prefix)?;
-        let record = content.into_new_record(code.to_string(), ctx.effective_on, ctx.at);
-        insert_record(conn, &record)?;
-        append_version(conn, &record, EventKind::Registered, REGISTRATION_FIELDS, ctx)?;
+        // The next free serial of the prefix, under its counter's row lock: a serial without a
+        // valid check digit is skipped, and so is a code already in the register (an imported
+        // historical code), which the insert finds taken.
+        let (prefix, mut serial) = lock_serial(conn, &content.head_office.province_code)?;
+        let mut record = content.into_new_record(String::new(), ctx.effective_on, ctx.at);
+        loop {
+            let Some((s, code)) = EnterpriseCode::next_valid(&prefix, serial as u32) else {
+                return Err(WriteError::CodesExhausted(prefix));
+            };
+            serial = s as i32 + 1;
+            record.code = code.to_string();
+            if insert_registered(conn, &record, &prefix, serial, ctx)? {
+                break;
+            }
+        }
         if let Some(req) = idem {
             let body = serde_json::to_value(&record).expect("records serialise");
             idempotency::finish(
@@ -207,50 +317,6 @@ pub(super) fn name_keys(record: &Enterprise) -> (String, name_check::NameKeys) {
     let keys =
         name_check::keys(&record.name.vi, &proper, record.name.abbreviation.as_deref(), record.name.en.as_deref());
     (proper, keys)
-}
-
-fn insert_record(conn: &mut PgConnection, record: &Enterprise) -> QueryResult<()> {
-    let (proper, keys) = name_keys(record);
-    diesel::insert_into(enterprises::table)
-        .values((
-            enterprises::proper_name.eq(&proper),
-            enterprises::read_key.eq(&keys.read_key),
-            enterprises::core_key.eq(&keys.core_key),
-            enterprises::abbreviation_key.eq(&keys.abbreviation_key),
-            enterprises::foreign_key.eq(&keys.foreign_key),
-            enterprises::code.eq(&record.code),
-            enterprises::enterprise_type.eq(record.enterprise_type.as_str()),
-            enterprises::status.eq(record.status.as_str()),
-            enterprises::name_vi.eq(&record.name.vi),
-            enterprises::province_code.eq(record.head_office.current_province_code()),
-            enterprises::registered_on.eq(record.registered_on),
-            enterprises::version.eq(record.version),
-            enterprises::record.eq(serde_json::to_value(record).expect("records serialise")),
-            enterprises::updated_at.eq(record.updated_at),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Replaces the current record after a write (the version row is appended separately).
-pub(super) fn update_record(conn: &mut PgConnection, record: &Enterprise) -> QueryResult<()> {
-    let (proper, keys) = name_keys(record);
-    diesel::update(enterprises::table.find(&record.code))
-        .set((
-            enterprises::proper_name.eq(&proper),
-            enterprises::read_key.eq(&keys.read_key),
-            enterprises::core_key.eq(&keys.core_key),
-            enterprises::abbreviation_key.eq(&keys.abbreviation_key),
-            enterprises::foreign_key.eq(&keys.foreign_key),
-            enterprises::status.eq(record.status.as_str()),
-            enterprises::name_vi.eq(&record.name.vi),
-            enterprises::province_code.eq(record.head_office.current_province_code()),
-            enterprises::version.eq(record.version),
-            enterprises::record.eq(serde_json::to_value(record).expect("records serialise")),
-            enterprises::updated_at.eq(record.updated_at),
-        ))
-        .execute(conn)?;
-    Ok(())
 }
 
 pub(super) fn decode<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, StoreError> {
@@ -338,8 +404,7 @@ pub fn add_unit(
         record.units.push(unit.clone());
         record.version += 1;
         record.updated_at = ctx.at;
-        update_record(conn, &record)?;
-        append_version(conn, &record, EventKind::UnitRegistered, &["units"], ctx)?;
+        write_version(conn, &record, EventKind::UnitRegistered, &["units"], ctx)?;
         if let Some(req) = idem {
             let body = serde_json::to_value(&unit).expect("units serialise");
             idempotency::finish(
@@ -406,12 +471,12 @@ pub fn check_name(
             ])
             .flatten()
             .collect();
+        // In one round trip, in sorted order (unnest reads the array in order), so that two
+        // writers never wait for each other's keys in opposite orders.
         lock_keys.sort();
-        for k in lock_keys {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 41))")
-                .bind::<diesel::sql_types::Text, _>(k)
-                .execute(conn)?;
-        }
+        prepared("SELECT count(pg_advisory_xact_lock(hashtextextended(k, 41))) FROM unnest($1::text[]) AS k")
+            .bind::<Array<Text>, _>(&lock_keys)
+            .execute(conn)?;
     }
     let mut query = enterprises::table
         .filter(enterprises::status.ne("ceased"))
@@ -487,8 +552,7 @@ pub fn modify(
             refuse_conflicting_name(conn, &next.name, &proper, owners, Some(code.as_str()))?;
         }
         let fields: Vec<&str> = changed.iter().map(String::as_str).collect();
-        update_record(conn, &next)?;
-        append_version(conn, &next, kind, &fields, ctx)?;
+        write_version(conn, &next, kind, &fields, ctx)?;
         Ok(Modified::Changed(next))
     })
 }

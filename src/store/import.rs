@@ -4,8 +4,10 @@
 //! interrupted import resumes after its last committed batch.
 //!
 //! Feed events keep the feed's guarantee (README, "Change feed"): a batch takes its positions from
-//! `feed_head` as its last statements before COMMIT, all at once, so they are handed out in commit
-//! order like any other write's.
+//! `feed_head` as its last statements before COMMIT, all at once, under the row lock every write
+//! takes, so they are handed out in commit order like any other write's. It says so with
+//! `registry.bulk_load`, which keeps the online writes' commit trigger (migration feed_at_commit)
+//! from giving its versions a second event.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use diesel::pg::{CopyFormat, CopyTarget};
@@ -473,6 +475,9 @@ pub fn load_batch(
     reason: &str,
 ) -> QueryResult<Loaded> {
     conn.transaction(|conn| {
+        // The batch writes its feed events itself, all at once (below): the trigger that gives
+        // each online write its event at commit (migration feed_at_commit) stays out.
+        diesel::sql_query("SET LOCAL registry.bulk_load = 'on'").execute(conn)?;
         let to_load: Vec<&EnterpriseRows> = items
             .iter()
             .filter_map(|i| match i {

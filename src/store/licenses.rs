@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::enterprises::{
-    append_version, created_response, decode, etag, get_for_update, update_record, EventKind, WriteContext, WriteError,
-    Written,
+    created_response, decode, etag, get_for_update, write_version, EventKind, WriteContext, WriteError, Written,
 };
 use super::idempotency::{self, IdempotentRequest};
 use super::schema::{enterprises, licenses};
@@ -83,8 +82,7 @@ pub fn record(
         record.licenses.get_or_insert_with(Vec::new).push(license.clone());
         record.version += 1;
         record.updated_at = ctx.at;
-        update_record(conn, &record)?;
-        append_version(conn, &record, EventKind::LicenseRecorded, &["licenses"], ctx)?;
+        write_version(conn, &record, EventKind::LicenseRecorded, &["licenses"], ctx)?;
         let recorded = RecordedLicense {
             license,
             enterprise_code: code.to_string(),

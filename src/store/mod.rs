@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod import;
 pub mod licenses;
 pub mod mirror;
+pub mod prepared;
 pub mod reference;
 pub mod schema;
 
