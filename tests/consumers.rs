@@ -354,14 +354,18 @@ async fn repeated_bad_keys_from_one_address_are_refused_before_the_database() {
 }
 
 #[actix_web::test]
-async fn a_revoked_key_stops_working_at_once() {
+async fn a_revoked_key_stops_working_within_the_trust_period() {
     let db = TestDb::new();
     let key = db.key("portal", Role::Portal);
     let app = app(&db).await;
     let body = registration("llc_single", "Ánh Dương");
     assert_eq!(send(&app, post_json("/v1/enterprises", Some(&key), &body)).await.status, 201);
     assert!(registry::store::clients::revoke(&mut db.conn(), "portal").unwrap());
+    // The instance may still trust the key it accepted a moment ago, but not past KEY_TRUST.
+    tokio::time::sleep(registry::api::auth::KEY_TRUST + std::time::Duration::from_millis(100)).await;
     let r = send(&app, get("/v1/reference/provinces", Some(&key))).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    let r = send(&app, post_json("/v1/enterprises", Some(&key), &registration("llc_single", "Bình Minh"))).await;
     assert_eq!(r.status, 401, "{}", r.text);
 }
 

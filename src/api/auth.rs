@@ -6,9 +6,17 @@
 //! an empty or oversized value, a key of the right prefix but an unknown body, a revoked key), and
 //! every header costs the same one look-up by the hash of what was sent, so that neither the
 //! answer nor its timing tells which part was wrong.
+//!
+//! A key the database accepted is trusted by this instance for [`KEY_TRUST`] without asking again
+//! ([`KeyCache`]): a client's requests then cost no round trip of their own. Only accepted keys
+//! are kept, so every failure still costs its one look-up; a revoked key fails on every instance
+//! within [`KEY_TRUST`].
 
+use std::collections::HashMap;
 use std::future::{ready, Ready};
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -62,6 +70,48 @@ impl FromRequest for Caller {
     /// The caller [`authenticate`] resolved; the public when the middleware is not installed.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(Ok(req.extensions().get::<Caller>().cloned().unwrap_or(Caller(None))))
+    }
+}
+
+/// How long an instance trusts a key the database accepted, without asking again: the longest a
+/// revoked key keeps working.
+pub const KEY_TRUST: Duration = Duration::from_secs(1);
+
+/// The keys the database accepted in the last [`KEY_TRUST`], by the SHA-256 of the key: what this
+/// instance knows is only ever a second old, and the database stays the one truth.
+pub struct KeyCache {
+    entries: Mutex<HashMap<[u8; 32], (Client, Instant)>>,
+    trust: Duration,
+}
+
+/// Keys kept at most; the map is emptied when full (clients are few: this bounds a flood).
+const KEY_CACHE_MAX: usize = 4096;
+
+impl KeyCache {
+    pub fn new(trust: Duration) -> KeyCache {
+        KeyCache { entries: Mutex::new(HashMap::new()), trust }
+    }
+
+    /// The client of a key hash accepted less than the trust period ago.
+    pub fn get(&self, hash: &[u8; 32]) -> Option<Client> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(hash).filter(|(_, at)| at.elapsed() < self.trust).map(|(c, _)| c.clone())
+    }
+
+    /// Remembers a key hash the database accepted just now.
+    pub fn put(&self, hash: [u8; 32], client: Client) {
+        if self.trust.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= KEY_CACHE_MAX {
+            let trust = self.trust;
+            entries.retain(|_, (_, at)| at.elapsed() < trust);
+            if entries.len() >= KEY_CACHE_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(hash, (client, Instant::now()));
     }
 }
 
@@ -120,7 +170,17 @@ async fn resolve(
         Some(key) => key.as_bytes().to_vec(),
         None => header[..header.len().min(MAX_HEADER)].to_vec(),
     };
-    let client = db(&state, move |conn| Ok(clients::authenticate(conn, &candidate)?)).await?;
+    let hash: [u8; 32] = clients::hash_key_bytes(&candidate);
+    let client = match state.keys.get(&hash).filter(|_| well_formed) {
+        Some(client) => Some(client),
+        None => {
+            let client = db(&state, move |conn| Ok(clients::authenticate(conn, &candidate)?)).await?;
+            if let (Some(c), true) = (&client, well_formed) {
+                state.keys.put(hash, c.clone());
+            }
+            client
+        }
+    };
     match client {
         Some(client) if well_formed => {
             state.limits.check_client(client.id).map_err(too_many)?;
@@ -147,6 +207,21 @@ fn too_many(seconds: u32) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_accepted_key_is_trusted_only_for_the_trust_period() {
+        let cache = KeyCache::new(Duration::from_millis(50));
+        let client = Client { id: 7, name: "portal".into(), role: Role::Portal };
+        let (hash, other) = ([1u8; 32], [2u8; 32]);
+        cache.put(hash, client.clone());
+        assert_eq!(cache.get(&hash), Some(client));
+        assert_eq!(cache.get(&other), None);
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(cache.get(&hash), None, "trusted past the period");
+        let off = KeyCache::new(Duration::ZERO);
+        off.put(hash, Client { id: 7, name: "portal".into(), role: Role::Portal });
+        assert_eq!(off.get(&hash), None);
+    }
 
     #[test]
     fn only_a_well_formed_bearer_header_yields_a_key() {

@@ -52,6 +52,8 @@ pub struct AppState {
     /// served, instead of as blocked threads racing for the pool (which left a few waiting for
     /// hundreds of milliseconds under load).
     pub db_slots: Arc<tokio::sync::Semaphore>,
+    /// Keys the database accepted in the last second (`auth::KeyCache`).
+    pub keys: Arc<auth::KeyCache>,
 }
 
 impl AppState {
@@ -74,6 +76,7 @@ impl AppState {
             access,
             limits: Arc::new(limits::RateLimits::new(limits::LimitConfig::OFF)),
             cache: Arc::new(crate::cache::RecordCache::disabled()),
+            keys: Arc::new(auth::KeyCache::new(auth::KEY_TRUST)),
         }
     }
 

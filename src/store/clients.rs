@@ -38,6 +38,11 @@ pub fn hash_key(key: &str) -> Vec<u8> {
     Sha256::digest(key.as_bytes()).to_vec()
 }
 
+/// The SHA-256 of what was sent as a key, as the database stores it.
+pub fn hash_key_bytes(key: &[u8]) -> [u8; 32] {
+    Sha256::digest(key).into()
+}
+
 /// A new random key: the prefix and 32 random bytes in URL-safe base64.
 pub fn new_key() -> String {
     let mut bytes = [0u8; 32];
@@ -74,8 +79,8 @@ pub fn list(conn: &mut PgConnection) -> Result<Vec<ClientRow>, StoreError> {
     Ok(api_clients::table.order(api_clients::name).load(conn)?)
 }
 
-/// Revokes a client's key; effective at once on every instance (keys are checked against the
-/// database on every request). Returns false when no such active client exists.
+/// Revokes a client's key; effective on every instance within `api::auth::KEY_TRUST` (how long
+/// an instance trusts a key the database accepted). Returns false when no such active client exists.
 pub fn revoke(conn: &mut PgConnection, name: &str) -> Result<bool, StoreError> {
     let n =
         diesel::update(api_clients::table.filter(api_clients::name.eq(name)).filter(api_clients::revoked_at.is_null()))
