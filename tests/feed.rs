@@ -186,6 +186,67 @@ fn lock_waiters(conn: &mut PgConnection) -> i64 {
 /// all the while. Then writers with randomly staggered commits (a pause between taking the
 /// position and COMMIT). The consumer ends with every event exactly once, no position skipped,
 /// each enterprise's versions in order.
+/// A full page makes the instance read the next one ahead; the consumer's request for it takes it.
+/// Only a full page read ahead is used: a short one may lack what committed since.
+#[actix_web::test]
+async fn the_next_page_is_read_ahead_and_only_a_full_one_is_used() {
+    let db = TestDb::new();
+    let (app, state) = app_with_state(&db).await;
+    let tax = db.key("tax", Role::Tax);
+    let writer = Writer::new(&db);
+    let mut conn = writer.conn();
+    let all = bodies(40, 23);
+    let mut registered = 0;
+    for body in &all {
+        if registered == 5 {
+            break;
+        }
+        registered += writer.register(&mut conn, body).is_some() as usize;
+    }
+    assert_eq!(registered, 5);
+    let page = |after: Option<String>| {
+        let path = changes_path(after.as_deref(), 2, 0);
+        let tax = tax.clone();
+        let app = &app;
+        async move {
+            let r = send(app, get(&path, Some(&tax))).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let positions: Vec<i64> =
+                r.body["events"].as_array().unwrap().iter().map(|e| position(e["cursor"].as_str().unwrap())).collect();
+            (positions, r.body["next"].as_str().unwrap().to_string())
+        }
+    };
+    // Waits (without blocking the runtime that runs it) until the page after `after` is read.
+    let ahead_read = |after: i64| {
+        let state = state.clone();
+        async move {
+            let start = Instant::now();
+            while !state.feed_ahead.is_read(after, 2) {
+                assert!(start.elapsed() < Duration::from_secs(10), "the page after {after} was not read ahead");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    // Positions 1-2: a full page; the instance reads 3-4 meanwhile.
+    let (first, next) = page(None).await;
+    assert_eq!(first, vec![1, 2]);
+    ahead_read(2).await;
+    let (second, next) = page(Some(next)).await;
+    assert_eq!(second, vec![3, 4]);
+    assert_eq!(state.feed_ahead.hits(), 1, "the second page was the one read ahead");
+    // Full again: position 5 alone is read ahead, a short page.
+    ahead_read(4).await;
+    for body in &all[20..] {
+        if writer.register(&mut conn, body).is_some() {
+            break;
+        }
+    }
+    // A short page read ahead is not used: the consumer gets 5 and the registration since.
+    let (third, _) = page(Some(next)).await;
+    assert_eq!(third, vec![5, 6], "a page read ahead before position 6 committed must not be served");
+    assert_eq!(state.feed_ahead.hits(), 1);
+}
+
 #[actix_web::test]
 async fn no_gaps_when_commits_are_staggered() {
     let db = TestDb::new();

@@ -2,9 +2,11 @@
 //! agency mirrors the register by. The guarantees and their costs are in the README, "Change
 //! feed"; the ordering itself is the store's (`store::feed`).
 
+use std::future::Future;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use actix_web::http::header;
@@ -14,6 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
+use futures_util::future::{FutureExt, Shared};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -188,6 +191,110 @@ fn listen(inner: Weak<WakerInner>, url: String) {
     }
 }
 
+/// A page of the feed ready to send: its JSON and what the access log records of it.
+pub struct Page {
+    body: Bytes,
+    count: usize,
+    first: i64,
+    last: i64,
+}
+
+type PageFuture = Shared<Pin<Box<dyn Future<Output = Option<Arc<Page>>> + Send>>>;
+
+/// The next page of each consumer catching up, read while the current one is on its way to it.
+///
+/// A consumer that reads a full page will most likely ask next for the page after it, but only
+/// once it has received and handled this one: read one after the other, PostgreSQL, the service
+/// and the consumer take turns and the cores idle. After answering a full page the instance starts
+/// reading the next one (same `limit`, after the page's last position); the consumer's request for
+/// it takes the finished page.
+///
+/// Only a full page is ever used. Positions are handed out in commit order, so the first `limit`
+/// events after a position, once they are all visible, never change: a full page read a moment
+/// ago is exactly what a new read would give. A short page may lack events committed since; it is
+/// dropped and the request reads afresh. Pages are kept per instance, at most [`AHEAD_PAGES`] at
+/// a time for [`AHEAD_KEEP`]: derived data that only saves work.
+pub struct ReadAhead {
+    pages: Mutex<Vec<(i64, i64, Instant, PageFuture)>>,
+    hits: AtomicU64,
+}
+
+/// Pages read ahead at most at a time (one per consumer catching up).
+const AHEAD_PAGES: usize = 4;
+/// How long a page read ahead waits for its consumer.
+const AHEAD_KEEP: Duration = Duration::from_secs(30);
+
+impl Default for ReadAhead {
+    fn default() -> Self {
+        ReadAhead { pages: Mutex::new(Vec::new()), hits: AtomicU64::new(0) }
+    }
+}
+
+impl ReadAhead {
+    /// Pages answered from a read ahead, since the start.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// Whether the page after `after` of `limit` events has been read ahead and waits to be taken.
+    pub fn is_read(&self, after: i64, limit: i64) -> bool {
+        let pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        pages.iter().any(|(a, l, _, f)| *a == after && *l == limit && f.peek().is_some())
+    }
+
+    /// The page after `after` of `limit` events, when it was read ahead and is full.
+    async fn take(&self, after: i64, limit: i64) -> Option<Arc<Page>> {
+        let future = {
+            let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+            let i = pages.iter().position(|(a, l, _, _)| *a == after && *l == limit)?;
+            pages.swap_remove(i).3
+        };
+        let page = future.await.filter(|p| p.count as i64 == limit)?;
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        Some(page)
+    }
+
+    /// Starts reading the page after `after` of `limit` events, unless it is being read already.
+    fn start(&self, state: web::Data<AppState>, after: i64, limit: i64) {
+        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        pages.retain(|(_, _, at, _)| at.elapsed() < AHEAD_KEEP);
+        if pages.iter().any(|(a, l, _, _)| *a == after && *l == limit) {
+            return;
+        }
+        if pages.len() >= AHEAD_PAGES {
+            // The oldest goes (its read, already spawned, finishes unused).
+            drop(pages.remove(0));
+        }
+        let read: Pin<Box<dyn Future<Output = Option<Arc<Page>>> + Send>> =
+            Box::pin(async move { read_page(&state, Cursor(after), limit).await.ok().map(Arc::new) });
+        let future = read.shared();
+        actix_web::rt::spawn(future.clone());
+        pages.push((after, limit, Instant::now(), future));
+    }
+}
+
+/// Reads the page after `after` and writes its JSON, on a database thread.
+async fn read_page(state: &AppState, after: Cursor, limit: i64) -> Result<Page, ApiError> {
+    db(state, move |conn| {
+        if after.0 > feed::head(conn)? {
+            return Err(invalid_cursor("beyond_head", "the cursor is beyond the feed's head"));
+        }
+        let events = feed::read_raw(conn, after.0, limit)?;
+        let next = events.last().map(|e| Cursor(e.position)).unwrap_or(after).encode();
+        let body = page_json(&events, &next).map_err(|e| {
+            tracing::error!(error = %e, "a stored record does not decode");
+            ApiError::internal()
+        })?;
+        Ok(Page {
+            body: Bytes::from(body),
+            count: events.len(),
+            first: events.first().map_or(0, |e| e.position),
+            last: events.last().map_or(after.0, |e| e.position),
+        })
+    })
+    .await
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ChangesParams {
@@ -338,38 +445,34 @@ pub async fn changes(
         })?,
     };
     let deadline = Instant::now() + Duration::from_secs(wait);
+    let respond = |page: &Page| {
+        if page.count > 0 {
+            let detail = format!("feed positions {} to {} ({} events)", page.first, page.last, page.count);
+            state.access.record(&client, Action::Changes, None, Some(detail), super::request_id(&req));
+        }
+        // A consumer catching up asks for the next page next: read it meanwhile.
+        if page.count as i64 == limit {
+            state.feed_ahead.start(state.clone(), page.last, limit);
+        }
+        HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .content_type("application/json")
+            .body(page.body.clone())
+    };
+    if let Some(page) = state.feed_ahead.take(after.0, limit).await {
+        return Ok(respond(&page));
+    }
     // Subscribed before the first read, so a commit between the read and the wait still wakes.
     let mut wake = (wait > 0).then(|| state.feed.subscribe());
     loop {
         if let Some(rx) = wake.as_mut() {
             rx.borrow_and_update();
         }
-        let events = db(&state, move |conn| {
-            if after.0 > feed::head(conn)? {
-                return Err(invalid_cursor("beyond_head", "the cursor is beyond the feed's head"));
-            }
-            Ok(feed::read_raw(conn, after.0, limit)?)
-        })
-        .await?;
+        let page = read_page(&state, after, limit).await?;
         let now = Instant::now();
         let rx = match wake.as_mut() {
-            Some(rx) if events.is_empty() && now < deadline => rx,
-            _ => {
-                if let (Some(first), Some(last)) = (events.first(), events.last()) {
-                    let detail =
-                        format!("feed positions {} to {} ({} events)", first.position, last.position, events.len());
-                    state.access.record(&client, Action::Changes, None, Some(detail), super::request_id(&req));
-                }
-                let next = events.last().map(|e| Cursor(e.position)).unwrap_or(after).encode();
-                let page = page_json(&events, &next).map_err(|e| {
-                    tracing::error!(error = %e, "a stored record does not decode");
-                    ApiError::internal()
-                })?;
-                return Ok(HttpResponse::Ok()
-                    .insert_header((header::CACHE_CONTROL, "no-store"))
-                    .content_type("application/json")
-                    .body(page));
-            }
+            Some(rx) if page.count == 0 && now < deadline => rx,
+            _ => return Ok(respond(&page)),
         };
         let poll = if state.feed.listening() { Duration::from_secs(1) } else { Duration::from_millis(50) };
         let until = tokio::time::Instant::from_std(deadline.min(now + poll));

@@ -43,6 +43,8 @@ pub struct AppState {
     pub search: Arc<crate::search::Search>,
     /// Wakes change-feed long polls (one LISTEN connection per instance, see `feed::FeedWaker`).
     pub feed: feed::FeedWaker,
+    /// The next page of each consumer catching up on the feed, read ahead (`feed::ReadAhead`).
+    pub feed_ahead: Arc<feed::ReadAhead>,
     /// Reads of personal data, written in batches.
     pub access: Arc<crate::access_log::AccessLog>,
     pub limits: Arc<limits::RateLimits>,
@@ -77,6 +79,7 @@ impl AppState {
             limits: Arc::new(limits::RateLimits::new(limits::LimitConfig::OFF)),
             cache: Arc::new(crate::cache::RecordCache::disabled()),
             keys: Arc::new(auth::KeyCache::new(auth::KEY_TRUST)),
+            feed_ahead: Arc::default(),
         }
     }
 
