@@ -3,8 +3,11 @@
 //! flushed every `interval` or as soon as it holds `batch` entries, and on shutdown. While the
 //! database is away entries wait (up to `capacity`; beyond it the oldest are dropped, counted and
 //! logged, never blocking reads).
+//!
+//! The same thread writes where each consumer of the change feed has read up to (its latest page
+//! only), for `/metrics`' consumer lag.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -14,6 +17,7 @@ use chrono::Utc;
 
 use crate::store::access_log::{self, NewEntry};
 use crate::store::clients::Client;
+use crate::store::feed::{self, ConsumerPosition};
 use crate::store::PgPool;
 
 pub struct AccessLog {
@@ -23,6 +27,8 @@ pub struct AccessLog {
 
 struct Inner {
     queue: Mutex<VecDeque<NewEntry>>,
+    /// The latest feed position sent to each consumer since the last write, by client.
+    positions: Mutex<HashMap<String, ConsumerPosition>>,
     wake: Condvar,
     stop: AtomicBool,
     written: AtomicU64,
@@ -60,6 +66,7 @@ impl AccessLog {
     pub fn start(pool: PgPool, interval: Duration) -> AccessLog {
         let inner = Arc::new(Inner {
             queue: Mutex::new(VecDeque::new()),
+            positions: Mutex::new(HashMap::new()),
             wake: Condvar::new(),
             stop: AtomicBool::new(false),
             written: AtomicU64::new(0),
@@ -104,6 +111,17 @@ impl AccessLog {
         }
     }
 
+    /// Records that `client` was sent the feed up to `position` (cheap: an insert into a map).
+    pub fn consumer_read(&self, client: &Client, position: i64) {
+        let entry = ConsumerPosition {
+            client: client.name.clone(),
+            role: client.role.as_str().to_string(),
+            position,
+            read_at: Utc::now(),
+        };
+        self.inner.positions.lock().unwrap_or_else(|p| p.into_inner()).insert(entry.client.clone(), entry);
+    }
+
     /// Entries waiting to be written.
     pub fn pending(&self) -> usize {
         self.inner.queue.lock().unwrap_or_else(|p| p.into_inner()).len()
@@ -119,7 +137,7 @@ impl AccessLog {
 
     /// Writes what is buffered now (tests, and shutdown).
     pub fn flush(&self, pool: &PgPool) -> bool {
-        self.inner.write_pending(pool)
+        self.inner.write_pending(pool) & self.inner.write_positions(pool)
     }
 
     /// Stops the thread after a last flush.
@@ -147,7 +165,7 @@ impl Inner {
                     let _ = self.wake.wait_timeout(queue, interval);
                 }
             }
-            let ok = self.write_pending(pool);
+            let ok = self.write_pending(pool) & self.write_positions(pool);
             if self.stop.load(Ordering::SeqCst) {
                 if !ok {
                     let left = self.queue.lock().unwrap_or_else(|p| p.into_inner()).len();
@@ -158,6 +176,30 @@ impl Inner {
             if !ok {
                 // The database is away: wait before retrying, entries stay queued.
                 std::thread::sleep(interval);
+            }
+        }
+    }
+
+    /// Writes the consumers' latest positions; on failure keeps those not superseded meanwhile.
+    fn write_positions(&self, pool: &PgPool) -> bool {
+        let positions: Vec<ConsumerPosition> =
+            std::mem::take(&mut *self.positions.lock().unwrap_or_else(|p| p.into_inner())).into_values().collect();
+        if positions.is_empty() {
+            return true;
+        }
+        let result = pool
+            .get()
+            .map_err(|e| e.to_string())
+            .and_then(|mut conn| feed::record_positions(&mut conn, &positions).map_err(|e| e.to_string()));
+        match result {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::warn!(%error, consumers = positions.len(), "feed consumers' positions not written yet; will retry");
+                let mut map = self.positions.lock().unwrap_or_else(|p| p.into_inner());
+                for p in positions {
+                    map.entry(p.client.clone()).or_insert(p);
+                }
+                false
             }
         }
     }

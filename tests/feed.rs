@@ -186,6 +186,43 @@ fn lock_waiters(conn: &mut PgConnection) -> i64 {
 /// all the while. Then writers with randomly staggered commits (a pause between taking the
 /// position and COMMIT). The consumer ends with every event exactly once, no position skipped,
 /// each enterprise's versions in order.
+/// `/metrics` tells how far behind each consumer is, and the slowest one's lag.
+#[actix_web::test]
+async fn metrics_show_each_consumers_lag() {
+    let db = TestDb::new();
+    let (app, state) = app_with_state(&db).await;
+    let tax = db.key("tax", Role::Tax);
+    let transport = db.key("transport", Role::Transport);
+    let writer = Writer::new(&db);
+    let mut conn = writer.conn();
+    let registered = bodies(20, 5).iter().filter_map(|b| writer.register(&mut conn, b)).take(5).count();
+    assert_eq!(registered, 5);
+    let metric = |text: &str, name: &str| -> Option<f64> {
+        text.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+    };
+    // The tax agency reads two of five events; the ministry everything.
+    let r = send(&app, get(&changes_path(None, 2, 0), Some(&tax))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let next = r.body["next"].as_str().unwrap().to_string();
+    let r = send(&app, get(&changes_path(None, 1000, 0), Some(&transport))).await;
+    assert_eq!(r.body["events"].as_array().unwrap().len(), 5);
+    assert!(state.access.flush(&state.pool));
+    let m = send(&app, get("/metrics", None)).await.text;
+    assert_eq!(metric(&m, "registry_feed_consumer_lag_positions{client=\"tax\"}"), Some(3.0), "{m}");
+    assert_eq!(metric(&m, "registry_feed_consumer_lag_positions{client=\"transport\"}"), Some(0.0), "{m}");
+    assert_eq!(metric(&m, "registry_feed_consumer_lag_seconds{client=\"transport\"}"), Some(0.0), "{m}");
+    let tax_lag = metric(&m, "registry_feed_consumer_lag_seconds{client=\"tax\"}").expect("the tax agency's lag");
+    assert!(tax_lag > 0.0, "position 3 was recorded before now: {m}");
+    assert_eq!(metric(&m, "registry_feed_slowest_consumer_lag_seconds"), Some(tax_lag));
+    // Once it has read everything, nobody lags.
+    let r = send(&app, get(&changes_path(Some(&next), 1000, 0), Some(&tax))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(state.access.flush(&state.pool));
+    let m = send(&app, get("/metrics", None)).await.text;
+    assert_eq!(metric(&m, "registry_feed_consumer_lag_positions{client=\"tax\"}"), Some(0.0), "{m}");
+    assert_eq!(metric(&m, "registry_feed_slowest_consumer_lag_seconds"), Some(0.0), "{m}");
+}
+
 /// A full page makes the instance read the next one ahead; the consumer's request for it takes it.
 /// Only a full page read ahead is used: a short one may lack what committed since.
 #[actix_web::test]

@@ -446,6 +446,7 @@ pub async fn changes(
     };
     let deadline = Instant::now() + Duration::from_secs(wait);
     let respond = |page: &Page| {
+        state.access.consumer_read(&client, page.last);
         if page.count > 0 {
             let detail = format!("feed positions {} to {} ({} events)", page.first, page.last, page.count);
             state.access.record(&client, Action::Changes, None, Some(detail), super::request_id(&req));

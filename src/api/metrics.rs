@@ -109,5 +109,76 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     );
     gauge(&mut out, "registry_cache_entries", "Records in the cache.", cache.len() as f64);
     gauge(&mut out, "registry_cache_bytes", "Bytes of serialised records in the cache.", cache.weight() as f64);
+    // Every consumer's lag, from the positions the instances wrote (at most a second late); left
+    // out while the database is away or slow to answer.
+    let lags = super::db(&state, |conn| Ok(crate::store::feed::consumer_lags(conn)?));
+    if let Ok(Ok(lags)) = tokio::time::timeout(std::time::Duration::from_millis(500), lags).await {
+        write_consumer_lags(&mut out, &lags, chrono::Utc::now());
+    }
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out)
+}
+
+/// A Prometheus label value: backslash, double quote and newline escaped.
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// The consumers' lag metrics: by client, and the slowest consumer's.
+fn write_consumer_lags(out: &mut String, lags: &[crate::store::feed::ConsumerLag], now: chrono::DateTime<chrono::Utc>) {
+    let age = |l: &crate::store::feed::ConsumerLag| {
+        l.oldest_unread.map_or(0.0, |t| ((now - t).num_microseconds().unwrap_or(i64::MAX).max(0) as f64) / 1e6)
+    };
+    let mut family = |name: &str, help: &str, value: &dyn Fn(&crate::store::feed::ConsumerLag) -> f64| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for l in lags {
+            let _ = writeln!(out, "{name}{{client=\"{}\"}} {}", label(&l.client), value(l));
+        }
+    };
+    family(
+        "registry_feed_consumer_lag_seconds",
+        "Age of the oldest feed event the consumer has not been sent (0 when it has read everything).",
+        &age,
+    );
+    family(
+        "registry_feed_consumer_lag_positions",
+        "Feed positions between the consumer's and the head (events, but for rolled-back writes' numbers).",
+        &|l| l.behind as f64,
+    );
+    family(
+        "registry_feed_consumer_last_read_timestamp_seconds",
+        "When the consumer was last sent a page (Unix time).",
+        &|l| l.read_at.timestamp() as f64,
+    );
+    let slowest = lags.iter().map(age).fold(0.0, f64::max);
+    let _ = writeln!(
+        out,
+        "# HELP registry_feed_slowest_consumer_lag_seconds The largest registry_feed_consumer_lag_seconds (0 without consumers).\n# TYPE registry_feed_slowest_consumer_lag_seconds gauge\nregistry_feed_slowest_consumer_lag_seconds {slowest}"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn consumer_lags_are_by_client_with_the_slowest() {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 7, 12, 0, 0).unwrap();
+        let lag = |client: &str, behind: i64, unread_secs: Option<i64>| crate::store::feed::ConsumerLag {
+            client: client.into(),
+            position: 100 - behind,
+            read_at: now - chrono::Duration::seconds(5),
+            behind,
+            oldest_unread: unread_secs.map(|s| now - chrono::Duration::seconds(s)),
+        };
+        let mut out = String::new();
+        write_consumer_lags(&mut out, &[lag("tax", 40, Some(90)), lag("transport \"B\"", 0, None)], now);
+        assert!(out.contains("registry_feed_consumer_lag_seconds{client=\"tax\"} 90\n"), "{out}");
+        assert!(out.contains("registry_feed_consumer_lag_seconds{client=\"transport \\\"B\\\"\"} 0\n"), "{out}");
+        assert!(out.contains("registry_feed_consumer_lag_positions{client=\"tax\"} 40\n"), "{out}");
+        assert!(out.contains("registry_feed_slowest_consumer_lag_seconds 90\n"), "{out}");
+        let mut none = String::new();
+        write_consumer_lags(&mut none, &[], now);
+        assert!(none.contains("registry_feed_slowest_consumer_lag_seconds 0\n"), "{none}");
+    }
 }

@@ -122,6 +122,69 @@ pub fn recorded_at(conn: &mut PgConnection, position: i64) -> Result<Option<Date
     Ok(feed_events::table.find(position).select(feed_events::recorded_at).first(conn).optional()?)
 }
 
+/// Where a consumer (a client reading `/v1/changes`) has read the feed up to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerPosition {
+    pub client: String,
+    pub role: String,
+    /// The position after the last page it was sent (its `next`).
+    pub position: i64,
+    pub read_at: DateTime<Utc>,
+}
+
+/// Records consumers' positions. A record replaces only an older one: instances write their
+/// batches in any order.
+pub fn record_positions(conn: &mut PgConnection, positions: &[ConsumerPosition]) -> Result<(), StoreError> {
+    conn.transaction(|conn| {
+        for p in positions {
+            super::prepared::prepared(
+                "INSERT INTO feed_consumers (client, role, position, read_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (client) DO UPDATE SET role = excluded.role, position = excluded.position, \
+                     read_at = excluded.read_at \
+                 WHERE feed_consumers.read_at <= excluded.read_at",
+            )
+            .bind::<Text, _>(&p.client)
+            .bind::<Text, _>(&p.role)
+            .bind::<BigInt, _>(&p.position)
+            .bind::<Timestamptz, _>(&p.read_at)
+            .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+/// How far behind the feed's head one consumer is.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ConsumerLag {
+    #[diesel(sql_type = Text)]
+    pub client: String,
+    /// Its position (the `next` of the last page it was sent).
+    #[diesel(sql_type = BigInt)]
+    pub position: i64,
+    /// When it was last sent a page.
+    #[diesel(sql_type = Timestamptz)]
+    pub read_at: DateTime<Utc>,
+    /// Positions between it and the head (events, but for the numbers of rolled-back writes).
+    #[diesel(sql_type = BigInt)]
+    pub behind: i64,
+    /// When the oldest event it has not read was recorded; `None` when it has read everything.
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub oldest_unread: Option<DateTime<Utc>>,
+}
+
+/// Every active client's position in the feed, by client name.
+pub fn consumer_lags(conn: &mut PgConnection) -> Result<Vec<ConsumerLag>, StoreError> {
+    Ok(super::prepared::prepared(
+        "SELECT c.client, c.position, c.read_at, \
+                greatest((SELECT position FROM feed_head WHERE id = 1) - c.position, 0) AS behind, \
+                (SELECT e.recorded_at FROM feed_events e WHERE e.position > c.position \
+                 ORDER BY e.position LIMIT 1) AS oldest_unread \
+         FROM feed_consumers c JOIN api_clients a ON a.name = c.client AND a.revoked_at IS NULL \
+         ORDER BY c.client",
+    )
+    .load(conn)?)
+}
+
 /// The channel writers notify at commit (a wake-up for long polls, never the source of truth).
 pub const CHANNEL: &str = "registry_feed";
 

@@ -174,6 +174,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    feed_consumers (client) {
+        client -> Text,
+        role -> Text,
+        position -> BigInt,
+        read_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(wards -> provinces (province_code));
 diesel::joinable!(licenses -> enterprises (enterprise_code));
 diesel::joinable!(units -> enterprises (enterprise_code));
@@ -195,4 +204,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     licenses,
     access_log,
+    feed_consumers,
 );
