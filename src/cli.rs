@@ -70,6 +70,18 @@ pub fn serve(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
     let search = Search::open(&global.index_dir())?;
     tracing::info!(position = ?search.index().position(), documents = search.index().num_docs(), "search index opened");
     search.follow(pool.clone(), Duration::from_millis(args.index_poll_ms));
+    // The words most names hold, decoded ahead of the first suggestions and searches (which would
+    // each pay for a word's first decoding), while the service starts answering.
+    let index = search.index();
+    std::thread::Builder::new().name("index-warm".into()).spawn(move || {
+        let started = std::time::Instant::now();
+        match index.warm() {
+            Ok(lists) => tracing::info!(lists, ms = started.elapsed().as_millis() as u64, "search index warmed"),
+            Err(e) => {
+                tracing::warn!(error = %e, "the search index could not be warmed; words are decoded on first use")
+            }
+        }
+    })?;
     let feed = api::feed::FeedWaker::new(&db.url);
     let state = web::Data::new(
         AppState::new(pool, reference, search, feed).with_limits(args.limits()).with_cache(args.cache_mb << 20),

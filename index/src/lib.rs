@@ -697,6 +697,14 @@ impl SearchIndex {
     /// is exact. At most `limit` (≤ [`MAX_SUGGESTIONS`]) suggestions, best (BM25: shortest matching
     /// names) first. With several words, only the first [`SUGGEST_SCAN_BUDGET`] matches in index
     /// order are ranked, which keeps a keystroke fast when the words are very common.
+    /// Prepares what the first suggestions and searches would otherwise prepare on their way: the
+    /// decoded lists of the words most names hold. Worth calling in the background once an index
+    /// is opened (a restart); returns how many lists it built.
+    pub fn warm(&self) -> Result<usize, IndexError> {
+        let searcher = self.reader.searcher();
+        self.dense_lists.warm(&searcher, &[self.fields.name_folded, self.fields.proper_edge])
+    }
+
     pub fn suggest(&self, prefix: &str, limit: usize) -> Result<Vec<Suggestion>, IndexError> {
         let limit = limit.min(MAX_SUGGESTIONS);
         let folded = analyzer::folded_words(prefix);
@@ -711,11 +719,15 @@ impl SearchIndex {
         let terms = suggest_terms(f, words, complete);
         let searcher = self.reader.searcher();
         let top = match terms.as_slice() {
-            // One term: block-max WAND top-k, cheap even on a posting list of millions.
-            [term] => searcher.search(
-                &TermQuery::new(term.clone(), IndexRecordOption::Basic),
-                &TopDocs::with_limit(limit).order_by_score(),
-            )?,
+            // One term: block-max WAND top-k, cheap even on a posting list of millions. It prunes
+            // with each block's best term frequency and length, which a posting list read without
+            // frequencies does not give: a complete word is read with them (a name holding it
+            // twice ranks a little higher), an unfinished word's edge key has none to read.
+            [term] => {
+                let option =
+                    if term.field() == f.name_folded { IndexRecordOption::WithFreqs } else { IndexRecordOption::Basic };
+                searcher.search(&TermQuery::new(term.clone(), option), &TopDocs::with_limit(limit).order_by_score())?
+            }
             _ => topk::conjunction_top_k(&searcher, &terms, limit, SUGGEST_SCAN_BUDGET, &self.dense_lists)?,
         };
         let mut out = Vec::with_capacity(top.len());

@@ -139,6 +139,25 @@ fn deleted_and_renamed_enterprises() {
 /// A suggestion's conjunction, walked over dense lists and postings, ranks exactly as tantivy's
 /// boolean query of the same terms does, within the same scan budget.
 #[test]
+fn warming_builds_every_list_suggestions_read_and_changes_no_answer() {
+    let prefixes = ["thuong mai dich v", "dich vu thuong mai ", "xay dung t", "cong ", "van tai ph", "t", "co phan "];
+    let (mut idx, _) = corpus();
+    let cold: Vec<_> = prefixes.iter().map(|p| idx.suggest(p, 10).unwrap()).collect();
+    let (built_on_use, _) = idx.dense_lists.held();
+    assert!(built_on_use > 0, "the suggestions read frequent words as dense lists");
+    // The same index, its lists forgotten, then warmed.
+    idx.dense_lists = Default::default();
+    let built = idx.warm().unwrap();
+    assert!(built >= built_on_use, "{built} lists warmed, {built_on_use} read");
+    assert_eq!(idx.dense_lists.held().0, built);
+    for (prefix, cold) in prefixes.iter().zip(cold) {
+        assert_eq!(idx.suggest(prefix, 10).unwrap(), cold, "{prefix:?}");
+    }
+    // The suggestions found every list they read already built.
+    assert_eq!(idx.dense_lists.held().0, built);
+}
+
+#[test]
 fn suggestions_rank_as_the_boolean_query() {
     use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
     use tantivy::schema::IndexRecordOption;

@@ -500,6 +500,45 @@ impl DenseLists {
         state.bytes = state.lists.values().map(|(l, _)| l.bytes()).sum();
     }
 
+    /// Builds ahead the lists that suggestions (and name searches) read in `fields`: every term in
+    /// at least 1/[`SUGGEST_DENSE_MAX_GAP`] of a large segment, the most frequent first, within
+    /// half of [`DENSE_CACHE_BYTES`]. Built on first use instead, a list costs the request that
+    /// meets it a walk of the whole posting list. Returns the lists built.
+    pub(crate) fn warm(&self, searcher: &Searcher, fields: &[Field]) -> Result<usize, IndexError> {
+        let mut candidates: Vec<(u32, usize, Field, TermInfo)> = Vec::new();
+        for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            let max_doc = reader.max_doc();
+            if max_doc < DENSE_MIN_SEGMENT_DOCS {
+                continue;
+            }
+            for &field in fields {
+                let inverted = reader.inverted_index(field)?;
+                let mut stream = inverted.terms().stream().map_err(io)?;
+                while stream.advance() {
+                    let info = stream.value();
+                    if dense_at(info, max_doc, SUGGEST_DENSE_MAX_GAP) {
+                        candidates.push((info.doc_freq, ord, field, info.clone()));
+                    }
+                }
+            }
+        }
+        candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
+        let mut built = 0;
+        for (_, ord, field, info) in candidates {
+            if self.lock().bytes >= DENSE_CACHE_BYTES / 2 {
+                break;
+            }
+            let reader = &searcher.segment_readers()[ord];
+            let norms = reader
+                .fieldnorms_readers()
+                .get_field(field)?
+                .unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1));
+            self.get(reader, field, &info, &norms)?;
+            built += 1;
+        }
+        Ok(built)
+    }
+
     /// Lists held and their bytes.
     #[cfg(test)]
     pub fn held(&self) -> (usize, usize) {
