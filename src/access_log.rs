@@ -19,6 +19,7 @@ use crate::store::access_log::{self, NewEntry};
 use crate::store::clients::Client;
 use crate::store::feed::{self, ConsumerPosition};
 use crate::store::PgPool;
+use diesel::PgConnection;
 
 pub struct AccessLog {
     inner: Arc<Inner>,
@@ -187,11 +188,7 @@ impl Inner {
         if positions.is_empty() {
             return true;
         }
-        let result = pool
-            .get()
-            .map_err(|e| e.to_string())
-            .and_then(|mut conn| feed::record_positions(&mut conn, &positions).map_err(|e| e.to_string()));
-        match result {
+        match with_conn(pool, |conn| feed::record_positions(conn, &positions)) {
             Ok(()) => true,
             Err(error) => {
                 tracing::warn!(%error, consumers = positions.len(), "feed consumers' positions not written yet; will retry");
@@ -213,11 +210,7 @@ impl Inner {
         if batch.is_empty() {
             return true;
         }
-        let result = pool
-            .get()
-            .map_err(|e| e.to_string())
-            .and_then(|mut conn| access_log::insert(&mut conn, &batch).map_err(|e| e.to_string()));
-        match result {
+        match with_conn(pool, |conn| access_log::insert(conn, &batch)) {
             Ok(()) => {
                 self.written.fetch_add(batch.len() as u64, Ordering::Relaxed);
                 true
@@ -239,4 +232,13 @@ impl Inner {
             }
         }
     }
+}
+
+/// Runs a write on a pooled connection; either failure (no connection, the write) as its message.
+fn with_conn(
+    pool: &PgPool,
+    write: impl FnOnce(&mut PgConnection) -> Result<(), crate::store::StoreError>,
+) -> Result<(), String> {
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    write(&mut conn).map_err(|e| e.to_string())
 }

@@ -233,13 +233,7 @@ async fn the_next_page_is_read_ahead_and_only_a_full_one_is_used() {
     let writer = Writer::new(&db);
     let mut conn = writer.conn();
     let all = bodies(40, 23);
-    let mut registered = 0;
-    for body in &all {
-        if registered == 5 {
-            break;
-        }
-        registered += writer.register(&mut conn, body).is_some() as usize;
-    }
+    let registered = all[..20].iter().filter_map(|b| writer.register(&mut conn, b)).take(5).count();
     assert_eq!(registered, 5);
     let page = |after: Option<String>| {
         let path = changes_path(after.as_deref(), 2, 0);

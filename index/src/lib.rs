@@ -691,12 +691,6 @@ impl SearchIndex {
             .collect()
     }
 
-    /// As-you-type completion: the earlier words of `prefix` must match exactly (folded) somewhere
-    /// in the name, the last word is completed on the words of the proper name. Leading legal-form
-    /// words are ignored. A `prefix` ending in a space or punctuation completes nothing: every word
-    /// is exact. At most `limit` (≤ [`MAX_SUGGESTIONS`]) suggestions, best (BM25: shortest matching
-    /// names) first. With several words, only the first [`SUGGEST_SCAN_BUDGET`] matches in index
-    /// order are ranked, which keeps a keystroke fast when the words are very common.
     /// Prepares what the first suggestions and searches would otherwise prepare on their way: the
     /// decoded lists of the words most names hold. Worth calling in the background once an index
     /// is opened (a restart); returns how many lists it built.
@@ -705,6 +699,12 @@ impl SearchIndex {
         self.dense_lists.warm(&searcher, &[self.fields.name_folded, self.fields.proper_edge])
     }
 
+    /// As-you-type completion: the earlier words of `prefix` must match exactly (folded) somewhere
+    /// in the name, the last word is completed on the words of the proper name. Leading legal-form
+    /// words are ignored. A `prefix` ending in a space or punctuation completes nothing: every word
+    /// is exact. At most `limit` (≤ [`MAX_SUGGESTIONS`]) suggestions, best (BM25: shortest matching
+    /// names) first. With several words, only the first [`SUGGEST_SCAN_BUDGET`] matches in index
+    /// order are ranked, which keeps a keystroke fast when the words are very common.
     pub fn suggest(&self, prefix: &str, limit: usize) -> Result<Vec<Suggestion>, IndexError> {
         let limit = limit.min(MAX_SUGGESTIONS);
         let folded = analyzer::folded_words(prefix);

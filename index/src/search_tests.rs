@@ -136,8 +136,7 @@ fn deleted_and_renamed_enterprises() {
     assert_eq!(page.hits[0].code, renamed.code);
 }
 
-/// A suggestion's conjunction, walked over dense lists and postings, ranks exactly as tantivy's
-/// boolean query of the same terms does, within the same scan budget.
+/// Warming builds ahead every dense list the suggestions read, and changes none of their answers.
 #[test]
 fn warming_builds_every_list_suggestions_read_and_changes_no_answer() {
     let prefixes = ["thuong mai dich v", "dich vu thuong mai ", "xay dung t", "cong ", "van tai ph", "t", "co phan "];
@@ -157,6 +156,8 @@ fn warming_builds_every_list_suggestions_read_and_changes_no_answer() {
     assert_eq!(idx.dense_lists.held().0, built);
 }
 
+/// A suggestion's conjunction, walked over dense lists and postings, ranks exactly as tantivy's
+/// boolean query of the same terms does, within the same scan budget.
 #[test]
 fn suggestions_rank_as_the_boolean_query() {
     use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};

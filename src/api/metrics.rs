@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use std::fmt::Write;
 
 use super::AppState;
+use crate::store::feed::ConsumerLag;
 
 /// Metrics in the Prometheus text format.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
@@ -124,11 +125,11 @@ fn label(value: &str) -> String {
 }
 
 /// The consumers' lag metrics: by client, and the slowest consumer's.
-fn write_consumer_lags(out: &mut String, lags: &[crate::store::feed::ConsumerLag], now: chrono::DateTime<chrono::Utc>) {
-    let age = |l: &crate::store::feed::ConsumerLag| {
+fn write_consumer_lags(out: &mut String, lags: &[ConsumerLag], now: chrono::DateTime<chrono::Utc>) {
+    let age = |l: &ConsumerLag| {
         l.oldest_unread.map_or(0.0, |t| ((now - t).num_microseconds().unwrap_or(i64::MAX).max(0) as f64) / 1e6)
     };
-    let mut family = |name: &str, help: &str, value: &dyn Fn(&crate::store::feed::ConsumerLag) -> f64| {
+    let mut family = |name: &str, help: &str, value: &dyn Fn(&ConsumerLag) -> f64| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
         for l in lags {
             let _ = writeln!(out, "{name}{{client=\"{}\"}} {}", label(&l.client), value(l));
@@ -164,7 +165,7 @@ mod tests {
     #[test]
     fn consumer_lags_are_by_client_with_the_slowest() {
         let now = chrono::Utc.with_ymd_and_hms(2026, 12, 7, 12, 0, 0).unwrap();
-        let lag = |client: &str, behind: i64, unread_secs: Option<i64>| crate::store::feed::ConsumerLag {
+        let lag = |client: &str, behind: i64, unread_secs: Option<i64>| ConsumerLag {
             client: client.into(),
             position: 100 - behind,
             read_at: now - chrono::Duration::seconds(5),

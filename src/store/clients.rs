@@ -35,7 +35,7 @@ pub struct ClientRow {
 }
 
 pub fn hash_key(key: &str) -> Vec<u8> {
-    Sha256::digest(key.as_bytes()).to_vec()
+    hash_key_bytes(key.as_bytes()).to_vec()
 }
 
 /// The SHA-256 of what was sent as a key, as the database stores it.
@@ -93,7 +93,7 @@ pub fn revoke(conn: &mut PgConnection, name: &str) -> Result<bool, StoreError> {
 /// what was sent, well formed or not, so that timing does not tell a wrong prefix from a wrong
 /// body. Records the use at most once a minute per client.
 pub fn authenticate(conn: &mut PgConnection, key: &[u8]) -> Result<Option<Client>, StoreError> {
-    let hash = Sha256::digest(key).to_vec();
+    let hash = hash_key_bytes(key).to_vec();
     let row: Option<ClientRow> = api_clients::table
         .filter(api_clients::key_hash.eq(&hash))
         .filter(api_clients::revoked_at.is_null())

@@ -122,17 +122,30 @@ impl<'r> RecordRow<'r> {
     }
 }
 
+/// Binds the record's columns that a registration and a change both write, in the order both
+/// statements list them: status, name_vi, province_code, version, record, updated_at and the name
+/// keys (proper_name, read_key, core_key, abbreviation_key, foreign_key).
+fn bind_record<'a>(q: Prepared<'a>, row: &'a RecordRow<'a>) -> Prepared<'a> {
+    let record = row.record;
+    q.bind::<Text, _>(record.status.as_str())
+        .bind::<Text, _>(&record.name.vi)
+        .bind::<Text, _>(record.head_office.current_province_code())
+        .bind::<Integer, _>(&record.version)
+        .bind::<Text, _>(&row.json)
+        .bind::<Timestamptz, _>(&record.updated_at)
+        .bind::<Text, _>(&row.proper)
+        .bind::<Text, _>(&row.keys.read_key)
+        .bind::<Text, _>(&row.keys.core_key)
+        .bind::<Nullable<Text>, _>(&row.keys.abbreviation_key)
+        .bind::<Nullable<Text>, _>(&row.keys.foreign_key)
+}
+
 /// Binds the version row's parameters, in order. Its feed event is written at COMMIT by the
 /// trigger of migration feed_at_commit, which takes the next position under the feed head's row
 /// lock: positions are handed out in commit order, and the lock is held only while committing.
-fn bind_version<'a>(
-    q: Prepared<'a>,
-    row: &'a RecordRow<'a>,
-    kind: &'a &'static str,
-    ctx: &'a WriteContext,
-) -> Prepared<'a> {
+fn bind_version<'a>(q: Prepared<'a>, row: &'a RecordRow<'a>, kind: EventKind, ctx: &'a WriteContext) -> Prepared<'a> {
     q.bind::<Integer, _>(&row.record.version)
-        .bind::<Text, _>(*kind)
+        .bind::<Text, _>(kind.as_str())
         .bind::<Text, _>(&row.json)
         .bind::<Array<Text>, _>(&row.changed)
         .bind::<Text, _>(&ctx.actor)
@@ -143,8 +156,8 @@ fn bind_version<'a>(
 
 /// Inserts a new record at version 1 with its version row (its `registered` event follows at
 /// COMMIT), and moves the prefix's serial past its code, in one statement (one round trip,
-/// prepared once per connection). Writes nothing and returns `false` when the code is already taken (an imported
-/// historical code): the caller tries the next serial.
+/// prepared once per connection). Writes nothing and returns `false` when the code is already
+/// taken (an imported historical code): the caller tries the next serial.
 fn insert_registered(
     conn: &mut PgConnection,
     record: &Enterprise,
@@ -153,9 +166,10 @@ fn insert_registered(
     ctx: &WriteContext,
 ) -> QueryResult<bool> {
     const SQL: &str =
-        "WITH e AS (INSERT INTO enterprises (code, enterprise_type, status, name_vi, province_code, registered_on, \
-                        version, record, updated_at, proper_name, read_key, core_key, abbreviation_key, foreign_key) \
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14) \
+        "WITH e AS (INSERT INTO enterprises (status, name_vi, province_code, version, record, updated_at, \
+                        proper_name, read_key, core_key, abbreviation_key, foreign_key, \
+                        code, enterprise_type, registered_on) \
+                    VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                     ON CONFLICT (code) DO NOTHING RETURNING code), \
               s AS (UPDATE code_serials SET next_serial = $15 WHERE prefix = $16), \
               v AS (INSERT INTO enterprise_versions (code, version, kind, record, changed_fields, actor, recorded_at, \
@@ -163,30 +177,18 @@ fn insert_registered(
                     SELECT code, $17, $18, $19::json, $20, $21, $22, $23, $24 FROM e RETURNING 1) \
          SELECT count(*) FROM v";
     let row = RecordRow::new(record, REGISTRATION_FIELDS);
-    let kind = EventKind::Registered.as_str();
-    let q = prepared(SQL)
+    let q = bind_record(prepared(SQL), &row)
         .bind::<Text, _>(&record.code)
         .bind::<Text, _>(record.enterprise_type.as_str())
-        .bind::<Text, _>(record.status.as_str())
-        .bind::<Text, _>(&record.name.vi)
-        .bind::<Text, _>(record.head_office.current_province_code())
         .bind::<Date, _>(&record.registered_on)
-        .bind::<Integer, _>(&record.version)
-        .bind::<Text, _>(&row.json)
-        .bind::<Timestamptz, _>(&record.updated_at)
-        .bind::<Text, _>(&row.proper)
-        .bind::<Text, _>(&row.keys.read_key)
-        .bind::<Text, _>(&row.keys.core_key)
-        .bind::<Nullable<Text>, _>(&row.keys.abbreviation_key)
-        .bind::<Nullable<Text>, _>(&row.keys.foreign_key)
         .bind::<Integer, _>(&next_serial)
         .bind::<Text, _>(prefix);
-    Ok(written(bind_version(q, &row, &kind, ctx), conn)? == 1)
+    Ok(written(bind_version(q, &row, EventKind::Registered, ctx), conn)? == 1)
 }
 
 /// Replaces the current record with `record` (its next version) and appends its version row (its
-/// feed event follows at COMMIT), in one statement (one round trip, prepared once per connection). The caller holds
-/// the record's row lock.
+/// feed event follows at COMMIT), in one statement (one round trip, prepared once per
+/// connection). The caller holds the record's row lock.
 pub(super) fn write_version(
     conn: &mut PgConnection,
     record: &Enterprise,
@@ -203,21 +205,8 @@ pub(super) fn write_version(
                     SELECT code, $13, $14, $15::json, $16, $17, $18, $19, $20 FROM e RETURNING 1) \
          SELECT count(*) FROM v";
     let row = RecordRow::new(record, changed);
-    let kind = kind.as_str();
-    let q = prepared(SQL)
-        .bind::<Text, _>(record.status.as_str())
-        .bind::<Text, _>(&record.name.vi)
-        .bind::<Text, _>(record.head_office.current_province_code())
-        .bind::<Integer, _>(&record.version)
-        .bind::<Text, _>(&row.json)
-        .bind::<Timestamptz, _>(&record.updated_at)
-        .bind::<Text, _>(&row.proper)
-        .bind::<Text, _>(&row.keys.read_key)
-        .bind::<Text, _>(&row.keys.core_key)
-        .bind::<Nullable<Text>, _>(&row.keys.abbreviation_key)
-        .bind::<Nullable<Text>, _>(&row.keys.foreign_key)
-        .bind::<Text, _>(&record.code);
-    match written(bind_version(q, &row, &kind, ctx), conn)? {
+    let q = bind_record(prepared(SQL), &row).bind::<Text, _>(&record.code);
+    match written(bind_version(q, &row, kind, ctx), conn)? {
         1 => Ok(()),
         // The caller read the row under its lock: it cannot be gone.
         _ => Err(diesel::result::Error::NotFound),

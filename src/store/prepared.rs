@@ -22,12 +22,15 @@ use diesel::{QueryResult, RunQueryDsl};
 #[must_use = "a statement does nothing until it is executed or loaded"]
 pub struct Prepared<'a> {
     sql: &'static str,
+    /// The text between parameters, split once here: diesel walks a statement several times per
+    /// execution (its cache key, its binds, its text). `None` when the text numbers them otherwise.
+    pieces: Option<Vec<&'static str>>,
     binds: Vec<Box<dyn QueryFragment<Pg> + 'a>>,
 }
 
 /// A statement of `sql`, whose parameters are `$1`, `$2`, … in order of appearance.
 pub fn prepared(sql: &'static str) -> Prepared<'static> {
-    Prepared { sql, binds: Vec::new() }
+    Prepared { sql, pieces: pieces(sql), binds: Vec::new() }
 }
 
 struct Bind<'a, ST, T: ?Sized> {
@@ -85,7 +88,7 @@ fn pieces(sql: &str) -> Option<Vec<&str>> {
 
 impl QueryFragment<Pg> for Prepared<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        let pieces = match pieces(self.sql) {
+        let pieces = match &self.pieces {
             Some(p) if p.len() == self.binds.len() + 1 => p,
             _ => {
                 return Err(diesel::result::Error::QueryBuilderError(
@@ -93,7 +96,7 @@ impl QueryFragment<Pg> for Prepared<'_> {
                 ))
             }
         };
-        for (i, piece) in pieces.into_iter().enumerate() {
+        for (i, piece) in pieces.iter().enumerate() {
             out.push_sql(piece);
             if let Some(bind) = self.binds.get(i) {
                 bind.walk_ast(out.reborrow())?;
