@@ -9,6 +9,10 @@
 //!   commit payload and read back by [`SearchIndex::position`] after a restart. Every commit reloads
 //!   the reader before it returns, so the change is visible to the next search.
 //! * [`swap`]: generations of the index under a root directory, and the atomic swap after a rebuild.
+//! * Stored records: a document may carry its record's serialised views ([`StoredRecord`], opaque
+//!   bytes to this crate), which [`SearchIndex::record`] returns by code. A serving index reads its
+//!   document store with `pread` rather than a memory map (`store_dir`), so that the store, which
+//!   look-ups touch whole, stays in the page cache and out of the process's resident memory.
 //!
 //! # Ranking
 //!
@@ -40,6 +44,7 @@ mod cursor;
 mod schema;
 #[cfg(test)]
 mod search_tests;
+mod store_dir;
 pub mod swap;
 mod topk;
 
@@ -54,13 +59,12 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
-use tantivy::directory::MmapDirectory;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, FuzzyTermQuery, Occur, Query, RangeQuery,
     TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::collector::{Collected, KeysetCollector};
 use crate::cursor::{fnv1a64, Cursor};
@@ -109,6 +113,20 @@ pub struct EnterpriseDoc {
     pub enterprise_type: String,
     pub vsic: Vec<String>,
     pub registered_on: chrono::NaiveDate,
+    /// The record as the service answers a look-up by code, kept in the document store (see
+    /// [`SearchIndex::record`]); `None` indexes the document for search only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<StoredRecord>,
+}
+
+/// A record's serialised views, opaque to the index: what a look-up by code answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRecord {
+    pub version: u64,
+    /// The full view (callers with a key).
+    pub full: Vec<u8>,
+    /// The public view.
+    pub public: Vec<u8>,
 }
 
 /// A search: free text and/or filters, one page.
@@ -294,7 +312,8 @@ impl SearchIndex {
     pub fn open_or_create(dir: &Path) -> Result<Self, IndexError> {
         std::fs::create_dir_all(dir)?;
         let (schema, fields) = build_schema();
-        let index = Index::builder().schema(schema).settings(settings()).open_or_create(MmapDirectory::open(dir)?)?;
+        let index =
+            Index::builder().schema(schema).settings(settings()).open_or_create(store_dir::PreadStores::open(dir)?)?;
         Self::from_index(index, fields, 1, WRITER_HEAP_BYTES)
     }
 
@@ -432,6 +451,39 @@ impl SearchIndex {
     /// Feed position of the last commit, `None` for an index never committed through this crate.
     pub fn position(&self) -> Option<u64> {
         *self.position.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The stored record of the enterprise with this code, as of the last commit: `None` when the
+    /// index has no such enterprise or holds it for search only. A term look-up in each segment
+    /// and one block of the document store: a few microseconds, no database.
+    pub fn record(&self, code: &str) -> Result<Option<StoredRecord>, IndexError> {
+        let searcher = self.reader.searcher();
+        let term = Term::from_field_text(self.fields.code, code);
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let Some(mut postings) =
+                segment.inverted_index(self.fields.code)?.read_postings(&term, IndexRecordOption::Basic)?
+            else {
+                continue;
+            };
+            let alive = segment.alive_bitset();
+            let mut doc = postings.doc();
+            while doc != tantivy::TERMINATED {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    let stored: TantivyDocument = searcher.doc(tantivy::DocAddress::new(ord as u32, doc))?;
+                    return Ok(self.stored_record(&stored));
+                }
+                doc = postings.advance();
+            }
+        }
+        Ok(None)
+    }
+
+    fn stored_record(&self, doc: &TantivyDocument) -> Option<StoredRecord> {
+        let f = &self.fields;
+        let version = doc.get_first(f.record_version).and_then(|v| v.as_u64())?;
+        let full = doc.get_first(f.record_full).and_then(|v| v.as_bytes())?.to_vec();
+        let public = doc.get_first(f.record_public).and_then(|v| v.as_bytes())?.to_vec();
+        Some(StoredRecord { version, full, public })
     }
 
     /// Number of enterprises visible to searches.

@@ -1,7 +1,8 @@
 //! The tantivy schema and the conversion of an [`EnterpriseDoc`] into a tantivy document.
 
 use tantivy::schema::{
-    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
+    BytesOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED,
+    STORED, STRING,
 };
 use tantivy::TantivyDocument;
 
@@ -41,6 +42,10 @@ pub(crate) struct Fields {
     /// former names, English name, abbreviation and unit names, as `"a b"` (`a < b`): the
     /// enterprises holding both words, for a search to walk instead of either word's longer list.
     pub word_pairs: Field,
+    /// The stored record ([`crate::StoredRecord`]): its version and both views' bytes.
+    pub record_version: Field,
+    pub record_full: Field,
+    pub record_public: Field,
 }
 
 fn text(tokenizer: &str, record: IndexRecordOption) -> TextOptions {
@@ -82,6 +87,9 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
                     .set_fieldnorms(false),
             ),
         ),
+        record_version: b.add_u64_field("record_version", STORED),
+        record_full: b.add_bytes_field("record_full", BytesOptions::default().set_stored()),
+        record_public: b.add_bytes_field("record_public", BytesOptions::default().set_stored()),
     };
     (b.build(), fields)
 }
@@ -209,5 +217,10 @@ pub(crate) fn to_document(f: &Fields, doc: &EnterpriseDoc) -> TantivyDocument {
         d.add_text(f.vsic_prefix, &v);
     }
     d.add_i64(f.registered, days_since_epoch(doc.registered_on));
+    if let Some(record) = &doc.record {
+        d.add_u64(f.record_version, record.version);
+        d.add_bytes(f.record_full, &record.full);
+        d.add_bytes(f.record_public, &record.public);
+    }
     d
 }

@@ -5,7 +5,9 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use common::{code_for, generate, index_docs};
-use registry_index::{analyzer, open_current, swap_in, EnterpriseDoc, IndexError, SearchIndex, SearchRequest};
+use registry_index::{
+    analyzer, open_current, swap_in, EnterpriseDoc, IndexError, SearchIndex, SearchRequest, StoredRecord,
+};
 use unicode_normalization::UnicodeNormalization;
 
 fn doc(code: &str, name: &str, proper: &str) -> EnterpriseDoc {
@@ -386,6 +388,57 @@ fn commit_payload_survives_reopen_and_changes_are_visible_at_once() {
         assert!(codes(&idx, "anh duong", 10).is_empty());
     }
     assert_eq!(SearchIndex::open_or_create(dir.path()).unwrap().position(), Some(45));
+}
+
+fn with_record(mut d: EnterpriseDoc, version: u64) -> EnterpriseDoc {
+    d.record = Some(StoredRecord {
+        version,
+        full: format!("{{\"code\":\"{}\",\"version\":{version},\"owners\":[]}}", d.code).into_bytes(),
+        public: format!("{{\"code\":\"{}\",\"version\":{version}}}", d.code).into_bytes(),
+    });
+    d
+}
+
+#[test]
+fn stored_records_are_looked_up_by_code_across_segments_and_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let idx = SearchIndex::open_or_create(dir.path()).unwrap();
+        // Several segments: one commit each.
+        for (i, code) in ["0100000001", "0100000002", "0100000003"].into_iter().enumerate() {
+            idx.upsert(&with_record(doc(code, "Công ty TNHH Bình Minh", "Bình Minh"), 1)).unwrap();
+            idx.commit(i as u64 + 1).unwrap();
+        }
+        // Indexed for search only: no stored record.
+        idx.upsert(&doc("0100000004", "Công ty TNHH Hoàng Hôn", "Hoàng Hôn")).unwrap();
+        idx.commit(4).unwrap();
+        assert!(idx.num_segments() > 1);
+        let r = idx.record("0100000002").unwrap().expect("stored");
+        assert_eq!(r.version, 1);
+        assert_eq!(r.public, br#"{"code":"0100000002","version":1}"#);
+        assert_eq!(r.full, br#"{"code":"0100000002","version":1,"owners":[]}"#);
+        assert_eq!(idx.record("0100000004").unwrap(), None);
+        assert_eq!(idx.record("0100000009").unwrap(), None);
+        // A new version replaces the old one (deleted in its segment); uncommitted, it is not seen.
+        idx.upsert(&with_record(doc("0100000002", "Công ty TNHH Bình Minh", "Bình Minh"), 2)).unwrap();
+        assert_eq!(idx.record("0100000002").unwrap().unwrap().version, 1);
+        idx.commit(5).unwrap();
+        assert_eq!(idx.record("0100000002").unwrap().unwrap().version, 2);
+        idx.delete("0100000003").unwrap();
+        idx.commit(6).unwrap();
+        assert_eq!(idx.record("0100000003").unwrap(), None);
+    }
+    // Reopened (the document store read with positioned reads), then merged into one segment.
+    let idx = SearchIndex::open_or_create(dir.path()).unwrap();
+    assert_eq!(idx.record("0100000002").unwrap().unwrap().version, 2);
+    idx.merge_segments().unwrap();
+    idx.commit(7).unwrap();
+    assert_eq!(idx.num_segments(), 1);
+    assert_eq!(idx.record("0100000001").unwrap().unwrap().version, 1);
+    assert_eq!(idx.record("0100000002").unwrap().unwrap().full, br#"{"code":"0100000002","version":2,"owners":[]}"#);
+    assert_eq!(idx.record("0100000003").unwrap(), None);
+    // Search hits still read their fields from the same documents.
+    assert_eq!(codes(&idx, "binh minh", 10), vec!["0100000001", "0100000002"]);
 }
 
 #[test]

@@ -176,6 +176,7 @@ pub fn generate(n: usize, seed: u64) -> Vec<EnterpriseDoc> {
             enterprise_type: etype.to_string(),
             vsic,
             registered_on: base + chrono::Duration::days(rng.below(9000) as i64),
+            record: None,
         });
     }
     out
