@@ -13,7 +13,7 @@ use chrono::Utc;
 use diesel::PgConnection;
 use registry_index::{EnterpriseDoc, SearchIndex};
 
-use crate::cache::RecordCache;
+use crate::cache::{Cached, RecordCache};
 use crate::domain::enterprise_type;
 use crate::domain::record::Enterprise;
 use crate::store::{self, PgPool};
@@ -144,12 +144,13 @@ impl Search {
             let codes: Vec<String> = latest.keys().map(|c| c.to_string()).collect();
             let former = store::enterprises::former_names(conn, &codes)?;
             for (code, record) in latest {
-                index.upsert(&document(record, former.get(code).cloned().unwrap_or_default()))?;
+                let doc = document(record, former.get(code).cloned().unwrap_or_default());
+                index.upsert(&doc)?;
                 // Every record read goes into the cache, so that a look-up racing this event (it
                 // read the version before) cannot put the older version back after it: a put
                 // never replaces a newer version.
-                if let Some(cache) = self.cache.get() {
-                    cache.put(record);
+                if let (Some(cache), Some(views)) = (self.cache.get(), doc.record) {
+                    cache.put_cached(code, Arc::new(Cached::from_views(views)));
                 }
             }
             if self.failpoints.as_ref().is_some_and(|dir| dir.join("index-commit").exists()) {
@@ -252,7 +253,7 @@ impl Search {
     }
 }
 
-/// The search document of a record.
+/// The search document of a record, with the record's serialised views for look-ups by code.
 pub fn document(record: &Enterprise, former_names: Vec<String>) -> EnterpriseDoc {
     let proper_name = enterprise_type::proper_name(record.enterprise_type, &record.name.vi).unwrap_or_default();
     EnterpriseDoc {
@@ -270,6 +271,7 @@ pub fn document(record: &Enterprise, former_names: Vec<String>) -> EnterpriseDoc
         enterprise_type: record.enterprise_type.as_str().to_string(),
         vsic: record.business_lines.iter().map(|l| l.vsic.clone()).collect(),
         registered_on: record.registered_on,
+        record: Some(crate::cache::views(record)),
     }
 }
 

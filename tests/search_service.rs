@@ -1,6 +1,7 @@
 //! The real binary: a registration is searchable within a second of its 201, and after a
 //! SIGKILL the restarted service's index catches up with every committed change, none twice;
-//! each instance answers look-ups from its cache, kept current by the feed.
+//! each instance answers look-ups from its cache and its index, kept current by the feed, and
+//! never answers an instance's own write older than it was written.
 
 mod common;
 
@@ -180,7 +181,7 @@ fn each_instance_answers_look_ups_from_its_cache_and_sees_the_others_changes_thr
         (etag, r.json().unwrap())
     };
 
-    // B reads the record once from the database; after that its cache answers.
+    // B reads the record once (from its index or the database); after that its cache answers.
     let (etag, first) = get(&b.base);
     assert_eq!(first["version"], 1);
     // (While B's follower is keeping up: on a loaded machine a read may fall back to the database.)
@@ -232,4 +233,85 @@ fn each_instance_answers_look_ups_from_its_cache_and_sees_the_others_changes_thr
 
 fn json_phone(phone: &str) -> String {
     serde_json::json!({"head_office": {"phone": phone}}).to_string()
+}
+
+#[test]
+fn look_ups_are_answered_from_the_index_but_never_older_than_this_instances_own_write() {
+    let db = TestDb::new();
+    let key = db.key("portal", Role::Portal);
+    // No record cache: whatever the database does not answer comes from the index.
+    let no_cache = [("REGISTRY_CACHE_MB", "0")];
+    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = Service::start_with(&db.url, data_a.path(), &no_cache);
+    let b = Service::start_with(&db.url, data_b.path(), &no_cache);
+    let client = reqwest::blocking::Client::new();
+    let mut generator = registry::demo::generator(&registry::reference_data::reference(), 777);
+    let r = client
+        .post(format!("{}/v1/enterprises", a.base))
+        .bearer_auth(&key)
+        .json(&generator.next_registration())
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let code = r.json::<Value>().unwrap()["code"].as_str().unwrap().to_string();
+    let get = |base: &str, key: Option<&str>| -> (String, Value) {
+        let mut req = client.get(format!("{base}/v1/enterprises/{code}"));
+        if let Some(key) = key {
+            req = req.bearer_auth(key);
+        }
+        let r = req.send().unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let etag = r.headers()["etag"].to_str().unwrap().to_string();
+        (etag, r.json().unwrap())
+    };
+
+    // B answers from its index once its follower has the registration; both views.
+    let from_index = metric(&client, &b.base, "registry_lookups_from_index_total");
+    let reading = Instant::now();
+    loop {
+        let (etag, public) = get(&b.base, None);
+        assert_eq!((etag.as_str(), &public["version"]), ("\"v1\"", &Value::from(1)));
+        assert!(public.get("owners").is_none() && public.get("licenses").is_none(), "the public view");
+        if metric(&client, &b.base, "registry_lookups_from_index_total") >= from_index + 1.0 {
+            break;
+        }
+        assert!(reading.elapsed() < Duration::from_secs(10), "B never answered from its index");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (_, full) = get(&b.base, Some(&key));
+    assert_eq!(full["licenses"], serde_json::json!([]), "the full view, with a key");
+    assert!(full["legal_representatives"][0].get("identity").is_some());
+
+    // A changes the record again and again; each time, A's next look-up (at once, while A's index
+    // still holds the version before) answers the version A wrote, never the older one.
+    let mut etag = "\"v1\"".to_string();
+    let mut written = Value::Null;
+    for n in 2..=8 {
+        let r = client
+            .patch(format!("{}/v1/enterprises/{code}", a.base))
+            .bearer_auth(&key)
+            .header("Content-Type", "application/merge-patch+json")
+            .header("If-Match", &etag)
+            .body(json_phone(&format!("0243 999 88{n:02}")))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{}", r.text().unwrap());
+        written = r.json().unwrap();
+        let (now_etag, now) = get(&a.base, None);
+        assert_eq!(now["version"], n, "A's own write, read back at once");
+        assert_eq!(now_etag, format!("\"v{n}\""));
+        etag = now_etag;
+    }
+    // B sees the last version through the feed within a second.
+    let changed = Instant::now();
+    while get(&b.base, None).1["version"] != 8 {
+        assert!(changed.elapsed() < Duration::from_secs(1), "B still answers an old version a second after");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // What B's index answers is the record A wrote, field for field (the full view adds the
+    // empty list of licences).
+    let (_, mut full) = get(&b.base, Some(&key));
+    assert_eq!(full.as_object_mut().unwrap().remove("licenses"), Some(serde_json::json!([])));
+    written.as_object_mut().unwrap().remove("licenses");
+    assert_eq!(full, written);
 }

@@ -43,7 +43,7 @@ fn changed_response(state: &AppState, modified: Modified) -> HttpResponse {
     };
     if changed {
         tracing::info!(code = %record.code, version = record.version, "changed");
-        state.cache.put(&record);
+        state.cache.wrote(&record);
     }
     HttpResponse::Ok().insert_header((header::ETAG, etag(record.version))).json(record)
 }

@@ -108,7 +108,7 @@ pub async fn register(
     match written {
         Written::Done(record) => {
             tracing::info!(code = %record.code, "registered");
-            state.cache.put(&record);
+            state.cache.wrote(&record);
             Ok(HttpResponse::Created()
                 .insert_header((header::LOCATION, format!("/v1/enterprises/{}", record.code)))
                 .insert_header((header::ETAG, etag(record.version)))
@@ -184,16 +184,18 @@ pub async fn get_enterprise(
         log_full_view(&state, &caller, &req, &record.code, Some(format!("as_of={raw}")));
         return Ok(conditional_record(&req, record, caller.full_view()));
     }
-    if let Some(cached) = state.cache.get_fresh(code.as_str()) {
+    if let Some(cached) = state.cache.get_fresh(code.as_str()).or_else(|| from_index(&state, code.as_str(), false)) {
         log_full_view(&state, &caller, &req, code.as_str(), None);
         return Ok(cached_record(&req, &cached, caller.full_view(), false));
     }
     let record = match db(&state, move |conn| Ok(store::get(conn, &wanted)?)).await {
         Ok(record) => record.ok_or_else(|| ApiError::not_found(format!("no enterprise has code {code}")))?,
-        // The database is away: answer from the cache when it holds the record, marked stale.
+        // The database is away: answer from the cache or the index when they hold the record,
+        // marked stale.
         Err(e) if e.problem == problems::UNAVAILABLE => {
-            let cached = state.cache.get_stale(code.as_str()).ok_or(e)?;
-            log_full_view(&state, &caller, &req, code.as_str(), Some("served stale from the cache".into()));
+            let cached =
+                state.cache.get_stale(code.as_str()).or_else(|| from_index(&state, code.as_str(), true)).ok_or(e)?;
+            log_full_view(&state, &caller, &req, code.as_str(), Some("served stale: the database is away".into()));
             return Ok(cached_record(&req, &cached, caller.full_view(), true));
         }
         Err(e) => return Err(e),
@@ -203,6 +205,32 @@ pub async fn get_enterprise(
     let cached = std::sync::Arc::new(Cached::of(&record));
     state.cache.put_cached(&record.code, cached.clone());
     Ok(cached_record(&req, &cached, caller.full_view(), false))
+}
+
+/// The record the search index stores for `code`, when this instance may answer with it: while
+/// its follower keeps up with the feed (`stale`: however far behind, for when the database is
+/// away), and never older than a version this instance has just written (`RecordCache::floor`).
+/// What it answers goes into the cache, which serves a record asked again faster still.
+fn from_index(state: &AppState, code: &str, stale: bool) -> Option<std::sync::Arc<Cached>> {
+    let cache = &state.cache;
+    if !(cache.is_fresh() || stale && cache.is_followed()) {
+        return None;
+    }
+    let stored = match state.search.index().record(code) {
+        Ok(stored) => stored?,
+        Err(e) => {
+            tracing::warn!(error = %e, code, "the search index could not read a stored record");
+            return None;
+        }
+    };
+    let cached = Cached::from_views(stored);
+    if cache.floor(code).is_some_and(|floor| cached.version < floor) {
+        return None;
+    }
+    let cached = std::sync::Arc::new(cached);
+    cache.put_cached(code, cached.clone());
+    cache.index_served.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Some(cached)
 }
 
 /// Logs a read of an enterprise's personal data (any caller with a key sees the full view).

@@ -108,6 +108,12 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         "Look-ups answered stale from the cache while the database was away.",
         cache.stale_served.load(std::sync::atomic::Ordering::Relaxed),
     );
+    counter(
+        &mut out,
+        "registry_lookups_from_index_total",
+        "Look-ups the cache missed, answered from the record stored in the search index.",
+        cache.index_served.load(std::sync::atomic::Ordering::Relaxed),
+    );
     gauge(&mut out, "registry_cache_entries", "Records in the cache.", cache.len() as f64);
     gauge(&mut out, "registry_cache_bytes", "Bytes of serialised records in the cache.", cache.weight() as f64);
     // Every consumer's lag, from the positions the instances wrote (at most a second late); left
