@@ -1,7 +1,12 @@
 -- wrk script: GET /v1/enterprises/{code} for random codes of CODES (a file, one code per line),
 -- with `Authorization: Bearer $KEY` when KEY is set. Prints one JSON line when done.
-local codes = {}
-for line in io.lines(os.getenv("CODES")) do codes[#codes + 1] = line end
+-- Each thread formats every request once, at start, and then stops Lua's garbage collector: a
+-- request then creates no string. A new string per request (2 million distinct paths) made
+-- LuaJIT's string table grow and its collector pause for 30–90 ms, which showed up as the
+-- service's tail latency (the same requests against records in the cache, with one throw-away
+-- string each, gave a p99.9 of 57 ms against 7 ms without).
+local paths = {}
+for line in io.lines(os.getenv("CODES")) do paths[#paths + 1] = "/v1/enterprises/" .. line end
 local key = os.getenv("KEY")
 if key and key ~= "" then wrk.headers["Authorization"] = "Bearer " .. key end
 local counter = 0
@@ -13,10 +18,15 @@ end
 
 init = function(args)
   math.randomseed(os.time() * 100 + (seed or 0))
+  requests = {}
+  for i = 1, #paths do requests[i] = wrk.format("GET", paths[i]) end
+  paths = nil
+  collectgarbage("collect")
+  collectgarbage("stop")
 end
 
 request = function()
-  return wrk.format("GET", "/v1/enterprises/" .. codes[math.random(#codes)])
+  return requests[math.random(#requests)]
 end
 
 done = function(summary, latency, requests)
