@@ -57,6 +57,13 @@ impl Search {
         std::fs::create_dir_all(root)?;
         let index = match registry_index::open_current(root) {
             Ok(index) => index,
+            // Another process holds the index (a second `registry serve` on the same data
+            // directory): replacing it would pull the index from under that process.
+            Err(e) if e.is_locked_by_another_writer() => anyhow::bail!(
+                "the search index under {} is in use by another process (is another `registry serve` running \
+                 with the same data directory? each instance needs its own)",
+                root.display()
+            ),
             Err(e) => {
                 // Derived data: an index that cannot be opened is replaced by an empty one, which
                 // the follower fills from the feed.
@@ -475,5 +482,29 @@ impl Drop for StreamBuild {
         if !self.dir.as_os_str().is_empty() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_process_on_the_same_index_fails_instead_of_replacing_it() {
+        let root = tempfile::tempdir().unwrap();
+        let first = Search::open(root.path()).unwrap();
+        let dir = registry_index::current_dir(root.path()).unwrap().unwrap();
+        first.index().upsert(&EnterpriseDoc { code: "0100000001".into(), ..Default::default() }).unwrap();
+        first.index().commit(7).unwrap();
+        // The lock tantivy takes is the same across processes and within one.
+        let second = Search::open(root.path());
+        let message = format!("{:#}", second.err().expect("the second open fails"));
+        assert!(message.contains("in use by another process"), "{message}");
+        assert_eq!(registry_index::current_dir(root.path()).unwrap().unwrap(), dir, "the generation is still current");
+        assert_eq!((first.index().num_docs(), first.index().position()), (1, Some(7)));
+        drop(first);
+        // Once the first is gone, the index opens as it was.
+        let again = Search::open(root.path()).unwrap();
+        assert_eq!((again.index().num_docs(), again.index().position()), (1, Some(7)));
     }
 }
