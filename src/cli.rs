@@ -70,28 +70,8 @@ pub fn serve(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
     let search = Search::open(&global.index_dir())?;
     tracing::info!(position = ?search.index().position(), documents = search.index().num_docs(), "search index opened");
     search.follow(pool.clone(), Duration::from_millis(args.index_poll_ms));
-    // The words most names hold decoded ahead of the first suggestions and searches (which would
-    // each pay for a word's first decoding), then the stored records read into the page cache
-    // ahead of the look-ups, while the service starts answering.
-    let index = search.index();
-    std::thread::Builder::new().name("index-warm".into()).spawn(move || {
-        let started = std::time::Instant::now();
-        match index.warm() {
-            Ok(lists) => tracing::info!(lists, ms = started.elapsed().as_millis() as u64, "search index warmed"),
-            Err(e) => {
-                tracing::warn!(error = %e, "the search index could not be warmed; words are decoded on first use")
-            }
-        }
-        let started = std::time::Instant::now();
-        match index.prefetch_stores() {
-            Ok(bytes) => tracing::info!(
-                bytes,
-                ms = started.elapsed().as_millis() as u64,
-                "the search index's stored records read into the page cache"
-            ),
-            Err(e) => tracing::warn!(error = %e, "the stored records could not be read ahead; look-ups read them on first use"),
-        }
-    })?;
+    // Prepared for serving while the service starts answering (see `search::warm_in_background`).
+    crate::search::warm_in_background(search.index())?;
     let feed = api::feed::FeedWaker::new(&db.url);
     let state = web::Data::new(
         AppState::new(pool, reference, search, feed).with_limits(args.limits()).with_cache(args.cache_mb << 20),

@@ -192,6 +192,9 @@ impl Search {
         }
         let index = Arc::new(SearchIndex::open_or_create(&dir)?);
         tracing::info!(generation = %dir.display(), position = ?index.position(), "serving the rebuilt search index");
+        if let Err(e) = warm_in_background(index.clone()) {
+            tracing::warn!(error = %e, "the rebuilt search index is not warmed; its first reads pay");
+        }
         let old = std::mem::replace(&mut *self.current.write().expect("index lock"), (dir, index));
         // The new generation may start past events the cache never saw: start it afresh.
         if let Some(cache) = self.cache.get() {
@@ -258,6 +261,43 @@ impl Search {
             })
             .expect("spawn the index follower")
     }
+}
+
+/// Prepares an index for serving on a thread of its own: the dense lists of the words most names
+/// hold (which the first suggestions and searches would each pay for), then the stored records
+/// read into the page cache (which the first look-up of each would wait for). Run when the
+/// service starts and when it switches to a rebuilt generation. The thread ends with how many
+/// lists it built and how many bytes of stored records it read.
+pub fn warm_in_background(index: Arc<SearchIndex>) -> std::io::Result<std::thread::JoinHandle<(usize, u64)>> {
+    std::thread::Builder::new().name("index-warm".into()).spawn(move || {
+        let started = Instant::now();
+        let lists = match index.warm() {
+            Ok(lists) => {
+                tracing::info!(lists, ms = started.elapsed().as_millis() as u64, "search index warmed");
+                lists
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the search index could not be warmed; words are decoded on first use");
+                0
+            }
+        };
+        let started = Instant::now();
+        let bytes = match index.prefetch_stores() {
+            Ok(bytes) => {
+                tracing::info!(
+                    bytes,
+                    ms = started.elapsed().as_millis() as u64,
+                    "the search index's stored records read into the page cache"
+                );
+                bytes
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the stored records could not be read ahead; look-ups read them on first use");
+                0
+            }
+        };
+        (lists, bytes)
+    })
 }
 
 /// The search document of a record, with the record's serialised views for look-ups by code.
@@ -506,5 +546,18 @@ mod tests {
         // Once the first is gone, the index opens as it was.
         let again = Search::open(root.path()).unwrap();
         assert_eq!((again.index().num_docs(), again.index().position()), (1, Some(7)));
+    }
+
+    #[test]
+    fn warming_reads_the_stored_records() {
+        let root = tempfile::tempdir().unwrap();
+        let search = Search::open(root.path()).unwrap();
+        let (_, empty) = warm_in_background(search.index()).unwrap().join().unwrap();
+        let record = registry_index::StoredRecord { version: 1, full: vec![b'x'; 5000], public: vec![b'y'; 3000] };
+        let doc = EnterpriseDoc { code: "0100000001".into(), record: Some(record), ..Default::default() };
+        search.index().upsert(&doc).unwrap();
+        search.index().commit(1).unwrap();
+        let (_, bytes) = warm_in_background(search.index()).unwrap().join().unwrap();
+        assert!(bytes > empty, "the new document's store was read: {empty} then {bytes} bytes");
     }
 }
