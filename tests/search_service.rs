@@ -165,15 +165,7 @@ fn each_instance_answers_look_ups_from_its_cache_and_sees_the_others_changes_thr
     let a = Service::start(&db, data_a.path());
     let b = Service::start(&db, data_b.path());
     let client = reqwest::blocking::Client::new();
-    let mut generator = registry::demo::generator(&registry::reference_data::reference(), 4242);
-    let r = client
-        .post(format!("{}/v1/enterprises", a.base))
-        .bearer_auth(&key)
-        .json(&generator.next_registration())
-        .send()
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
-    let code = r.json::<Value>().unwrap()["code"].as_str().unwrap().to_string();
+    let code = register_demo(&client, &a.base, &key, 4242);
     let get = |base: &str| -> (String, Value) {
         let r = client.get(format!("{base}/v1/enterprises/{code}")).send().unwrap();
         assert_eq!(r.status().as_u16(), 200);
@@ -197,14 +189,7 @@ fn each_instance_answers_look_ups_from_its_cache_and_sees_the_others_changes_thr
     }
 
     // A changes the record; B's cached copy follows the feed within a second.
-    let r = client
-        .patch(format!("{}/v1/enterprises/{code}", a.base))
-        .bearer_auth(&key)
-        .header("Content-Type", "application/merge-patch+json")
-        .header("If-Match", &etag)
-        .body(json_phone("0243 999 8888"))
-        .send()
-        .unwrap();
+    let r = patch_phone(&client, &a.base, &key, &code, &etag, "0243 999 8888");
     assert_eq!(r.status().as_u16(), 200, "{}", r.text().unwrap());
     let changed = Instant::now();
     loop {
@@ -231,8 +216,32 @@ fn each_instance_answers_look_ups_from_its_cache_and_sees_the_others_changes_thr
     }
 }
 
-fn json_phone(phone: &str) -> String {
-    serde_json::json!({"head_office": {"phone": phone}}).to_string()
+/// Registers the first registration of the demo generator seeded `seed` through `base`: its code.
+fn register_demo(client: &reqwest::blocking::Client, base: &str, key: &str, seed: u64) -> String {
+    let mut generator = registry::demo::generator(&registry::reference_data::reference(), seed);
+    let body = generator.next_registration();
+    let r = client.post(format!("{base}/v1/enterprises")).bearer_auth(key).json(&body).send().unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    r.json::<Value>().unwrap()["code"].as_str().unwrap().to_string()
+}
+
+/// Changes the head office's phone of `code` through `base`, based on version `etag`.
+fn patch_phone(
+    client: &reqwest::blocking::Client,
+    base: &str,
+    key: &str,
+    code: &str,
+    etag: &str,
+    phone: &str,
+) -> reqwest::blocking::Response {
+    client
+        .patch(format!("{base}/v1/enterprises/{code}"))
+        .bearer_auth(key)
+        .header("Content-Type", "application/merge-patch+json")
+        .header("If-Match", etag)
+        .body(serde_json::json!({"head_office": {"phone": phone}}).to_string())
+        .send()
+        .unwrap()
 }
 
 #[test]
@@ -245,15 +254,7 @@ fn look_ups_are_answered_from_the_index_but_never_older_than_this_instances_own_
     let a = Service::start_with(&db.url, data_a.path(), &no_cache);
     let b = Service::start_with(&db.url, data_b.path(), &no_cache);
     let client = reqwest::blocking::Client::new();
-    let mut generator = registry::demo::generator(&registry::reference_data::reference(), 777);
-    let r = client
-        .post(format!("{}/v1/enterprises", a.base))
-        .bearer_auth(&key)
-        .json(&generator.next_registration())
-        .send()
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
-    let code = r.json::<Value>().unwrap()["code"].as_str().unwrap().to_string();
+    let code = register_demo(&client, &a.base, &key, 777);
     let get = |base: &str, key: Option<&str>| -> (String, Value) {
         let mut req = client.get(format!("{base}/v1/enterprises/{code}"));
         if let Some(key) = key {
@@ -287,14 +288,7 @@ fn look_ups_are_answered_from_the_index_but_never_older_than_this_instances_own_
     let mut etag = "\"v1\"".to_string();
     let mut written = Value::Null;
     for n in 2..=8 {
-        let r = client
-            .patch(format!("{}/v1/enterprises/{code}", a.base))
-            .bearer_auth(&key)
-            .header("Content-Type", "application/merge-patch+json")
-            .header("If-Match", &etag)
-            .body(json_phone(&format!("0243 999 88{n:02}")))
-            .send()
-            .unwrap();
+        let r = patch_phone(&client, &a.base, &key, &code, &etag, &format!("0243 999 88{n:02}"));
         assert_eq!(r.status().as_u16(), 200, "{}", r.text().unwrap());
         written = r.json().unwrap();
         let (now_etag, now) = get(&a.base, None);
