@@ -345,8 +345,8 @@ fn typing(cli: &Cli, db: &str, count: usize, seed: u64, slowest: usize) -> anyho
 }
 
 /// Registration bodies from the demo generator, each thread its own seed.
-fn registrations(seed: u64) -> registry::generate::Generator {
-    registry::demo::generator(&registry::reference_data::reference(), seed)
+fn registrations(seed: u64) -> registry_generate::Generator {
+    registry::cli::demo::generator(&registry::domain::reference_data::reference(), seed)
 }
 
 fn writes(

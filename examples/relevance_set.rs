@@ -19,8 +19,8 @@ const QUERIES: usize = 360;
 mod queries;
 
 fn main() -> std::io::Result<()> {
-    let reference = registry::reference_data::reference();
-    let mut generator = registry::demo::generator(&reference, SEED);
+    let reference = registry::domain::reference_data::reference();
+    let mut generator = registry::cli::demo::generator(&reference, SEED);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/relevance.tsv");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
     writeln!(

@@ -54,8 +54,8 @@ fn main() -> anyhow::Result<()> {
 
     // Generate once; feed both engines the same names.
     let started = Instant::now();
-    let reference = registry::reference_data::reference();
-    let mut generator = registry::demo::generator(&reference, 1);
+    let reference = registry::domain::reference_data::reference();
+    let mut generator = registry::cli::demo::generator(&reference, 1);
     let builder = SearchIndex::create_for_rebuild(&index_dir, registry_index::BULK_WRITER_HEAP_BYTES / 2)?;
     let tsv = index_dir.join("bench_fts.tsv");
     let mut file = std::io::BufWriter::new(std::fs::File::create(&tsv)?);

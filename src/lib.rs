@@ -1,24 +1,14 @@
-//! The National Enterprise Registration Database service.
+//! The National Enterprise Registration Database service. Each part is a folder:
 //!
-//! - [`domain`]: the law as pure code (codes, names, statuses, addresses, people);
-//! - [`store`]: PostgreSQL, the only place that speaks SQL;
-//! - [`api`]: the HTTP API;
-//! - [`cluster`]: a private PostgreSQL cluster when no `DATABASE_URL` is given;
-//! - [`config`]: the command line, each setting a flag and an environment variable;
-//! - [`mirror`]: the reference consumer of the change feed (`registry mirror`).
+//! - [`domain`]: the law as pure code (codes, names, statuses, addresses, people), a crate of its own;
+//! - [`store`]: PostgreSQL, the only place that speaks SQL; returns domain values and typed outcomes;
+//! - [`api`]: the HTTP API, turning domain values and store outcomes into answers;
+//! - [`indexer`]: follows the change feed into the search index and the record cache, builds index generations;
+//! - [`cli`]: the command line, one module per command, with the private cluster, the demo, the mirror and the import.
 
-pub mod access_log;
+pub use registry_domain as domain;
+
 pub mod api;
-pub mod cache;
-pub mod check;
 pub mod cli;
-pub mod cluster;
-pub mod config;
-pub mod demo;
-pub mod domain;
-pub mod generate;
-pub mod import;
-pub mod mirror;
-pub mod reference_data;
-pub mod search;
+pub mod indexer;
 pub mod store;

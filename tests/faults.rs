@@ -22,9 +22,9 @@ struct Answered {
 }
 
 fn writer(base: String, key: String, w: u64) -> Vec<Answered> {
-    let reference = registry::reference_data::reference();
+    let reference = registry::domain::reference_data::reference();
     let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
-    let mut generator = registry::demo::generator(&reference, 5000 + w);
+    let mut generator = registry::cli::demo::generator(&reference, 5000 + w);
     let mut answered = Vec::new();
     let mut mine: Vec<(String, i64)> = Vec::new();
     for i in 0..1000u64 {
@@ -293,7 +293,7 @@ fn consumers_killed_mid_stream_leave_no_session_or_snapshot_behind() {
 #[test]
 fn postgresql_restarting_gets_503_with_retry_after_while_cached_lookups_answer_then_recovers() {
     let pgdata = tempfile::tempdir().unwrap();
-    let mut cluster = match registry::cluster::PrivateCluster::start(pgdata.path()) {
+    let mut cluster = match registry::cli::cluster::PrivateCluster::start(pgdata.path()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("SKIPPED: no PostgreSQL binaries for a private cluster: {e}");
@@ -364,7 +364,7 @@ fn postgresql_restarting_gets_503_with_retry_after_while_cached_lookups_answer_t
     assert_eq!(r.status().as_u16(), 200);
 
     // PostgreSQL comes back: the service recovers by itself.
-    let _cluster = registry::cluster::PrivateCluster::start(pgdata.path()).unwrap();
+    let _cluster = registry::cli::cluster::PrivateCluster::start(pgdata.path()).unwrap();
     let started = Instant::now();
     while client.get(format!("{base}/readyz")).send().unwrap().status().as_u16() != 200 {
         assert!(started.elapsed() < Duration::from_secs(30), "the service did not recover");

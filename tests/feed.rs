@@ -48,7 +48,7 @@ struct Writer {
 
 impl Writer {
     fn new(db: &TestDb) -> Writer {
-        Writer { url: db.url.clone(), reference: registry::reference_data::reference() }
+        Writer { url: db.url.clone(), reference: registry::domain::reference_data::reference() }
     }
 
     fn conn(&self) -> PgConnection {
@@ -97,8 +97,8 @@ impl Writer {
 
 /// `n` generated registration bodies (distinct names, as the demo register's).
 fn bodies(n: usize, seed: u64) -> Vec<Value> {
-    let reference = registry::reference_data::reference();
-    let mut g = registry::demo::generator(&reference, seed);
+    let reference = registry::domain::reference_data::reference();
+    let mut g = registry::cli::demo::generator(&reference, seed);
     (0..n).map(|_| g.next_registration()).collect()
 }
 

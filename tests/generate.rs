@@ -12,7 +12,7 @@ use registry::domain::name_check::{self, NameCandidate, RegisteredName};
 use registry::domain::record::Enterprise;
 use registry::domain::reference::VsicEdition;
 use registry::domain::status::Status;
-use registry::generate::{default_as_of, RecordGenerator};
+use registry_generate::{default_as_of, RecordGenerator};
 
 fn generate(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_registry"))
@@ -52,11 +52,11 @@ fn the_same_seed_gives_the_same_file() {
 
 #[test]
 fn versions_are_consecutive_and_follow_the_law() {
-    let reference = registry::reference_data::reference();
+    let reference = registry::domain::reference_data::reference();
     let mut g = RecordGenerator::new(11, reference.clone(), 3, default_as_of());
     for _ in 0..200 {
         let versions =
-            registry::generate::resolve(&g.next_enterprise(), &reference, g.as_of_time()).expect("valid versions");
+            registry_generate::resolve(&g.next_enterprise(), &reference, g.as_of_time()).expect("valid versions");
         assert_eq!(versions.len(), 4);
         for pair in versions.windows(2) {
             let (a, b) = (&pair[0], &pair[1]);
@@ -77,7 +77,7 @@ fn versions_are_consecutive_and_follow_the_law() {
 
 #[test]
 fn generated_records_look_like_a_national_register() {
-    let reference = registry::reference_data::reference();
+    let reference = registry::domain::reference_data::reference();
     let n = 2000;
     let all = records(&generate(&["--count", &n.to_string(), "--seed", "3"]));
     assert_eq!(all.len(), n);
@@ -149,12 +149,12 @@ fn generated_records_look_like_a_national_register() {
 
 #[test]
 fn generated_names_pass_the_art_41_check_against_each_other() {
-    let reference = registry::reference_data::reference();
+    let reference = registry::domain::reference_data::reference();
     let mut g = RecordGenerator::new(5, reference.clone(), 2, default_as_of());
     let mut currents = Vec::new();
     let mut every_name = Vec::new();
     for _ in 0..1500 {
-        let versions = registry::generate::resolve(&g.next_enterprise(), &reference, g.as_of_time()).unwrap();
+        let versions = registry_generate::resolve(&g.next_enterprise(), &reference, g.as_of_time()).unwrap();
         for v in &versions {
             every_name.push(v.name.vi.clone());
         }

@@ -11,12 +11,12 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use common::*;
+use registry::cli::import::{self, Options, Progress, Summary};
 use registry::domain::record::Enterprise;
 use registry::domain::reference::VsicEdition;
 use registry::domain::Role;
-use registry::generate::{default_as_of, write_records, RecordGenerator};
-use registry::import::{self, Options, Progress, Summary};
 use registry::store::import::Refusal;
+use registry_generate::{default_as_of, write_records, RecordGenerator};
 
 fn registry(db: &TestDb) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_registry"));
@@ -41,7 +41,7 @@ fn cli_import(db: &TestDb, path: &Path, args: &[&str]) -> Output {
 
 /// `count` generated enterprises (each with `history` earlier versions) as NDJSON lines.
 fn generated(count: u64, seed: u64, history: u32) -> Vec<String> {
-    let mut g = RecordGenerator::new(seed, registry::reference_data::reference(), history, default_as_of());
+    let mut g = RecordGenerator::new(seed, registry::domain::reference_data::reference(), history, default_as_of());
     let mut out = Vec::new();
     write_records(&mut g, count, &mut out, &|_| {}).unwrap();
     String::from_utf8(out).unwrap().lines().map(str::to_string).collect()
@@ -99,7 +99,7 @@ fn import_file(db: &TestDb, path: &Path, max_errors: Option<u64>, batch: usize) 
     let collect = Collect::default();
     let options = Options { file: path.to_path_buf(), max_errors, batch };
     let summary =
-        import::run(&mut db.conn(), &registry::reference_data::reference(), &options, &collect, None).unwrap();
+        import::run(&mut db.conn(), &registry::domain::reference_data::reference(), &options, &collect, None).unwrap();
     (summary, collect.0.into_inner().unwrap())
 }
 
@@ -132,7 +132,7 @@ fn import_of_generated_records_then_export_gives_the_same_records() {
     );
 
     // The index was built in bulk: every enterprise is there and found by name.
-    let search = registry::search::Search::open(db.index_dir.path()).unwrap();
+    let search = registry::indexer::Search::open(db.index_dir.path()).unwrap();
     assert_eq!(search.index().num_docs(), 300);
     assert_eq!(search.index().num_segments(), 1, "merged into one segment while the keys were restored");
     let some: Enterprise = serde_json::from_str(&lines[17]).unwrap();
@@ -189,7 +189,7 @@ fn versions_are_loaded_with_their_feed_events_in_order() {
 
 /// Every hit (code and score, in order of code) of `q` in the index at `dir`.
 fn hits(dir: &Path, q: &str) -> Vec<(String, u32)> {
-    let search = registry::search::Search::open(dir).unwrap();
+    let search = registry::indexer::Search::open(dir).unwrap();
     let request = registry_index::SearchRequest { limit: 100, ..registry_index::SearchRequest::text(q) };
     let mut hits: Vec<(String, u32)> = search
         .index()
@@ -256,7 +256,7 @@ fn an_import_into_a_register_that_holds_enterprises_rebuilds_the_index() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("indexed 70 enterprises at feed position 70 in"), "{stderr}");
     assert!(!stderr.contains("during the load"), "{stderr}");
-    let search = registry::search::Search::open(db.index_dir.path()).unwrap();
+    let search = registry::indexer::Search::open(db.index_dir.path()).unwrap();
     assert_eq!(search.index().num_docs(), 70);
 }
 
@@ -271,8 +271,8 @@ fn doc(code: &str) -> registry_index::EnterpriseDoc {
 
 #[test]
 fn an_index_built_during_a_load_stands_only_for_an_unbroken_run_of_feed_positions() {
-    use registry::import::Indexer;
-    use registry::search::StreamBuild;
+    use registry::indexer::ImportSink;
+    use registry::indexer::StreamBuild;
     let root = tempfile::tempdir().unwrap();
     let generations =
         || std::fs::read_dir(root.path()).unwrap().filter(|e| e.as_ref().unwrap().path().is_dir()).count();
@@ -284,7 +284,7 @@ fn an_index_built_during_a_load_stands_only_for_an_unbroken_run_of_feed_position
     stream.loaded(Vec::new(), None); // a batch of refused lines only
     stream.loaded(vec![doc("0100000003")], Some((13, 13)));
     assert_eq!(stream.finish().unwrap(), Some((13, 3)));
-    let search = registry::search::Search::open(root.path()).unwrap();
+    let search = registry::indexer::Search::open(root.path()).unwrap();
     assert_eq!((search.status().position, search.index().num_docs()), (13, 3));
     drop(search);
 
@@ -303,7 +303,7 @@ fn an_index_built_during_a_load_stands_only_for_an_unbroken_run_of_feed_position
     stream.begin(17);
     drop(stream);
     assert_eq!(generations(), 1, "only the swapped-in generation is left");
-    let search = registry::search::Search::open(root.path()).unwrap();
+    let search = registry::indexer::Search::open(root.path()).unwrap();
     assert_eq!((search.status().position, search.index().num_docs()), (13, 3));
 }
 
@@ -589,9 +589,9 @@ async fn patches_keep_what_an_imported_record_holds_as_registered() {
             r.head_office.legacy.is_some()
                 && r.status == registry::domain::status::Status::Active
                 && r.business_lines.iter().all(|l| l.edition == VsicEdition::Vsic2018)
-                && r.business_lines
-                    .iter()
-                    .any(|l| registry::reference_data::reference().vsic(VsicEdition::Vsic2025, &l.vsic).is_none())
+                && r.business_lines.iter().any(|l| {
+                    registry::domain::reference_data::reference().vsic(VsicEdition::Vsic2025, &l.vsic).is_none()
+                })
         })
         .expect("an active enterprise with a legacy head office and a line VSIC 2025 dropped")
         .clone();

@@ -27,10 +27,10 @@ use registry::domain::registration::RegistrationContent;
 use registry::domain::status::{check_transition, Status, StatusRequest, TRANSITIONS};
 use registry::domain::verify::{verify, VerifyRequest};
 use registry::domain::{text, Role};
-use registry::generate::{Generator, GeneratorInput, Ward};
+use registry_generate::{Generator, GeneratorInput, Ward};
 use registry_index::{analyzer, EnterpriseDoc, IndexError, SearchIndex, SearchRequest};
 
-static REFERENCE: LazyLock<Arc<Reference>> = LazyLock::new(registry::reference_data::reference);
+static REFERENCE: LazyLock<Arc<Reference>> = LazyLock::new(registry::domain::reference_data::reference);
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()

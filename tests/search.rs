@@ -241,11 +241,11 @@ async fn changes_become_searchable_and_former_names_still_find() {
 
 #[actix_web::test]
 async fn the_index_resumes_from_its_commit_and_rebuilds_into_a_new_generation() {
-    use registry::search::{self, Search};
+    use registry::indexer::{self, Search};
     let db = TestDb::new();
     let pool = db.pool();
-    let reference = registry::reference_data::reference();
-    registry::demo::load(&pool, &reference, 40).unwrap();
+    let reference = registry::domain::reference_data::reference();
+    registry::cli::demo::load(&pool, &reference, 40).unwrap();
     let root = db.index_dir.path();
     {
         let s = Search::open(root).unwrap();
@@ -254,7 +254,7 @@ async fn the_index_resumes_from_its_commit_and_rebuilds_into_a_new_generation() 
         assert_eq!(s.index().position(), Some(40));
     }
     // More writes while no index runs (as after a crash); reopening resumes from position 40.
-    let mut g = registry::demo::generator(&reference, 777);
+    let mut g = registry::cli::demo::generator(&reference, 777);
     for _ in 0..10 {
         let content: registry::domain::registration::RegistrationContent =
             serde_json::from_value(g.next_registration()).unwrap();
@@ -277,12 +277,12 @@ async fn the_index_resumes_from_its_commit_and_rebuilds_into_a_new_generation() 
 
     // Rebuild while serving: the served index switches to the new generation on its next check.
     struct Quiet;
-    impl search::Progress for Quiet {
+    impl indexer::Progress for Quiet {
         fn total(&self, _: u64) {}
         fn advance(&self, _: u64) {}
     }
     let before = std::fs::read_to_string(root.join("CURRENT")).unwrap();
-    let (position, count) = search::rebuild(&mut pool.get().unwrap(), root, &Quiet).unwrap();
+    let (position, count) = indexer::rebuild(&mut pool.get().unwrap(), root, &Quiet).unwrap();
     assert_eq!((position, count as i64), (head, head));
     assert_ne!(std::fs::read_to_string(root.join("CURRENT")).unwrap(), before);
     assert_eq!(s.index().position(), Some(head as u64), "the old generation still serves");
@@ -297,10 +297,10 @@ async fn the_index_resumes_from_its_commit_and_rebuilds_into_a_new_generation() 
 
 #[actix_web::test]
 async fn a_damaged_index_is_replaced_and_refilled_from_the_feed() {
-    use registry::search::Search;
+    use registry::indexer::Search;
     let db = TestDb::new();
     let pool = db.pool();
-    registry::demo::load(&pool, &registry::reference_data::reference(), 20).unwrap();
+    registry::cli::demo::load(&pool, &registry::domain::reference_data::reference(), 20).unwrap();
     let root = db.index_dir.path();
     {
         let s = Search::open(root).unwrap();

@@ -16,9 +16,9 @@ const CORPUS: usize = 500;
 fn recall_of_the_relevance_set() {
     let db = TestDb::new();
     let pool = db.pool();
-    let reference = registry::reference_data::reference();
-    assert_eq!(registry::demo::load_seeded(&pool, &reference, CORPUS, SEED).unwrap(), CORPUS);
-    let search = registry::search::Search::open(db.index_dir.path()).unwrap();
+    let reference = registry::domain::reference_data::reference();
+    assert_eq!(registry::cli::demo::load_seeded(&pool, &reference, CORPUS, SEED).unwrap(), CORPUS);
+    let search = registry::indexer::Search::open(db.index_dir.path()).unwrap();
     search.catch_up(&mut pool.get().unwrap()).unwrap();
     let index = search.index();
 

@@ -25,8 +25,8 @@ fn a_registration_is_searchable_within_a_second_of_its_201() {
     let data = tempfile::tempdir().unwrap();
     let service = Service::start(&db, data.path());
     let client = reqwest::blocking::Client::new();
-    let reference = registry::reference_data::reference();
-    let mut generator = registry::demo::generator(&reference, 99);
+    let reference = registry::domain::reference_data::reference();
+    let mut generator = registry::cli::demo::generator(&reference, 99);
     let mut worst = Duration::ZERO;
     for _ in 0..10 {
         let body = generator.next_registration();
@@ -53,14 +53,14 @@ fn after_sigkill_the_index_catches_up_with_every_committed_change() {
     let data = tempfile::tempdir().unwrap();
     let service = Service::start(&db, data.path());
     let base = service.base.clone();
-    let reference = registry::reference_data::reference();
+    let reference = registry::domain::reference_data::reference();
     // Four writers register until the service dies under them; each keeps the codes that got a 201.
     let writers: Vec<_> = (0..4)
         .map(|w| {
             let (base, key, reference) = (base.clone(), key.clone(), reference.clone());
             std::thread::spawn(move || {
                 let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
-                let mut generator = registry::demo::generator(&reference, 1000 + w);
+                let mut generator = registry::cli::demo::generator(&reference, 1000 + w);
                 let mut created = Vec::new();
                 for _ in 0..400 {
                     let mut body = generator.next_registration();
@@ -218,7 +218,7 @@ fn each_instance_answers_look_ups_from_its_cache_and_sees_the_others_changes_thr
 
 /// Registers the first registration of the demo generator seeded `seed` through `base`: its code.
 fn register_demo(client: &reqwest::blocking::Client, base: &str, key: &str, seed: u64) -> String {
-    let mut generator = registry::demo::generator(&registry::reference_data::reference(), seed);
+    let mut generator = registry::cli::demo::generator(&registry::domain::reference_data::reference(), seed);
     let body = generator.next_registration();
     let r = client.post(format!("{base}/v1/enterprises")).bearer_auth(key).json(&body).send().unwrap();
     assert_eq!(r.status().as_u16(), 201);

@@ -8,12 +8,12 @@ use super::auth::Caller;
 use super::error::{problems, ApiError, ProblemBody};
 use super::permissions;
 use super::{body, db, AppState};
-use crate::access_log::Action;
-use crate::cache::Cached;
+use crate::api::access_log::Action;
 use crate::domain::code::{EnterpriseCode, EnterpriseCodeInput};
 use crate::domain::legal_date;
 use crate::domain::record::Enterprise;
 use crate::domain::registration::RegistrationContent;
+use crate::indexer::cache::Cached;
 use crate::store::enterprises::{self as store, etag, AsOf, WriteContext, Written};
 use crate::store::idempotency::{IdempotentRequest, StoredResponse};
 

@@ -25,7 +25,7 @@ use super::auth::Caller;
 use super::error::{problems, ApiError, ProblemBody};
 use super::permissions;
 use super::{db, AppState};
-use crate::access_log::Action;
+use crate::api::access_log::Action;
 use crate::domain::license::{self, License};
 use crate::domain::record::Enterprise;
 use crate::store::enterprises::EventKind;

@@ -26,7 +26,7 @@ pub struct Readiness {
     /// `applied`, `pending` or `unknown`.
     migrations: &'static str,
     /// How far the search index has followed the change feed.
-    index: crate::search::IndexStatus,
+    index: crate::indexer::IndexStatus,
 }
 
 /// Readiness: the database answers and every migration is applied; reports the search index's

@@ -1,6 +1,7 @@
 //! The HTTP API (SPEC §3): one module per resource; handlers translate HTTP to domain calls and
 //! store transactions and back.
 
+pub mod access_log;
 pub mod auth;
 pub mod body;
 pub mod changes;
@@ -40,16 +41,16 @@ pub struct AppState {
     pub pool: PgPool,
     pub reference: Arc<Reference>,
     /// This instance's search index, following the change feed.
-    pub search: Arc<crate::search::Search>,
+    pub search: Arc<crate::indexer::Search>,
     /// Wakes change-feed long polls (one LISTEN connection per instance, see `feed::FeedWaker`).
     pub feed: feed::FeedWaker,
     /// The next page of each consumer catching up on the feed, read ahead (`feed::ReadAhead`).
     pub feed_ahead: Arc<feed::ReadAhead>,
     /// Reads of personal data, written in batches.
-    pub access: Arc<crate::access_log::AccessLog>,
+    pub access: Arc<crate::api::access_log::AccessLog>,
     pub limits: Arc<limits::RateLimits>,
-    /// Current records kept correct by the feed (`crate::cache`); disabled unless configured.
-    pub cache: Arc<crate::cache::RecordCache>,
+    /// Current records kept correct by the feed (`crate::indexer::cache`); disabled unless configured.
+    pub cache: Arc<crate::indexer::cache::RecordCache>,
     /// One permit per pooled connection: requests wait for the database here, first come first
     /// served, instead of as blocked threads racing for the pool (which left a few waiting for
     /// hundreds of milliseconds under load).
@@ -64,10 +65,11 @@ impl AppState {
     pub fn new(
         pool: PgPool,
         reference: Arc<Reference>,
-        search: Arc<crate::search::Search>,
+        search: Arc<crate::indexer::Search>,
         feed: feed::FeedWaker,
     ) -> AppState {
-        let access = Arc::new(crate::access_log::AccessLog::start(pool.clone(), std::time::Duration::from_secs(1)));
+        let access =
+            Arc::new(crate::api::access_log::AccessLog::start(pool.clone(), std::time::Duration::from_secs(1)));
         let db_slots = Arc::new(tokio::sync::Semaphore::new(pool.max_size().max(1) as usize));
         AppState {
             db_slots,
@@ -77,7 +79,7 @@ impl AppState {
             feed,
             access,
             limits: Arc::new(limits::RateLimits::new(limits::LimitConfig::OFF)),
-            cache: Arc::new(crate::cache::RecordCache::disabled()),
+            cache: Arc::new(crate::indexer::cache::RecordCache::disabled()),
             keys: Arc::new(auth::KeyCache::new(auth::KEY_TRUST)),
             feed_ahead: Arc::default(),
         }
@@ -85,7 +87,8 @@ impl AppState {
 
     /// Serves look-ups from a cache of `capacity_bytes` that the search follower keeps current.
     pub fn with_cache(mut self, capacity_bytes: u64) -> AppState {
-        let cache = Arc::new(crate::cache::RecordCache::new(capacity_bytes, std::time::Duration::from_secs(2)));
+        let cache =
+            Arc::new(crate::indexer::cache::RecordCache::new(capacity_bytes, std::time::Duration::from_secs(2)));
         self.search.feed_cache(cache.clone());
         self.cache = cache;
         self

@@ -7,7 +7,7 @@ use super::auth::Caller;
 use super::error::{ApiError, ProblemBody};
 use super::permissions;
 use super::{body, db, AppState};
-use crate::access_log::Action;
+use crate::api::access_log::Action;
 use crate::domain::verify::{self, Verification, VerifyRequest};
 use crate::store::enterprises::{self as store, AsOf};
 

@@ -217,10 +217,10 @@ pub fn apply_change(record: &Enterprise, valid: ValidContent, at: DateTime<Utc>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::record::{BusinessLine, HeadOffice};
-    use crate::domain::reference::tests::sample;
-    use crate::domain::reference::VsicEdition;
-    use crate::domain::registration::{self, tests::APPENDIX_A, AsRegistered, BusinessLineInput, RegistrationContent};
+    use crate::record::{BusinessLine, HeadOffice};
+    use crate::reference::tests::sample;
+    use crate::reference::VsicEdition;
+    use crate::registration::{self, tests::APPENDIX_A, AsRegistered, BusinessLineInput, RegistrationContent};
 
     fn today() -> NaiveDate {
         "2026-11-27".parse().unwrap()

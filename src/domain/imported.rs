@@ -390,9 +390,9 @@ fn validate_units(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::record::BusinessLine;
-    use crate::domain::reference::tests::sample;
-    use crate::domain::registration::tests::APPENDIX_A;
+    use crate::record::BusinessLine;
+    use crate::reference::tests::sample;
+    use crate::registration::tests::APPENDIX_A;
 
     fn now() -> DateTime<Utc> {
         "2026-11-27T08:00:00Z".parse().unwrap()

@@ -266,7 +266,7 @@ pub fn to_report(status: Status, licenses: &[License], effective_on: NaiveDate) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::reference::VsicEdition;
+    use crate::reference::VsicEdition;
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()

@@ -13,7 +13,7 @@
 
 use std::sync::LazyLock;
 
-use crate::domain::text;
+use crate::text;
 use serde::Serialize;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;

@@ -558,7 +558,7 @@ impl ValidContent {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::domain::reference::tests::sample;
+    use crate::reference::tests::sample;
 
     pub const APPENDIX_A: &str = r#"{
       "type": "llc_multi",

@@ -162,12 +162,11 @@ impl ValidUnit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::reference::tests::sample;
-    use crate::domain::registration::RegistrationContent;
+    use crate::reference::tests::sample;
+    use crate::registration::RegistrationContent;
 
     fn enterprise() -> Enterprise {
-        let content: RegistrationContent =
-            serde_json::from_str(crate::domain::registration::tests::APPENDIX_A).unwrap();
+        let content: RegistrationContent = serde_json::from_str(crate::registration::tests::APPENDIX_A).unwrap();
         content.validate_content(&sample(), "2026-11-27".parse().unwrap()).unwrap().into_new_record(
             "0100233488".into(),
             "2026-11-27".parse().unwrap(),

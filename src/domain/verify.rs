@@ -234,8 +234,8 @@ fn carries_on(record: &Enterprise, code: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::reference::tests::sample;
-    use crate::domain::registration::{tests::APPENDIX_A, RegistrationContent};
+    use crate::reference::tests::sample;
+    use crate::registration::{tests::APPENDIX_A, RegistrationContent};
     use chrono::Utc;
 
     fn record() -> Enterprise {

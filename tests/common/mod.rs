@@ -48,7 +48,7 @@ fn fingerprint() -> String {
     for m in MigrationSource::<diesel::pg::Pg>::migrations(&store::MIGRATIONS).unwrap() {
         h.update(m.name().to_string().as_bytes());
     }
-    h.update(store::reference::checksum(&registry::reference_data::SOURCES));
+    h.update(store::reference::checksum(&registry::domain::reference_data::SOURCES));
     hex::encode(&h.finalize()[..8])
 }
 
@@ -177,13 +177,13 @@ pub fn state_with(db: &TestDb, follow: bool) -> web::Data<AppState> {
         .with_env_filter(std::env::var("REGISTRY_TEST_LOG").unwrap_or_else(|_| "warn".into()))
         .try_init();
     let pool = db.pool();
-    let search = registry::search::Search::open(db.index_dir.path()).unwrap();
+    let search = registry::indexer::Search::open(db.index_dir.path()).unwrap();
     if follow {
         search.follow(pool.clone(), Duration::from_millis(20));
     }
     web::Data::new(AppState::new(
         pool,
-        registry::reference_data::reference(),
+        registry::domain::reference_data::reference(),
         search,
         api::feed::FeedWaker::new(&db.url),
     ))
@@ -191,10 +191,15 @@ pub fn state_with(db: &TestDb, follow: bool) -> web::Data<AppState> {
 
 /// [`state`] with rate limits (the index does not follow the feed).
 pub fn state_with_limits(db: &TestDb, limits: registry::api::limits::LimitConfig) -> web::Data<AppState> {
-    let search = registry::search::Search::open(db.index_dir.path()).unwrap();
+    let search = registry::indexer::Search::open(db.index_dir.path()).unwrap();
     web::Data::new(
-        AppState::new(db.pool(), registry::reference_data::reference(), search, api::feed::FeedWaker::new(&db.url))
-            .with_limits(limits),
+        AppState::new(
+            db.pool(),
+            registry::domain::reference_data::reference(),
+            search,
+            api::feed::FeedWaker::new(&db.url),
+        )
+        .with_limits(limits),
     )
 }
 

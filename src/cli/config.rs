@@ -159,7 +159,7 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=50))]
     pub history: u32,
     /// The day the register is "as of" (nothing is registered or changed later).
-    #[arg(long, default_value_t = crate::generate::default_as_of())]
+    #[arg(long, default_value_t = registry_generate::default_as_of())]
     pub as_of: chrono::NaiveDate,
     /// Where to write (a progress bar on stderr); standard output when absent.
     #[arg(long)]
@@ -215,13 +215,20 @@ pub enum ClientsCommand {
     /// Create a client; prints only its new key on stdout (shown once, stored as a hash).
     Add {
         name: String,
-        #[arg(long, value_enum)]
+        #[arg(long, value_parser = role_parser())]
         role: Role,
     },
     /// List clients: name, role, created, last used, revoked (never keys).
     List,
     /// Revoke a client's key, at once on every instance.
     Revoke { name: String },
+}
+
+/// A role named on the command line: one of the domain's roles, listed in `--help`.
+fn role_parser() -> impl clap::builder::TypedValueParser<Value = Role> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Role::ALL.map(Role::as_str))
+        .map(|name| Role::parse(&name).expect("the parser accepts only the roles' names"))
 }
 
 impl Global {

@@ -42,16 +42,16 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::domain::code::{EnterpriseCode, UnitCode};
-use crate::domain::enterprise_type::{self, EnterpriseType};
-use crate::domain::imported::{self, units_reform, vsic_2025_in_force};
-use crate::domain::legal_date;
-use crate::domain::name_check;
-use crate::domain::record::{
+use registry_domain::code::{EnterpriseCode, UnitCode};
+use registry_domain::enterprise_type::{self, EnterpriseType};
+use registry_domain::imported::{self, units_reform, vsic_2025_in_force};
+use registry_domain::legal_date;
+use registry_domain::name_check;
+use registry_domain::record::{
     BusinessLine, Enterprise, Identity, IdentityKind, LegacyUnits, Unit, UnitAddress, UnitKind,
 };
-use crate::domain::reference::{Reference, VsicEdition};
-use crate::domain::status::Status;
+use registry_domain::reference::{Reference, VsicEdition};
+use registry_domain::status::Status;
 
 /// One 2025 commune-level unit (ward or commune) with its province.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1520,7 +1520,7 @@ struct LegacyPlace {
 /// line added by some later changes; statuses in proportions that grow with age (more ceased
 /// among the old); units for some; changes of capital, representatives, address, lines, contacts
 /// and names, unit registrations and status changes along the legal transitions. Names are
-/// unique by the art. 41 keys of [`crate::domain::name_check::keys`] among everything generated
+/// unique by the art. 41 keys of [`registry_domain::name_check::keys`] among everything generated
 /// (former names included), so no two generated enterprises conflict.
 ///
 /// Records come out rough (unit and ward names, VSIC names and shares left empty); [`resolve`]

@@ -34,6 +34,7 @@ use crate::domain::imported::{self, REGISTRATION_FIELDS};
 use crate::domain::legal_date;
 use crate::domain::record::Enterprise;
 use crate::domain::reference::Reference;
+use crate::indexer::ImportSink;
 use crate::store::import::{self as store, EnterpriseRows, Item, Position, Refusal, VersionRow};
 use registry_index::EnterpriseDoc;
 
@@ -59,21 +60,6 @@ pub trait Progress: Sync {
     fn committed(&self, offset: u64, enterprises: u64, refused: u64);
     /// A line was refused (reported at once).
     fn refused(&self, refusal: &Refusal);
-}
-
-/// Takes the search documents of what an import loads, batch by batch as they commit, to build
-/// the search index while the load runs (instead of reading the register again after it).
-pub trait Indexer: Sync {
-    /// The import starts from its file's first line on an empty register whose feed is at
-    /// `head`: from now on every enterprise it loads is handed over. Not called otherwise (a
-    /// resumed run, a register that holds enterprises): then nothing is handed over.
-    fn begin(&self, head: i64);
-    /// A batch committed: the documents of the enterprises it loaded, and the feed positions its
-    /// events took (first and last).
-    fn loaded(&self, docs: Vec<EnterpriseDoc>, positions: Option<(i64, i64)>);
-    /// The load ended (every batch handed over, or it stopped): what remains of the index's own
-    /// work may run while the register's deferred indexes are built.
-    fn load_ended(&self);
 }
 
 /// What an import did.
@@ -140,7 +126,7 @@ struct Valid {
     change: Option<(&'static str, Vec<String>)>,
     /// The record's JSON, escaped for `COPY`.
     json: String,
-    /// Its search document (without former names), when an [`Indexer`] takes them.
+    /// Its search document (without former names), when an [`ImportSink`] takes them.
     doc: Option<Box<EnterpriseDoc>>,
     current: String,
     units: String,
@@ -181,7 +167,7 @@ pub fn run(
     reference: &Reference,
     options: &Options,
     progress: &dyn Progress,
-    indexer: Option<&dyn Indexer>,
+    indexer: Option<&dyn ImportSink>,
 ) -> anyhow::Result<Summary> {
     let started = Instant::now();
     let path = &options.file;
@@ -252,7 +238,7 @@ fn load(
     reference: &Reference,
     options: &Options,
     progress: &dyn Progress,
-    indexer: Option<&dyn Indexer>,
+    indexer: Option<&dyn ImportSink>,
     file: &mut File,
     size: u64,
     run: &store::Run,
@@ -438,7 +424,7 @@ fn check_line(raw: &RawLine, reference: &Reference, now: DateTime<Utc>, doc: boo
             let units = store::unit_rows(&resolved.units);
             let effective_first =
                 if resolved.version == 1 { resolved.registered_on } else { legal_date(resolved.updated_at) };
-            let doc = doc.then(|| Box::new(crate::search::document(&resolved, Vec::new())));
+            let doc = doc.then(|| Box::new(crate::indexer::document(&resolved, Vec::new())));
             Outcome::Valid(Box::new(Valid {
                 doc,
                 code: resolved.code.clone(),
@@ -512,7 +498,7 @@ struct Writer<'a> {
     pending_codes: HashMap<String, i64>,
     pending_versions: usize,
     /// Takes the search documents of what is loaded.
-    indexer: Option<&'a dyn Indexer>,
+    indexer: Option<&'a dyn ImportSink>,
     /// The search documents of the pending enterprises, by code (when an indexer takes them).
     pending_docs: HashMap<String, EnterpriseDoc>,
     /// The enterprise being read (its versions so far).

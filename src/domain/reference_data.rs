@@ -3,14 +3,14 @@
 
 use std::sync::{Arc, OnceLock};
 
-use crate::domain::reference::{Reference, ReferenceSources};
+use crate::reference::{Reference, ReferenceSources};
 
 pub const SOURCES: ReferenceSources<'static> = ReferenceSources {
-    units_2025: include_str!("../data/admin_units_2025.csv"),
-    units_legacy: include_str!("../data/admin_units_legacy.csv"),
-    legacy_to_2025: include_str!("../data/admin_units_legacy_to_2025.csv"),
-    vsic_2018: include_str!("../data/vsic_2018.csv"),
-    vsic_2025: include_str!("../data/vsic_2025.csv"),
+    units_2025: include_str!("../../data/admin_units_2025.csv"),
+    units_legacy: include_str!("../../data/admin_units_legacy.csv"),
+    legacy_to_2025: include_str!("../../data/admin_units_legacy_to_2025.csv"),
+    vsic_2018: include_str!("../../data/vsic_2018.csv"),
+    vsic_2025: include_str!("../../data/vsic_2025.csv"),
 };
 
 /// The catalogue built from the embedded data, parsed once per process.

@@ -252,8 +252,11 @@ impl RecordCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::reference::tests::sample;
-    use crate::domain::registration::{tests::APPENDIX_A, RegistrationContent};
+    use crate::domain::reference_data::reference as sample;
+    use crate::domain::registration::RegistrationContent;
+
+    /// SPEC Appendix A's registration, as the API tests send it.
+    const APPENDIX_A: &str = include_str!("../../tests/common/appendix_a.json");
     use chrono::Utc;
 
     fn record(version: i32) -> Enterprise {

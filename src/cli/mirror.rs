@@ -15,7 +15,7 @@ use diesel::{Connection, PgConnection};
 use serde::Deserialize;
 
 use crate::api::feed::ExportHeader;
-use crate::config::MirrorArgs;
+use crate::cli::config::MirrorArgs;
 use crate::store::{self, mirror::MirrorRecord};
 
 #[derive(Debug, Deserialize)]

@@ -8,9 +8,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::domain::legal_date;
 use crate::domain::reference::{Reference, VsicEdition};
 use crate::domain::registration::RegistrationContent;
-use crate::generate::{Generator, GeneratorInput, Ward};
 use crate::store::enterprises::{self, WriteContext};
 use crate::store::PgPool;
+use registry_generate::{Generator, GeneratorInput, Ward};
 
 /// The seed of the demo register: the same demo everywhere.
 pub const DEMO_SEED: u64 = 20250701;

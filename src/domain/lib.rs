@@ -12,6 +12,7 @@ pub mod name_check;
 pub mod people;
 pub mod record;
 pub mod reference;
+pub mod reference_data;
 pub mod registration;
 pub mod status;
 pub mod text;
@@ -22,7 +23,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A consumer's role (SPEC §1). Keys belong to clients; each client has one role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// The business portal's backend: registers enterprises and units, files changes.

@@ -1,0 +1,51 @@
+//! `registry check`: the command's progress bar and report around the [`checks`].
+
+pub mod checks;
+
+pub use checks::{database, index, Finding, Progress};
+
+use std::io::Write;
+
+use crate::cli::config::{CheckArgs, Global};
+use crate::cli::database::open_database;
+use diesel::{Connection, PgConnection};
+
+/// `registry check`: database, feed and index consistency; an error (exit 1) when a check fails.
+pub fn check(global: &Global, args: &CheckArgs) -> anyhow::Result<()> {
+    use indicatif::{ProgressBar, ProgressStyle};
+    struct Bar(ProgressBar);
+    impl crate::cli::check::Progress for Bar {
+        fn stage(&self, name: &str, total: u64) {
+            self.0.set_position(0);
+            self.0.set_length(total);
+            self.0.set_message(name.to_string());
+        }
+        fn advance(&self, n: u64) {
+            self.0.inc(n);
+        }
+    }
+    anyhow::ensure!((0..=1_000_000).contains(&args.sample), "--sample is 0 to 1000000");
+    let db = open_database(global, false)?;
+    let mut conn = PgConnection::establish(&db.url)?;
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    let mut findings = crate::cli::check::database(&mut conn, &Bar(bar.clone()))?;
+    findings.extend(crate::cli::check::index(&mut conn, &global.index_dir(), args.sample)?);
+    bar.finish_and_clear();
+    let mut out = std::io::stdout().lock();
+    for f in &findings {
+        if args.json {
+            writeln!(out, "{}", serde_json::to_string(f)?)?;
+        } else {
+            let examples =
+                if f.examples.is_empty() { String::new() } else { format!(" (e.g. {})", f.examples.join(", ")) };
+            writeln!(out, "{:<8} {:<16} {}{examples}", f.outcome, f.check, f.detail)?;
+        }
+    }
+    let failed = findings.iter().filter(|f| f.is_failure()).count();
+    anyhow::ensure!(failed == 0, "{failed} check(s) failed");
+    Ok(())
+}
