@@ -34,9 +34,8 @@ pub fn load(pool: &PgPool, reference: &Reference, count: usize) -> anyhow::Resul
 
 /// [`load`] with another seed (tests build known corpora this way).
 pub fn load_seeded(pool: &PgPool, reference: &Reference, count: usize, seed: u64) -> anyhow::Result<usize> {
-    use diesel::prelude::*;
     let mut conn = pool.get()?;
-    let existing: i64 = crate::store::schema::enterprises::table.count().get_result(&mut conn)?;
+    let existing = crate::store::enterprise_count(&mut conn)?;
     if existing > 0 {
         tracing::info!(existing, "the register is not empty: no demo data loaded");
         return Ok(0);

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use crate::api;
+use crate::api::feed::format::{write_export, ExportWriter};
 use crate::cli::config::{ExportArgs, Global};
 use crate::cli::database::connect;
 
@@ -24,8 +24,8 @@ pub fn export(global: &Global, args: &ExportArgs) -> anyhow::Result<()> {
         ProgressStyle::with_template("export {bar:40} {pos}/{len} records {per_sec} eta {eta}")
             .expect("valid template"),
     );
-    let mut out = api::feed::ExportWriter::new(file, gzip);
-    let written = api::feed::write_export(
+    let mut out = ExportWriter::new(file, gzip);
+    let written = write_export(
         &mut conn,
         &mut out,
         true,

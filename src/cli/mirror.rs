@@ -14,7 +14,7 @@ use anyhow::Context;
 use diesel::{Connection, PgConnection};
 use serde::Deserialize;
 
-use crate::api::feed::ExportHeader;
+use crate::api::feed::format::ExportHeader;
 use crate::cli::config::MirrorArgs;
 use crate::store::{self, mirror::MirrorRecord};
 

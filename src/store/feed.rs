@@ -188,6 +188,34 @@ pub fn consumer_lags(conn: &mut PgConnection) -> Result<Vec<ConsumerLag>, StoreE
 /// The channel writers notify at commit (a wake-up for long polls, never the source of truth).
 pub const CHANNEL: &str = "registry_feed";
 
+/// A connection of its own (not the pool's) that listens on [`CHANNEL`].
+pub struct Listener(PgConnection);
+
+impl Listener {
+    /// Connects to the database at `url` and listens.
+    pub fn connect(url: &str) -> Result<Listener, StoreError> {
+        let mut conn = PgConnection::establish(url).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn)?;
+        Ok(Listener(conn))
+    }
+
+    /// Takes the notifications received so far without waiting: whether there was one. An error
+    /// means the connection is lost.
+    pub fn notified(&mut self) -> Result<bool, StoreError> {
+        let mut woke = false;
+        for n in self.0.notifications_iter() {
+            n?;
+            woke = true;
+        }
+        Ok(woke)
+    }
+
+    /// Whether the server still answers: a connection that receives nothing can be lost unnoticed.
+    pub fn is_alive(&mut self) -> bool {
+        diesel::sql_query("SELECT 1").execute(&mut self.0).is_ok()
+    }
+}
+
 /// What [`export`] hands its sink: first the snapshot's feed head, then every record.
 #[derive(Debug)]
 pub enum ExportItem {
@@ -239,7 +267,7 @@ pub fn export(
 ) -> Result<u64, ExportError> {
     conn.build_transaction().repeatable_read().read_only().run(|conn| {
         let head = head(conn)?;
-        let total = if count { Some(super::schema::enterprises::table.count().get_result::<i64>(conn)?) } else { None };
+        let total = if count { Some(super::enterprise_count(conn)?) } else { None };
         sink(ExportItem::Start { head, total })?;
         diesel::sql_query(
             "DECLARE registry_export NO SCROLL CURSOR FOR SELECT record::text AS record FROM enterprises ORDER BY code",

@@ -478,145 +478,24 @@ pub fn load_batch(
         // The batch writes its feed events itself, all at once (below): the trigger that gives
         // each online write its event at commit (migration feed_at_commit) stays out.
         diesel::sql_query("SET LOCAL registry.bulk_load = 'on'").execute(conn)?;
-        let to_load: Vec<&EnterpriseRows> = items
+        let codes: Vec<&str> = items
             .iter()
             .filter_map(|i| match i {
-                Item::Load(e) => Some(e),
+                Item::Load(e) => Some(e.code.as_str()),
                 Item::Refuse(_) => None,
             })
             .collect();
-        // Registrations allocating under these prefixes wait for this batch (serials below).
-        let mut prefixes: Vec<String> = to_load.iter().map(|e| e.code[..2].to_string()).collect();
-        prefixes.sort();
-        prefixes.dedup();
-        if !prefixes.is_empty() {
-            diesel::sql_query(
-                "INSERT INTO code_serials (prefix, next_serial) SELECT unnest($1::text[]), 1 ON CONFLICT DO NOTHING",
-            )
-            .bind::<Array<Text>, _>(&prefixes)
-            .execute(conn)?;
-            diesel::sql_query(
-                "SELECT prefix AS code FROM code_serials WHERE prefix = ANY($1) ORDER BY prefix FOR UPDATE",
-            )
-            .bind::<Array<Text>, _>(&prefixes)
-            .load::<Code>(conn)?;
-        }
-        let codes: Vec<&str> = to_load.iter().map(|e| e.code.as_str()).collect();
+        lock_serials(conn, &codes)?;
         let existing = existing_codes(conn, &codes)?;
-
-        let mut loaded = Loaded::default();
-        let mut refused: Vec<Refusal> = Vec::new();
-        let (mut current, mut versions, mut unit_rows) = (String::new(), String::new(), String::new());
-        let mut events: Vec<(&str, i32, &'static str)> = Vec::new();
-        let mut serials: std::collections::BTreeMap<&str, i32> = Default::default();
-        for item in items {
-            match item {
-                Item::Refuse(r) => refused.push(r.clone()),
-                Item::Load(e) if existing.contains(&e.code) => {
-                    for v in &e.versions {
-                        loaded.refused.push(Refusal {
-                            line: v.line,
-                            code: Some(e.code.clone()),
-                            reason: format!("code: duplicate_code: {} is already in the register", e.code),
-                        });
-                    }
-                }
-                Item::Load(e) => {
-                    current.push_str(&e.current);
-                    current.push('\n');
-                    unit_rows.push_str(&e.units);
-                    for v in &e.versions {
-                        version_row(&mut versions, &e.code, v, reason);
-                        events.push((&e.code, v.version, v.kind));
-                    }
-                    let serial: i32 = e.code[2..9].parse().unwrap_or(0);
-                    let next = serials.entry(&e.code[..2]).or_insert(0);
-                    *next = (*next).max(serial + 1);
-                    loaded.enterprises += 1;
-                    loaded.versions += e.versions.len() as u64;
-                }
-            }
-        }
-        copy_text(
-            conn,
-            enterprises::table,
-            (
-                enterprises::code,
-                enterprises::enterprise_type,
-                enterprises::status,
-                enterprises::name_vi,
-                enterprises::province_code,
-                enterprises::registered_on,
-                enterprises::version,
-                enterprises::record,
-                enterprises::updated_at,
-                enterprises::proper_name,
-                enterprises::read_key,
-                enterprises::core_key,
-                enterprises::abbreviation_key,
-                enterprises::foreign_key,
-            ),
-            &current,
-        )?;
-        copy_text(
-            conn,
-            enterprise_versions::table,
-            (
-                enterprise_versions::code,
-                enterprise_versions::version,
-                enterprise_versions::kind,
-                enterprise_versions::record,
-                enterprise_versions::changed_fields,
-                enterprise_versions::actor,
-                enterprise_versions::recorded_at,
-                enterprise_versions::effective_on,
-                enterprise_versions::reason,
-            ),
-            &versions,
-        )?;
-        copy_text(
-            conn,
-            units::table,
-            (units::unit_code, units::enterprise_code, units::kind, units::seq, units::record, units::registered_on),
-            &unit_rows,
-        )?;
-        // Licences recorded on the imported records become look-up rows too (the transport
-        // ministry's numbers are unique; a number already recorded stays with its enterprise).
+        let batch = BatchRows::build(items, &existing, reason);
+        copy_batch(conn, &batch)?;
         let loaded_codes: Vec<&str> = codes.iter().copied().filter(|c| !existing.iter().any(|e| e == c)).collect();
-        diesel::sql_query(
-            "INSERT INTO licenses (number, enterprise_code, kind, issued_on, expires_on, status, record, recorded_at, actor) \
-             SELECT l->>'number', e.code, l->>'kind', (l->>'issued_on')::date, (l->>'expires_on')::date, l->>'status', l, \
-                    e.updated_at, 'import' \
-             FROM enterprises e, jsonb_array_elements(coalesce(e.record->'licenses', '[]'::jsonb)) AS l \
-             WHERE e.code = ANY($1) ON CONFLICT (number) DO NOTHING",
-        )
-        .bind::<Array<Text>, _>(&loaded_codes)
-        .execute(conn)?;
-        if !serials.is_empty() {
-            let (p, s): (Vec<&str>, Vec<i32>) = serials.into_iter().unzip();
-            diesel::sql_query(
-                "UPDATE code_serials c SET next_serial = greatest(c.next_serial, v.next) \
-                 FROM unnest($1::text[], $2::int[]) AS v(prefix, next) WHERE c.prefix = v.prefix",
-            )
-            .bind::<Array<Text>, _>(p)
-            .bind::<Array<Integer>, _>(s)
-            .execute(conn)?;
-        }
+        record_licenses(conn, &loaded_codes)?;
+        advance_serials(conn, batch.serials)?;
+        let mut loaded = batch.loaded;
+        let mut refused = batch.refused;
         refused.extend(loaded.refused.iter().cloned());
-        if !refused.is_empty() {
-            let lines: Vec<i64> = refused.iter().map(|r| r.line).collect();
-            let codes: Vec<Option<&str>> = refused.iter().map(|r| r.code.as_deref()).collect();
-            let reasons: Vec<&str> = refused.iter().map(|r| r.reason.as_str()).collect();
-            diesel::sql_query(
-                "INSERT INTO import_refusals (run_id, line, code, reason) \
-                 SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING",
-            )
-            .bind::<BigInt, _>(run_id)
-            .bind::<Array<BigInt>, _>(lines)
-            .bind::<Array<Nullable<Text>>, _>(codes)
-            .bind::<Array<Text>, _>(reasons)
-            .execute(conn)?;
-        }
+        remember_refusals(conn, run_id, &refused)?;
         diesel::sql_query(
             "UPDATE import_runs SET next_offset = $2, next_line = $3, enterprises = enterprises + $4, \
              versions = versions + $5, refused = refused + $6, updated_at = now() WHERE id = $1",
@@ -628,41 +507,224 @@ pub fn load_batch(
         .bind::<BigInt, _>(loaded.versions as i64)
         .bind::<BigInt, _>(refused.len() as i64)
         .execute(conn)?;
-
-        if !events.is_empty() {
-            // Last: the batch's positions, under the feed head's row lock until commit.
-            #[derive(QueryableByName)]
-            struct Head {
-                #[diesel(sql_type = BigInt)]
-                position: i64,
-            }
-            let head: Head =
-                diesel::sql_query("UPDATE feed_head SET position = position + $1 WHERE id = 1 RETURNING position")
-                    .bind::<BigInt, _>(events.len() as i64)
-                    .get_result(conn)?;
-            let first = head.position - events.len() as i64 + 1;
-            loaded.positions = Some((first, head.position));
-            let now = timestamp(Utc::now());
-            let mut rows = String::with_capacity(events.len() * 64);
-            for (i, (code, version, kind)) in events.iter().enumerate() {
-                rows.push_str(&format!("{}\t{code}\t{version}\t{kind}\t{now}\n", first + i as i64));
-            }
-            copy_text(
-                conn,
-                feed_events::table,
-                (
-                    feed_events::position,
-                    feed_events::code,
-                    feed_events::version,
-                    feed_events::kind,
-                    feed_events::recorded_at,
-                ),
-                &rows,
-            )?;
-            diesel::sql_query("SELECT pg_notify($1, '')").bind::<Text, _>(super::feed::CHANNEL).execute(conn)?;
-        }
+        // Last: the batch's positions, under the feed head's row lock until commit.
+        loaded.positions = append_events(conn, &batch.events)?;
         Ok(loaded)
     })
+}
+
+/// Makes registrations allocating under the prefixes of `codes` wait for this batch, which moves
+/// their serials at the end ([`advance_serials`]).
+fn lock_serials(conn: &mut PgConnection, codes: &[&str]) -> QueryResult<()> {
+    let mut prefixes: Vec<String> = codes.iter().map(|c| c[..2].to_string()).collect();
+    prefixes.sort();
+    prefixes.dedup();
+    if prefixes.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "INSERT INTO code_serials (prefix, next_serial) SELECT unnest($1::text[]), 1 ON CONFLICT DO NOTHING",
+    )
+    .bind::<Array<Text>, _>(&prefixes)
+    .execute(conn)?;
+    diesel::sql_query("SELECT prefix AS code FROM code_serials WHERE prefix = ANY($1) ORDER BY prefix FOR UPDATE")
+        .bind::<Array<Text>, _>(&prefixes)
+        .load::<Code>(conn)?;
+    Ok(())
+}
+
+/// A batch's `COPY` data and counts, built before anything is written.
+struct BatchRows<'a> {
+    /// `enterprises` rows, one per line.
+    current: String,
+    /// `enterprise_versions` rows.
+    versions: String,
+    /// `units` rows.
+    units: String,
+    /// The feed events to append: code, version and kind of each version, in file order.
+    events: Vec<(&'a str, i32, &'static str)>,
+    /// Per code prefix, the serial after the highest loaded code.
+    serials: std::collections::BTreeMap<&'a str, i32>,
+    /// What the batch loads, with the enterprises refused because their code is registered.
+    loaded: Loaded,
+    /// The lines refused before the batch reached the database.
+    refused: Vec<Refusal>,
+}
+
+impl<'a> BatchRows<'a> {
+    /// The rows of `items`, but for enterprises whose code is in `existing` (refused instead).
+    fn build(items: &'a [Item], existing: &std::collections::HashSet<String>, reason: &str) -> BatchRows<'a> {
+        let mut batch = BatchRows {
+            current: String::new(),
+            versions: String::new(),
+            units: String::new(),
+            events: Vec::new(),
+            serials: Default::default(),
+            loaded: Loaded::default(),
+            refused: Vec::new(),
+        };
+        for item in items {
+            match item {
+                Item::Refuse(r) => batch.refused.push(r.clone()),
+                Item::Load(e) if existing.contains(&e.code) => {
+                    for v in &e.versions {
+                        batch.loaded.refused.push(Refusal {
+                            line: v.line,
+                            code: Some(e.code.clone()),
+                            reason: format!("code: duplicate_code: {} is already in the register", e.code),
+                        });
+                    }
+                }
+                Item::Load(e) => batch.add(e, reason),
+            }
+        }
+        batch
+    }
+
+    fn add(&mut self, e: &'a EnterpriseRows, reason: &str) {
+        self.current.push_str(&e.current);
+        self.current.push('\n');
+        self.units.push_str(&e.units);
+        for v in &e.versions {
+            version_row(&mut self.versions, &e.code, v, reason);
+            self.events.push((&e.code, v.version, v.kind));
+        }
+        let serial: i32 = e.code[2..9].parse().unwrap_or(0);
+        let next = self.serials.entry(&e.code[..2]).or_insert(0);
+        *next = (*next).max(serial + 1);
+        self.loaded.enterprises += 1;
+        self.loaded.versions += e.versions.len() as u64;
+    }
+}
+
+/// Copies the batch's enterprises, versions and units.
+fn copy_batch(conn: &mut PgConnection, batch: &BatchRows) -> QueryResult<()> {
+    copy_text(
+        conn,
+        enterprises::table,
+        (
+            enterprises::code,
+            enterprises::enterprise_type,
+            enterprises::status,
+            enterprises::name_vi,
+            enterprises::province_code,
+            enterprises::registered_on,
+            enterprises::version,
+            enterprises::record,
+            enterprises::updated_at,
+            enterprises::proper_name,
+            enterprises::read_key,
+            enterprises::core_key,
+            enterprises::abbreviation_key,
+            enterprises::foreign_key,
+        ),
+        &batch.current,
+    )?;
+    copy_text(
+        conn,
+        enterprise_versions::table,
+        (
+            enterprise_versions::code,
+            enterprise_versions::version,
+            enterprise_versions::kind,
+            enterprise_versions::record,
+            enterprise_versions::changed_fields,
+            enterprise_versions::actor,
+            enterprise_versions::recorded_at,
+            enterprise_versions::effective_on,
+            enterprise_versions::reason,
+        ),
+        &batch.versions,
+    )?;
+    copy_text(
+        conn,
+        units::table,
+        (units::unit_code, units::enterprise_code, units::kind, units::seq, units::record, units::registered_on),
+        &batch.units,
+    )?;
+    Ok(())
+}
+
+/// Licences recorded on the records of `codes` become look-up rows too (the transport
+/// ministry's numbers are unique; a number already recorded stays with its enterprise).
+fn record_licenses(conn: &mut PgConnection, codes: &[&str]) -> QueryResult<()> {
+    diesel::sql_query(
+        "INSERT INTO licenses (number, enterprise_code, kind, issued_on, expires_on, status, record, recorded_at, actor) \
+         SELECT l->>'number', e.code, l->>'kind', (l->>'issued_on')::date, (l->>'expires_on')::date, l->>'status', l, \
+                e.updated_at, 'import' \
+         FROM enterprises e, jsonb_array_elements(coalesce(e.record->'licenses', '[]'::jsonb)) AS l \
+         WHERE e.code = ANY($1) ON CONFLICT (number) DO NOTHING",
+    )
+    .bind::<Array<Text>, _>(codes)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Moves each prefix's next serial up to at least the one given.
+fn advance_serials(conn: &mut PgConnection, serials: std::collections::BTreeMap<&str, i32>) -> QueryResult<()> {
+    if serials.is_empty() {
+        return Ok(());
+    }
+    let (p, s): (Vec<&str>, Vec<i32>) = serials.into_iter().unzip();
+    diesel::sql_query(
+        "UPDATE code_serials c SET next_serial = greatest(c.next_serial, v.next) \
+         FROM unnest($1::text[], $2::int[]) AS v(prefix, next) WHERE c.prefix = v.prefix",
+    )
+    .bind::<Array<Text>, _>(p)
+    .bind::<Array<Integer>, _>(s)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Remembers the refused lines of a run (a line remembered already stays as it is).
+fn remember_refusals(conn: &mut PgConnection, run_id: i64, refused: &[Refusal]) -> QueryResult<()> {
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<i64> = refused.iter().map(|r| r.line).collect();
+    let codes: Vec<Option<&str>> = refused.iter().map(|r| r.code.as_deref()).collect();
+    let reasons: Vec<&str> = refused.iter().map(|r| r.reason.as_str()).collect();
+    diesel::sql_query(
+        "INSERT INTO import_refusals (run_id, line, code, reason) \
+         SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING",
+    )
+    .bind::<BigInt, _>(run_id)
+    .bind::<Array<BigInt>, _>(lines)
+    .bind::<Array<Nullable<Text>>, _>(codes)
+    .bind::<Array<Text>, _>(reasons)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Appends the feed events of `events` (code, version, kind) at consecutive positions taken from
+/// the feed head, whose row lock holds until commit, and wakes the feed's long polls. Returns the
+/// first and last position (none without events).
+fn append_events(conn: &mut PgConnection, events: &[(&str, i32, &str)]) -> QueryResult<Option<(i64, i64)>> {
+    #[derive(QueryableByName)]
+    struct Head {
+        #[diesel(sql_type = BigInt)]
+        position: i64,
+    }
+    if events.is_empty() {
+        return Ok(None);
+    }
+    let head: Head = diesel::sql_query("UPDATE feed_head SET position = position + $1 WHERE id = 1 RETURNING position")
+        .bind::<BigInt, _>(events.len() as i64)
+        .get_result(conn)?;
+    let first = head.position - events.len() as i64 + 1;
+    let now = timestamp(Utc::now());
+    let mut rows = String::with_capacity(events.len() * 64);
+    for (i, (code, version, kind)) in events.iter().enumerate() {
+        rows.push_str(&format!("{}\t{code}\t{version}\t{kind}\t{now}\n", first + i as i64));
+    }
+    copy_text(
+        conn,
+        feed_events::table,
+        (feed_events::position, feed_events::code, feed_events::version, feed_events::kind, feed_events::recorded_at),
+        &rows,
+    )?;
+    diesel::sql_query("SELECT pg_notify($1, '')").bind::<Text, _>(super::feed::CHANNEL).execute(conn)?;
+    Ok(Some((first, head.position)))
 }
 
 #[cfg(test)]

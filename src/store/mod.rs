@@ -2,6 +2,7 @@
 //! transactions that write a record, its version and its feed event together.
 
 pub mod access_log;
+pub mod check;
 pub mod clients;
 pub mod enterprises;
 pub mod feed;
@@ -132,6 +133,11 @@ pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<usize> {
     let result = conn.run_pending_migrations(MIGRATIONS).map(|v| v.len());
     conn.batch_execute(&format!("SELECT pg_advisory_unlock({LOCK})"))?;
     result.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
+}
+
+/// How many enterprises the register holds.
+pub fn enterprise_count(conn: &mut PgConnection) -> Result<i64, StoreError> {
+    Ok(schema::enterprises::table.count().get_result(conn)?)
 }
 
 /// Whether every embedded migration has been applied (for `/readyz`).

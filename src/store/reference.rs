@@ -27,72 +27,10 @@ pub fn load(conn: &mut PgConnection, reference: &Reference, src: &ReferenceSourc
         if loaded.as_deref() == Some(sum.as_str()) {
             return Ok(false);
         }
-        for p in reference.provinces() {
-            diesel::insert_into(provinces::table)
-                .values((provinces::code.eq(&p.code), provinces::name.eq(&p.name)))
-                .on_conflict(provinces::code)
-                .do_update()
-                .set(provinces::name.eq(&p.name))
-                .execute(conn)?;
-            diesel::insert_into(code_prefixes::table)
-                .values((code_prefixes::province_code.eq(&p.code), code_prefixes::prefix.eq(&p.code)))
-                .on_conflict_do_nothing()
-                .execute(conn)?;
-        }
-        let ward_rows: Vec<_> = reference
-            .all_wards()
-            .map(|w| {
-                (
-                    wards::code.eq(&w.code),
-                    wards::province_code.eq(&w.province_code),
-                    wards::name.eq(&w.name),
-                    wards::kind.eq(&w.kind),
-                )
-            })
-            .collect();
-        diesel::delete(wards::table).execute(conn)?;
-        for chunk in ward_rows.chunks(1000) {
-            diesel::insert_into(wards::table).values(chunk).execute(conn)?;
-        }
-        diesel::delete(legacy_wards::table).execute(conn)?;
-        let legacy: Vec<_> = reference
-            .legacy_wards()
-            .map(|w| {
-                let m = reference.legacy_to_2025(&w.province_code, &w.ward_code);
-                (
-                    legacy_wards::province_code.eq(&w.province_code),
-                    legacy_wards::ward_code.eq(&w.ward_code),
-                    legacy_wards::province_name.eq(&w.province_name),
-                    legacy_wards::district_code.eq(&w.district_code),
-                    legacy_wards::district_name.eq(&w.district_name),
-                    legacy_wards::ward_name.eq(&w.ward_name),
-                    legacy_wards::new_province_code.eq(m.map(|m| m.province_code.clone())),
-                    legacy_wards::new_ward_code.eq(m.map(|m| m.ward_code.clone())),
-                    legacy_wards::ambiguous.eq(m.is_some_and(|m| m.ambiguous)),
-                )
-            })
-            .collect();
-        for chunk in legacy.chunks(1000) {
-            diesel::insert_into(legacy_wards::table).values(chunk).execute(conn)?;
-        }
-        diesel::delete(vsic::table).execute(conn)?;
-        for edition in [VsicEdition::Vsic2018, VsicEdition::Vsic2025] {
-            let rows: Vec<_> = reference
-                .vsic_entries(edition)
-                .map(|e| {
-                    (
-                        vsic::edition.eq(edition.as_str()),
-                        vsic::code.eq(&e.code),
-                        vsic::level.eq(i16::from(e.level)),
-                        vsic::name.eq(&e.name),
-                        vsic::parent_code.eq(&e.parent_code),
-                    )
-                })
-                .collect();
-            for chunk in rows.chunks(1000) {
-                diesel::insert_into(vsic::table).values(chunk).execute(conn)?;
-            }
-        }
+        load_provinces(conn, reference)?;
+        load_wards(conn, reference)?;
+        load_legacy_wards(conn, reference)?;
+        load_vsic(conn, reference)?;
         diesel::insert_into(reference_data::table)
             .values((reference_data::name.eq("units_and_vsic"), reference_data::checksum.eq(&sum)))
             .on_conflict(reference_data::name)
@@ -101,6 +39,96 @@ pub fn load(conn: &mut PgConnection, reference: &Reference, src: &ReferenceSourc
             .execute(conn)?;
         Ok(true)
     })
+}
+
+/// Rows inserted per statement.
+const CHUNK: usize = 1000;
+
+/// Every province, with its code prefix (kept when one is already set).
+fn load_provinces(conn: &mut PgConnection, reference: &Reference) -> QueryResult<()> {
+    for p in reference.provinces() {
+        diesel::insert_into(provinces::table)
+            .values((provinces::code.eq(&p.code), provinces::name.eq(&p.name)))
+            .on_conflict(provinces::code)
+            .do_update()
+            .set(provinces::name.eq(&p.name))
+            .execute(conn)?;
+        diesel::insert_into(code_prefixes::table)
+            .values((code_prefixes::province_code.eq(&p.code), code_prefixes::prefix.eq(&p.code)))
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The wards of the 2025 units, replacing the loaded ones.
+fn load_wards(conn: &mut PgConnection, reference: &Reference) -> QueryResult<()> {
+    let rows: Vec<_> = reference
+        .all_wards()
+        .map(|w| {
+            (
+                wards::code.eq(&w.code),
+                wards::province_code.eq(&w.province_code),
+                wards::name.eq(&w.name),
+                wards::kind.eq(&w.kind),
+            )
+        })
+        .collect();
+    diesel::delete(wards::table).execute(conn)?;
+    for chunk in rows.chunks(CHUNK) {
+        diesel::insert_into(wards::table).values(chunk).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The wards before the 2025 reorganisation, each with the 2025 ward it became, replacing the
+/// loaded ones.
+fn load_legacy_wards(conn: &mut PgConnection, reference: &Reference) -> QueryResult<()> {
+    diesel::delete(legacy_wards::table).execute(conn)?;
+    let rows: Vec<_> = reference
+        .legacy_wards()
+        .map(|w| {
+            let m = reference.legacy_to_2025(&w.province_code, &w.ward_code);
+            (
+                legacy_wards::province_code.eq(&w.province_code),
+                legacy_wards::ward_code.eq(&w.ward_code),
+                legacy_wards::province_name.eq(&w.province_name),
+                legacy_wards::district_code.eq(&w.district_code),
+                legacy_wards::district_name.eq(&w.district_name),
+                legacy_wards::ward_name.eq(&w.ward_name),
+                legacy_wards::new_province_code.eq(m.map(|m| m.province_code.clone())),
+                legacy_wards::new_ward_code.eq(m.map(|m| m.ward_code.clone())),
+                legacy_wards::ambiguous.eq(m.is_some_and(|m| m.ambiguous)),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(CHUNK) {
+        diesel::insert_into(legacy_wards::table).values(chunk).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Both VSIC editions, replacing the loaded ones.
+fn load_vsic(conn: &mut PgConnection, reference: &Reference) -> QueryResult<()> {
+    diesel::delete(vsic::table).execute(conn)?;
+    for edition in [VsicEdition::Vsic2018, VsicEdition::Vsic2025] {
+        let rows: Vec<_> = reference
+            .vsic_entries(edition)
+            .map(|e| {
+                (
+                    vsic::edition.eq(edition.as_str()),
+                    vsic::code.eq(&e.code),
+                    vsic::level.eq(i16::from(e.level)),
+                    vsic::name.eq(&e.name),
+                    vsic::parent_code.eq(&e.parent_code),
+                )
+            })
+            .collect();
+        for chunk in rows.chunks(CHUNK) {
+            diesel::insert_into(vsic::table).values(chunk).execute(conn)?;
+        }
+    }
+    Ok(())
 }
 
 /// The prefix for codes of enterprises whose head office is in `province_code`.

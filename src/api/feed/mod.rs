@@ -12,13 +12,9 @@ use std::time::{Duration, Instant};
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::prelude::*;
 use futures_util::future::{FutureExt, Shared};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::auth::Caller;
@@ -29,58 +25,12 @@ use crate::api::access_log::Action;
 use crate::domain::license::{self, License};
 use crate::domain::record::Enterprise;
 use crate::store::enterprises::EventKind;
-use crate::store::feed::{self, ExportError, ExportItem, RawEvent};
+use crate::store::feed::{self, ExportError, Listener, RawEvent};
 
-/// A position in the feed, handed to clients as an opaque string: base64url of a format tag, the
-/// position and a checksum over both, so that a hand-edited or truncated cursor is refused rather
-/// than silently read as another position. Cursors never expire: a position means the same thing
-/// forever.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor(pub i64);
+pub mod format;
 
-const CURSOR_TAG: u8 = 1;
-const CURSOR_DOMAIN: &[u8] = b"registry change-feed cursor";
-
-impl Cursor {
-    /// The beginning of the feed: before every event.
-    pub const BEGINNING: Cursor = Cursor(0);
-
-    fn checksum(tag: u8, position: i64) -> [u8; 8] {
-        let mut h = Sha256::new();
-        h.update(CURSOR_DOMAIN);
-        h.update([tag]);
-        h.update(position.to_be_bytes());
-        let digest = h.finalize();
-        let mut out = [0u8; 8];
-        out.copy_from_slice(&digest[..8]);
-        out
-    }
-
-    pub fn encode(self) -> String {
-        let mut bytes = Vec::with_capacity(17);
-        bytes.push(CURSOR_TAG);
-        bytes.extend_from_slice(&self.0.to_be_bytes());
-        bytes.extend_from_slice(&Self::checksum(CURSOR_TAG, self.0));
-        URL_SAFE_NO_PAD.encode(bytes)
-    }
-
-    /// The cursor, when `text` is one this service made.
-    pub fn decode(text: &str) -> Option<Cursor> {
-        let bytes = URL_SAFE_NO_PAD.decode(text.trim()).ok()?;
-        if bytes.len() != 17 || bytes[0] != CURSOR_TAG {
-            return None;
-        }
-        let position = i64::from_be_bytes(bytes[1..9].try_into().ok()?);
-        let expected = Self::checksum(CURSOR_TAG, position);
-        (position >= 0 && subtle::ConstantTimeEq::ct_eq(&bytes[9..], &expected[..]).into()).then_some(Cursor(position))
-    }
-}
-
-impl std::fmt::Display for Cursor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.encode())
-    }
-}
+pub use format::Cursor;
+use format::{write_export, ExportWriter};
 
 /// Wakes long polls when a writer commits. One LISTEN connection per instance (its own, not the
 /// pool's), started at the first long poll, fans each notification out through a `watch`
@@ -141,44 +91,10 @@ impl FeedWaker {
 /// The listener thread: ends when its waker is dropped; reconnects when the connection fails.
 fn listen(inner: Weak<WakerInner>, url: String) {
     while inner.strong_count() > 0 {
-        match PgConnection::establish(&url).map_err(|e| e.to_string()).and_then(|mut conn| {
-            diesel::sql_query(format!("LISTEN {}", feed::CHANNEL)).execute(&mut conn).map_err(|e| e.to_string())?;
-            Ok(conn)
-        }) {
-            Ok(mut conn) => {
-                let Some(strong) = inner.upgrade() else { return };
-                strong.listening.store(true, Ordering::Relaxed);
-                // Commits may have happened while no one listened.
-                strong.tx.send_modify(|n| *n = n.wrapping_add(1));
-                drop(strong);
-                tracing::debug!("feed listener connected");
-                let mut checked = Instant::now();
-                loop {
-                    std::thread::sleep(LISTEN_TICK);
-                    let Some(strong) = inner.upgrade() else { return };
-                    let mut woke = false;
-                    let mut broken = false;
-                    for n in conn.notifications_iter() {
-                        match n {
-                            Ok(_) => woke = true,
-                            Err(_) => {
-                                broken = true;
-                                break;
-                            }
-                        }
-                    }
-                    if !broken && checked.elapsed() > Duration::from_secs(5) {
-                        broken = diesel::sql_query("SELECT 1").execute(&mut conn).is_err();
-                        checked = Instant::now();
-                    }
-                    if woke || broken {
-                        strong.tx.send_modify(|n| *n = n.wrapping_add(1));
-                    }
-                    if broken {
-                        strong.listening.store(false, Ordering::Relaxed);
-                        tracing::warn!("feed listener lost its connection; reconnecting");
-                        break;
-                    }
+        match Listener::connect(&url) {
+            Ok(listener) => {
+                if !fan_out(&inner, listener) {
+                    return;
                 }
             }
             Err(e) => tracing::warn!(error = %e, "feed listener cannot connect; retrying"),
@@ -187,6 +103,38 @@ fn listen(inner: Weak<WakerInner>, url: String) {
         let until = Instant::now() + Duration::from_secs(1);
         while Instant::now() < until && inner.strong_count() > 0 {
             std::thread::sleep(LISTEN_TICK * 5);
+        }
+    }
+}
+
+/// Wakes the waiters at each notification until the connection is lost (then `true`: reconnect)
+/// or the waker is dropped (`false`).
+fn fan_out(inner: &Weak<WakerInner>, mut listener: Listener) -> bool {
+    let Some(strong) = inner.upgrade() else { return false };
+    strong.listening.store(true, Ordering::Relaxed);
+    // Commits may have happened while no one listened.
+    strong.tx.send_modify(|n| *n = n.wrapping_add(1));
+    drop(strong);
+    tracing::debug!("feed listener connected");
+    let mut checked = Instant::now();
+    loop {
+        std::thread::sleep(LISTEN_TICK);
+        let Some(strong) = inner.upgrade() else { return false };
+        let (woke, mut broken) = match listener.notified() {
+            Ok(woke) => (woke, false),
+            Err(_) => (false, true),
+        };
+        if !broken && checked.elapsed() > Duration::from_secs(5) {
+            broken = !listener.is_alive();
+            checked = Instant::now();
+        }
+        if woke || broken {
+            strong.tx.send_modify(|n| *n = n.wrapping_add(1));
+        }
+        if broken {
+            strong.listening.store(false, Ordering::Relaxed);
+            tracing::warn!("feed listener lost its connection; reconnecting");
+            return true;
         }
     }
 }
@@ -311,36 +259,11 @@ pub struct ChangesParams {
 }
 
 /// One event of the feed: a version of an enterprise, with the full record at that version.
-///
-/// The documented shape of an event. Pages are written by [`page_json`], which passes each stored
-/// record through as it is instead of decoding and re-encoding it.
-#[allow(dead_code)]
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct FeedEvent {
+pub struct FeedEvent<'a> {
     /// This event's position: resume after it with `?after=`.
-    pub cursor: String,
-    /// `registered`, `changed`, `status_changed`, `unit_registered`, `unit_changed`, `license_recorded`.
-    pub kind: String,
-    pub code: String,
-    pub version: i32,
-    pub recorded_at: DateTime<Utc>,
-    pub effective_on: NaiveDate,
-    pub actor: String,
-    pub changed_fields: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// The full record at this version.
-    pub record: Enterprise,
-    /// For a `status_changed` event that ends the enterprise's right to operate (`ceased`,
-    /// `revoked`, `tax_revoked`): its licences still in force, for the transport ministry to act on.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub licenses_in_force: Vec<License>,
-}
-
-/// [`FeedEvent`] without its record, which [`page_json`] appends as stored.
-#[derive(Serialize)]
-struct EventHead<'a> {
     cursor: String,
+    /// `registered`, `changed`, `status_changed`, `unit_registered`, `unit_changed`, `license_recorded`.
     kind: &'a str,
     code: &'a str,
     version: i32,
@@ -350,9 +273,20 @@ struct EventHead<'a> {
     changed_fields: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
+    /// For a `status_changed` event that ends the enterprise's right to operate (`ceased`,
+    /// `revoked`, `tax_revoked`): its licences still in force, for the transport ministry to act on.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     licenses_in_force: Vec<License>,
+    /// The full record at this version.
+    // Serialised as `null`, which `page_json` replaces by the record's stored JSON text: the
+    // record passes through as stored, never decoded and encoded again. Last, so that the
+    // replaced `null` ends the object.
+    #[schema(value_type = Enterprise)]
+    record: (),
 }
+
+/// How a [`FeedEvent`] ends before its record is put in.
+const RECORD_PLACEHOLDER: &[u8] = b"null}";
 
 /// A page of the feed as JSON ([`ChangesPage`]): each event's fields, then its record's stored
 /// JSON text as it is. Only an event that may end the right to operate has its record decoded,
@@ -367,7 +301,7 @@ pub fn page_json(events: &[RawEvent], next: &str) -> Result<Vec<u8>, serde_json:
         } else {
             Vec::new()
         };
-        let head = EventHead {
+        let event = FeedEvent {
             cursor: Cursor(e.position).encode(),
             kind: &e.kind,
             code: &e.code,
@@ -378,14 +312,15 @@ pub fn page_json(events: &[RawEvent], next: &str) -> Result<Vec<u8>, serde_json:
             changed_fields: &e.changed_fields,
             reason: e.reason.as_deref(),
             licenses_in_force,
+            record: (),
         };
         if i > 0 {
             out.push(b',');
         }
-        serde_json::to_writer(&mut out, &head)?;
-        // The head is an object with at least `cursor`: reopen it for the record.
-        out.pop();
-        out.extend_from_slice(b",\"record\":");
+        serde_json::to_writer(&mut out, &event)?;
+        // The event ends in `"record":null}`: the stored record takes the place of `null`.
+        debug_assert!(out.ends_with(RECORD_PLACEHOLDER));
+        out.truncate(out.len() - RECORD_PLACEHOLDER.len());
         out.extend_from_slice(e.record.as_bytes());
         out.push(b'}');
     }
@@ -396,9 +331,9 @@ pub fn page_json(events: &[RawEvent], next: &str) -> Result<Vec<u8>, serde_json:
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ChangesPage {
+pub struct ChangesPage<'a> {
     /// In feed order; empty when nothing is new (after `wait`).
-    pub events: Vec<FeedEvent>,
+    pub events: Vec<FeedEvent<'a>>,
     /// Where to resume: the last event's cursor, or `after` unchanged on an empty page.
     pub next: String,
 }
@@ -502,9 +437,6 @@ fn accepts_gzip(req: &HttpRequest) -> bool {
 
 /// How long the export waits for a client that reads nothing before it gives up.
 const EXPORT_STALL: Duration = Duration::from_secs(60);
-/// Bytes per chunk of the streamed body.
-const CHUNK: usize = 64 * 1024;
-
 /// Hands chunks to the response body through a bounded channel: the export goes no faster than
 /// the client reads, and stops when the client goes away or stalls.
 struct ChannelWriter {
@@ -532,78 +464,6 @@ impl Write for ChannelWriter {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
-}
-
-/// NDJSON output, plain or gzip.
-pub enum ExportWriter<W: Write> {
-    Plain(std::io::BufWriter<W>),
-    Gzip(flate2::write::GzEncoder<std::io::BufWriter<W>>),
-}
-
-impl<W: Write> ExportWriter<W> {
-    pub fn new(out: W, gzip: bool) -> Self {
-        let buffered = std::io::BufWriter::with_capacity(CHUNK, out);
-        if gzip {
-            ExportWriter::Gzip(flate2::write::GzEncoder::new(buffered, flate2::Compression::fast()))
-        } else {
-            ExportWriter::Plain(buffered)
-        }
-    }
-
-    /// Ends the output (the gzip trailer) and flushes it.
-    pub fn finish(self) -> std::io::Result<W> {
-        let buffered = match self {
-            ExportWriter::Plain(b) => b,
-            ExportWriter::Gzip(g) => g.finish()?,
-        };
-        buffered.into_inner().map_err(|e| e.into_error())
-    }
-}
-
-impl<W: Write> Write for ExportWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            ExportWriter::Plain(w) => w.write(buf),
-            ExportWriter::Gzip(w) => w.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            ExportWriter::Plain(w) => w.flush(),
-            ExportWriter::Gzip(w) => w.flush(),
-        }
-    }
-}
-
-/// The export's first line.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ExportHeader {
-    pub cursor: String,
-}
-
-/// Writes the export as NDJSON to `out`: `{"cursor": ...}`, then one record per line.
-/// `on_start` is told the head and, with `count`, the number of records; `on_record` each record.
-pub fn write_export(
-    conn: &mut PgConnection,
-    out: &mut impl Write,
-    count: bool,
-    mut on_start: impl FnMut(i64, Option<i64>),
-    mut on_record: impl FnMut(),
-) -> Result<u64, ExportError> {
-    feed::export(conn, count, |item| {
-        match item {
-            ExportItem::Start { head, total } => {
-                serde_json::to_writer(&mut *out, &ExportHeader { cursor: Cursor(head).encode() })?;
-                on_start(head, total);
-            }
-            ExportItem::Record(record) => {
-                out.write_all(record.as_bytes())?;
-                on_record();
-            }
-        }
-        out.write_all(b"\n")
-    })
 }
 
 /// A snapshot of the whole register.
@@ -698,33 +558,4 @@ pub async fn export(state: web::Data<AppState>, caller: Caller, req: HttpRequest
         res.insert_header((header::CONTENT_ENCODING, "gzip"));
     }
     Ok(res.streaming(body))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_refuse_edits() {
-        for p in [0, 1, 2, 1_000_000, i64::MAX] {
-            let text = Cursor(p).encode();
-            assert_eq!(Cursor::decode(&text), Some(Cursor(p)), "{text}");
-            assert!(text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "URL-safe: {text}");
-        }
-        let text = Cursor(42).encode();
-        let mut bytes = URL_SAFE_NO_PAD.decode(&text).unwrap();
-        for i in 0..bytes.len() {
-            bytes[i] ^= 0x10;
-            assert_eq!(Cursor::decode(&URL_SAFE_NO_PAD.encode(&bytes)), None, "byte {i} edited");
-            bytes[i] ^= 0x10;
-        }
-        for bad in ["", "42", "not a cursor", &text[1..], &format!("{text}A")] {
-            assert_eq!(Cursor::decode(bad), None, "{bad:?}");
-        }
-        // A negative position with a valid checksum is still refused.
-        let mut neg = vec![CURSOR_TAG];
-        neg.extend_from_slice(&(-1i64).to_be_bytes());
-        neg.extend_from_slice(&Cursor::checksum(CURSOR_TAG, -1));
-        assert_eq!(Cursor::decode(&URL_SAFE_NO_PAD.encode(neg)), None);
-    }
 }
