@@ -178,6 +178,103 @@ fn idf(doc_freq: u64, docs: u64) -> f32 {
     (1.0 + x).ln()
 }
 
+/// A term looked up in every segment of a searcher, with the statistics its BM25 weight needs.
+struct TermPostings {
+    /// Per segment (segment ordinal order), the term's postings if the segment holds it.
+    infos: Vec<Option<TermInfo>>,
+    /// Documents holding the term, every segment together.
+    doc_freq: u64,
+    /// Tokens of the term's field, every segment together.
+    tokens: u64,
+}
+
+/// Looks `term` up in every segment of `searcher`.
+fn term_postings(searcher: &Searcher, term: &Term) -> Result<TermPostings, IndexError> {
+    let readers = searcher.segment_readers();
+    let mut found = TermPostings { infos: Vec::with_capacity(readers.len()), doc_freq: 0, tokens: 0 };
+    for r in readers {
+        let inverted = r.inverted_index(term.field())?;
+        found.tokens += inverted.total_num_tokens();
+        let info = inverted.get_term_info(term).map_err(io)?;
+        found.doc_freq += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
+        found.infos.push(info);
+    }
+    Ok(found)
+}
+
+/// The terms of `field` at one edit from `text` (`text` itself excluded), per segment, and the
+/// documents holding them, every segment together.
+fn typo_postings(searcher: &Searcher, field: Field, text: &str) -> Result<(Vec<Vec<TermInfo>>, u64), IndexError> {
+    let dfa = FuzzyTermQuery::new(Term::from_field_text(field, text), 1, true).automaton()?;
+    let mut per_segment = Vec::with_capacity(searcher.segment_readers().len());
+    let mut df = 0u64;
+    for r in searcher.segment_readers() {
+        let inverted = r.inverted_index(field)?;
+        let mut stream = inverted.terms().search(&dfa).into_stream().map_err(io)?;
+        let mut infos = Vec::new();
+        while stream.advance() {
+            if stream.key() != text.as_bytes() {
+                df += u64::from(stream.value().doc_freq);
+                infos.push(stream.value().clone());
+            }
+        }
+        per_segment.push(infos);
+    }
+    Ok((per_segment, df))
+}
+
+/// The index-wide field statistics a plan's BM25 leaves are weighted with, gathered per field on
+/// first use.
+struct FieldStats<'a> {
+    cache: &'a Bm25Units,
+    total_docs: u64,
+    /// Index-wide average field length, per field.
+    averages: HashMap<Field, f32>,
+    /// BM25 weight of a term found in one document, per field.
+    units: HashMap<Field, Bm25Weight>,
+}
+
+impl FieldStats<'_> {
+    /// The BM25 weight, times `boost`, of a term of `field` found in `doc_freq` documents
+    /// (`tokens`: the field's tokens, index-wide).
+    fn weight(&mut self, field: Field, tokens: u64, doc_freq: u64, boost: f32) -> Bm25Weight {
+        let total_docs = self.total_docs;
+        let unit = match self.units.entry(field) {
+            std::collections::hash_map::Entry::Occupied(slot) => slot.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let avg = if total_docs == 0 { 0.0 } else { tokens as f32 / total_docs as f32 };
+                self.averages.insert(field, avg);
+                slot.insert(self.cache.unit(field, total_docs, avg))
+            }
+        };
+        let scale = idf(doc_freq, total_docs) / idf(1, total_docs);
+        unit.boost_by(scale * boost)
+    }
+}
+
+/// One leaf resolved against the searcher, and the documents holding it; `None` when there are
+/// none.
+fn prepare_leaf(
+    searcher: &Searcher,
+    leaf: &PlanLeaf,
+    stats: &mut FieldStats,
+) -> Result<Option<(PreparedKind, u64)>, IndexError> {
+    match leaf.kind {
+        LeafKind::Bm25(boost) => {
+            let found = term_postings(searcher, &Term::from_field_text(leaf.field, &leaf.text))?;
+            if found.doc_freq == 0 {
+                return Ok(None);
+            }
+            let weight = stats.weight(leaf.field, found.tokens, found.doc_freq, boost);
+            Ok(Some((PreparedKind::Bm25 { per_segment: found.infos, weight }, found.doc_freq)))
+        }
+        LeafKind::Fuzzy(score) => {
+            let (per_segment, df) = typo_postings(searcher, leaf.field, &leaf.text)?;
+            Ok((df > 0).then_some((PreparedKind::Fuzzy { per_segment, score }, df)))
+        }
+    }
+}
+
 /// Resolve `plan` against `searcher`.
 pub(crate) fn prepare(
     searcher: &Searcher,
@@ -187,9 +284,7 @@ pub(crate) fn prepare(
     dense: &Arc<DenseLists>,
 ) -> Result<Prepared, IndexError> {
     let total_docs: u64 = searcher.segment_readers().iter().map(|r| u64::from(r.max_doc())).sum();
-    let mut averages: HashMap<Field, f32> = HashMap::new();
-    // BM25 weight of a term found in one document, per field.
-    let mut units: HashMap<Field, Bm25Weight> = HashMap::new();
+    let mut stats = FieldStats { cache, total_docs, averages: HashMap::new(), units: HashMap::new() };
     let mut leaves = Vec::new();
     let mut words = Vec::new();
     let mut word_found = Vec::with_capacity(plan.len());
@@ -197,60 +292,10 @@ pub(crate) fn prepare(
         let mut prepared =
             PreparedWord { required: w.required, leaves: Vec::new(), cost: 0, pair_key: w.pair_key.clone() };
         for leaf in &w.leaves {
-            let term = Term::from_field_text(leaf.field, &leaf.text);
-            let kind = match leaf.kind {
-                LeafKind::Bm25(boost) => {
-                    let mut per_segment = Vec::with_capacity(searcher.segment_readers().len());
-                    let mut df = 0u64;
-                    for r in searcher.segment_readers() {
-                        let info = r.inverted_index(leaf.field)?.get_term_info(&term).map_err(io)?;
-                        df += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
-                        per_segment.push(info);
-                    }
-                    if df == 0 {
-                        continue;
-                    }
-                    if let std::collections::hash_map::Entry::Vacant(slot) = units.entry(leaf.field) {
-                        let mut tokens = 0u64;
-                        for r in searcher.segment_readers() {
-                            tokens += r.inverted_index(leaf.field)?.total_num_tokens();
-                        }
-                        let avg = if total_docs == 0 { 0.0 } else { tokens as f32 / total_docs as f32 };
-                        averages.insert(leaf.field, avg);
-                        slot.insert(cache.unit(leaf.field, total_docs, avg));
-                    }
-                    let unit = &units[&leaf.field];
-                    if leaf.matcher {
-                        prepared.cost += df;
-                    }
-                    let scale = idf(df, total_docs) / idf(1, total_docs);
-                    PreparedKind::Bm25 { per_segment, weight: unit.boost_by(scale * boost) }
-                }
-                LeafKind::Fuzzy(score) => {
-                    let dfa = FuzzyTermQuery::new(term, 1, true).automaton()?;
-                    let mut per_segment = Vec::with_capacity(searcher.segment_readers().len());
-                    let mut df = 0u64;
-                    for r in searcher.segment_readers() {
-                        let inverted = r.inverted_index(leaf.field)?;
-                        let mut stream = inverted.terms().search(&dfa).into_stream().map_err(io)?;
-                        let mut infos = Vec::new();
-                        while stream.advance() {
-                            if stream.key() != leaf.text.as_bytes() {
-                                df += u64::from(stream.value().doc_freq);
-                                infos.push(stream.value().clone());
-                            }
-                        }
-                        per_segment.push(infos);
-                    }
-                    if df == 0 {
-                        continue;
-                    }
-                    if leaf.matcher {
-                        prepared.cost += df;
-                    }
-                    PreparedKind::Fuzzy { per_segment, score }
-                }
-            };
+            let Some((kind, df)) = prepare_leaf(searcher, leaf, &mut stats)? else { continue };
+            if leaf.matcher {
+                prepared.cost += df;
+            }
             let id = leaves.len();
             leaves.push(LeafInfo { word: wi, label: leaf.label, fuzzy: matches!(leaf.kind, LeafKind::Fuzzy(_)) });
             prepared.leaves.push(PreparedLeaf { id, field: leaf.field, matcher: leaf.matcher, kind });
@@ -270,7 +315,7 @@ pub(crate) fn prepare(
         leads,
         leaves,
         word_found,
-        averages,
+        averages: stats.averages,
         pairs,
         prune: true,
         dense: Some(dense.clone()),
