@@ -981,20 +981,7 @@ fn top_k_bounded(
     budget: usize,
 ) -> Result<Vec<(f32, tantivy::DocAddress)>, IndexError> {
     use tantivy::{DocAddress, DocSet, TERMINATED};
-    #[derive(PartialEq)]
-    struct E(f32, DocAddress);
-    impl Eq for E {}
-    impl Ord for E {
-        // Greater = worse, so that the max-heap keeps the worst kept entry on top.
-        fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-            o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
-        }
-    }
-    impl PartialOrd for E {
-        fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-            Some(self.cmp(o))
-        }
-    }
+    use topk::Ranked;
     let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
     let mut heap = std::collections::BinaryHeap::with_capacity(limit + 1);
     let mut visited = 0usize;
@@ -1004,7 +991,7 @@ fn top_k_bounded(
         let mut doc = scorer.doc();
         while doc != TERMINATED {
             if alive.is_none_or(|a| a.is_alive(doc)) {
-                heap.push(E(scorer.score(), DocAddress::new(ord as u32, doc)));
+                heap.push(Ranked(scorer.score(), DocAddress::new(ord as u32, doc)));
                 if heap.len() > limit {
                     heap.pop();
                 }
@@ -1016,7 +1003,7 @@ fn top_k_bounded(
             doc = scorer.advance();
         }
     }
-    Ok(heap.into_sorted_vec().into_iter().map(|E(s, a)| (s, a)).collect())
+    Ok(heap.into_sorted_vec().into_iter().map(|Ranked(s, a)| (s, a)).collect())
 }
 
 /// The terms a suggestion must match: the earlier words exactly (folded) in the name, the last

@@ -615,6 +615,25 @@ impl Conjunct {
     }
 }
 
+/// A ranked document: its score and address. Greater is worse, so that a max-heap keeps the worst
+/// kept hit on top; ties go in index order.
+#[derive(PartialEq)]
+pub(crate) struct Ranked(pub Score, pub DocAddress);
+
+impl Eq for Ranked {}
+
+impl Ord for Ranked {
+    fn cmp(&self, o: &Self) -> Ordering {
+        o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
+    }
+}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
 /// The best `limit` documents holding every one of `terms` (each on its own field), by the sum
 /// of their BM25 scores counting each term once (as term queries without frequencies score),
 /// best first, ties in index order: what a boolean query of `Must` term queries with
@@ -632,135 +651,183 @@ pub(crate) fn conjunction_top_k(
     budget: usize,
     dense: &DenseLists,
 ) -> Result<Vec<(Score, DocAddress)>, IndexError> {
-    #[derive(PartialEq)]
-    struct Hit(Score, DocAddress);
-    impl Eq for Hit {}
-    impl Ord for Hit {
-        // Greater = worse, so that the max-heap keeps the worst kept hit on top.
-        fn cmp(&self, o: &Self) -> Ordering {
-            o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
-        }
-    }
-    impl PartialOrd for Hit {
-        fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-            Some(self.cmp(o))
-        }
-    }
     if limit == 0 || terms.is_empty() {
         return Ok(Vec::new());
     }
-    // Each term's postings in every segment, and from the same look-ups its weight, as
-    // `Bm25Weight::for_terms` computes it over the searcher (which reads the dictionaries again).
-    let readers = searcher.segment_readers();
-    let total_docs: u64 = readers.iter().map(|r| u64::from(r.max_doc())).sum();
-    let mut per_term = Vec::with_capacity(terms.len());
-    for term in terms {
-        let (mut infos, mut df, mut tokens) = (Vec::with_capacity(readers.len()), 0u64, 0u64);
-        for r in readers {
-            let inverted = r.inverted_index(term.field())?;
-            tokens += inverted.total_num_tokens();
-            let info = inverted.get_term_info(term).map_err(io)?;
-            df += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
-            infos.push(info);
-        }
-        if df == 0 {
-            return Ok(Vec::new());
-        }
-        per_term.push((infos, Bm25Weight::for_one_term(df, total_docs, tokens as Score / total_docs as Score)));
-    }
-    let mut heap = BinaryHeap::with_capacity(limit + 1);
-    let mut visited = 0usize;
-    'segments: for (ord, reader) in readers.iter().enumerate() {
-        let max_doc = reader.max_doc();
-        let mut found = Vec::with_capacity(terms.len());
-        for (i, (infos, _)) in per_term.iter().enumerate() {
-            let Some(info) = infos[ord].clone() else { continue 'segments };
-            found.push((i, info, reader.inverted_index(terms[i].field())?));
-        }
-        // Tantivy's intersection orders its scorers by cost (stable) and adds their scores so.
-        found.sort_by_key(|(_, info, _)| info.doc_freq);
-        let mut conjuncts = Vec::with_capacity(found.len());
-        let mut scoring = Vec::with_capacity(found.len());
-        for (i, info, inverted) in found {
-            let field = terms[i].field();
-            let norms =
-                reader.fieldnorms_readers().get_field(field)?.unwrap_or_else(|| FieldNormReader::constant(max_doc, 1));
-            conjuncts.push(if dense_at(&info, max_doc, SUGGEST_DENSE_MAX_GAP) {
-                Conjunct::Dense(dense.get(reader, field, &info, &norms)?)
-            } else {
-                Conjunct::Postings(Box::new(
-                    inverted.read_postings_from_terminfo(&info, IndexRecordOption::Basic).map_err(io)?,
-                ))
-            });
-            scoring.push((per_term[i].1.clone(), norms));
-        }
+    let Some(weighted) = conjunction_terms(searcher, terms)? else { return Ok(Vec::new()) };
+    let mut ranking = ConjunctionRanking { heap: BinaryHeap::with_capacity(limit + 1), limit, budget, visited: 0 };
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let Some(mut seg) = open_conjunction(reader, ord, terms, &weighted, dense)? else { continue };
         let alive = reader.alive_bitset();
+        let scoring = &seg.scoring;
         // Ranks one document holding every term; true once the budget is spent.
-        let mut keep = |doc: DocId| -> bool {
+        let keep = |doc: DocId| -> bool {
             if alive.is_some_and(|a| a.is_deleted(doc)) {
                 return false;
             }
-            let score_of = |(w, norms): &(Bm25Weight, FieldNormReader)| w.score(norms.fieldnorm_id(doc), 1);
-            let mut scores = scoring.iter().map(score_of);
-            let first = scores.next().unwrap_or(0.0);
-            let score = match scores.next() {
-                None => first,
-                Some(second) => first + second + scores.sum::<Score>(),
-            };
-            let hit = Hit(score, DocAddress::new(ord as SegmentOrdinal, doc));
-            if heap.len() < limit {
-                heap.push(hit);
-            } else if heap.peek().is_some_and(|worst| hit < *worst) {
-                heap.pop();
-                heap.push(hit);
-            }
-            visited += 1;
-            visited >= budget
+            ranking.keep(Ranked(conjunction_score(scoring, doc), DocAddress::new(ord as SegmentOrdinal, doc)))
         };
-        let dense_only: Option<Vec<&DenseList>> = conjuncts
+        let dense_only: Option<Vec<&DenseList>> = seg
+            .conjuncts
             .iter()
             .map(|c| match c {
                 Conjunct::Dense(l) => Some(l.as_ref()),
                 Conjunct::Postings(_) => None,
             })
             .collect();
-        match dense_only {
-            // Every term dense: the sets are intersected 64 documents at a time.
-            Some(lists) => {
-                for w in 0..(max_doc as usize).div_ceil(64) {
-                    let mut bits = lists.iter().fold(u64::MAX, |acc, l| acc & l.bits[w]);
-                    while bits != 0 {
-                        let doc = (w * 64) as DocId + bits.trailing_zeros();
-                        bits &= bits - 1;
-                        if keep(doc) {
-                            break 'segments;
-                        }
-                    }
-                }
-            }
-            // Otherwise leap-frog: each term moves to the first document >= the candidate.
-            None => {
-                let mut target: DocId = 0;
-                'docs: loop {
-                    for c in conjuncts.iter_mut() {
-                        let doc = c.seek(target);
-                        if doc == TERMINATED {
-                            break 'docs;
-                        }
-                        if doc > target {
-                            target = doc;
-                            continue 'docs;
-                        }
-                    }
-                    if keep(target) {
-                        break 'segments;
-                    }
-                    target += 1;
-                }
+        let spent = match dense_only {
+            Some(lists) => intersect_dense(&lists, reader.max_doc(), keep),
+            None => leap_frog(&mut seg.conjuncts, keep),
+        };
+        if spent {
+            break;
+        }
+    }
+    Ok(ranking.heap.into_sorted_vec().into_iter().map(|Ranked(s, a)| (s, a)).collect())
+}
+
+/// A term of [`conjunction_top_k`]: its postings per segment and its BM25 weight.
+struct ConjunctionTerm {
+    infos: Vec<Option<TermInfo>>,
+    weight: Bm25Weight,
+}
+
+/// Each term's postings in every segment and, from the same look-ups, its weight as
+/// `Bm25Weight::for_terms` computes it over the searcher (which reads the dictionaries again);
+/// `None` when a term is in no document.
+fn conjunction_terms(searcher: &Searcher, terms: &[Term]) -> Result<Option<Vec<ConjunctionTerm>>, IndexError> {
+    let total_docs: u64 = searcher.segment_readers().iter().map(|r| u64::from(r.max_doc())).sum();
+    let mut out = Vec::with_capacity(terms.len());
+    for term in terms {
+        let found = term_postings(searcher, term)?;
+        if found.doc_freq == 0 {
+            return Ok(None);
+        }
+        let avg = found.tokens as Score / total_docs as Score;
+        out.push(ConjunctionTerm {
+            infos: found.infos,
+            weight: Bm25Weight::for_one_term(found.doc_freq, total_docs, avg),
+        });
+    }
+    Ok(Some(out))
+}
+
+/// The terms of [`conjunction_top_k`] on one segment, rarest first.
+struct ConjunctionSegment {
+    conjuncts: Vec<Conjunct>,
+    /// Per conjunct: the term's weight and its field's lengths.
+    scoring: Vec<(Bm25Weight, FieldNormReader)>,
+}
+
+/// Opens the terms on one segment, each from its dense list or its postings; `None` when the
+/// segment lacks one of them.
+fn open_conjunction(
+    reader: &SegmentReader,
+    ord: usize,
+    terms: &[Term],
+    weighted: &[ConjunctionTerm],
+    dense: &DenseLists,
+) -> Result<Option<ConjunctionSegment>, IndexError> {
+    let max_doc = reader.max_doc();
+    let mut found = Vec::with_capacity(terms.len());
+    for (i, t) in weighted.iter().enumerate() {
+        let Some(info) = t.infos[ord].clone() else { return Ok(None) };
+        found.push((i, info, reader.inverted_index(terms[i].field())?));
+    }
+    // Tantivy's intersection orders its scorers by cost (stable) and adds their scores so.
+    found.sort_by_key(|(_, info, _)| info.doc_freq);
+    let mut seg =
+        ConjunctionSegment { conjuncts: Vec::with_capacity(found.len()), scoring: Vec::with_capacity(found.len()) };
+    for (i, info, inverted) in found {
+        let field = terms[i].field();
+        let norms =
+            reader.fieldnorms_readers().get_field(field)?.unwrap_or_else(|| FieldNormReader::constant(max_doc, 1));
+        seg.conjuncts.push(if dense_at(&info, max_doc, SUGGEST_DENSE_MAX_GAP) {
+            Conjunct::Dense(dense.get(reader, field, &info, &norms)?)
+        } else {
+            Conjunct::Postings(Box::new(
+                inverted.read_postings_from_terminfo(&info, IndexRecordOption::Basic).map_err(io)?,
+            ))
+        });
+        seg.scoring.push((weighted[i].weight.clone(), norms));
+    }
+    Ok(Some(seg))
+}
+
+/// The score of `doc` holding every term of a conjunction: each term's BM25 at frequency 1, added
+/// in tantivy's order (the two rarest first, then the others).
+#[inline]
+fn conjunction_score(scoring: &[(Bm25Weight, FieldNormReader)], doc: DocId) -> Score {
+    let score_of = |(w, norms): &(Bm25Weight, FieldNormReader)| w.score(norms.fieldnorm_id(doc), 1);
+    let mut scores = scoring.iter().map(score_of);
+    let first = scores.next().unwrap_or(0.0);
+    match scores.next() {
+        None => first,
+        Some(second) => first + second + scores.sum::<Score>(),
+    }
+}
+
+/// The best hits of [`conjunction_top_k`] so far, and how many documents it ranked of its budget.
+struct ConjunctionRanking {
+    heap: BinaryHeap<Ranked>,
+    limit: usize,
+    budget: usize,
+    visited: usize,
+}
+
+impl ConjunctionRanking {
+    /// Ranks one hit; true once the budget is spent.
+    #[inline]
+    fn keep(&mut self, hit: Ranked) -> bool {
+        if self.heap.len() < self.limit {
+            self.heap.push(hit);
+        } else if self.heap.peek().is_some_and(|worst| hit < *worst) {
+            self.heap.pop();
+            self.heap.push(hit);
+        }
+        self.visited += 1;
+        self.visited >= self.budget
+    }
+}
+
+/// Calls `keep` on every document in all of `lists`, intersecting the sets 64 documents at a
+/// time, until it returns true (then returns true).
+#[inline]
+fn intersect_dense(lists: &[&DenseList], max_doc: u32, mut keep: impl FnMut(DocId) -> bool) -> bool {
+    for w in 0..(max_doc as usize).div_ceil(64) {
+        let mut bits = lists.iter().fold(u64::MAX, |acc, l| acc & l.bits[w]);
+        while bits != 0 {
+            let doc = (w * 64) as DocId + bits.trailing_zeros();
+            bits &= bits - 1;
+            if keep(doc) {
+                return true;
             }
         }
     }
-    Ok(heap.into_sorted_vec().into_iter().map(|Hit(s, a)| (s, a)).collect())
+    false
+}
+
+/// Calls `keep` on every document all of `conjuncts` hold, leap-frogging (each moves to the first
+/// document >= the candidate), until it returns true (then returns true).
+#[inline]
+fn leap_frog(conjuncts: &mut [Conjunct], mut keep: impl FnMut(DocId) -> bool) -> bool {
+    let mut target: DocId = 0;
+    'docs: loop {
+        for c in conjuncts.iter_mut() {
+            let doc = c.seek(target);
+            if doc == TERMINATED {
+                return false;
+            }
+            if doc > target {
+                target = doc;
+                continue 'docs;
+            }
+        }
+        if keep(target) {
+            return true;
+        }
+        target += 1;
+    }
 }
 
 /// A cursor over one posting list.
