@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 
 use tantivy::columnar::StrColumn;
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::index::SegmentId;
+use tantivy::index::{InvertedIndexReader, SegmentId};
 use tantivy::postings::{BlockSegmentPostings, TermInfo};
 use tantivy::query::{Bm25Weight, FuzzyTermQuery, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption, Value};
@@ -988,97 +988,132 @@ impl Prepared {
     ) -> Result<Option<Segment>, IndexError> {
         let mut words = Vec::with_capacity(self.words.len());
         for w in &self.words {
-            let mut leaves = Vec::with_capacity(w.leaves.len());
-            let mut matchers = 0;
-            // Matchers first, then the leaves that only score.
-            let ordered = w.leaves.iter().filter(|l| l.matcher).chain(w.leaves.iter().filter(|l| !l.matcher));
-            for leaf in ordered {
-                let inverted = reader.inverted_index(leaf.field)?;
-                let opened = match &leaf.kind {
-                    PreparedKind::Bm25 { per_segment, weight } => match (&per_segment[ord], self.dense.as_deref()) {
-                        (None, _) => None,
-                        (Some(info), Some(cache)) if is_dense(info, reader.max_doc()) => {
-                            let norms = reader.get_fieldnorms_reader(leaf.field)?;
-                            let list = cache.get(reader, leaf.field, info, &norms)?;
-                            let doc = list.next(0);
-                            Some(Leaf::Dense { list, doc, norms, weight: weight.clone() })
-                        }
-                        (Some(info), _) => {
-                            let postings = inverted
-                                .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
-                                .map_err(io)?;
-                            let segment_avg = inverted.total_num_tokens() as f32 / reader.max_doc().max(1) as f32;
-                            let index_avg = self.averages.get(&leaf.field).copied().unwrap_or(segment_avg);
-                            let ratio = if segment_avg > 0.0 && index_avg > 0.0 {
-                                (segment_avg / index_avg).max(index_avg / segment_avg)
-                            } else {
-                                1.0
-                            };
-                            Some(Leaf::Term {
-                                cursor: TermCursor::new(postings),
-                                norms: reader.get_fieldnorms_reader(leaf.field)?,
-                                weight: weight.clone(),
-                                margin: ratio * (1.0 + ROUNDING_MARGIN),
-                            })
-                        }
-                    },
-                    PreparedKind::Fuzzy { per_segment, score } => {
-                        let mut parts = Vec::with_capacity(per_segment[ord].len());
-                        for info in &per_segment[ord] {
-                            let postings = inverted
-                                .read_block_postings_from_terminfo(info, IndexRecordOption::Basic)
-                                .map_err(io)?;
-                            parts.push(TermCursor::new(postings));
-                        }
-                        if parts.is_empty() {
-                            None
-                        } else {
-                            let doc = parts.iter().map(|p| p.doc).min().unwrap_or(TERMINATED);
-                            Some(Leaf::Fuzzy { parts, doc, score: *score })
-                        }
-                    }
-                };
-                if let Some(l) = opened {
-                    leaves.push((leaf.id, l));
-                    matchers += usize::from(leaf.matcher);
-                }
-            }
-            if w.required && matchers == 0 && !keep_all {
+            let word = self.open_word(w, ord, reader)?;
+            if w.required && word.matchers == 0 && !keep_all {
                 return Ok(None);
             }
-            words.push(Word { leaves, matchers });
+            words.push(word);
         }
-        let mut leads = Vec::with_capacity(self.leads.len());
-        for per_segment in &self.leads {
-            let inverted = reader.inverted_index(self.pairs)?;
-            let mut parts = Vec::with_capacity(per_segment[ord].len());
-            for info in &per_segment[ord] {
-                parts.push(TermCursor::new(
-                    inverted.read_block_postings_from_terminfo(info, IndexRecordOption::Basic).map_err(io)?,
-                ));
-            }
-            if parts.is_empty() && !keep_all {
-                return Ok(None);
-            }
-            let doc = parts.iter().map(|p| p.doc).min().unwrap_or(TERMINATED);
-            leads.push(Leaf::Fuzzy { parts, doc, score: 0.0 });
-        }
-        let mut scorers = Vec::with_capacity(filters.len());
-        for f in filters {
-            let s = f.scorer(reader, 1.0)?;
-            if s.doc() == TERMINATED && !keep_all {
-                return Ok(None);
-            }
-            scorers.push(s);
-        }
+        let Some(leads) = self.open_leads(ord, reader, keep_all)? else { return Ok(None) };
+        let Some(filters) = open_filters(filters, reader, keep_all)? else { return Ok(None) };
         Ok(Some(Segment {
             leads,
             words,
             required: self.required,
-            filters: scorers,
+            filters,
             reader_alive: reader.alive_bitset().cloned(),
         }))
     }
+
+    /// A word's leaves on one segment, the matchers first; the leaves the segment does not hold
+    /// are left out.
+    fn open_word(&self, w: &PreparedWord, ord: usize, reader: &SegmentReader) -> Result<Word, IndexError> {
+        let mut leaves = Vec::with_capacity(w.leaves.len());
+        let mut matchers = 0;
+        let ordered = w.leaves.iter().filter(|l| l.matcher).chain(w.leaves.iter().filter(|l| !l.matcher));
+        for leaf in ordered {
+            if let Some(l) = self.open_leaf(leaf, ord, reader)? {
+                leaves.push((leaf.id, l));
+                matchers += usize::from(leaf.matcher);
+            }
+        }
+        Ok(Word { leaves, matchers })
+    }
+
+    /// One leaf on one segment: a term's dense list or postings, or the union of a typo's terms;
+    /// `None` when the segment does not hold it.
+    fn open_leaf(&self, leaf: &PreparedLeaf, ord: usize, reader: &SegmentReader) -> Result<Option<Leaf>, IndexError> {
+        match &leaf.kind {
+            PreparedKind::Bm25 { per_segment, weight } => match (&per_segment[ord], self.dense.as_deref()) {
+                (None, _) => Ok(None),
+                (Some(info), Some(cache)) if is_dense(info, reader.max_doc()) => {
+                    let norms = reader.get_fieldnorms_reader(leaf.field)?;
+                    let list = cache.get(reader, leaf.field, info, &norms)?;
+                    let doc = list.next(0);
+                    Ok(Some(Leaf::Dense { list, doc, norms, weight: weight.clone() }))
+                }
+                (Some(info), _) => self.open_postings(leaf.field, info, weight, reader).map(Some),
+            },
+            PreparedKind::Fuzzy { per_segment, score } => {
+                let infos = &per_segment[ord];
+                if infos.is_empty() {
+                    return Ok(None);
+                }
+                let inverted = reader.inverted_index(leaf.field)?;
+                union_leaf(&inverted, infos, *score).map(Some)
+            }
+        }
+    }
+
+    /// A term's postings on one segment, with the margin that makes their block maxima bound the
+    /// scores computed with the index-wide average field length.
+    fn open_postings(
+        &self,
+        field: Field,
+        info: &TermInfo,
+        weight: &Bm25Weight,
+        reader: &SegmentReader,
+    ) -> Result<Leaf, IndexError> {
+        let inverted = reader.inverted_index(field)?;
+        let postings = inverted.read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs).map_err(io)?;
+        let segment_avg = inverted.total_num_tokens() as f32 / reader.max_doc().max(1) as f32;
+        let index_avg = self.averages.get(&field).copied().unwrap_or(segment_avg);
+        let ratio = if segment_avg > 0.0 && index_avg > 0.0 {
+            (segment_avg / index_avg).max(index_avg / segment_avg)
+        } else {
+            1.0
+        };
+        Ok(Leaf::Term {
+            cursor: TermCursor::new(postings),
+            norms: reader.get_fieldnorms_reader(field)?,
+            weight: weight.clone(),
+            margin: ratio * (1.0 + ROUNDING_MARGIN),
+        })
+    }
+
+    /// The pair terms on one segment, each with the enterprises whose pairs are incomplete;
+    /// `None` when one of them holds nothing there, unless `keep_all`.
+    fn open_leads(&self, ord: usize, reader: &SegmentReader, keep_all: bool) -> Result<Option<Vec<Leaf>>, IndexError> {
+        let mut leads = Vec::with_capacity(self.leads.len());
+        for per_segment in &self.leads {
+            let inverted = reader.inverted_index(self.pairs)?;
+            let infos = &per_segment[ord];
+            if infos.is_empty() && !keep_all {
+                return Ok(None);
+            }
+            leads.push(union_leaf(&inverted, infos, 0.0)?);
+        }
+        Ok(Some(leads))
+    }
+}
+
+/// The union of several terms' postings on one segment, scoring `score` wherever one of them is.
+fn union_leaf(inverted: &InvertedIndexReader, infos: &[TermInfo], score: Score) -> Result<Leaf, IndexError> {
+    let mut parts = Vec::with_capacity(infos.len());
+    for info in infos {
+        let postings = inverted.read_block_postings_from_terminfo(info, IndexRecordOption::Basic).map_err(io)?;
+        parts.push(TermCursor::new(postings));
+    }
+    let doc = parts.iter().map(|p| p.doc).min().unwrap_or(TERMINATED);
+    Ok(Leaf::Fuzzy { parts, doc, score })
+}
+
+/// The filters' scorers on one segment; `None` when one of them matches nothing there, unless
+/// `keep_all`.
+fn open_filters(
+    filters: &[Box<dyn Weight>],
+    reader: &SegmentReader,
+    keep_all: bool,
+) -> Result<Option<Vec<Box<dyn Scorer>>>, IndexError> {
+    let mut scorers = Vec::with_capacity(filters.len());
+    for f in filters {
+        let s = f.scorer(reader, 1.0)?;
+        if s.doc() == TERMINATED && !keep_all {
+            return Ok(None);
+        }
+        scorers.push(s);
+    }
+    Ok(Some(scorers))
 }
 
 impl Segment {
