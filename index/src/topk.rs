@@ -1232,6 +1232,12 @@ struct Kept {
     leaves: u128,
 }
 
+impl Kept {
+    fn address(&self) -> DocAddress {
+        DocAddress::new(self.segment as SegmentOrdinal, self.doc)
+    }
+}
+
 /// The first code ordinal of a segment that sorts after the cursor's code.
 fn first_ord_after(strs: &StrColumn, code: &str) -> Result<u64, IndexError> {
     let mut stream = strs.dictionary().range().gt(code.as_bytes()).into_stream().map_err(io)?;
@@ -1284,78 +1290,14 @@ pub(crate) fn top_k(
         return Ok(out);
     }
     let mut kept: Vec<Kept> = Vec::new();
-    // The `limit`-th best score kept by the earlier segments: a later document scoring less
-    // cannot be on the page.
-    let mut global_floor: Option<Score> = None;
+    // `global_floor`: the `limit`-th best score kept by the earlier segments (a later document
+    // scoring less cannot be on the page).
+    let mut page = PageWalk { limit, global_floor: None, prune: prepared.prune, masks };
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let Some(mut seg) = prepared.open(ord, reader, filters, false)? else { continue };
         let strs = columns.get(reader)?;
-        let ords = strs.ords().clone();
-        // On a score tie with the cursor, only code ordinals >= this come after it (looked up
-        // on the first tie).
-        let mut min_ord_on_tie: Option<u64> = None;
-        // Each kept hit with the mask of its matching leaves (0 when `masks` is false); entries
-        // never tie (one per document), so the mask never decides the order.
-        let mut heap: BinaryHeap<(Entry, u128)> = BinaryHeap::with_capacity(limit + 1);
-        let mut target: DocId = 0;
-        loop {
-            let doc = seg.align(target);
-            if doc == TERMINATED {
-                break;
-            }
-            target = doc + 1;
-            if !seg.alive(doc) {
-                continue;
-            }
-            out.count += 1;
-            let local = if heap.len() >= limit { heap.peek().map(|(e, _)| e.score) } else { None };
-            let floor = match (local, global_floor) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
-            };
-            if let Some(floor) = floor.filter(|_| prepared.prune) {
-                // Skip the rest of the blocks under `doc` if nothing there can reach the floor.
-                let (ub, end) = seg.bound(doc);
-                if ub < floor {
-                    if end > doc {
-                        out.pruned = true;
-                        if end == TERMINATED {
-                            break;
-                        }
-                        target = end + 1;
-                    }
-                    continue;
-                }
-            }
-            let score = seg.score(doc);
-            if floor.is_some_and(|f| score < f) {
-                continue;
-            }
-            let ord = ords.first(doc).unwrap_or(u64::MAX);
-            if let Some((a, code)) = after {
-                match score.total_cmp(a) {
-                    Ordering::Greater => continue,
-                    Ordering::Equal => {
-                        let min = match min_ord_on_tie {
-                            Some(m) => m,
-                            None => *min_ord_on_tie.insert(first_ord_after(&strs, code)?),
-                        };
-                        if ord < min {
-                            continue;
-                        }
-                    }
-                    Ordering::Less => {}
-                }
-            }
-            let entry = Entry { score, ord, doc };
-            if heap.len() >= limit {
-                if heap.peek().is_some_and(|(worst, _)| entry >= *worst) {
-                    continue;
-                }
-                heap.pop();
-            }
-            heap.push((entry, if masks { seg.matched_mask(doc) } else { 0 }));
-        }
+        let mut cursor = CursorKey { key: after, strs: &strs, min_ord_on_tie: None };
+        let heap = walk_segment(&mut seg, &page, &mut cursor, &mut out)?;
         kept.extend(heap.into_vec().into_iter().map(|(e, leaves)| Kept {
             score: e.score,
             segment: ord,
@@ -1364,13 +1306,135 @@ pub(crate) fn top_k(
             leaves,
         }));
         if kept.len() >= limit {
-            let mut scores: Vec<Score> = kept.iter().map(|k| k.score).collect();
-            scores.sort_unstable_by(|a, b| b.total_cmp(a));
-            global_floor = Some(scores[limit - 1]);
+            page.global_floor = Some(kth_best_score(&kept, limit));
         }
     }
-    // Order: score desc, then code. Within a segment the code ordinal orders codes; a tie
-    // between segments needs the codes themselves.
+    let ordered = order_kept(searcher, kept, limit, code_field)?;
+    if masks {
+        out.matched = Some(ordered.iter().map(|(k, _)| k.leaves).collect());
+    }
+    out.hits = ordered.into_iter().map(|(k, code)| Collected { score: k.score, code, address: k.address() }).collect();
+    Ok(out)
+}
+
+/// How [`walk_segment`] keeps hits: how many, the floor the earlier segments set, whether it
+/// skips blocks below the floor and whether it notes each hit's matching leaves.
+struct PageWalk {
+    limit: usize,
+    global_floor: Option<Score>,
+    prune: bool,
+    masks: bool,
+}
+
+/// The cursor's key on one segment: a hit is kept only when it sorts strictly after it.
+struct CursorKey<'a> {
+    key: Option<&'a (Score, String)>,
+    strs: &'a StrColumn,
+    /// On a score tie with the cursor, only code ordinals >= this come after it (looked up on the
+    /// first tie).
+    min_ord_on_tie: Option<u64>,
+}
+
+impl CursorKey<'_> {
+    /// Whether a hit of `score` whose code has ordinal `ord` sorts after the cursor.
+    #[inline]
+    fn admits(&mut self, score: Score, ord: u64) -> Result<bool, IndexError> {
+        let Some((a, code)) = self.key else { return Ok(true) };
+        Ok(match score.total_cmp(a) {
+            Ordering::Greater => false,
+            Ordering::Equal => {
+                let min = match self.min_ord_on_tie {
+                    Some(m) => m,
+                    None => *self.min_ord_on_tie.insert(first_ord_after(self.strs, code)?),
+                };
+                ord >= min
+            }
+            Ordering::Less => true,
+        })
+    }
+}
+
+/// Walks the documents of one segment that match, counting them into `out`, and keeps the best
+/// `page.limit` after the cursor, each with the mask of its matching leaves (0 unless
+/// `page.masks`). Once the page is full (or the earlier segments set a floor), skips every range
+/// of blocks whose bound is below the floor, noting in `out` that it did.
+fn walk_segment(
+    seg: &mut Segment,
+    page: &PageWalk,
+    cursor: &mut CursorKey,
+    out: &mut TopK,
+) -> Result<BinaryHeap<(Entry, u128)>, IndexError> {
+    let limit = page.limit;
+    let ords = cursor.strs.ords().clone();
+    // Entries never tie (one per document), so the mask never decides the order.
+    let mut heap: BinaryHeap<(Entry, u128)> = BinaryHeap::with_capacity(limit + 1);
+    let mut target: DocId = 0;
+    loop {
+        let doc = seg.align(target);
+        if doc == TERMINATED {
+            break;
+        }
+        target = doc + 1;
+        if !seg.alive(doc) {
+            continue;
+        }
+        out.count += 1;
+        let local = if heap.len() >= limit { heap.peek().map(|(e, _)| e.score) } else { None };
+        let floor = match (local, page.global_floor) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(floor) = floor.filter(|_| page.prune) {
+            // Skip the rest of the blocks under `doc` if nothing there can reach the floor.
+            let (ub, end) = seg.bound(doc);
+            if ub < floor {
+                if end > doc {
+                    out.pruned = true;
+                    if end == TERMINATED {
+                        break;
+                    }
+                    target = end + 1;
+                }
+                continue;
+            }
+        }
+        let score = seg.score(doc);
+        if floor.is_some_and(|f| score < f) {
+            continue;
+        }
+        let ord = ords.first(doc).unwrap_or(u64::MAX);
+        if !cursor.admits(score, ord)? {
+            continue;
+        }
+        let entry = Entry { score, ord, doc };
+        if heap.len() >= limit {
+            if heap.peek().is_some_and(|(worst, _)| entry >= *worst) {
+                continue;
+            }
+            heap.pop();
+        }
+        heap.push((entry, if page.masks { seg.matched_mask(doc) } else { 0 }));
+    }
+    Ok(heap)
+}
+
+/// The `limit`-th best score of `kept`, which holds at least `limit` hits.
+fn kth_best_score(kept: &[Kept], limit: usize) -> Score {
+    let mut scores: Vec<Score> = kept.iter().map(|k| k.score).collect();
+    scores.sort_unstable_by(|a, b| b.total_cmp(a));
+    scores[limit - 1]
+}
+
+/// The best `limit` of the segments' kept hits in `(score desc, code asc)` order, each with its
+/// code when ordering a tie between segments read it (else an empty string).
+fn order_kept(
+    searcher: &Searcher,
+    mut kept: Vec<Kept>,
+    limit: usize,
+    code_field: Field,
+) -> Result<Vec<(Kept, String)>, IndexError> {
+    // Within a segment the code ordinal orders codes; a tie between segments needs the codes
+    // themselves.
     kept.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.segment.cmp(&b.segment)).then(a.ord.cmp(&b.ord)));
     let mut ordered: Vec<(Kept, String)> = Vec::with_capacity(kept.len());
     let mut group: Vec<Kept> = Vec::new();
@@ -1387,29 +1451,28 @@ pub(crate) fn top_k(
         if group.iter().all(|k| k.segment == group[0].segment) {
             ordered.extend(group.drain(..).map(|k| (k, String::new())));
         } else {
-            let mut named = Vec::with_capacity(group.len());
-            for k in group.drain(..) {
-                let doc: TantivyDocument = searcher.doc(DocAddress::new(k.segment as SegmentOrdinal, k.doc))?;
-                let code = doc.get_first(code_field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-                named.push((k, code));
-            }
-            named.sort_by(|a, b| a.1.cmp(&b.1));
-            ordered.extend(named);
+            ordered.extend(by_stored_code(searcher, &mut group, code_field)?);
         }
     }
     ordered.truncate(limit);
-    if masks {
-        out.matched = Some(ordered.iter().map(|(k, _)| k.leaves).collect());
+    Ok(ordered)
+}
+
+/// The hits of `group` (one score, several segments), taken out of it and ordered by the codes read
+/// from their stored documents.
+fn by_stored_code(
+    searcher: &Searcher,
+    group: &mut Vec<Kept>,
+    code_field: Field,
+) -> Result<Vec<(Kept, String)>, IndexError> {
+    let mut named = Vec::with_capacity(group.len());
+    for k in group.drain(..) {
+        let doc: TantivyDocument = searcher.doc(k.address())?;
+        let code = doc.get_first(code_field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        named.push((k, code));
     }
-    out.hits = ordered
-        .into_iter()
-        .map(|(k, code)| Collected {
-            score: k.score,
-            code,
-            address: DocAddress::new(k.segment as SegmentOrdinal, k.doc),
-        })
-        .collect();
-    Ok(out)
+    named.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(named)
 }
 
 /// Number of matching documents, counting up to `cap`.
