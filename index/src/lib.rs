@@ -61,7 +61,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, FuzzyTermQuery, Occur, Query, RangeQuery,
-    TermQuery,
+    TermQuery, Weight,
 };
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
@@ -560,85 +560,75 @@ impl SearchIndex {
             .iter()
             .map(|f| f.weight(EnableScoring::disabled_from_searcher(searcher)))
             .collect::<Result<Vec<_>, _>>()?;
-        let eligible: Vec<bool> = words.iter().map(|w| w.folded.chars().count() >= FUZZY_MIN_CHARS).collect();
-        let attempt = |fuzzy: &[bool]| -> Result<(Vec<topk::PlanWord>, topk::Prepared, topk::TopK), IndexError> {
-            let plan = self.word_plan(words, fuzzy);
-            let mut prepared =
-                topk::prepare(searcher, &plan, self.fields.word_pairs, &self.bm25_units, &self.dense_lists)?;
-            if reference {
-                prepared = prepared.without_shortcuts();
-            }
-            let limit = req.limit + 1;
-            let run = topk::top_k(
-                searcher,
-                &prepared,
-                &filters,
-                limit,
-                after.as_ref(),
-                self.fields.code,
-                &self.code_columns,
-            )?;
-            Ok((plan, prepared, run))
-        };
-        let mut fuzzy = vec![false; words.len()];
-        let (mut plan, mut prepared, mut run) = attempt(&fuzzy)?;
-        // Typo tolerance. A run that finds no match at all has skipped nothing, so this depends
-        // on the request and the index only, never on the page: every page uses the same plan.
-        if run.count == 0 {
-            // First the words that occur nowhere in the register, ...
-            let missing: Vec<bool> = (0..words.len()).map(|i| eligible[i] && !prepared.word_found[i]).collect();
-            if missing.contains(&true) {
-                fuzzy = missing;
-                (plan, prepared, run) = attempt(&fuzzy)?;
-            }
-            // ... then every word long enough (a typo may make another real word).
-            if run.count == 0 && eligible != fuzzy && eligible.contains(&true) {
-                (plan, prepared, run) = attempt(&eligible)?;
-            }
-        }
-        let capped = |n: u64| {
-            if n >= TOTAL_EXACT_UP_TO {
-                (TOTAL_EXACT_UP_TO, TotalRelation::Gte)
-            } else {
-                (n, TotalRelation::Eq)
-            }
-        };
-        let (total, total_relation) = if !run.pruned || run.count >= TOTAL_EXACT_UP_TO {
-            capped(run.count)
+        let search = WordSearch { searcher, words, filters, limit: req.limit + 1, after, reference };
+        let WordRun { plan, prepared, top } = self.run_with_typos(&search)?;
+        let (total, total_relation) = if !top.pruned || top.count >= TOTAL_EXACT_UP_TO {
+            capped_total(top.count)
         } else {
-            capped(topk::count(searcher, &prepared, &filters, TOTAL_EXACT_UP_TO)?)
+            capped_total(topk::count(searcher, &prepared, &search.filters, TOTAL_EXACT_UP_TO)?)
         };
-        let mut hits = run.hits;
+        let mut hits = top.hits;
         let more = hits.len() > req.limit;
         hits.truncate(req.limit);
         // (The reference finds them the slow way, for the tests to compare.)
-        let leaves = match run.matched.filter(|_| !reference) {
+        let leaves = match top.matched.filter(|_| !reference) {
             Some(masks) => masks.iter().take(req.limit).map(|m| topk::mask_ids(*m)).collect(),
             None => topk::matched_leaves(searcher, &prepared, &hits)?,
         };
         let matched = leaves
             .into_iter()
             .map(|ids| {
-                let mut fields: Vec<String> = Vec::new();
-                let mut exact: Vec<String> = Vec::new();
-                let mut typo: Vec<String> = Vec::new();
-                for id in ids {
+                matched_of(ids.into_iter().map(|id| {
                     let leaf = &prepared.leaves[id];
-                    if !fields.iter().any(|f| f == leaf.label) {
-                        fields.push(leaf.label.to_string());
-                    }
-                    let list = if leaf.fuzzy { &mut typo } else { &mut exact };
-                    let word = &plan[leaf.word].word;
-                    if !list.contains(word) {
-                        list.push(word.clone());
-                    }
-                }
-                let mut terms = exact.clone();
-                terms.extend(typo.into_iter().filter(|t| !exact.contains(t)).map(|t| format!("{t}~")));
-                (fields, terms)
+                    (leaf.label, &plan[leaf.word].word, leaf.fuzzy)
+                }))
             })
             .collect();
         self.page(searcher, hash, hits, more, matched, total, total_relation)
+    }
+
+    /// Runs a name search with its words as typed and, when they match nothing, with typo
+    /// tolerance: first on the words found nowhere in the register, then on every word long
+    /// enough (a typo may make another real word). A run that matches nothing has skipped
+    /// nothing, so this depends on the request and the index only, never on the page: every page
+    /// uses the same plan.
+    fn run_with_typos(&self, search: &WordSearch) -> Result<WordRun, IndexError> {
+        let words = search.words;
+        let eligible: Vec<bool> = words.iter().map(|w| w.folded.chars().count() >= FUZZY_MIN_CHARS).collect();
+        let mut fuzzy = vec![false; words.len()];
+        let mut run = self.run_words(search, &fuzzy)?;
+        if run.top.count == 0 {
+            let missing: Vec<bool> = (0..words.len()).map(|i| eligible[i] && !run.prepared.word_found[i]).collect();
+            if missing.contains(&true) {
+                fuzzy = missing;
+                run = self.run_words(search, &fuzzy)?;
+            }
+            if run.top.count == 0 && eligible != fuzzy && eligible.contains(&true) {
+                run = self.run_words(search, &eligible)?;
+            }
+        }
+        Ok(run)
+    }
+
+    /// Plans, prepares and runs a name search once, with one typo allowed on the words where
+    /// `fuzzy[i]`.
+    fn run_words(&self, search: &WordSearch, fuzzy: &[bool]) -> Result<WordRun, IndexError> {
+        let plan = self.word_plan(search.words, fuzzy);
+        let mut prepared =
+            topk::prepare(search.searcher, &plan, self.fields.word_pairs, &self.bm25_units, &self.dense_lists)?;
+        if search.reference {
+            prepared = prepared.without_shortcuts();
+        }
+        let top = topk::top_k(
+            search.searcher,
+            &prepared,
+            &search.filters,
+            search.limit,
+            search.after.as_ref(),
+            self.fields.code,
+            &self.code_columns,
+        )?;
+        Ok(WordRun { plan, prepared, top })
     }
 
     /// Code look-ups and listings (no text, or only codes): every match is collected, `total` is
@@ -1033,6 +1023,26 @@ struct QueryWord {
     required: bool,
 }
 
+/// What every run of one name search shares.
+struct WordSearch<'a> {
+    searcher: &'a Searcher,
+    words: &'a [QueryWord],
+    filters: Vec<Box<dyn Weight>>,
+    /// Hits to find: the page size plus one, to know whether there is a next page.
+    limit: usize,
+    /// The cursor's key.
+    after: Option<(f32, String)>,
+    /// No shortcuts (see [`topk::Prepared::without_shortcuts`]).
+    reference: bool,
+}
+
+/// One run of a name search: its plan, the plan resolved against the searcher, and what it found.
+struct WordRun {
+    plan: Vec<topk::PlanWord>,
+    prepared: topk::Prepared,
+    top: topk::TopK,
+}
+
 /// The distinct words of a name search; `None` for an empty query or a query made only of codes
 /// (those are looked up exhaustively, see [`SearchIndex::search_exhaustive`]).
 fn query_words(q: &str) -> Option<Vec<QueryWord>> {
@@ -1119,24 +1129,42 @@ fn matches(searcher: &Searcher, probes: &[Probe], hits: &[Collected]) -> Result<
     Ok(matched
         .into_iter()
         .map(|ps| {
-            let mut fields: Vec<String> = Vec::new();
-            let mut exact: Vec<String> = Vec::new();
-            let mut fuzzy: Vec<String> = Vec::new();
-            for p in ps {
+            matched_of(ps.into_iter().map(|p| {
                 let probe = &probes[p];
-                if !fields.iter().any(|f| f == probe.field) {
-                    fields.push(probe.field.to_string());
-                }
-                let list = if probe.fuzzy { &mut fuzzy } else { &mut exact };
-                if !list.contains(&probe.term) {
-                    list.push(probe.term.clone());
-                }
-            }
-            let mut terms = exact.clone();
-            terms.extend(fuzzy.into_iter().filter(|t| !exact.contains(t)).map(|t| format!("{t}~")));
-            (fields, terms)
+                (probe.field, &probe.term, probe.fuzzy)
+            }))
         })
         .collect())
+}
+
+/// The matched fields and terms of one hit, from what matched it as `(field, word, typo)`: the
+/// fields in order, each once; the words that matched exactly, then those that matched only with
+/// a typo, marked with a trailing `~`.
+fn matched_of<'a>(matches: impl Iterator<Item = (&'static str, &'a String, bool)>) -> Matched {
+    let mut fields: Vec<String> = Vec::new();
+    let mut exact: Vec<String> = Vec::new();
+    let mut typo: Vec<String> = Vec::new();
+    for (field, word, fuzzy) in matches {
+        if !fields.iter().any(|f| f == field) {
+            fields.push(field.to_string());
+        }
+        let list = if fuzzy { &mut typo } else { &mut exact };
+        if !list.contains(word) {
+            list.push(word.clone());
+        }
+    }
+    let mut terms = exact.clone();
+    terms.extend(typo.into_iter().filter(|t| !exact.contains(t)).map(|t| format!("{t}~")));
+    (fields, terms)
+}
+
+/// `total` and its relation for `n` matches counted up to [`TOTAL_EXACT_UP_TO`].
+fn capped_total(n: u64) -> (u64, TotalRelation) {
+    if n >= TOTAL_EXACT_UP_TO {
+        (TOTAL_EXACT_UP_TO, TotalRelation::Gte)
+    } else {
+        (n, TotalRelation::Eq)
+    }
 }
 
 // Compile-time check: the index is shared across threads.
