@@ -704,42 +704,23 @@ impl SearchIndex {
             .zip(fuzzy)
             .map(|(w, fuzzy)| {
                 let mut leaves = Vec::with_capacity(12);
-                // The last column: whether the leaf decides matching. The proper name is part of
-                // the name (see `schema::to_document`) and a word of the name is also in the
-                // folded name, so the proper-name and unfolded-name leaves only add to the score.
-                let exact = [
-                    (f.proper_lower, &w.lower, 3.0, "proper_name", false),
-                    (f.proper_folded, &w.folded, 2.0, "proper_name", false),
-                    (f.name_lower, &w.lower, 1.0, "name", false),
-                    (f.name_folded, &w.folded, 0.8, "name", true),
-                    (f.former_folded, &w.folded, 0.6, "former_names", true),
-                    (f.alt_folded, &w.folded, 0.6, "name_en_or_abbreviation", true),
-                    (f.units_folded, &w.folded, 0.4, "unit_names", true),
-                ];
-                for (field, text, boost, label, matcher) in exact {
+                for leaf in exact_name_fields(f) {
                     leaves.push(topk::PlanLeaf {
-                        field,
-                        text: text.clone(),
-                        label,
-                        kind: topk::LeafKind::Bm25(boost),
-                        matcher,
+                        field: leaf.field,
+                        text: if leaf.folded { w.folded.clone() } else { w.lower.clone() },
+                        label: leaf.label,
+                        kind: topk::LeafKind::Bm25(leaf.weight),
+                        matcher: leaf.matcher,
                     });
                 }
                 if *fuzzy {
-                    let typo = [
-                        (f.proper_folded, 0.5, "proper_name", false),
-                        (f.name_folded, 0.3, "name", true),
-                        (f.former_folded, 0.2, "former_names", true),
-                        (f.alt_folded, 0.2, "name_en_or_abbreviation", true),
-                        (f.units_folded, 0.1, "unit_names", true),
-                    ];
-                    for (field, score, label, matcher) in typo {
+                    for leaf in typo_name_fields(f) {
                         leaves.push(topk::PlanLeaf {
-                            field,
+                            field: leaf.field,
                             text: w.folded.clone(),
-                            label,
-                            kind: topk::LeafKind::Fuzzy(score),
-                            matcher,
+                            label: leaf.label,
+                            kind: topk::LeafKind::Fuzzy(leaf.weight),
+                            matcher: leaf.matcher,
                         });
                     }
                 }
@@ -873,83 +854,19 @@ impl SearchIndex {
 
     /// The text part of a search, with its probes; `None` when `q` has no word.
     fn text_query(&self, q: &str) -> Option<(Box<dyn Query>, Vec<Probe>)> {
-        let f = &self.fields;
         let mut probes = Vec::new();
         let mut top: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-
         let tokens: Vec<&str> = q.split_whitespace().collect();
         let all_codes = !tokens.is_empty() && tokens.iter().all(|t| is_code_like(t));
         if all_codes {
             for t in &tokens {
-                let label = if t.contains('-') || t.len() > 10 { "unit_code" } else { "code" };
-                let exact: Box<dyn Query> = Box::new(ConstScoreQuery::new(
-                    Box::new(TermQuery::new(Term::from_field_text(f.code_exact, t), IndexRecordOption::Basic)),
-                    1000.0,
-                ));
-                let prefix: Box<dyn Query> = Box::new(ConstScoreQuery::new(
-                    Box::new(TermQuery::new(Term::from_field_text(f.code_prefix, t), IndexRecordOption::Basic)),
-                    100.0,
-                ));
-                probes.push(Probe { field: label, term: t.to_string(), fuzzy: false, query: exact.box_clone() });
-                probes.push(Probe {
-                    field: "code_prefix",
-                    term: t.to_string(),
-                    fuzzy: false,
-                    query: prefix.box_clone(),
-                });
-                top.push((Occur::Should, exact));
-                top.push((Occur::Should, prefix));
+                top.extend(self.code_clauses(t, &mut probes));
             }
         }
-
-        let lower = analyzer::words(q);
-        let folded: Vec<String> = lower.iter().map(|w| analyzer::fold(w)).collect();
-        let mask = analyzer::legal_form_mask(&folded);
-        let has_proper = mask.iter().any(|m| !m);
-        let mut word_clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut seen = BTreeSet::new();
-        for ((lw, fw), legal) in lower.iter().zip(&folded).zip(&mask) {
-            if !seen.insert(lw.clone()) {
-                continue;
-            }
-            let mut alts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            let exact = [
-                (f.proper_lower, lw, 3.0, "proper_name"),
-                (f.proper_folded, fw, 2.0, "proper_name"),
-                (f.name_lower, lw, 1.0, "name"),
-                (f.name_folded, fw, 0.8, "name"),
-                (f.former_folded, fw, 0.6, "former_names"),
-                (f.alt_folded, fw, 0.6, "name_en_or_abbreviation"),
-                (f.units_folded, fw, 0.4, "unit_names"),
-            ];
-            for (field, text, boost, label) in exact {
-                let q: Box<dyn Query> = Box::new(BoostQuery::new(
-                    Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs)),
-                    boost,
-                ));
-                probes.push(Probe { field: label, term: lw.clone(), fuzzy: false, query: q.box_clone() });
-                alts.push((Occur::Should, q));
-            }
-            if fw.chars().count() >= FUZZY_MIN_CHARS {
-                let fuzzy = [
-                    (f.proper_folded, 0.5, "proper_name"),
-                    (f.name_folded, 0.3, "name"),
-                    (f.former_folded, 0.2, "former_names"),
-                    (f.alt_folded, 0.2, "name_en_or_abbreviation"),
-                    (f.units_folded, 0.1, "unit_names"),
-                ];
-                for (field, boost, label) in fuzzy {
-                    let q: Box<dyn Query> = Box::new(BoostQuery::new(
-                        Box::new(FuzzyTermQuery::new(Term::from_field_text(field, fw), 1, true)),
-                        boost,
-                    ));
-                    probes.push(Probe { field: label, term: lw.clone(), fuzzy: true, query: q.box_clone() });
-                    alts.push((Occur::Should, q));
-                }
-            }
-            let occur = if *legal && has_proper { Occur::Should } else { Occur::Must };
-            word_clauses.push((occur, Box::new(BooleanQuery::new(alts))));
-        }
+        let word_clauses: Vec<(Occur, Box<dyn Query>)> = distinct_words(q)
+            .iter()
+            .map(|w| (if w.required { Occur::Must } else { Occur::Should }, self.word_query(w, &mut probes)))
+            .collect();
         if !word_clauses.is_empty() {
             top.push((Occur::Should, Box::new(BooleanQuery::new(word_clauses))));
         }
@@ -958,6 +875,47 @@ impl SearchIndex {
             1 if !all_codes => Some((top.pop().expect("one clause").1, probes)),
             _ => Some((Box::new(BooleanQuery::new(top)), probes)),
         }
+    }
+
+    /// The two clauses of a code in a code look-up, the exact code (1000) and the code prefix
+    /// (100), with their probes.
+    fn code_clauses(&self, code: &str, probes: &mut Vec<Probe>) -> [(Occur, Box<dyn Query>); 2] {
+        let f = &self.fields;
+        let label = if code.contains('-') || code.len() > 10 { "unit_code" } else { "code" };
+        let exact: Box<dyn Query> = Box::new(ConstScoreQuery::new(
+            Box::new(TermQuery::new(Term::from_field_text(f.code_exact, code), IndexRecordOption::Basic)),
+            1000.0,
+        ));
+        let prefix: Box<dyn Query> = Box::new(ConstScoreQuery::new(
+            Box::new(TermQuery::new(Term::from_field_text(f.code_prefix, code), IndexRecordOption::Basic)),
+            100.0,
+        ));
+        probes.push(Probe { field: label, term: code.to_string(), fuzzy: false, query: exact.box_clone() });
+        probes.push(Probe { field: "code_prefix", term: code.to_string(), fuzzy: false, query: prefix.box_clone() });
+        [(Occur::Should, exact), (Occur::Should, prefix)]
+    }
+
+    /// One word of the text as the boolean query of its alternatives, each with its probe: every
+    /// name field exactly, and the folded ones with one typo for a word of [`FUZZY_MIN_CHARS`] or
+    /// more.
+    fn word_query(&self, w: &QueryWord, probes: &mut Vec<Probe>) -> Box<dyn Query> {
+        let mut alts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for leaf in exact_name_fields(&self.fields) {
+            let text = if leaf.folded { &w.folded } else { &w.lower };
+            let term = TermQuery::new(Term::from_field_text(leaf.field, text), IndexRecordOption::WithFreqs);
+            let q: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(term), leaf.weight));
+            probes.push(Probe { field: leaf.label, term: w.lower.clone(), fuzzy: false, query: q.box_clone() });
+            alts.push((Occur::Should, q));
+        }
+        if w.folded.chars().count() >= FUZZY_MIN_CHARS {
+            for leaf in typo_name_fields(&self.fields) {
+                let typo = FuzzyTermQuery::new(Term::from_field_text(leaf.field, &w.folded), 1, true);
+                let q: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(typo), leaf.weight));
+                probes.push(Probe { field: leaf.label, term: w.lower.clone(), fuzzy: true, query: q.box_clone() });
+                alts.push((Occur::Should, q));
+            }
+        }
+        Box::new(BooleanQuery::new(alts))
     }
 }
 
@@ -1050,19 +1008,69 @@ fn query_words(q: &str) -> Option<Vec<QueryWord>> {
     if tokens.iter().all(|t| is_code_like(t)) {
         return None;
     }
+    let words = distinct_words(q);
+    (!words.is_empty()).then_some(words)
+}
+
+/// The words of `q`, each once (the first time it is written), legal-form words optional when
+/// `q` has other words.
+fn distinct_words(q: &str) -> Vec<QueryWord> {
     let lower = analyzer::words(q);
     let folded: Vec<String> = lower.iter().map(|w| analyzer::fold(w)).collect();
     let mask = analyzer::legal_form_mask(&folded);
     let has_proper = mask.iter().any(|m| !m);
     let mut seen = BTreeSet::new();
-    let words: Vec<QueryWord> = lower
+    lower
         .into_iter()
         .zip(folded)
         .zip(mask)
         .filter(|((l, _), _)| seen.insert(l.clone()))
         .map(|((lower, folded), legal)| QueryWord { lower, folded, required: !(legal && has_proper) })
-        .collect();
-    (!words.is_empty()).then_some(words)
+        .collect()
+}
+
+/// A field a name word is looked up in.
+#[derive(Clone, Copy)]
+struct NameField {
+    field: tantivy::schema::Field,
+    /// Whether the field holds folded words (else lower-case ones, with their diacritics).
+    folded: bool,
+    /// The boost of an exact match's BM25, or the constant score of a match with one typo.
+    weight: f32,
+    /// Reported in `matched_fields`.
+    label: &'static str,
+    /// Whether a match here decides that the word matches (see [`exact_name_fields`]).
+    matcher: bool,
+}
+
+/// The fields a name word is looked up in exactly, with their boosts (the table of the crate
+/// documentation). The proper name is part of the name (see `schema::to_document`) and a word of
+/// the name is also in the folded name, so the proper-name and unfolded-name fields only add to
+/// the score: they are no matchers.
+fn exact_name_fields(f: &Fields) -> [NameField; 7] {
+    let field = |field, folded, weight, label, matcher| NameField { field, folded, weight, label, matcher };
+    [
+        field(f.proper_lower, false, 3.0, "proper_name", false),
+        field(f.proper_folded, true, 2.0, "proper_name", false),
+        field(f.name_lower, false, 1.0, "name", false),
+        field(f.name_folded, true, 0.8, "name", true),
+        field(f.former_folded, true, 0.6, "former_names", true),
+        field(f.alt_folded, true, 0.6, "name_en_or_abbreviation", true),
+        field(f.units_folded, true, 0.4, "unit_names", true),
+    ]
+}
+
+/// The folded fields a name word of [`FUZZY_MIN_CHARS`] or more may match with one typo, with
+/// their constant scores.
+fn typo_name_fields(f: &Fields) -> [NameField; 5] {
+    let field = |field, weight, label, matcher| NameField { field, folded: true, weight, label, matcher };
+    [
+        field(f.proper_folded, 0.5, "proper_name", false),
+        field(f.name_folded, 0.3, "name", true),
+        field(f.former_folded, 0.2, "former_names", true),
+        field(f.alt_folded, 0.2, "name_en_or_abbreviation", true),
+        field(f.units_folded, 0.1, "unit_names", true),
+    ]
 }
 
 /// A whole code or code prefix: 4+ digits, optionally followed by `-` and digits.
