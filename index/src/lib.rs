@@ -61,7 +61,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, FuzzyTermQuery, Occur, Query, RangeQuery,
-    TermQuery,
+    TermQuery, Weight,
 };
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
@@ -560,85 +560,75 @@ impl SearchIndex {
             .iter()
             .map(|f| f.weight(EnableScoring::disabled_from_searcher(searcher)))
             .collect::<Result<Vec<_>, _>>()?;
-        let eligible: Vec<bool> = words.iter().map(|w| w.folded.chars().count() >= FUZZY_MIN_CHARS).collect();
-        let attempt = |fuzzy: &[bool]| -> Result<(Vec<topk::PlanWord>, topk::Prepared, topk::TopK), IndexError> {
-            let plan = self.word_plan(words, fuzzy);
-            let mut prepared =
-                topk::prepare(searcher, &plan, self.fields.word_pairs, &self.bm25_units, &self.dense_lists)?;
-            if reference {
-                prepared = prepared.without_shortcuts();
-            }
-            let limit = req.limit + 1;
-            let run = topk::top_k(
-                searcher,
-                &prepared,
-                &filters,
-                limit,
-                after.as_ref(),
-                self.fields.code,
-                &self.code_columns,
-            )?;
-            Ok((plan, prepared, run))
-        };
-        let mut fuzzy = vec![false; words.len()];
-        let (mut plan, mut prepared, mut run) = attempt(&fuzzy)?;
-        // Typo tolerance. A run that finds no match at all has skipped nothing, so this depends
-        // on the request and the index only, never on the page: every page uses the same plan.
-        if run.count == 0 {
-            // First the words that occur nowhere in the register, ...
-            let missing: Vec<bool> = (0..words.len()).map(|i| eligible[i] && !prepared.word_found[i]).collect();
-            if missing.contains(&true) {
-                fuzzy = missing;
-                (plan, prepared, run) = attempt(&fuzzy)?;
-            }
-            // ... then every word long enough (a typo may make another real word).
-            if run.count == 0 && eligible != fuzzy && eligible.contains(&true) {
-                (plan, prepared, run) = attempt(&eligible)?;
-            }
-        }
-        let capped = |n: u64| {
-            if n >= TOTAL_EXACT_UP_TO {
-                (TOTAL_EXACT_UP_TO, TotalRelation::Gte)
-            } else {
-                (n, TotalRelation::Eq)
-            }
-        };
-        let (total, total_relation) = if !run.pruned || run.count >= TOTAL_EXACT_UP_TO {
-            capped(run.count)
+        let search = WordSearch { searcher, words, filters, limit: req.limit + 1, after, reference };
+        let WordRun { plan, prepared, top } = self.run_with_typos(&search)?;
+        let (total, total_relation) = if !top.pruned || top.count >= TOTAL_EXACT_UP_TO {
+            capped_total(top.count)
         } else {
-            capped(topk::count(searcher, &prepared, &filters, TOTAL_EXACT_UP_TO)?)
+            capped_total(topk::count(searcher, &prepared, &search.filters, TOTAL_EXACT_UP_TO)?)
         };
-        let mut hits = run.hits;
+        let mut hits = top.hits;
         let more = hits.len() > req.limit;
         hits.truncate(req.limit);
         // (The reference finds them the slow way, for the tests to compare.)
-        let leaves = match run.matched.filter(|_| !reference) {
+        let leaves = match top.matched.filter(|_| !reference) {
             Some(masks) => masks.iter().take(req.limit).map(|m| topk::mask_ids(*m)).collect(),
             None => topk::matched_leaves(searcher, &prepared, &hits)?,
         };
         let matched = leaves
             .into_iter()
             .map(|ids| {
-                let mut fields: Vec<String> = Vec::new();
-                let mut exact: Vec<String> = Vec::new();
-                let mut typo: Vec<String> = Vec::new();
-                for id in ids {
+                matched_of(ids.into_iter().map(|id| {
                     let leaf = &prepared.leaves[id];
-                    if !fields.iter().any(|f| f == leaf.label) {
-                        fields.push(leaf.label.to_string());
-                    }
-                    let list = if leaf.fuzzy { &mut typo } else { &mut exact };
-                    let word = &plan[leaf.word].word;
-                    if !list.contains(word) {
-                        list.push(word.clone());
-                    }
-                }
-                let mut terms = exact.clone();
-                terms.extend(typo.into_iter().filter(|t| !exact.contains(t)).map(|t| format!("{t}~")));
-                (fields, terms)
+                    (leaf.label, &plan[leaf.word].word, leaf.fuzzy)
+                }))
             })
             .collect();
         self.page(searcher, hash, hits, more, matched, total, total_relation)
+    }
+
+    /// Runs a name search with its words as typed and, when they match nothing, with typo
+    /// tolerance: first on the words found nowhere in the register, then on every word long
+    /// enough (a typo may make another real word). A run that matches nothing has skipped
+    /// nothing, so this depends on the request and the index only, never on the page: every page
+    /// uses the same plan.
+    fn run_with_typos(&self, search: &WordSearch) -> Result<WordRun, IndexError> {
+        let words = search.words;
+        let eligible: Vec<bool> = words.iter().map(|w| w.folded.chars().count() >= FUZZY_MIN_CHARS).collect();
+        let mut fuzzy = vec![false; words.len()];
+        let mut run = self.run_words(search, &fuzzy)?;
+        if run.top.count == 0 {
+            let missing: Vec<bool> = (0..words.len()).map(|i| eligible[i] && !run.prepared.word_found[i]).collect();
+            if missing.contains(&true) {
+                fuzzy = missing;
+                run = self.run_words(search, &fuzzy)?;
+            }
+            if run.top.count == 0 && eligible != fuzzy && eligible.contains(&true) {
+                run = self.run_words(search, &eligible)?;
+            }
+        }
+        Ok(run)
+    }
+
+    /// Plans, prepares and runs a name search once, with one typo allowed on the words where
+    /// `fuzzy[i]`.
+    fn run_words(&self, search: &WordSearch, fuzzy: &[bool]) -> Result<WordRun, IndexError> {
+        let plan = self.word_plan(search.words, fuzzy);
+        let mut prepared =
+            topk::prepare(search.searcher, &plan, self.fields.word_pairs, &self.bm25_units, &self.dense_lists)?;
+        if search.reference {
+            prepared = prepared.without_shortcuts();
+        }
+        let top = topk::top_k(
+            search.searcher,
+            &prepared,
+            &search.filters,
+            search.limit,
+            search.after.as_ref(),
+            self.fields.code,
+            &self.code_columns,
+        )?;
+        Ok(WordRun { plan, prepared, top })
     }
 
     /// Code look-ups and listings (no text, or only codes): every match is collected, `total` is
@@ -714,42 +704,23 @@ impl SearchIndex {
             .zip(fuzzy)
             .map(|(w, fuzzy)| {
                 let mut leaves = Vec::with_capacity(12);
-                // The last column: whether the leaf decides matching. The proper name is part of
-                // the name (see `schema::to_document`) and a word of the name is also in the
-                // folded name, so the proper-name and unfolded-name leaves only add to the score.
-                let exact = [
-                    (f.proper_lower, &w.lower, 3.0, "proper_name", false),
-                    (f.proper_folded, &w.folded, 2.0, "proper_name", false),
-                    (f.name_lower, &w.lower, 1.0, "name", false),
-                    (f.name_folded, &w.folded, 0.8, "name", true),
-                    (f.former_folded, &w.folded, 0.6, "former_names", true),
-                    (f.alt_folded, &w.folded, 0.6, "name_en_or_abbreviation", true),
-                    (f.units_folded, &w.folded, 0.4, "unit_names", true),
-                ];
-                for (field, text, boost, label, matcher) in exact {
+                for leaf in exact_name_fields(f) {
                     leaves.push(topk::PlanLeaf {
-                        field,
-                        text: text.clone(),
-                        label,
-                        kind: topk::LeafKind::Bm25(boost),
-                        matcher,
+                        field: leaf.field,
+                        text: if leaf.folded { w.folded.clone() } else { w.lower.clone() },
+                        label: leaf.label,
+                        kind: topk::LeafKind::Bm25(leaf.weight),
+                        matcher: leaf.matcher,
                     });
                 }
                 if *fuzzy {
-                    let typo = [
-                        (f.proper_folded, 0.5, "proper_name", false),
-                        (f.name_folded, 0.3, "name", true),
-                        (f.former_folded, 0.2, "former_names", true),
-                        (f.alt_folded, 0.2, "name_en_or_abbreviation", true),
-                        (f.units_folded, 0.1, "unit_names", true),
-                    ];
-                    for (field, score, label, matcher) in typo {
+                    for leaf in typo_name_fields(f) {
                         leaves.push(topk::PlanLeaf {
-                            field,
+                            field: leaf.field,
                             text: w.folded.clone(),
-                            label,
-                            kind: topk::LeafKind::Fuzzy(score),
-                            matcher,
+                            label: leaf.label,
+                            kind: topk::LeafKind::Fuzzy(leaf.weight),
+                            matcher: leaf.matcher,
                         });
                     }
                 }
@@ -883,83 +854,19 @@ impl SearchIndex {
 
     /// The text part of a search, with its probes; `None` when `q` has no word.
     fn text_query(&self, q: &str) -> Option<(Box<dyn Query>, Vec<Probe>)> {
-        let f = &self.fields;
         let mut probes = Vec::new();
         let mut top: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-
         let tokens: Vec<&str> = q.split_whitespace().collect();
         let all_codes = !tokens.is_empty() && tokens.iter().all(|t| is_code_like(t));
         if all_codes {
             for t in &tokens {
-                let label = if t.contains('-') || t.len() > 10 { "unit_code" } else { "code" };
-                let exact: Box<dyn Query> = Box::new(ConstScoreQuery::new(
-                    Box::new(TermQuery::new(Term::from_field_text(f.code_exact, t), IndexRecordOption::Basic)),
-                    1000.0,
-                ));
-                let prefix: Box<dyn Query> = Box::new(ConstScoreQuery::new(
-                    Box::new(TermQuery::new(Term::from_field_text(f.code_prefix, t), IndexRecordOption::Basic)),
-                    100.0,
-                ));
-                probes.push(Probe { field: label, term: t.to_string(), fuzzy: false, query: exact.box_clone() });
-                probes.push(Probe {
-                    field: "code_prefix",
-                    term: t.to_string(),
-                    fuzzy: false,
-                    query: prefix.box_clone(),
-                });
-                top.push((Occur::Should, exact));
-                top.push((Occur::Should, prefix));
+                top.extend(self.code_clauses(t, &mut probes));
             }
         }
-
-        let lower = analyzer::words(q);
-        let folded: Vec<String> = lower.iter().map(|w| analyzer::fold(w)).collect();
-        let mask = analyzer::legal_form_mask(&folded);
-        let has_proper = mask.iter().any(|m| !m);
-        let mut word_clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut seen = BTreeSet::new();
-        for ((lw, fw), legal) in lower.iter().zip(&folded).zip(&mask) {
-            if !seen.insert(lw.clone()) {
-                continue;
-            }
-            let mut alts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            let exact = [
-                (f.proper_lower, lw, 3.0, "proper_name"),
-                (f.proper_folded, fw, 2.0, "proper_name"),
-                (f.name_lower, lw, 1.0, "name"),
-                (f.name_folded, fw, 0.8, "name"),
-                (f.former_folded, fw, 0.6, "former_names"),
-                (f.alt_folded, fw, 0.6, "name_en_or_abbreviation"),
-                (f.units_folded, fw, 0.4, "unit_names"),
-            ];
-            for (field, text, boost, label) in exact {
-                let q: Box<dyn Query> = Box::new(BoostQuery::new(
-                    Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs)),
-                    boost,
-                ));
-                probes.push(Probe { field: label, term: lw.clone(), fuzzy: false, query: q.box_clone() });
-                alts.push((Occur::Should, q));
-            }
-            if fw.chars().count() >= FUZZY_MIN_CHARS {
-                let fuzzy = [
-                    (f.proper_folded, 0.5, "proper_name"),
-                    (f.name_folded, 0.3, "name"),
-                    (f.former_folded, 0.2, "former_names"),
-                    (f.alt_folded, 0.2, "name_en_or_abbreviation"),
-                    (f.units_folded, 0.1, "unit_names"),
-                ];
-                for (field, boost, label) in fuzzy {
-                    let q: Box<dyn Query> = Box::new(BoostQuery::new(
-                        Box::new(FuzzyTermQuery::new(Term::from_field_text(field, fw), 1, true)),
-                        boost,
-                    ));
-                    probes.push(Probe { field: label, term: lw.clone(), fuzzy: true, query: q.box_clone() });
-                    alts.push((Occur::Should, q));
-                }
-            }
-            let occur = if *legal && has_proper { Occur::Should } else { Occur::Must };
-            word_clauses.push((occur, Box::new(BooleanQuery::new(alts))));
-        }
+        let word_clauses: Vec<(Occur, Box<dyn Query>)> = distinct_words(q)
+            .iter()
+            .map(|w| (if w.required { Occur::Must } else { Occur::Should }, self.word_query(w, &mut probes)))
+            .collect();
         if !word_clauses.is_empty() {
             top.push((Occur::Should, Box::new(BooleanQuery::new(word_clauses))));
         }
@@ -968,6 +875,47 @@ impl SearchIndex {
             1 if !all_codes => Some((top.pop().expect("one clause").1, probes)),
             _ => Some((Box::new(BooleanQuery::new(top)), probes)),
         }
+    }
+
+    /// The two clauses of a code in a code look-up, the exact code (1000) and the code prefix
+    /// (100), with their probes.
+    fn code_clauses(&self, code: &str, probes: &mut Vec<Probe>) -> [(Occur, Box<dyn Query>); 2] {
+        let f = &self.fields;
+        let label = if code.contains('-') || code.len() > 10 { "unit_code" } else { "code" };
+        let exact: Box<dyn Query> = Box::new(ConstScoreQuery::new(
+            Box::new(TermQuery::new(Term::from_field_text(f.code_exact, code), IndexRecordOption::Basic)),
+            1000.0,
+        ));
+        let prefix: Box<dyn Query> = Box::new(ConstScoreQuery::new(
+            Box::new(TermQuery::new(Term::from_field_text(f.code_prefix, code), IndexRecordOption::Basic)),
+            100.0,
+        ));
+        probes.push(Probe { field: label, term: code.to_string(), fuzzy: false, query: exact.box_clone() });
+        probes.push(Probe { field: "code_prefix", term: code.to_string(), fuzzy: false, query: prefix.box_clone() });
+        [(Occur::Should, exact), (Occur::Should, prefix)]
+    }
+
+    /// One word of the text as the boolean query of its alternatives, each with its probe: every
+    /// name field exactly, and the folded ones with one typo for a word of [`FUZZY_MIN_CHARS`] or
+    /// more.
+    fn word_query(&self, w: &QueryWord, probes: &mut Vec<Probe>) -> Box<dyn Query> {
+        let mut alts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for leaf in exact_name_fields(&self.fields) {
+            let text = if leaf.folded { &w.folded } else { &w.lower };
+            let term = TermQuery::new(Term::from_field_text(leaf.field, text), IndexRecordOption::WithFreqs);
+            let q: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(term), leaf.weight));
+            probes.push(Probe { field: leaf.label, term: w.lower.clone(), fuzzy: false, query: q.box_clone() });
+            alts.push((Occur::Should, q));
+        }
+        if w.folded.chars().count() >= FUZZY_MIN_CHARS {
+            for leaf in typo_name_fields(&self.fields) {
+                let typo = FuzzyTermQuery::new(Term::from_field_text(leaf.field, &w.folded), 1, true);
+                let q: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(typo), leaf.weight));
+                probes.push(Probe { field: leaf.label, term: w.lower.clone(), fuzzy: true, query: q.box_clone() });
+                alts.push((Occur::Should, q));
+            }
+        }
+        Box::new(BooleanQuery::new(alts))
     }
 }
 
@@ -981,20 +929,7 @@ fn top_k_bounded(
     budget: usize,
 ) -> Result<Vec<(f32, tantivy::DocAddress)>, IndexError> {
     use tantivy::{DocAddress, DocSet, TERMINATED};
-    #[derive(PartialEq)]
-    struct E(f32, DocAddress);
-    impl Eq for E {}
-    impl Ord for E {
-        // Greater = worse, so that the max-heap keeps the worst kept entry on top.
-        fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-            o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
-        }
-    }
-    impl PartialOrd for E {
-        fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-            Some(self.cmp(o))
-        }
-    }
+    use topk::Ranked;
     let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
     let mut heap = std::collections::BinaryHeap::with_capacity(limit + 1);
     let mut visited = 0usize;
@@ -1004,7 +939,7 @@ fn top_k_bounded(
         let mut doc = scorer.doc();
         while doc != TERMINATED {
             if alive.is_none_or(|a| a.is_alive(doc)) {
-                heap.push(E(scorer.score(), DocAddress::new(ord as u32, doc)));
+                heap.push(Ranked(scorer.score(), DocAddress::new(ord as u32, doc)));
                 if heap.len() > limit {
                     heap.pop();
                 }
@@ -1016,7 +951,7 @@ fn top_k_bounded(
             doc = scorer.advance();
         }
     }
-    Ok(heap.into_sorted_vec().into_iter().map(|E(s, a)| (s, a)).collect())
+    Ok(heap.into_sorted_vec().into_iter().map(|Ranked(s, a)| (s, a)).collect())
 }
 
 /// The terms a suggestion must match: the earlier words exactly (folded) in the name, the last
@@ -1046,6 +981,26 @@ struct QueryWord {
     required: bool,
 }
 
+/// What every run of one name search shares.
+struct WordSearch<'a> {
+    searcher: &'a Searcher,
+    words: &'a [QueryWord],
+    filters: Vec<Box<dyn Weight>>,
+    /// Hits to find: the page size plus one, to know whether there is a next page.
+    limit: usize,
+    /// The cursor's key.
+    after: Option<(f32, String)>,
+    /// No shortcuts (see [`topk::Prepared::without_shortcuts`]).
+    reference: bool,
+}
+
+/// One run of a name search: its plan, the plan resolved against the searcher, and what it found.
+struct WordRun {
+    plan: Vec<topk::PlanWord>,
+    prepared: topk::Prepared,
+    top: topk::TopK,
+}
+
 /// The distinct words of a name search; `None` for an empty query or a query made only of codes
 /// (those are looked up exhaustively, see [`SearchIndex::search_exhaustive`]).
 fn query_words(q: &str) -> Option<Vec<QueryWord>> {
@@ -1053,19 +1008,69 @@ fn query_words(q: &str) -> Option<Vec<QueryWord>> {
     if tokens.iter().all(|t| is_code_like(t)) {
         return None;
     }
+    let words = distinct_words(q);
+    (!words.is_empty()).then_some(words)
+}
+
+/// The words of `q`, each once (the first time it is written), legal-form words optional when
+/// `q` has other words.
+fn distinct_words(q: &str) -> Vec<QueryWord> {
     let lower = analyzer::words(q);
     let folded: Vec<String> = lower.iter().map(|w| analyzer::fold(w)).collect();
     let mask = analyzer::legal_form_mask(&folded);
     let has_proper = mask.iter().any(|m| !m);
     let mut seen = BTreeSet::new();
-    let words: Vec<QueryWord> = lower
+    lower
         .into_iter()
         .zip(folded)
         .zip(mask)
         .filter(|((l, _), _)| seen.insert(l.clone()))
         .map(|((lower, folded), legal)| QueryWord { lower, folded, required: !(legal && has_proper) })
-        .collect();
-    (!words.is_empty()).then_some(words)
+        .collect()
+}
+
+/// A field a name word is looked up in.
+#[derive(Clone, Copy)]
+struct NameField {
+    field: tantivy::schema::Field,
+    /// Whether the field holds folded words (else lower-case ones, with their diacritics).
+    folded: bool,
+    /// The boost of an exact match's BM25, or the constant score of a match with one typo.
+    weight: f32,
+    /// Reported in `matched_fields`.
+    label: &'static str,
+    /// Whether a match here decides that the word matches (see [`exact_name_fields`]).
+    matcher: bool,
+}
+
+/// The fields a name word is looked up in exactly, with their boosts (the table of the crate
+/// documentation). The proper name is part of the name (see `schema::to_document`) and a word of
+/// the name is also in the folded name, so the proper-name and unfolded-name fields only add to
+/// the score: they are no matchers.
+fn exact_name_fields(f: &Fields) -> [NameField; 7] {
+    let field = |field, folded, weight, label, matcher| NameField { field, folded, weight, label, matcher };
+    [
+        field(f.proper_lower, false, 3.0, "proper_name", false),
+        field(f.proper_folded, true, 2.0, "proper_name", false),
+        field(f.name_lower, false, 1.0, "name", false),
+        field(f.name_folded, true, 0.8, "name", true),
+        field(f.former_folded, true, 0.6, "former_names", true),
+        field(f.alt_folded, true, 0.6, "name_en_or_abbreviation", true),
+        field(f.units_folded, true, 0.4, "unit_names", true),
+    ]
+}
+
+/// The folded fields a name word of [`FUZZY_MIN_CHARS`] or more may match with one typo, with
+/// their constant scores.
+fn typo_name_fields(f: &Fields) -> [NameField; 5] {
+    let field = |field, weight, label, matcher| NameField { field, folded: true, weight, label, matcher };
+    [
+        field(f.proper_folded, 0.5, "proper_name", false),
+        field(f.name_folded, 0.3, "name", true),
+        field(f.former_folded, 0.2, "former_names", true),
+        field(f.alt_folded, 0.2, "name_en_or_abbreviation", true),
+        field(f.units_folded, 0.1, "unit_names", true),
+    ]
 }
 
 /// A whole code or code prefix: 4+ digits, optionally followed by `-` and digits.
@@ -1132,24 +1137,42 @@ fn matches(searcher: &Searcher, probes: &[Probe], hits: &[Collected]) -> Result<
     Ok(matched
         .into_iter()
         .map(|ps| {
-            let mut fields: Vec<String> = Vec::new();
-            let mut exact: Vec<String> = Vec::new();
-            let mut fuzzy: Vec<String> = Vec::new();
-            for p in ps {
+            matched_of(ps.into_iter().map(|p| {
                 let probe = &probes[p];
-                if !fields.iter().any(|f| f == probe.field) {
-                    fields.push(probe.field.to_string());
-                }
-                let list = if probe.fuzzy { &mut fuzzy } else { &mut exact };
-                if !list.contains(&probe.term) {
-                    list.push(probe.term.clone());
-                }
-            }
-            let mut terms = exact.clone();
-            terms.extend(fuzzy.into_iter().filter(|t| !exact.contains(t)).map(|t| format!("{t}~")));
-            (fields, terms)
+                (probe.field, &probe.term, probe.fuzzy)
+            }))
         })
         .collect())
+}
+
+/// The matched fields and terms of one hit, from what matched it as `(field, word, typo)`: the
+/// fields in order, each once; the words that matched exactly, then those that matched only with
+/// a typo, marked with a trailing `~`.
+fn matched_of<'a>(matches: impl Iterator<Item = (&'static str, &'a String, bool)>) -> Matched {
+    let mut fields: Vec<String> = Vec::new();
+    let mut exact: Vec<String> = Vec::new();
+    let mut typo: Vec<String> = Vec::new();
+    for (field, word, fuzzy) in matches {
+        if !fields.iter().any(|f| f == field) {
+            fields.push(field.to_string());
+        }
+        let list = if fuzzy { &mut typo } else { &mut exact };
+        if !list.contains(word) {
+            list.push(word.clone());
+        }
+    }
+    let mut terms = exact.clone();
+    terms.extend(typo.into_iter().filter(|t| !exact.contains(t)).map(|t| format!("{t}~")));
+    (fields, terms)
+}
+
+/// `total` and its relation for `n` matches counted up to [`TOTAL_EXACT_UP_TO`].
+fn capped_total(n: u64) -> (u64, TotalRelation) {
+    if n >= TOTAL_EXACT_UP_TO {
+        (TOTAL_EXACT_UP_TO, TotalRelation::Gte)
+    } else {
+        (n, TotalRelation::Eq)
+    }
 }
 
 // Compile-time check: the index is shared across threads.

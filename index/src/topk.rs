@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 
 use tantivy::columnar::StrColumn;
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::index::SegmentId;
+use tantivy::index::{InvertedIndexReader, SegmentId};
 use tantivy::postings::{BlockSegmentPostings, TermInfo};
 use tantivy::query::{Bm25Weight, FuzzyTermQuery, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption, Value};
@@ -178,6 +178,103 @@ fn idf(doc_freq: u64, docs: u64) -> f32 {
     (1.0 + x).ln()
 }
 
+/// A term looked up in every segment of a searcher, with the statistics its BM25 weight needs.
+struct TermPostings {
+    /// Per segment (segment ordinal order), the term's postings if the segment holds it.
+    infos: Vec<Option<TermInfo>>,
+    /// Documents holding the term, every segment together.
+    doc_freq: u64,
+    /// Tokens of the term's field, every segment together.
+    tokens: u64,
+}
+
+/// Looks `term` up in every segment of `searcher`.
+fn term_postings(searcher: &Searcher, term: &Term) -> Result<TermPostings, IndexError> {
+    let readers = searcher.segment_readers();
+    let mut found = TermPostings { infos: Vec::with_capacity(readers.len()), doc_freq: 0, tokens: 0 };
+    for r in readers {
+        let inverted = r.inverted_index(term.field())?;
+        found.tokens += inverted.total_num_tokens();
+        let info = inverted.get_term_info(term).map_err(io)?;
+        found.doc_freq += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
+        found.infos.push(info);
+    }
+    Ok(found)
+}
+
+/// The terms of `field` at one edit from `text` (`text` itself excluded), per segment, and the
+/// documents holding them, every segment together.
+fn typo_postings(searcher: &Searcher, field: Field, text: &str) -> Result<(Vec<Vec<TermInfo>>, u64), IndexError> {
+    let dfa = FuzzyTermQuery::new(Term::from_field_text(field, text), 1, true).automaton()?;
+    let mut per_segment = Vec::with_capacity(searcher.segment_readers().len());
+    let mut df = 0u64;
+    for r in searcher.segment_readers() {
+        let inverted = r.inverted_index(field)?;
+        let mut stream = inverted.terms().search(&dfa).into_stream().map_err(io)?;
+        let mut infos = Vec::new();
+        while stream.advance() {
+            if stream.key() != text.as_bytes() {
+                df += u64::from(stream.value().doc_freq);
+                infos.push(stream.value().clone());
+            }
+        }
+        per_segment.push(infos);
+    }
+    Ok((per_segment, df))
+}
+
+/// The index-wide field statistics a plan's BM25 leaves are weighted with, gathered per field on
+/// first use.
+struct FieldStats<'a> {
+    cache: &'a Bm25Units,
+    total_docs: u64,
+    /// Index-wide average field length, per field.
+    averages: HashMap<Field, f32>,
+    /// BM25 weight of a term found in one document, per field.
+    units: HashMap<Field, Bm25Weight>,
+}
+
+impl FieldStats<'_> {
+    /// The BM25 weight, times `boost`, of a term of `field` found in `doc_freq` documents
+    /// (`tokens`: the field's tokens, index-wide).
+    fn weight(&mut self, field: Field, tokens: u64, doc_freq: u64, boost: f32) -> Bm25Weight {
+        let total_docs = self.total_docs;
+        let unit = match self.units.entry(field) {
+            std::collections::hash_map::Entry::Occupied(slot) => slot.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let avg = if total_docs == 0 { 0.0 } else { tokens as f32 / total_docs as f32 };
+                self.averages.insert(field, avg);
+                slot.insert(self.cache.unit(field, total_docs, avg))
+            }
+        };
+        let scale = idf(doc_freq, total_docs) / idf(1, total_docs);
+        unit.boost_by(scale * boost)
+    }
+}
+
+/// One leaf resolved against the searcher, and the documents holding it; `None` when there are
+/// none.
+fn prepare_leaf(
+    searcher: &Searcher,
+    leaf: &PlanLeaf,
+    stats: &mut FieldStats,
+) -> Result<Option<(PreparedKind, u64)>, IndexError> {
+    match leaf.kind {
+        LeafKind::Bm25(boost) => {
+            let found = term_postings(searcher, &Term::from_field_text(leaf.field, &leaf.text))?;
+            if found.doc_freq == 0 {
+                return Ok(None);
+            }
+            let weight = stats.weight(leaf.field, found.tokens, found.doc_freq, boost);
+            Ok(Some((PreparedKind::Bm25 { per_segment: found.infos, weight }, found.doc_freq)))
+        }
+        LeafKind::Fuzzy(score) => {
+            let (per_segment, df) = typo_postings(searcher, leaf.field, &leaf.text)?;
+            Ok((df > 0).then_some((PreparedKind::Fuzzy { per_segment, score }, df)))
+        }
+    }
+}
+
 /// Resolve `plan` against `searcher`.
 pub(crate) fn prepare(
     searcher: &Searcher,
@@ -187,9 +284,7 @@ pub(crate) fn prepare(
     dense: &Arc<DenseLists>,
 ) -> Result<Prepared, IndexError> {
     let total_docs: u64 = searcher.segment_readers().iter().map(|r| u64::from(r.max_doc())).sum();
-    let mut averages: HashMap<Field, f32> = HashMap::new();
-    // BM25 weight of a term found in one document, per field.
-    let mut units: HashMap<Field, Bm25Weight> = HashMap::new();
+    let mut stats = FieldStats { cache, total_docs, averages: HashMap::new(), units: HashMap::new() };
     let mut leaves = Vec::new();
     let mut words = Vec::new();
     let mut word_found = Vec::with_capacity(plan.len());
@@ -197,60 +292,10 @@ pub(crate) fn prepare(
         let mut prepared =
             PreparedWord { required: w.required, leaves: Vec::new(), cost: 0, pair_key: w.pair_key.clone() };
         for leaf in &w.leaves {
-            let term = Term::from_field_text(leaf.field, &leaf.text);
-            let kind = match leaf.kind {
-                LeafKind::Bm25(boost) => {
-                    let mut per_segment = Vec::with_capacity(searcher.segment_readers().len());
-                    let mut df = 0u64;
-                    for r in searcher.segment_readers() {
-                        let info = r.inverted_index(leaf.field)?.get_term_info(&term).map_err(io)?;
-                        df += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
-                        per_segment.push(info);
-                    }
-                    if df == 0 {
-                        continue;
-                    }
-                    if let std::collections::hash_map::Entry::Vacant(slot) = units.entry(leaf.field) {
-                        let mut tokens = 0u64;
-                        for r in searcher.segment_readers() {
-                            tokens += r.inverted_index(leaf.field)?.total_num_tokens();
-                        }
-                        let avg = if total_docs == 0 { 0.0 } else { tokens as f32 / total_docs as f32 };
-                        averages.insert(leaf.field, avg);
-                        slot.insert(cache.unit(leaf.field, total_docs, avg));
-                    }
-                    let unit = &units[&leaf.field];
-                    if leaf.matcher {
-                        prepared.cost += df;
-                    }
-                    let scale = idf(df, total_docs) / idf(1, total_docs);
-                    PreparedKind::Bm25 { per_segment, weight: unit.boost_by(scale * boost) }
-                }
-                LeafKind::Fuzzy(score) => {
-                    let dfa = FuzzyTermQuery::new(term, 1, true).automaton()?;
-                    let mut per_segment = Vec::with_capacity(searcher.segment_readers().len());
-                    let mut df = 0u64;
-                    for r in searcher.segment_readers() {
-                        let inverted = r.inverted_index(leaf.field)?;
-                        let mut stream = inverted.terms().search(&dfa).into_stream().map_err(io)?;
-                        let mut infos = Vec::new();
-                        while stream.advance() {
-                            if stream.key() != leaf.text.as_bytes() {
-                                df += u64::from(stream.value().doc_freq);
-                                infos.push(stream.value().clone());
-                            }
-                        }
-                        per_segment.push(infos);
-                    }
-                    if df == 0 {
-                        continue;
-                    }
-                    if leaf.matcher {
-                        prepared.cost += df;
-                    }
-                    PreparedKind::Fuzzy { per_segment, score }
-                }
-            };
+            let Some((kind, df)) = prepare_leaf(searcher, leaf, &mut stats)? else { continue };
+            if leaf.matcher {
+                prepared.cost += df;
+            }
             let id = leaves.len();
             leaves.push(LeafInfo { word: wi, label: leaf.label, fuzzy: matches!(leaf.kind, LeafKind::Fuzzy(_)) });
             prepared.leaves.push(PreparedLeaf { id, field: leaf.field, matcher: leaf.matcher, kind });
@@ -270,7 +315,7 @@ pub(crate) fn prepare(
         leads,
         leaves,
         word_found,
-        averages,
+        averages: stats.averages,
         pairs,
         prune: true,
         dense: Some(dense.clone()),
@@ -570,6 +615,25 @@ impl Conjunct {
     }
 }
 
+/// A ranked document: its score and address. Greater is worse, so that a max-heap keeps the worst
+/// kept hit on top; ties go in index order.
+#[derive(PartialEq)]
+pub(crate) struct Ranked(pub Score, pub DocAddress);
+
+impl Eq for Ranked {}
+
+impl Ord for Ranked {
+    fn cmp(&self, o: &Self) -> Ordering {
+        o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
+    }
+}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
 /// The best `limit` documents holding every one of `terms` (each on its own field), by the sum
 /// of their BM25 scores counting each term once (as term queries without frequencies score),
 /// best first, ties in index order: what a boolean query of `Must` term queries with
@@ -587,135 +651,183 @@ pub(crate) fn conjunction_top_k(
     budget: usize,
     dense: &DenseLists,
 ) -> Result<Vec<(Score, DocAddress)>, IndexError> {
-    #[derive(PartialEq)]
-    struct Hit(Score, DocAddress);
-    impl Eq for Hit {}
-    impl Ord for Hit {
-        // Greater = worse, so that the max-heap keeps the worst kept hit on top.
-        fn cmp(&self, o: &Self) -> Ordering {
-            o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
-        }
-    }
-    impl PartialOrd for Hit {
-        fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-            Some(self.cmp(o))
-        }
-    }
     if limit == 0 || terms.is_empty() {
         return Ok(Vec::new());
     }
-    // Each term's postings in every segment, and from the same look-ups its weight, as
-    // `Bm25Weight::for_terms` computes it over the searcher (which reads the dictionaries again).
-    let readers = searcher.segment_readers();
-    let total_docs: u64 = readers.iter().map(|r| u64::from(r.max_doc())).sum();
-    let mut per_term = Vec::with_capacity(terms.len());
-    for term in terms {
-        let (mut infos, mut df, mut tokens) = (Vec::with_capacity(readers.len()), 0u64, 0u64);
-        for r in readers {
-            let inverted = r.inverted_index(term.field())?;
-            tokens += inverted.total_num_tokens();
-            let info = inverted.get_term_info(term).map_err(io)?;
-            df += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
-            infos.push(info);
-        }
-        if df == 0 {
-            return Ok(Vec::new());
-        }
-        per_term.push((infos, Bm25Weight::for_one_term(df, total_docs, tokens as Score / total_docs as Score)));
-    }
-    let mut heap = BinaryHeap::with_capacity(limit + 1);
-    let mut visited = 0usize;
-    'segments: for (ord, reader) in readers.iter().enumerate() {
-        let max_doc = reader.max_doc();
-        let mut found = Vec::with_capacity(terms.len());
-        for (i, (infos, _)) in per_term.iter().enumerate() {
-            let Some(info) = infos[ord].clone() else { continue 'segments };
-            found.push((i, info, reader.inverted_index(terms[i].field())?));
-        }
-        // Tantivy's intersection orders its scorers by cost (stable) and adds their scores so.
-        found.sort_by_key(|(_, info, _)| info.doc_freq);
-        let mut conjuncts = Vec::with_capacity(found.len());
-        let mut scoring = Vec::with_capacity(found.len());
-        for (i, info, inverted) in found {
-            let field = terms[i].field();
-            let norms =
-                reader.fieldnorms_readers().get_field(field)?.unwrap_or_else(|| FieldNormReader::constant(max_doc, 1));
-            conjuncts.push(if dense_at(&info, max_doc, SUGGEST_DENSE_MAX_GAP) {
-                Conjunct::Dense(dense.get(reader, field, &info, &norms)?)
-            } else {
-                Conjunct::Postings(Box::new(
-                    inverted.read_postings_from_terminfo(&info, IndexRecordOption::Basic).map_err(io)?,
-                ))
-            });
-            scoring.push((per_term[i].1.clone(), norms));
-        }
+    let Some(weighted) = conjunction_terms(searcher, terms)? else { return Ok(Vec::new()) };
+    let mut ranking = ConjunctionRanking { heap: BinaryHeap::with_capacity(limit + 1), limit, budget, visited: 0 };
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let Some(mut seg) = open_conjunction(reader, ord, terms, &weighted, dense)? else { continue };
         let alive = reader.alive_bitset();
+        let scoring = &seg.scoring;
         // Ranks one document holding every term; true once the budget is spent.
-        let mut keep = |doc: DocId| -> bool {
+        let keep = |doc: DocId| -> bool {
             if alive.is_some_and(|a| a.is_deleted(doc)) {
                 return false;
             }
-            let score_of = |(w, norms): &(Bm25Weight, FieldNormReader)| w.score(norms.fieldnorm_id(doc), 1);
-            let mut scores = scoring.iter().map(score_of);
-            let first = scores.next().unwrap_or(0.0);
-            let score = match scores.next() {
-                None => first,
-                Some(second) => first + second + scores.sum::<Score>(),
-            };
-            let hit = Hit(score, DocAddress::new(ord as SegmentOrdinal, doc));
-            if heap.len() < limit {
-                heap.push(hit);
-            } else if heap.peek().is_some_and(|worst| hit < *worst) {
-                heap.pop();
-                heap.push(hit);
-            }
-            visited += 1;
-            visited >= budget
+            ranking.keep(Ranked(conjunction_score(scoring, doc), DocAddress::new(ord as SegmentOrdinal, doc)))
         };
-        let dense_only: Option<Vec<&DenseList>> = conjuncts
+        let dense_only: Option<Vec<&DenseList>> = seg
+            .conjuncts
             .iter()
             .map(|c| match c {
                 Conjunct::Dense(l) => Some(l.as_ref()),
                 Conjunct::Postings(_) => None,
             })
             .collect();
-        match dense_only {
-            // Every term dense: the sets are intersected 64 documents at a time.
-            Some(lists) => {
-                for w in 0..(max_doc as usize).div_ceil(64) {
-                    let mut bits = lists.iter().fold(u64::MAX, |acc, l| acc & l.bits[w]);
-                    while bits != 0 {
-                        let doc = (w * 64) as DocId + bits.trailing_zeros();
-                        bits &= bits - 1;
-                        if keep(doc) {
-                            break 'segments;
-                        }
-                    }
-                }
-            }
-            // Otherwise leap-frog: each term moves to the first document >= the candidate.
-            None => {
-                let mut target: DocId = 0;
-                'docs: loop {
-                    for c in conjuncts.iter_mut() {
-                        let doc = c.seek(target);
-                        if doc == TERMINATED {
-                            break 'docs;
-                        }
-                        if doc > target {
-                            target = doc;
-                            continue 'docs;
-                        }
-                    }
-                    if keep(target) {
-                        break 'segments;
-                    }
-                    target += 1;
-                }
+        let spent = match dense_only {
+            Some(lists) => intersect_dense(&lists, reader.max_doc(), keep),
+            None => leap_frog(&mut seg.conjuncts, keep),
+        };
+        if spent {
+            break;
+        }
+    }
+    Ok(ranking.heap.into_sorted_vec().into_iter().map(|Ranked(s, a)| (s, a)).collect())
+}
+
+/// A term of [`conjunction_top_k`]: its postings per segment and its BM25 weight.
+struct ConjunctionTerm {
+    infos: Vec<Option<TermInfo>>,
+    weight: Bm25Weight,
+}
+
+/// Each term's postings in every segment and, from the same look-ups, its weight as
+/// `Bm25Weight::for_terms` computes it over the searcher (which reads the dictionaries again);
+/// `None` when a term is in no document.
+fn conjunction_terms(searcher: &Searcher, terms: &[Term]) -> Result<Option<Vec<ConjunctionTerm>>, IndexError> {
+    let total_docs: u64 = searcher.segment_readers().iter().map(|r| u64::from(r.max_doc())).sum();
+    let mut out = Vec::with_capacity(terms.len());
+    for term in terms {
+        let found = term_postings(searcher, term)?;
+        if found.doc_freq == 0 {
+            return Ok(None);
+        }
+        let avg = found.tokens as Score / total_docs as Score;
+        out.push(ConjunctionTerm {
+            infos: found.infos,
+            weight: Bm25Weight::for_one_term(found.doc_freq, total_docs, avg),
+        });
+    }
+    Ok(Some(out))
+}
+
+/// The terms of [`conjunction_top_k`] on one segment, rarest first.
+struct ConjunctionSegment {
+    conjuncts: Vec<Conjunct>,
+    /// Per conjunct: the term's weight and its field's lengths.
+    scoring: Vec<(Bm25Weight, FieldNormReader)>,
+}
+
+/// Opens the terms on one segment, each from its dense list or its postings; `None` when the
+/// segment lacks one of them.
+fn open_conjunction(
+    reader: &SegmentReader,
+    ord: usize,
+    terms: &[Term],
+    weighted: &[ConjunctionTerm],
+    dense: &DenseLists,
+) -> Result<Option<ConjunctionSegment>, IndexError> {
+    let max_doc = reader.max_doc();
+    let mut found = Vec::with_capacity(terms.len());
+    for (i, t) in weighted.iter().enumerate() {
+        let Some(info) = t.infos[ord].clone() else { return Ok(None) };
+        found.push((i, info, reader.inverted_index(terms[i].field())?));
+    }
+    // Tantivy's intersection orders its scorers by cost (stable) and adds their scores so.
+    found.sort_by_key(|(_, info, _)| info.doc_freq);
+    let mut seg =
+        ConjunctionSegment { conjuncts: Vec::with_capacity(found.len()), scoring: Vec::with_capacity(found.len()) };
+    for (i, info, inverted) in found {
+        let field = terms[i].field();
+        let norms =
+            reader.fieldnorms_readers().get_field(field)?.unwrap_or_else(|| FieldNormReader::constant(max_doc, 1));
+        seg.conjuncts.push(if dense_at(&info, max_doc, SUGGEST_DENSE_MAX_GAP) {
+            Conjunct::Dense(dense.get(reader, field, &info, &norms)?)
+        } else {
+            Conjunct::Postings(Box::new(
+                inverted.read_postings_from_terminfo(&info, IndexRecordOption::Basic).map_err(io)?,
+            ))
+        });
+        seg.scoring.push((weighted[i].weight.clone(), norms));
+    }
+    Ok(Some(seg))
+}
+
+/// The score of `doc` holding every term of a conjunction: each term's BM25 at frequency 1, added
+/// in tantivy's order (the two rarest first, then the others).
+#[inline]
+fn conjunction_score(scoring: &[(Bm25Weight, FieldNormReader)], doc: DocId) -> Score {
+    let score_of = |(w, norms): &(Bm25Weight, FieldNormReader)| w.score(norms.fieldnorm_id(doc), 1);
+    let mut scores = scoring.iter().map(score_of);
+    let first = scores.next().unwrap_or(0.0);
+    match scores.next() {
+        None => first,
+        Some(second) => first + second + scores.sum::<Score>(),
+    }
+}
+
+/// The best hits of [`conjunction_top_k`] so far, and how many documents it ranked of its budget.
+struct ConjunctionRanking {
+    heap: BinaryHeap<Ranked>,
+    limit: usize,
+    budget: usize,
+    visited: usize,
+}
+
+impl ConjunctionRanking {
+    /// Ranks one hit; true once the budget is spent.
+    #[inline]
+    fn keep(&mut self, hit: Ranked) -> bool {
+        if self.heap.len() < self.limit {
+            self.heap.push(hit);
+        } else if self.heap.peek().is_some_and(|worst| hit < *worst) {
+            self.heap.pop();
+            self.heap.push(hit);
+        }
+        self.visited += 1;
+        self.visited >= self.budget
+    }
+}
+
+/// Calls `keep` on every document in all of `lists`, intersecting the sets 64 documents at a
+/// time, until it returns true (then returns true).
+#[inline]
+fn intersect_dense(lists: &[&DenseList], max_doc: u32, mut keep: impl FnMut(DocId) -> bool) -> bool {
+    for w in 0..(max_doc as usize).div_ceil(64) {
+        let mut bits = lists.iter().fold(u64::MAX, |acc, l| acc & l.bits[w]);
+        while bits != 0 {
+            let doc = (w * 64) as DocId + bits.trailing_zeros();
+            bits &= bits - 1;
+            if keep(doc) {
+                return true;
             }
         }
     }
-    Ok(heap.into_sorted_vec().into_iter().map(|Hit(s, a)| (s, a)).collect())
+    false
+}
+
+/// Calls `keep` on every document all of `conjuncts` hold, leap-frogging (each moves to the first
+/// document >= the candidate), until it returns true (then returns true).
+#[inline]
+fn leap_frog(conjuncts: &mut [Conjunct], mut keep: impl FnMut(DocId) -> bool) -> bool {
+    let mut target: DocId = 0;
+    'docs: loop {
+        for c in conjuncts.iter_mut() {
+            let doc = c.seek(target);
+            if doc == TERMINATED {
+                return false;
+            }
+            if doc > target {
+                target = doc;
+                continue 'docs;
+            }
+        }
+        if keep(target) {
+            return true;
+        }
+        target += 1;
+    }
 }
 
 /// A cursor over one posting list.
@@ -876,97 +988,132 @@ impl Prepared {
     ) -> Result<Option<Segment>, IndexError> {
         let mut words = Vec::with_capacity(self.words.len());
         for w in &self.words {
-            let mut leaves = Vec::with_capacity(w.leaves.len());
-            let mut matchers = 0;
-            // Matchers first, then the leaves that only score.
-            let ordered = w.leaves.iter().filter(|l| l.matcher).chain(w.leaves.iter().filter(|l| !l.matcher));
-            for leaf in ordered {
-                let inverted = reader.inverted_index(leaf.field)?;
-                let opened = match &leaf.kind {
-                    PreparedKind::Bm25 { per_segment, weight } => match (&per_segment[ord], self.dense.as_deref()) {
-                        (None, _) => None,
-                        (Some(info), Some(cache)) if is_dense(info, reader.max_doc()) => {
-                            let norms = reader.get_fieldnorms_reader(leaf.field)?;
-                            let list = cache.get(reader, leaf.field, info, &norms)?;
-                            let doc = list.next(0);
-                            Some(Leaf::Dense { list, doc, norms, weight: weight.clone() })
-                        }
-                        (Some(info), _) => {
-                            let postings = inverted
-                                .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
-                                .map_err(io)?;
-                            let segment_avg = inverted.total_num_tokens() as f32 / reader.max_doc().max(1) as f32;
-                            let index_avg = self.averages.get(&leaf.field).copied().unwrap_or(segment_avg);
-                            let ratio = if segment_avg > 0.0 && index_avg > 0.0 {
-                                (segment_avg / index_avg).max(index_avg / segment_avg)
-                            } else {
-                                1.0
-                            };
-                            Some(Leaf::Term {
-                                cursor: TermCursor::new(postings),
-                                norms: reader.get_fieldnorms_reader(leaf.field)?,
-                                weight: weight.clone(),
-                                margin: ratio * (1.0 + ROUNDING_MARGIN),
-                            })
-                        }
-                    },
-                    PreparedKind::Fuzzy { per_segment, score } => {
-                        let mut parts = Vec::with_capacity(per_segment[ord].len());
-                        for info in &per_segment[ord] {
-                            let postings = inverted
-                                .read_block_postings_from_terminfo(info, IndexRecordOption::Basic)
-                                .map_err(io)?;
-                            parts.push(TermCursor::new(postings));
-                        }
-                        if parts.is_empty() {
-                            None
-                        } else {
-                            let doc = parts.iter().map(|p| p.doc).min().unwrap_or(TERMINATED);
-                            Some(Leaf::Fuzzy { parts, doc, score: *score })
-                        }
-                    }
-                };
-                if let Some(l) = opened {
-                    leaves.push((leaf.id, l));
-                    matchers += usize::from(leaf.matcher);
-                }
-            }
-            if w.required && matchers == 0 && !keep_all {
+            let word = self.open_word(w, ord, reader)?;
+            if w.required && word.matchers == 0 && !keep_all {
                 return Ok(None);
             }
-            words.push(Word { leaves, matchers });
+            words.push(word);
         }
-        let mut leads = Vec::with_capacity(self.leads.len());
-        for per_segment in &self.leads {
-            let inverted = reader.inverted_index(self.pairs)?;
-            let mut parts = Vec::with_capacity(per_segment[ord].len());
-            for info in &per_segment[ord] {
-                parts.push(TermCursor::new(
-                    inverted.read_block_postings_from_terminfo(info, IndexRecordOption::Basic).map_err(io)?,
-                ));
-            }
-            if parts.is_empty() && !keep_all {
-                return Ok(None);
-            }
-            let doc = parts.iter().map(|p| p.doc).min().unwrap_or(TERMINATED);
-            leads.push(Leaf::Fuzzy { parts, doc, score: 0.0 });
-        }
-        let mut scorers = Vec::with_capacity(filters.len());
-        for f in filters {
-            let s = f.scorer(reader, 1.0)?;
-            if s.doc() == TERMINATED && !keep_all {
-                return Ok(None);
-            }
-            scorers.push(s);
-        }
+        let Some(leads) = self.open_leads(ord, reader, keep_all)? else { return Ok(None) };
+        let Some(filters) = open_filters(filters, reader, keep_all)? else { return Ok(None) };
         Ok(Some(Segment {
             leads,
             words,
             required: self.required,
-            filters: scorers,
+            filters,
             reader_alive: reader.alive_bitset().cloned(),
         }))
     }
+
+    /// A word's leaves on one segment, the matchers first; the leaves the segment does not hold
+    /// are left out.
+    fn open_word(&self, w: &PreparedWord, ord: usize, reader: &SegmentReader) -> Result<Word, IndexError> {
+        let mut leaves = Vec::with_capacity(w.leaves.len());
+        let mut matchers = 0;
+        let ordered = w.leaves.iter().filter(|l| l.matcher).chain(w.leaves.iter().filter(|l| !l.matcher));
+        for leaf in ordered {
+            if let Some(l) = self.open_leaf(leaf, ord, reader)? {
+                leaves.push((leaf.id, l));
+                matchers += usize::from(leaf.matcher);
+            }
+        }
+        Ok(Word { leaves, matchers })
+    }
+
+    /// One leaf on one segment: a term's dense list or postings, or the union of a typo's terms;
+    /// `None` when the segment does not hold it.
+    fn open_leaf(&self, leaf: &PreparedLeaf, ord: usize, reader: &SegmentReader) -> Result<Option<Leaf>, IndexError> {
+        match &leaf.kind {
+            PreparedKind::Bm25 { per_segment, weight } => match (&per_segment[ord], self.dense.as_deref()) {
+                (None, _) => Ok(None),
+                (Some(info), Some(cache)) if is_dense(info, reader.max_doc()) => {
+                    let norms = reader.get_fieldnorms_reader(leaf.field)?;
+                    let list = cache.get(reader, leaf.field, info, &norms)?;
+                    let doc = list.next(0);
+                    Ok(Some(Leaf::Dense { list, doc, norms, weight: weight.clone() }))
+                }
+                (Some(info), _) => self.open_postings(leaf.field, info, weight, reader).map(Some),
+            },
+            PreparedKind::Fuzzy { per_segment, score } => {
+                let infos = &per_segment[ord];
+                if infos.is_empty() {
+                    return Ok(None);
+                }
+                let inverted = reader.inverted_index(leaf.field)?;
+                union_leaf(&inverted, infos, *score).map(Some)
+            }
+        }
+    }
+
+    /// A term's postings on one segment, with the margin that makes their block maxima bound the
+    /// scores computed with the index-wide average field length.
+    fn open_postings(
+        &self,
+        field: Field,
+        info: &TermInfo,
+        weight: &Bm25Weight,
+        reader: &SegmentReader,
+    ) -> Result<Leaf, IndexError> {
+        let inverted = reader.inverted_index(field)?;
+        let postings = inverted.read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs).map_err(io)?;
+        let segment_avg = inverted.total_num_tokens() as f32 / reader.max_doc().max(1) as f32;
+        let index_avg = self.averages.get(&field).copied().unwrap_or(segment_avg);
+        let ratio = if segment_avg > 0.0 && index_avg > 0.0 {
+            (segment_avg / index_avg).max(index_avg / segment_avg)
+        } else {
+            1.0
+        };
+        Ok(Leaf::Term {
+            cursor: TermCursor::new(postings),
+            norms: reader.get_fieldnorms_reader(field)?,
+            weight: weight.clone(),
+            margin: ratio * (1.0 + ROUNDING_MARGIN),
+        })
+    }
+
+    /// The pair terms on one segment, each with the enterprises whose pairs are incomplete;
+    /// `None` when one of them holds nothing there, unless `keep_all`.
+    fn open_leads(&self, ord: usize, reader: &SegmentReader, keep_all: bool) -> Result<Option<Vec<Leaf>>, IndexError> {
+        let mut leads = Vec::with_capacity(self.leads.len());
+        for per_segment in &self.leads {
+            let inverted = reader.inverted_index(self.pairs)?;
+            let infos = &per_segment[ord];
+            if infos.is_empty() && !keep_all {
+                return Ok(None);
+            }
+            leads.push(union_leaf(&inverted, infos, 0.0)?);
+        }
+        Ok(Some(leads))
+    }
+}
+
+/// The union of several terms' postings on one segment, scoring `score` wherever one of them is.
+fn union_leaf(inverted: &InvertedIndexReader, infos: &[TermInfo], score: Score) -> Result<Leaf, IndexError> {
+    let mut parts = Vec::with_capacity(infos.len());
+    for info in infos {
+        let postings = inverted.read_block_postings_from_terminfo(info, IndexRecordOption::Basic).map_err(io)?;
+        parts.push(TermCursor::new(postings));
+    }
+    let doc = parts.iter().map(|p| p.doc).min().unwrap_or(TERMINATED);
+    Ok(Leaf::Fuzzy { parts, doc, score })
+}
+
+/// The filters' scorers on one segment; `None` when one of them matches nothing there, unless
+/// `keep_all`.
+fn open_filters(
+    filters: &[Box<dyn Weight>],
+    reader: &SegmentReader,
+    keep_all: bool,
+) -> Result<Option<Vec<Box<dyn Scorer>>>, IndexError> {
+    let mut scorers = Vec::with_capacity(filters.len());
+    for f in filters {
+        let s = f.scorer(reader, 1.0)?;
+        if s.doc() == TERMINATED && !keep_all {
+            return Ok(None);
+        }
+        scorers.push(s);
+    }
+    Ok(Some(scorers))
 }
 
 impl Segment {
@@ -1085,6 +1232,12 @@ struct Kept {
     leaves: u128,
 }
 
+impl Kept {
+    fn address(&self) -> DocAddress {
+        DocAddress::new(self.segment as SegmentOrdinal, self.doc)
+    }
+}
+
 /// The first code ordinal of a segment that sorts after the cursor's code.
 fn first_ord_after(strs: &StrColumn, code: &str) -> Result<u64, IndexError> {
     let mut stream = strs.dictionary().range().gt(code.as_bytes()).into_stream().map_err(io)?;
@@ -1137,78 +1290,14 @@ pub(crate) fn top_k(
         return Ok(out);
     }
     let mut kept: Vec<Kept> = Vec::new();
-    // The `limit`-th best score kept by the earlier segments: a later document scoring less
-    // cannot be on the page.
-    let mut global_floor: Option<Score> = None;
+    // `global_floor`: the `limit`-th best score kept by the earlier segments (a later document
+    // scoring less cannot be on the page).
+    let mut page = PageWalk { limit, global_floor: None, prune: prepared.prune, masks };
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let Some(mut seg) = prepared.open(ord, reader, filters, false)? else { continue };
         let strs = columns.get(reader)?;
-        let ords = strs.ords().clone();
-        // On a score tie with the cursor, only code ordinals >= this come after it (looked up
-        // on the first tie).
-        let mut min_ord_on_tie: Option<u64> = None;
-        // Each kept hit with the mask of its matching leaves (0 when `masks` is false); entries
-        // never tie (one per document), so the mask never decides the order.
-        let mut heap: BinaryHeap<(Entry, u128)> = BinaryHeap::with_capacity(limit + 1);
-        let mut target: DocId = 0;
-        loop {
-            let doc = seg.align(target);
-            if doc == TERMINATED {
-                break;
-            }
-            target = doc + 1;
-            if !seg.alive(doc) {
-                continue;
-            }
-            out.count += 1;
-            let local = if heap.len() >= limit { heap.peek().map(|(e, _)| e.score) } else { None };
-            let floor = match (local, global_floor) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
-            };
-            if let Some(floor) = floor.filter(|_| prepared.prune) {
-                // Skip the rest of the blocks under `doc` if nothing there can reach the floor.
-                let (ub, end) = seg.bound(doc);
-                if ub < floor {
-                    if end > doc {
-                        out.pruned = true;
-                        if end == TERMINATED {
-                            break;
-                        }
-                        target = end + 1;
-                    }
-                    continue;
-                }
-            }
-            let score = seg.score(doc);
-            if floor.is_some_and(|f| score < f) {
-                continue;
-            }
-            let ord = ords.first(doc).unwrap_or(u64::MAX);
-            if let Some((a, code)) = after {
-                match score.total_cmp(a) {
-                    Ordering::Greater => continue,
-                    Ordering::Equal => {
-                        let min = match min_ord_on_tie {
-                            Some(m) => m,
-                            None => *min_ord_on_tie.insert(first_ord_after(&strs, code)?),
-                        };
-                        if ord < min {
-                            continue;
-                        }
-                    }
-                    Ordering::Less => {}
-                }
-            }
-            let entry = Entry { score, ord, doc };
-            if heap.len() >= limit {
-                if heap.peek().is_some_and(|(worst, _)| entry >= *worst) {
-                    continue;
-                }
-                heap.pop();
-            }
-            heap.push((entry, if masks { seg.matched_mask(doc) } else { 0 }));
-        }
+        let mut cursor = CursorKey { key: after, strs: &strs, min_ord_on_tie: None };
+        let heap = walk_segment(&mut seg, &page, &mut cursor, &mut out)?;
         kept.extend(heap.into_vec().into_iter().map(|(e, leaves)| Kept {
             score: e.score,
             segment: ord,
@@ -1217,13 +1306,135 @@ pub(crate) fn top_k(
             leaves,
         }));
         if kept.len() >= limit {
-            let mut scores: Vec<Score> = kept.iter().map(|k| k.score).collect();
-            scores.sort_unstable_by(|a, b| b.total_cmp(a));
-            global_floor = Some(scores[limit - 1]);
+            page.global_floor = Some(kth_best_score(&kept, limit));
         }
     }
-    // Order: score desc, then code. Within a segment the code ordinal orders codes; a tie
-    // between segments needs the codes themselves.
+    let ordered = order_kept(searcher, kept, limit, code_field)?;
+    if masks {
+        out.matched = Some(ordered.iter().map(|(k, _)| k.leaves).collect());
+    }
+    out.hits = ordered.into_iter().map(|(k, code)| Collected { score: k.score, code, address: k.address() }).collect();
+    Ok(out)
+}
+
+/// How [`walk_segment`] keeps hits: how many, the floor the earlier segments set, whether it
+/// skips blocks below the floor and whether it notes each hit's matching leaves.
+struct PageWalk {
+    limit: usize,
+    global_floor: Option<Score>,
+    prune: bool,
+    masks: bool,
+}
+
+/// The cursor's key on one segment: a hit is kept only when it sorts strictly after it.
+struct CursorKey<'a> {
+    key: Option<&'a (Score, String)>,
+    strs: &'a StrColumn,
+    /// On a score tie with the cursor, only code ordinals >= this come after it (looked up on the
+    /// first tie).
+    min_ord_on_tie: Option<u64>,
+}
+
+impl CursorKey<'_> {
+    /// Whether a hit of `score` whose code has ordinal `ord` sorts after the cursor.
+    #[inline]
+    fn admits(&mut self, score: Score, ord: u64) -> Result<bool, IndexError> {
+        let Some((a, code)) = self.key else { return Ok(true) };
+        Ok(match score.total_cmp(a) {
+            Ordering::Greater => false,
+            Ordering::Equal => {
+                let min = match self.min_ord_on_tie {
+                    Some(m) => m,
+                    None => *self.min_ord_on_tie.insert(first_ord_after(self.strs, code)?),
+                };
+                ord >= min
+            }
+            Ordering::Less => true,
+        })
+    }
+}
+
+/// Walks the documents of one segment that match, counting them into `out`, and keeps the best
+/// `page.limit` after the cursor, each with the mask of its matching leaves (0 unless
+/// `page.masks`). Once the page is full (or the earlier segments set a floor), skips every range
+/// of blocks whose bound is below the floor, noting in `out` that it did.
+fn walk_segment(
+    seg: &mut Segment,
+    page: &PageWalk,
+    cursor: &mut CursorKey,
+    out: &mut TopK,
+) -> Result<BinaryHeap<(Entry, u128)>, IndexError> {
+    let limit = page.limit;
+    let ords = cursor.strs.ords().clone();
+    // Entries never tie (one per document), so the mask never decides the order.
+    let mut heap: BinaryHeap<(Entry, u128)> = BinaryHeap::with_capacity(limit + 1);
+    let mut target: DocId = 0;
+    loop {
+        let doc = seg.align(target);
+        if doc == TERMINATED {
+            break;
+        }
+        target = doc + 1;
+        if !seg.alive(doc) {
+            continue;
+        }
+        out.count += 1;
+        let local = if heap.len() >= limit { heap.peek().map(|(e, _)| e.score) } else { None };
+        let floor = match (local, page.global_floor) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(floor) = floor.filter(|_| page.prune) {
+            // Skip the rest of the blocks under `doc` if nothing there can reach the floor.
+            let (ub, end) = seg.bound(doc);
+            if ub < floor {
+                if end > doc {
+                    out.pruned = true;
+                    if end == TERMINATED {
+                        break;
+                    }
+                    target = end + 1;
+                }
+                continue;
+            }
+        }
+        let score = seg.score(doc);
+        if floor.is_some_and(|f| score < f) {
+            continue;
+        }
+        let ord = ords.first(doc).unwrap_or(u64::MAX);
+        if !cursor.admits(score, ord)? {
+            continue;
+        }
+        let entry = Entry { score, ord, doc };
+        if heap.len() >= limit {
+            if heap.peek().is_some_and(|(worst, _)| entry >= *worst) {
+                continue;
+            }
+            heap.pop();
+        }
+        heap.push((entry, if page.masks { seg.matched_mask(doc) } else { 0 }));
+    }
+    Ok(heap)
+}
+
+/// The `limit`-th best score of `kept`, which holds at least `limit` hits.
+fn kth_best_score(kept: &[Kept], limit: usize) -> Score {
+    let mut scores: Vec<Score> = kept.iter().map(|k| k.score).collect();
+    scores.sort_unstable_by(|a, b| b.total_cmp(a));
+    scores[limit - 1]
+}
+
+/// The best `limit` of the segments' kept hits in `(score desc, code asc)` order, each with its
+/// code when ordering a tie between segments read it (else an empty string).
+fn order_kept(
+    searcher: &Searcher,
+    mut kept: Vec<Kept>,
+    limit: usize,
+    code_field: Field,
+) -> Result<Vec<(Kept, String)>, IndexError> {
+    // Within a segment the code ordinal orders codes; a tie between segments needs the codes
+    // themselves.
     kept.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.segment.cmp(&b.segment)).then(a.ord.cmp(&b.ord)));
     let mut ordered: Vec<(Kept, String)> = Vec::with_capacity(kept.len());
     let mut group: Vec<Kept> = Vec::new();
@@ -1240,29 +1451,28 @@ pub(crate) fn top_k(
         if group.iter().all(|k| k.segment == group[0].segment) {
             ordered.extend(group.drain(..).map(|k| (k, String::new())));
         } else {
-            let mut named = Vec::with_capacity(group.len());
-            for k in group.drain(..) {
-                let doc: TantivyDocument = searcher.doc(DocAddress::new(k.segment as SegmentOrdinal, k.doc))?;
-                let code = doc.get_first(code_field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-                named.push((k, code));
-            }
-            named.sort_by(|a, b| a.1.cmp(&b.1));
-            ordered.extend(named);
+            ordered.extend(by_stored_code(searcher, &mut group, code_field)?);
         }
     }
     ordered.truncate(limit);
-    if masks {
-        out.matched = Some(ordered.iter().map(|(k, _)| k.leaves).collect());
+    Ok(ordered)
+}
+
+/// The hits of `group` (one score, several segments), taken out of it and ordered by the codes read
+/// from their stored documents.
+fn by_stored_code(
+    searcher: &Searcher,
+    group: &mut Vec<Kept>,
+    code_field: Field,
+) -> Result<Vec<(Kept, String)>, IndexError> {
+    let mut named = Vec::with_capacity(group.len());
+    for k in group.drain(..) {
+        let doc: TantivyDocument = searcher.doc(k.address())?;
+        let code = doc.get_first(code_field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        named.push((k, code));
     }
-    out.hits = ordered
-        .into_iter()
-        .map(|(k, code)| Collected {
-            score: k.score,
-            code,
-            address: DocAddress::new(k.segment as SegmentOrdinal, k.doc),
-        })
-        .collect();
-    Ok(out)
+    named.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(named)
 }
 
 /// Number of matching documents, counting up to `cap`.

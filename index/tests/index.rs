@@ -43,7 +43,7 @@ fn with_typo(folded_words: &[String], variant: usize) -> Option<String> {
     let pos = folded_words.iter().position(|w| w.chars().count() >= 5)?;
     let mut w: Vec<char> = folded_words[pos].chars().collect();
     let i = w.len() / 2;
-    if variant % 2 == 0 {
+    if variant.is_multiple_of(2) {
         w.swap(i, i + 1);
         if w.iter().collect::<String>() == folded_words[pos] {
             w[i] = 'x';
