@@ -205,7 +205,7 @@ impl StatusRequest {
             },
         };
         let effective_on = self.effective_on.unwrap_or(today);
-        super::change::check_effective_on(&mut errors, effective_on, registered_on, today);
+        super::effective_date::check_effective_on(&mut errors, effective_on, registered_on, today);
         match (to, self.until) {
             (Some(Suspended), None) => errors.add("until", "required", "a suspension says until when"),
             (Some(Suspended), Some(until)) if until <= effective_on => {
