@@ -57,85 +57,12 @@ impl LicenseRequest {
     /// `today`, expiring after it was issued and not already expired.
     pub fn validate(self, today: NaiveDate) -> Result<License, Vec<FieldError>> {
         let mut errors = Errors::default();
-        let number = match self.number.as_deref() {
-            None => {
-                errors.required("number");
-                None
-            }
-            Some(n) => {
-                let normalized = normalize_number(n);
-                if normalized.is_none() {
-                    errors.add(
-                        "number",
-                        "invalid_number",
-                        "a licence number is 3 to 64 letters, digits, '-', '.' or '/', such as GP-VT-0100000010-2026",
-                    );
-                }
-                normalized
-            }
-        };
-        let kind = match self.kind.as_deref().map(str::trim) {
-            None | Some("") => {
-                errors.required("kind");
-                None
-            }
-            Some(k) => {
-                let kind = LicenseKind::parse(k);
-                if kind.is_none() {
-                    errors.add(
-                        "kind",
-                        "unknown_kind",
-                        "kind is road_transport_business or international_road_transport",
-                    );
-                }
-                kind
-            }
-        };
-        let status = match self.status.as_deref().map(str::trim) {
-            None => Some(LicenseStatus::Valid),
-            Some(s) => {
-                let status = LicenseStatus::parse(s);
-                if status.is_none() {
-                    errors.add("status", "unknown_status", "status is valid, suspended or revoked");
-                }
-                status
-            }
-        };
-        if self.issued_on.is_none() {
-            errors.required("issued_on");
-        }
-        if self.expires_on.is_none() {
-            errors.required("expires_on");
-        }
-        if let Some(issued) = self.issued_on {
-            if issued > today {
-                errors.add(
-                    "issued_on",
-                    "in_future",
-                    format!("a licence is recorded once issued; {issued} is after today ({today})"),
-                );
-            }
-        }
-        if let Some(expires) = self.expires_on {
-            if expires < today {
-                errors.add("expires_on", "expired", format!("the licence expired on {expires}; only licences in force on the day they are recorded are accepted"));
-            }
-            if let Some(issued) = self.issued_on {
-                if expires <= issued {
-                    errors.add(
-                        "expires_on",
-                        "before_issue",
-                        format!("a licence expires after it is issued ({issued})"),
-                    );
-                }
-            }
-        }
+        let number = validate_number(&mut errors, self.number.as_deref());
+        let kind = validate_kind(&mut errors, self.kind.as_deref());
+        let status = validate_status(&mut errors, self.status.as_deref());
+        check_dates(&mut errors, self.issued_on, self.expires_on, today);
         if let Some(reason) = &self.reason {
-            if reason.chars().count() > 1000 {
-                errors.add("reason", "too_long", "reason is at most 1000 characters");
-            } else if let Some(c) = super::text::find_control(&super::text::normalize(reason)) {
-                errors.add("reason", "invalid_characters", format!("control characters such as {c:?} are not allowed"));
-            }
+            check_reason(&mut errors, reason);
         }
         match (number, kind, status, self.issued_on, self.expires_on) {
             (Some(number), Some(kind), Some(status), Some(issued_on), Some(expires_on)) if errors.is_empty() => {
@@ -143,6 +70,90 @@ impl LicenseRequest {
             }
             _ => Err(errors.0),
         }
+    }
+}
+
+/// The licence number: required, in the register's form ([`normalize_number`]).
+fn validate_number(errors: &mut Errors, number: Option<&str>) -> Option<String> {
+    let Some(number) = number else {
+        errors.required("number");
+        return None;
+    };
+    let normalized = normalize_number(number);
+    if normalized.is_none() {
+        errors.add(
+            "number",
+            "invalid_number",
+            "a licence number is 3 to 64 letters, digits, '-', '.' or '/', such as GP-VT-0100000010-2026",
+        );
+    }
+    normalized
+}
+
+/// The kind: required, one of the licences the ministry records ([`LicenseKind`]).
+fn validate_kind(errors: &mut Errors, kind: Option<&str>) -> Option<LicenseKind> {
+    match kind.map(str::trim) {
+        None | Some("") => {
+            errors.required("kind");
+            None
+        }
+        Some(k) => {
+            let kind = LicenseKind::parse(k);
+            if kind.is_none() {
+                errors.add("kind", "unknown_kind", "kind is road_transport_business or international_road_transport");
+            }
+            kind
+        }
+    }
+}
+
+/// The standing: `valid` unless the ministry says otherwise ([`LicenseStatus`]).
+fn validate_status(errors: &mut Errors, status: Option<&str>) -> Option<LicenseStatus> {
+    let Some(s) = status.map(str::trim) else { return Some(LicenseStatus::Valid) };
+    let status = LicenseStatus::parse(s);
+    if status.is_none() {
+        errors.add("status", "unknown_status", "status is valid, suspended or revoked");
+    }
+    status
+}
+
+/// The dates: both required; a licence is recorded once issued (not after `today`), while it is
+/// in force (not yet expired), and expires after it is issued.
+fn check_dates(errors: &mut Errors, issued_on: Option<NaiveDate>, expires_on: Option<NaiveDate>, today: NaiveDate) {
+    if issued_on.is_none() {
+        errors.required("issued_on");
+    }
+    if expires_on.is_none() {
+        errors.required("expires_on");
+    }
+    if let Some(issued) = issued_on {
+        if issued > today {
+            errors.add(
+                "issued_on",
+                "in_future",
+                format!("a licence is recorded once issued; {issued} is after today ({today})"),
+            );
+        }
+    }
+    if let Some(expires) = expires_on {
+        if expires < today {
+            errors.add("expires_on", "expired", format!("the licence expired on {expires}; only licences in force on the day they are recorded are accepted"));
+        }
+        if let Some(issued) = issued_on {
+            if expires <= issued {
+                errors.add("expires_on", "before_issue", format!("a licence expires after it is issued ({issued})"));
+            }
+        }
+    }
+}
+
+/// The reason kept in the enterprise's history: at most 1000 characters, no control characters
+/// (see [`super::text::find_control`]).
+fn check_reason(errors: &mut Errors, reason: &str) {
+    if reason.chars().count() > 1000 {
+        errors.add("reason", "too_long", "reason is at most 1000 characters");
+    } else if let Some(c) = super::text::find_control(&super::text::normalize(reason)) {
+        errors.add("reason", "invalid_characters", format!("control characters such as {c:?} are not allowed"));
     }
 }
 
