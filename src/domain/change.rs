@@ -372,7 +372,7 @@ mod tests {
         assert_eq!(split_patch(serde_json::json!([1])).unwrap_err()[0].code, "not_an_object");
     }
 
-    /// Found by the property tests (issue 8): see `text::find_control`.
+    /// A reason or content with control characters is refused (see `text::find_control`).
     #[test]
     fn a_reason_with_control_characters_is_refused() {
         let e = split_patch(serde_json::json!({"reason": "Chuyển\u{0}trụ sở"})).unwrap_err();

@@ -4,8 +4,9 @@
 //! every consumer sees which enterprises hold one, and reports an enterprise's valid licences when
 //! it ceases or loses its certificate so that the ministry can act.
 //!
-//! The rules here: the request's own shape and dates, and who may hold a licence at all (an
-//! active enterprise with a road-transport business line).
+//! The rules here: the request's own shape and dates, who may hold a licence at all (an active
+//! enterprise with a road-transport business line), and which licences to report. The licence as
+//! the record lists it ([`License`]) is part of the record, in [`crate::record`].
 
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -314,8 +315,8 @@ mod tests {
         assert!(to_report(Status::Dissolving, &all, on).is_empty());
     }
 
-    /// The reason is written to the version and the feed event: U+0000 there fails the commit in
-    /// PostgreSQL (a 500), as the property tests found for the other reasons (issue 8).
+    /// The reason is written to the version and the feed event, where PostgreSQL cannot store
+    /// U+0000: control characters are refused, whitespace ones are accepted.
     #[test]
     fn a_reason_with_control_characters_is_refused() {
         let mut r = request();

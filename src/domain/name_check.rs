@@ -1228,9 +1228,9 @@ mod tests {
         }
     }
 
-    /// Found by the property tests (issue 8): a combining mark after a separator composed with
-    /// the letter before the separator once the separator was dropped, giving a core key that was
-    /// not NFC, so the key of the key differed and `D+◌̣` missed the (đ) conflict with `Ḍ`.
+    /// A combining mark after a separator composes with the letter before the separator once the
+    /// separator is dropped: the core key is NFC again, so it is its own key and `D+◌̣` conflicts
+    /// with `Ḍ` under (đ).
     #[test]
     fn core_keys_are_nfc_after_separators_are_dropped() {
         let k = keys("", "D+\u{323}", None, None);
@@ -1239,10 +1239,10 @@ mod tests {
         expect(llc("D+\u{323}"), llc("\u{1e0c}"), &[Conjunction]);
     }
 
-    /// Found by the property tests (issue 8): two syllables written joined were respelt as one
-    /// when their vowels touched (`hoàan` read as a syllable with vowels `oaa`, its tone moved),
-    /// so `Hoà An` / `HoàAn` and `Phú Yên` / `PhúYên`, which differ only by a space, were not
-    /// found under (đ), and the core key of a core key was another key.
+    /// Two syllables written joined are not respelt as one even where their vowels touch
+    /// (`hoàan` is not a syllable with vowels `oaa`), so `Hoà An` / `HoàAn` and `Phú Yên` /
+    /// `PhúYên`, which differ only by a space, are found under (đ), and a core key is its own
+    /// core key.
     #[test]
     fn names_written_joined_differ_only_by_a_space() {
         expect(llc("Hoà An"), llc("HoàAn"), &[Conjunction]);

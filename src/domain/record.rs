@@ -36,7 +36,8 @@ pub struct Enterprise {
     pub owners: Option<Vec<Owner>>,
     pub units: Vec<Unit>,
     /// Road-transport licences recorded by the transport ministry: full view only (SPEC §3 gives
-    /// licences to callers with a key). Records written before licences existed have none.
+    /// licences to callers with a key). `None` in the public view, and in stored versions that
+    /// hold no licence list; [`Enterprise::licenses`] reads both as none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub licenses: Option<Vec<License>>,
     /// When this version was recorded.

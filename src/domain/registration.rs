@@ -1,6 +1,6 @@
 //! A registration (đăng ký thành lập doanh nghiệp): the request body, checked against every rule
-//! of the law at once, and the record it becomes. A registration change (issue: PATCH) checks the
-//! patched content with the same [`RegistrationContent::validate`].
+//! of the law at once, and the record it becomes. A registration change (PATCH) checks the patched
+//! content with the same rules ([`RegistrationContent::validate_content_as_registered`]).
 
 use std::collections::HashSet;
 
@@ -705,9 +705,9 @@ pub(crate) mod tests {
         assert!(content(&ok).validate_content(&sample(), today()).is_ok());
     }
 
-    /// Found by the property tests (issue 8): free text (street, position, a foreign
-    /// registration number) holding a control character was accepted; PostgreSQL cannot store
-    /// U+0000 in text or jsonb, so the registration failed at commit with a 500.
+    /// Free text (street, position, a foreign registration number) holding a control character
+    /// is refused as `invalid_characters`: PostgreSQL cannot store U+0000 in text or jsonb, so it
+    /// must never reach a commit.
     #[test]
     fn control_characters_in_free_text_are_refused() {
         let mut v: serde_json::Value = serde_json::from_str(APPENDIX_A).unwrap();
