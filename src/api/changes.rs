@@ -13,6 +13,7 @@ use super::permissions;
 use super::{body, db, AppState};
 use crate::domain::change;
 use crate::domain::code::EnterpriseCodeInput;
+use crate::domain::effective_date;
 use crate::domain::errors::Errors;
 use crate::domain::legal_date;
 use crate::domain::record::Enterprise;
@@ -105,7 +106,7 @@ pub async fn patch_enterprise(
         let effective_on = ctx.effective_on;
         Ok(store::modify(conn, &code, expected, EventKind::Changed, &ctx, |record| {
             let mut errors = Errors::default();
-            change::check_effective_on(&mut errors, effective_on, record.registered_on, today);
+            effective_date::check_effective_on(&mut errors, effective_on, record.registered_on, today);
             let merged: RegistrationContent = serde_json::from_value(change::merged_content(record, &patch.content))
                 .map_err(|e| {
                     WriteError::Invalid(vec![crate::domain::errors::FieldError::new("", "invalid_type", e.to_string())])

@@ -150,19 +150,6 @@ pub fn merged_content(record: &Enterprise, patch: &Value) -> Value {
     content
 }
 
-/// Checks a change's effective date: not before registration, not in the future.
-pub fn check_effective_on(errors: &mut Errors, effective_on: NaiveDate, registered_on: NaiveDate, today: NaiveDate) {
-    if effective_on < registered_on {
-        errors.add(
-            "effective_on",
-            "before_registration",
-            format!("the change cannot take effect before the registration on {registered_on}"),
-        );
-    } else if effective_on > today {
-        errors.add("effective_on", "in_future", "a change is filed once it has effect; the date is in the future");
-    }
-}
-
 /// The paths that differ between two records' content: `name.vi`, `head_office.street`,
 /// `charter_capital_vnd`, `owners` (lists as a whole).
 pub fn changed_fields(old: &Enterprise, new: &Enterprise) -> Vec<String> {
@@ -385,17 +372,7 @@ mod tests {
         assert_eq!(split_patch(serde_json::json!([1])).unwrap_err()[0].code, "not_an_object");
     }
 
-    #[test]
-    fn effective_dates() {
-        let mut e = Errors::default();
-        check_effective_on(&mut e, "2020-01-01".parse().unwrap(), "2021-01-01".parse().unwrap(), today());
-        check_effective_on(&mut e, "2027-01-01".parse().unwrap(), "2021-01-01".parse().unwrap(), today());
-        check_effective_on(&mut e, today(), "2021-01-01".parse().unwrap(), today());
-        let codes: Vec<_> = e.0.iter().map(|e| e.code.as_ref()).collect();
-        assert_eq!(codes, ["before_registration", "in_future"]);
-    }
-
-    /// Found by the property tests (issue 8): see `text::find_control`.
+    /// A reason or content with control characters is refused (see `text::find_control`).
     #[test]
     fn a_reason_with_control_characters_is_refused() {
         let e = split_patch(serde_json::json!({"reason": "Chuyển\u{0}trụ sở"})).unwrap_err();

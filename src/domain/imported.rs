@@ -18,7 +18,7 @@ use super::code::{EnterpriseCode, UnitCode};
 use super::errors::{Errors, FieldError};
 use super::legal_date;
 use super::people::{IdentityInput, OwnerInput, RepresentativeInput};
-use super::record::{Enterprise, IdentityKind, OwnerKind, Unit, UnitAddress, UnitKind};
+use super::record::{Enterprise, HeadOffice, IdentityKind, OwnerKind, Unit, UnitKind};
 use super::reference::{Reference, VsicEdition};
 use super::registration::{self, AsRegistered, BusinessLineInput, HeadOfficeInput, NameInput, RegistrationContent};
 use super::status::Status;
@@ -47,7 +47,6 @@ pub fn first_registration() -> NaiveDate {
 /// `now` bounds the dates (nothing is registered or recorded in the future).
 pub fn validate(record: &Enterprise, reference: &Reference, now: DateTime<Utc>) -> Result<Enterprise, Vec<FieldError>> {
     let mut errors = Errors::default();
-    let today = legal_date(now);
     let code = match EnterpriseCode::parse(&record.code) {
         Ok(c) => Some(c),
         Err(e) => {
@@ -55,87 +54,14 @@ pub fn validate(record: &Enterprise, reference: &Reference, now: DateTime<Utc>) 
             None
         }
     };
-    if record.version < 1 {
-        errors.add("version", "out_of_range", "versions are numbered from 1");
-    }
-    if record.registration_changes < 0 || record.registration_changes >= record.version.max(1) {
-        errors.add(
-            "registration_changes",
-            "out_of_range",
-            "a version counts at most one registration change per version after the first",
-        );
-    }
-    if record.registered_on < first_registration() {
-        errors.add("registered_on", "out_of_range", "the register holds registrations from 1991 on");
-    } else if record.registered_on > today {
-        errors.add("registered_on", "in_future", "the registration date is in the future");
-    }
+    check_counters(&mut errors, record);
+    check_dates(&mut errors, record, now);
+    check_status_until(&mut errors, record);
+    check_licenses(&mut errors, record);
+    let legacy_head_office = kept_legacy_head_office(record, reference);
+    check_kept_as_registered(&mut errors, record, legacy_head_office.is_some());
+
     let on = legal_date(record.updated_at);
-    if on < record.registered_on {
-        errors.add("updated_at", "before_registration", "a version is recorded on or after the registration date");
-    } else if record.updated_at > now {
-        errors.add("updated_at", "in_future", "the version's time is in the future");
-    }
-    match (record.status, record.status_until) {
-        (Status::Suspended, None) => {
-            errors.add("status_until", "required", "a suspension (tạm ngừng kinh doanh) has an end date")
-        }
-        (Status::Suspended, Some(until)) if until < record.registered_on => {
-            errors.add("status_until", "before_registration", "the suspension ends before the registration date")
-        }
-        (Status::Suspended, Some(_)) => {}
-        (_, Some(_)) => errors.add("status_until", "not_allowed", "only a suspended enterprise has an end date"),
-        (_, None) => {}
-    }
-
-    for (i, license) in record.licenses().iter().enumerate() {
-        if super::license::normalize_number(&license.number).as_deref() != Some(license.number.as_str()) {
-            errors.add(
-                format!("licenses[{i}].number"),
-                "invalid_number",
-                "a licence number is 3 to 64 upper-case letters, digits, '-', '.' or '/'",
-            );
-        }
-        if license.expires_on <= license.issued_on {
-            errors.add(format!("licenses[{i}].expires_on"), "before_issue", "a licence expires after it is issued");
-        }
-        if license.issued_on < record.registered_on {
-            errors.add(
-                format!("licenses[{i}].issued_on"),
-                "before_registration",
-                "a licence is issued to a registered enterprise",
-            );
-        }
-        if record.licenses().iter().take(i).any(|l| l.number == license.number) {
-            errors.add(format!("licenses[{i}].number"), "duplicate_number", "the record lists this licence twice");
-        }
-    }
-
-    // What stays valid as registered: a legacy head office (marked, or recognisable as one: not a
-    // 2025 ward but a legacy one) and VSIC 2018 lines, each only for registrations before its reform.
-    let ho = &record.head_office;
-    let legacy_head_office = if ho.legacy.is_some() || reference.resolve(&ho.province_code, &ho.ward_code).is_err() {
-        registration::legacy_head_office(reference, &ho.province_code, &ho.ward_code)
-            .map(|resolved| super::record::HeadOffice { street: text::normalize(&ho.street), ..resolved })
-    } else {
-        None
-    };
-    if legacy_head_office.is_some() && record.registered_on >= units_reform() {
-        errors.add(
-            "head_office.ward_code",
-            "legacy_units",
-            "a head office in the units in force before 1 July 2025 belongs to an enterprise registered before then",
-        );
-    }
-    for (i, line) in record.business_lines.iter().enumerate() {
-        if line.edition == VsicEdition::Vsic2018 && record.registered_on >= vsic_2025_in_force() {
-            errors.add(
-                format!("business_lines[{i}].edition"),
-                "edition_not_in_force",
-                "VSIC 2018 lines belong to enterprises registered before 15 November 2025",
-            );
-        }
-    }
     let registered = AsRegistered { head_office: legacy_head_office.as_ref(), business_lines: &record.business_lines };
     let content = content_of(record).validate_content_as_registered(reference, on, registered);
     let units = code.as_ref().map(|c| validate_units(&mut errors, c, record, reference, on)).unwrap_or_default();
@@ -169,6 +95,112 @@ pub fn validate(record: &Enterprise, reference: &Reference, now: DateTime<Utc>) 
         licenses: record.licenses.clone(),
         updated_at: record.updated_at,
     })
+}
+
+/// The record's counters: versions are numbered from 1, and each version after the first counts
+/// at most one registration change (đăng ký thay đổi lần thứ N).
+fn check_counters(errors: &mut Errors, record: &Enterprise) {
+    if record.version < 1 {
+        errors.add("version", "out_of_range", "versions are numbered from 1");
+    }
+    if record.registration_changes < 0 || record.registration_changes >= record.version.max(1) {
+        errors.add(
+            "registration_changes",
+            "out_of_range",
+            "a version counts at most one registration change per version after the first",
+        );
+    }
+}
+
+/// The record's dates: registered from 1991 on and not in the future; the version recorded on or
+/// after the registration and not after `now`.
+fn check_dates(errors: &mut Errors, record: &Enterprise, now: DateTime<Utc>) {
+    if record.registered_on < first_registration() {
+        errors.add("registered_on", "out_of_range", "the register holds registrations from 1991 on");
+    } else if record.registered_on > legal_date(now) {
+        errors.add("registered_on", "in_future", "the registration date is in the future");
+    }
+    if legal_date(record.updated_at) < record.registered_on {
+        errors.add("updated_at", "before_registration", "a version is recorded on or after the registration date");
+    } else if record.updated_at > now {
+        errors.add("updated_at", "in_future", "the version's time is in the future");
+    }
+}
+
+/// The end of a suspension (tạm ngừng kinh doanh): a suspended enterprise has one, not before its
+/// registration; no other status has one.
+fn check_status_until(errors: &mut Errors, record: &Enterprise) {
+    match (record.status, record.status_until) {
+        (Status::Suspended, None) => {
+            errors.add("status_until", "required", "a suspension (tạm ngừng kinh doanh) has an end date")
+        }
+        (Status::Suspended, Some(until)) if until < record.registered_on => {
+            errors.add("status_until", "before_registration", "the suspension ends before the registration date")
+        }
+        (Status::Suspended, Some(_)) => {}
+        (_, Some(_)) => errors.add("status_until", "not_allowed", "only a suspended enterprise has an end date"),
+        (_, None) => {}
+    }
+}
+
+/// The licences on the record: numbers in the register's form, each listed once, expiring after
+/// they are issued and issued to the registered enterprise.
+fn check_licenses(errors: &mut Errors, record: &Enterprise) {
+    for (i, license) in record.licenses().iter().enumerate() {
+        if super::license::normalize_number(&license.number).as_deref() != Some(license.number.as_str()) {
+            errors.add(
+                format!("licenses[{i}].number"),
+                "invalid_number",
+                "a licence number is 3 to 64 upper-case letters, digits, '-', '.' or '/'",
+            );
+        }
+        if license.expires_on <= license.issued_on {
+            errors.add(format!("licenses[{i}].expires_on"), "before_issue", "a licence expires after it is issued");
+        }
+        if license.issued_on < record.registered_on {
+            errors.add(
+                format!("licenses[{i}].issued_on"),
+                "before_registration",
+                "a licence is issued to a registered enterprise",
+            );
+        }
+        if record.licenses().iter().take(i).any(|l| l.number == license.number) {
+            errors.add(format!("licenses[{i}].number"), "duplicate_number", "the record lists this licence twice");
+        }
+    }
+}
+
+/// The record's head office resolved in the legacy units, when it is one: marked as legacy, or
+/// recognisable as one (not a 2025 ward but a legacy one).
+fn kept_legacy_head_office(record: &Enterprise, reference: &Reference) -> Option<HeadOffice> {
+    let ho = &record.head_office;
+    if ho.legacy.is_none() && reference.resolve(&ho.province_code, &ho.ward_code).is_ok() {
+        return None;
+    }
+    registration::legacy_head_office(reference, &ho.province_code, &ho.ward_code)
+        .map(|resolved| HeadOffice { street: text::normalize(&ho.street), ..resolved })
+}
+
+/// What stays valid as registered (SPEC §2.4) only for registrations before its reform: a head
+/// office in the legacy units before [`units_reform`], VSIC 2018 lines before
+/// [`vsic_2025_in_force`].
+fn check_kept_as_registered(errors: &mut Errors, record: &Enterprise, legacy_head_office: bool) {
+    if legacy_head_office && record.registered_on >= units_reform() {
+        errors.add(
+            "head_office.ward_code",
+            "legacy_units",
+            "a head office in the units in force before 1 July 2025 belongs to an enterprise registered before then",
+        );
+    }
+    for (i, line) in record.business_lines.iter().enumerate() {
+        if line.edition == VsicEdition::Vsic2018 && record.registered_on >= vsic_2025_in_force() {
+            errors.add(
+                format!("business_lines[{i}].edition"),
+                "edition_not_in_force",
+                "VSIC 2018 lines belong to enterprises registered before 15 November 2025",
+            );
+        }
+    }
 }
 
 /// The fields a registration sets, for the `changed_fields` of an enterprise's first version.
@@ -289,43 +321,7 @@ fn validate_units(
     for (i, unit) in record.units.iter().enumerate() {
         let path = format!("units[{i}]");
         let before = errors.0.len();
-        let unit_code = match UnitCode::parse(&unit.unit_code) {
-            Ok(u) => Some(u),
-            Err(e) => {
-                errors.add(format!("{path}.unit_code"), e.code(), e.to_string());
-                None
-            }
-        };
-        if let Some(u) = &unit_code {
-            let location = match (u, unit.kind) {
-                (UnitCode::Dependent { .. }, UnitKind::Branch | UnitKind::RepresentativeOffice) => Some(None),
-                (UnitCode::Location { location, .. }, UnitKind::BusinessLocation) => {
-                    Some(Some(format!("{location:05}")))
-                }
-                _ => None,
-            };
-            if u.enterprise() != code {
-                errors.add(
-                    format!("{path}.unit_code"),
-                    "other_enterprise",
-                    format!("a unit of {code} has a code {code}-…"),
-                );
-            } else if location.is_none() {
-                errors.add(
-                    format!("{path}.unit_code"),
-                    "kind_mismatch",
-                    "branches and representative offices have CODE-NNN, business locations CODE-NNNNN",
-                );
-            } else if location != Some(unit.location_code.clone()) {
-                errors.add(
-                    format!("{path}.location_code"),
-                    "location_code_mismatch",
-                    "a business location's location code is the last five digits of its unit code; other units have none",
-                );
-            } else if !seen.insert(u.to_string()) {
-                errors.add(format!("{path}.unit_code"), "duplicate_unit", "this unit is listed twice");
-            }
-        }
+        let unit_code = check_unit_code(errors, &path, code, unit, &mut seen);
         if EnterpriseCode::parse(&unit.enterprise_code).ok().as_ref() != Some(code) {
             errors.add(
                 format!("{path}.enterprise_code"),
@@ -333,22 +329,7 @@ fn validate_units(
                 format!("the unit's enterprise is {code}"),
             );
         }
-        let name = text::normalize(&unit.name);
-        if name.is_empty() {
-            errors.add(format!("{path}.name"), "empty", "this field must not be empty");
-        } else if !name.chars().all(text::is_name_char) {
-            errors.add(
-                format!("{path}.name"),
-                "invalid_characters",
-                "a unit's name holds Vietnamese letters, F, J, Z, W, digits and symbols",
-            );
-        } else if !name.to_lowercase().starts_with(name_word(unit.kind)) {
-            errors.add(
-                format!("{path}.name"),
-                "unit_name",
-                format!("a {}'s name starts with \"{}\" (art. 40.2)", unit.kind.as_str(), name_word(unit.kind)),
-            );
-        }
+        let name = check_unit_name(errors, &path, unit);
         if unit.registered_on < record.registered_on || unit.registered_on > on {
             errors.add(
                 format!("{path}.registered_on"),
@@ -368,18 +349,14 @@ fn validate_units(
         if errors.0.len() > before {
             continue;
         }
-        let (Some(unit_code), Some((street, ward_code, ward_name, province_code, province_name))) =
-            (unit_code, address)
-        else {
-            continue;
-        };
+        let (Some(unit_code), Some(address)) = (unit_code, address) else { continue };
         out.push(Unit {
             unit_code: unit_code.to_string(),
             enterprise_code: code.to_string(),
             kind: unit.kind,
             location_code: unit.location_code.clone(),
             name,
-            address: UnitAddress { street, ward_code, ward_name, province_code, province_name },
+            address: address.into(),
             status: unit.status,
             registered_on: unit.registered_on,
         });
@@ -387,10 +364,74 @@ fn validate_units(
     out
 }
 
+/// A unit's code: well formed, of the enterprise `code`, of the form of the unit's kind (CODE-NNN
+/// for a branch or representative office, CODE-NNNNN for a business location, whose location code
+/// is its last five digits), listed once (`seen` holds the codes before it).
+fn check_unit_code(
+    errors: &mut Errors,
+    path: &str,
+    code: &EnterpriseCode,
+    unit: &Unit,
+    seen: &mut HashSet<String>,
+) -> Option<UnitCode> {
+    let u = match UnitCode::parse(&unit.unit_code) {
+        Ok(u) => u,
+        Err(e) => {
+            errors.add(format!("{path}.unit_code"), e.code(), e.to_string());
+            return None;
+        }
+    };
+    let location = match (&u, unit.kind) {
+        (UnitCode::Dependent { .. }, UnitKind::Branch | UnitKind::RepresentativeOffice) => Some(None),
+        (UnitCode::Location { location, .. }, UnitKind::BusinessLocation) => Some(Some(format!("{location:05}"))),
+        _ => None,
+    };
+    if u.enterprise() != code {
+        errors.add(format!("{path}.unit_code"), "other_enterprise", format!("a unit of {code} has a code {code}-…"));
+    } else if location.is_none() {
+        errors.add(
+            format!("{path}.unit_code"),
+            "kind_mismatch",
+            "branches and representative offices have CODE-NNN, business locations CODE-NNNNN",
+        );
+    } else if location != Some(unit.location_code.clone()) {
+        errors.add(
+            format!("{path}.location_code"),
+            "location_code_mismatch",
+            "a business location's location code is the last five digits of its unit code; other units have none",
+        );
+    } else if !seen.insert(u.to_string()) {
+        errors.add(format!("{path}.unit_code"), "duplicate_unit", "this unit is listed twice");
+    }
+    Some(u)
+}
+
+/// A unit's name, normalised: not empty, in the alphabet of names, starting with the unit's kind
+/// (art. 40.2). The enterprise's name that follows is not compared: it may be a former one.
+fn check_unit_name(errors: &mut Errors, path: &str, unit: &Unit) -> String {
+    let name = text::normalize(&unit.name);
+    if name.is_empty() {
+        errors.add(format!("{path}.name"), "empty", "this field must not be empty");
+    } else if !name.chars().all(text::is_name_char) {
+        errors.add(
+            format!("{path}.name"),
+            "invalid_characters",
+            "a unit's name holds Vietnamese letters, F, J, Z, W, digits and symbols",
+        );
+    } else if !name.to_lowercase().starts_with(name_word(unit.kind)) {
+        errors.add(
+            format!("{path}.name"),
+            "unit_name",
+            format!("a {}'s name starts with \"{}\" (art. 40.2)", unit.kind.as_str(), name_word(unit.kind)),
+        );
+    }
+    name
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::BusinessLine;
+    use crate::record::{BusinessLine, UnitAddress};
     use crate::reference::tests::sample;
     use crate::registration::tests::APPENDIX_A;
 

@@ -4,6 +4,7 @@
 
 pub mod change;
 pub mod code;
+pub mod effective_date;
 pub mod enterprise_type;
 pub mod errors;
 pub mod imported;

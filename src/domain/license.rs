@@ -4,85 +4,17 @@
 //! every consumer sees which enterprises hold one, and reports an enterprise's valid licences when
 //! it ceases or loses its certificate so that the ministry can act.
 //!
-//! The rules here: the request's own shape and dates, and who may hold a licence at all (an
-//! active enterprise with a road-transport business line).
+//! The rules here: the request's own shape and dates, who may hold a licence at all (an active
+//! enterprise with a road-transport business line), and which licences to report. The licence as
+//! the record lists it ([`License`]) is part of the record, in [`crate::record`].
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::errors::{Errors, FieldError};
-use super::record::{BusinessLine, Enterprise};
+use super::record::{BusinessLine, Enterprise, License, LicenseKind, LicenseStatus};
 use super::status::Status;
-
-/// Kinds of licence the transport ministry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum LicenseKind {
-    /// Giấy phép kinh doanh vận tải bằng xe ô tô (domestic road-transport business).
-    RoadTransportBusiness,
-    /// Giấy phép vận tải đường bộ quốc tế (international road transport).
-    InternationalRoadTransport,
-}
-
-impl LicenseKind {
-    pub const ALL: [LicenseKind; 2] = [LicenseKind::RoadTransportBusiness, LicenseKind::InternationalRoadTransport];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LicenseKind::RoadTransportBusiness => "road_transport_business",
-            LicenseKind::InternationalRoadTransport => "international_road_transport",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == value)
-    }
-}
-
-/// A licence's standing as the ministry recorded it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum LicenseStatus {
-    Valid,
-    Suspended,
-    Revoked,
-}
-
-impl LicenseStatus {
-    pub const ALL: [LicenseStatus; 3] = [LicenseStatus::Valid, LicenseStatus::Suspended, LicenseStatus::Revoked];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LicenseStatus::Valid => "valid",
-            LicenseStatus::Suspended => "suspended",
-            LicenseStatus::Revoked => "revoked",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == value)
-    }
-}
-
-/// A licence as the enterprise's record lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct License {
-    /// Unique across the register; upper case.
-    #[schema(example = "GP-VT-0100000010-2026")]
-    pub number: String,
-    pub kind: LicenseKind,
-    pub issued_on: NaiveDate,
-    pub expires_on: NaiveDate,
-    pub status: LicenseStatus,
-}
-
-impl License {
-    /// Whether the licence still authorises transport on `day`: valid and not expired.
-    pub fn in_force_on(&self, day: NaiveDate) -> bool {
-        self.status == LicenseStatus::Valid && self.issued_on <= day && day <= self.expires_on
-    }
-}
 
 /// `POST /v1/enterprises/{code}/licenses`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -126,85 +58,12 @@ impl LicenseRequest {
     /// `today`, expiring after it was issued and not already expired.
     pub fn validate(self, today: NaiveDate) -> Result<License, Vec<FieldError>> {
         let mut errors = Errors::default();
-        let number = match self.number.as_deref() {
-            None => {
-                errors.required("number");
-                None
-            }
-            Some(n) => {
-                let normalized = normalize_number(n);
-                if normalized.is_none() {
-                    errors.add(
-                        "number",
-                        "invalid_number",
-                        "a licence number is 3 to 64 letters, digits, '-', '.' or '/', such as GP-VT-0100000010-2026",
-                    );
-                }
-                normalized
-            }
-        };
-        let kind = match self.kind.as_deref().map(str::trim) {
-            None | Some("") => {
-                errors.required("kind");
-                None
-            }
-            Some(k) => {
-                let kind = LicenseKind::parse(k);
-                if kind.is_none() {
-                    errors.add(
-                        "kind",
-                        "unknown_kind",
-                        "kind is road_transport_business or international_road_transport",
-                    );
-                }
-                kind
-            }
-        };
-        let status = match self.status.as_deref().map(str::trim) {
-            None => Some(LicenseStatus::Valid),
-            Some(s) => {
-                let status = LicenseStatus::parse(s);
-                if status.is_none() {
-                    errors.add("status", "unknown_status", "status is valid, suspended or revoked");
-                }
-                status
-            }
-        };
-        if self.issued_on.is_none() {
-            errors.required("issued_on");
-        }
-        if self.expires_on.is_none() {
-            errors.required("expires_on");
-        }
-        if let Some(issued) = self.issued_on {
-            if issued > today {
-                errors.add(
-                    "issued_on",
-                    "in_future",
-                    format!("a licence is recorded once issued; {issued} is after today ({today})"),
-                );
-            }
-        }
-        if let Some(expires) = self.expires_on {
-            if expires < today {
-                errors.add("expires_on", "expired", format!("the licence expired on {expires}; only licences in force on the day they are recorded are accepted"));
-            }
-            if let Some(issued) = self.issued_on {
-                if expires <= issued {
-                    errors.add(
-                        "expires_on",
-                        "before_issue",
-                        format!("a licence expires after it is issued ({issued})"),
-                    );
-                }
-            }
-        }
+        let number = validate_number(&mut errors, self.number.as_deref());
+        let kind = validate_kind(&mut errors, self.kind.as_deref());
+        let status = validate_status(&mut errors, self.status.as_deref());
+        check_dates(&mut errors, self.issued_on, self.expires_on, today);
         if let Some(reason) = &self.reason {
-            if reason.chars().count() > 1000 {
-                errors.add("reason", "too_long", "reason is at most 1000 characters");
-            } else if let Some(c) = super::text::find_control(&super::text::normalize(reason)) {
-                errors.add("reason", "invalid_characters", format!("control characters such as {c:?} are not allowed"));
-            }
+            check_reason(&mut errors, reason);
         }
         match (number, kind, status, self.issued_on, self.expires_on) {
             (Some(number), Some(kind), Some(status), Some(issued_on), Some(expires_on)) if errors.is_empty() => {
@@ -212,6 +71,90 @@ impl LicenseRequest {
             }
             _ => Err(errors.0),
         }
+    }
+}
+
+/// The licence number: required, in the register's form ([`normalize_number`]).
+fn validate_number(errors: &mut Errors, number: Option<&str>) -> Option<String> {
+    let Some(number) = number else {
+        errors.required("number");
+        return None;
+    };
+    let normalized = normalize_number(number);
+    if normalized.is_none() {
+        errors.add(
+            "number",
+            "invalid_number",
+            "a licence number is 3 to 64 letters, digits, '-', '.' or '/', such as GP-VT-0100000010-2026",
+        );
+    }
+    normalized
+}
+
+/// The kind: required, one of the licences the ministry records ([`LicenseKind`]).
+fn validate_kind(errors: &mut Errors, kind: Option<&str>) -> Option<LicenseKind> {
+    match kind.map(str::trim) {
+        None | Some("") => {
+            errors.required("kind");
+            None
+        }
+        Some(k) => {
+            let kind = LicenseKind::parse(k);
+            if kind.is_none() {
+                errors.add("kind", "unknown_kind", "kind is road_transport_business or international_road_transport");
+            }
+            kind
+        }
+    }
+}
+
+/// The standing: `valid` unless the ministry says otherwise ([`LicenseStatus`]).
+fn validate_status(errors: &mut Errors, status: Option<&str>) -> Option<LicenseStatus> {
+    let Some(s) = status.map(str::trim) else { return Some(LicenseStatus::Valid) };
+    let status = LicenseStatus::parse(s);
+    if status.is_none() {
+        errors.add("status", "unknown_status", "status is valid, suspended or revoked");
+    }
+    status
+}
+
+/// The dates: both required; a licence is recorded once issued (not after `today`), while it is
+/// in force (not yet expired), and expires after it is issued.
+fn check_dates(errors: &mut Errors, issued_on: Option<NaiveDate>, expires_on: Option<NaiveDate>, today: NaiveDate) {
+    if issued_on.is_none() {
+        errors.required("issued_on");
+    }
+    if expires_on.is_none() {
+        errors.required("expires_on");
+    }
+    if let Some(issued) = issued_on {
+        if issued > today {
+            errors.add(
+                "issued_on",
+                "in_future",
+                format!("a licence is recorded once issued; {issued} is after today ({today})"),
+            );
+        }
+    }
+    if let Some(expires) = expires_on {
+        if expires < today {
+            errors.add("expires_on", "expired", format!("the licence expired on {expires}; only licences in force on the day they are recorded are accepted"));
+        }
+        if let Some(issued) = issued_on {
+            if expires <= issued {
+                errors.add("expires_on", "before_issue", format!("a licence expires after it is issued ({issued})"));
+            }
+        }
+    }
+}
+
+/// The reason kept in the enterprise's history: at most 1000 characters, no control characters
+/// (see [`super::text::find_control`]).
+fn check_reason(errors: &mut Errors, reason: &str) {
+    if reason.chars().count() > 1000 {
+        errors.add("reason", "too_long", "reason is at most 1000 characters");
+    } else if let Some(c) = super::text::find_control(&super::text::normalize(reason)) {
+        errors.add("reason", "invalid_characters", format!("control characters such as {c:?} are not allowed"));
     }
 }
 
@@ -372,8 +315,8 @@ mod tests {
         assert!(to_report(Status::Dissolving, &all, on).is_empty());
     }
 
-    /// The reason is written to the version and the feed event: U+0000 there fails the commit in
-    /// PostgreSQL (a 500), as the property tests found for the other reasons (issue 8).
+    /// The reason is written to the version and the feed event, where PostgreSQL cannot store
+    /// U+0000: control characters are refused, whitespace ones are accepted.
     #[test]
     fn a_reason_with_control_characters_is_refused() {
         let mut r = request();

@@ -312,13 +312,49 @@ fn is_vowel(c: char) -> bool {
 /// plausible syllable (two vowel groups, two tones, other scripts) is returned unchanged, so that
 /// joined words like `hoàlong`/`hoalòng` are never merged.
 fn respell_syllable(run: &str) -> String {
+    let Some(mut letters) = syllable_letters(run) else { return run.to_string() };
+    let vowels: Vec<usize> = (0..letters.len()).filter(|&i| is_vowel(letters[i].base)).collect();
+    let (Some(&first), Some(&last)) = (vowels.first(), vowels.last()) else { return run.to_string() };
+    if last - first + 1 != vowels.len() || letters.iter().filter(|l| l.tone.is_some()).count() > 1 {
+        return run.to_string();
+    }
+    let tone = letters.iter_mut().find_map(|l| l.tone.take());
+    let (start, end) = (nucleus_start(&letters, first, last), last + 1);
+    let nucleus: String = letters[start..end].iter().map(|l| l.base).collect();
+    if !NUCLEI.contains(&nucleus.as_str()) {
+        return run.to_string();
+    }
+    let has_coda = end < letters.len();
+    if !has_coda && end - start == 1 && (is_plain(&letters[start], 'i') || is_plain(&letters[start], 'y')) {
+        if let Some(lead) = onset(&letters, start) {
+            if IY_ONSETS.contains(&lead.as_str()) {
+                letters[start].base = 'i';
+            }
+        }
+    }
+    if let Some(tone) = tone {
+        let at = tone_position(&letters, start, end, has_coda);
+        letters[at].tone = Some(tone);
+    }
+    let mut decomposed = String::new();
+    for l in &letters {
+        decomposed.push(l.base);
+        decomposed.extend(&l.marks);
+        decomposed.extend(l.tone);
+    }
+    decomposed.nfc().collect()
+}
+
+/// The letters of `run` with their marks and tone, or `None` when it is not written in the
+/// Vietnamese alphabet (a mark with no letter, two tones on one vowel, another script).
+fn syllable_letters(run: &str) -> Option<Vec<Letter>> {
     let mut letters: Vec<Letter> = Vec::new();
     for c in run.nfd() {
         if is_combining_mark(c) {
-            let Some(last) = letters.last_mut() else { return run.to_string() };
+            let last = letters.last_mut()?;
             if TONE_MARKS.contains(&c) && is_vowel(last.base) {
                 if last.tone.is_some() {
-                    return run.to_string();
+                    return None;
                 }
                 last.tone = Some(c);
             } else {
@@ -327,70 +363,56 @@ fn respell_syllable(run: &str) -> String {
         } else if c.is_ascii_lowercase() || c == 'đ' {
             letters.push(Letter { base: c, marks: Vec::new(), tone: None });
         } else {
-            return run.to_string();
+            return None;
         }
     }
-    let vowels: Vec<usize> = (0..letters.len()).filter(|&i| is_vowel(letters[i].base)).collect();
-    let (Some(&first), Some(&last)) = (vowels.first(), vowels.last()) else { return run.to_string() };
-    if last - first + 1 != vowels.len() || letters.iter().filter(|l| l.tone.is_some()).count() > 1 {
-        return run.to_string();
-    }
-    let tone = letters.iter_mut().find_map(|l| l.tone.take());
-    let plain = |l: &Letter, base: char| l.base == base && l.marks.is_empty();
-    let onset = |letters: &[Letter], end: usize| -> Option<String> {
-        letters[..end].iter().all(|l| l.marks.is_empty()).then(|| letters[..end].iter().map(|l| l.base).collect())
-    };
+    Some(letters)
+}
 
-    // The vowel group is onset .. nucleus .. coda; `u` after `q` and `i` before a vowel after `g`
-    // belong to the onset (`quý`, `giữ`).
-    let (mut start, end) = (first, last + 1);
-    if end - start >= 2 {
-        let lead = onset(&letters, start);
-        if (lead.as_deref() == Some("q") && plain(&letters[start], 'u'))
-            || (lead.as_deref() == Some("g") && plain(&letters[start], 'i'))
+/// Whether `letter` is `base` with no circumflex, breve or horn.
+fn is_plain(letter: &Letter, base: char) -> bool {
+    letter.base == base && letter.marks.is_empty()
+}
+
+/// The onset (the consonants before index `end`), when none of them carries a mark.
+fn onset(letters: &[Letter], end: usize) -> Option<String> {
+    letters[..end].iter().all(|l| l.marks.is_empty()).then(|| letters[..end].iter().map(|l| l.base).collect())
+}
+
+/// Where the nucleus of the vowel group `letters[first..=last]` begins. A syllable is onset ..
+/// nucleus .. coda, and `u` after `q` and `i` before a vowel after `g` belong to the onset
+/// (`quý`, `giữ`).
+fn nucleus_start(letters: &[Letter], first: usize, last: usize) -> usize {
+    if last > first {
+        let lead = onset(letters, first);
+        if (lead.as_deref() == Some("q") && is_plain(&letters[first], 'u'))
+            || (lead.as_deref() == Some("g") && is_plain(&letters[first], 'i'))
         {
-            start += 1;
+            return first + 1;
         }
     }
-    let nucleus: String = letters[start..end].iter().map(|l| l.base).collect();
-    if !NUCLEI.contains(&nucleus.as_str()) {
-        return run.to_string();
-    }
-    let has_coda = end < letters.len();
-    if !has_coda && end - start == 1 && (plain(&letters[start], 'i') || plain(&letters[start], 'y')) {
-        if let Some(lead) = onset(&letters, start) {
-            if IY_ONSETS.contains(&lead.as_str()) {
-                letters[start].base = 'i';
-            }
+    first
+}
+
+/// The vowel of the nucleus `letters[start..end]` that carries the tone mark in the canonical
+/// spelling: the marked vowel, else the last before a coda, else by the pair (`hoà`, `thuỷ`, but
+/// `tài`, `mùa`).
+fn tone_position(letters: &[Letter], start: usize, end: usize, has_coda: bool) -> usize {
+    let nucleus = &letters[start..end];
+    if let Some(i) = nucleus.iter().rposition(|l| !l.marks.is_empty()) {
+        start + i // the vowel with a circumflex, breve or horn: `ướ`, `uyề`
+    } else if nucleus.len() == 1 {
+        start
+    } else if has_coda {
+        end - 1 // `hoán`, `tuấn`
+    } else if nucleus.len() == 2 {
+        match (nucleus[0].base, nucleus[1].base) {
+            ('o', 'a') | ('o', 'e') | ('u', 'y') => start + 1, // `hoà`, `khoẻ`, `thuỷ`
+            _ => start,                                        // `tài`, `mùa`
         }
+    } else {
+        start + 1 // `khoái`, `khuỷu`
     }
-
-    if let Some(tone) = tone {
-        let nucleus = &letters[start..end];
-        let at = if let Some(i) = nucleus.iter().rposition(|l| !l.marks.is_empty()) {
-            start + i // the vowel with a circumflex, breve or horn: `ướ`, `uyề`
-        } else if nucleus.len() == 1 {
-            start
-        } else if has_coda {
-            end - 1 // `hoán`, `tuấn`
-        } else if nucleus.len() == 2 {
-            match (nucleus[0].base, nucleus[1].base) {
-                ('o', 'a') | ('o', 'e') | ('u', 'y') => start + 1, // `hoà`, `khoẻ`, `thuỷ`
-                _ => start,                                        // `tài`, `mùa`
-            }
-        } else {
-            start + 1 // `khoái`, `khuỷu`
-        };
-        letters[at].tone = Some(tone);
-    }
-
-    let mut decomposed = String::new();
-    for l in &letters {
-        decomposed.push(l.base);
-        decomposed.extend(&l.marks);
-        decomposed.extend(l.tone);
-    }
-    decomposed.nfc().collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1206,9 +1228,9 @@ mod tests {
         }
     }
 
-    /// Found by the property tests (issue 8): a combining mark after a separator composed with
-    /// the letter before the separator once the separator was dropped, giving a core key that was
-    /// not NFC, so the key of the key differed and `D+◌̣` missed the (đ) conflict with `Ḍ`.
+    /// A combining mark after a separator composes with the letter before the separator once the
+    /// separator is dropped: the core key is NFC again, so it is its own key and `D+◌̣` conflicts
+    /// with `Ḍ` under (đ).
     #[test]
     fn core_keys_are_nfc_after_separators_are_dropped() {
         let k = keys("", "D+\u{323}", None, None);
@@ -1217,10 +1239,10 @@ mod tests {
         expect(llc("D+\u{323}"), llc("\u{1e0c}"), &[Conjunction]);
     }
 
-    /// Found by the property tests (issue 8): two syllables written joined were respelt as one
-    /// when their vowels touched (`hoàan` read as a syllable with vowels `oaa`, its tone moved),
-    /// so `Hoà An` / `HoàAn` and `Phú Yên` / `PhúYên`, which differ only by a space, were not
-    /// found under (đ), and the core key of a core key was another key.
+    /// Two syllables written joined are not respelt as one even where their vowels touch
+    /// (`hoàan` is not a syllable with vowels `oaa`), so `Hoà An` / `HoàAn` and `Phú Yên` /
+    /// `PhúYên`, which differ only by a space, are found under (đ), and a core key is its own
+    /// core key.
     #[test]
     fn names_written_joined_differ_only_by_a_space() {
         expect(llc("Hoà An"), llc("HoàAn"), &[Conjunction]);

@@ -272,6 +272,8 @@ pub fn validate_representative(
     })
 }
 
+/// An owner, member or founding shareholder: an individual or an organisation, each identified as
+/// the law asks, with a positive capital contribution. `None` when the owner is not valid.
 pub fn validate_owner(errors: &mut Errors, path: &str, input: &OwnerInput) -> Option<Owner> {
     let kind_path = format!("{path}.kind");
     let kind = match required_text(errors, &kind_path, &input.kind) {
@@ -295,8 +297,16 @@ pub fn validate_owner(errors: &mut Errors, path: &str, input: &OwnerInput) -> Op
         }
         Some(c) => Some(c),
     };
-    let kind = kind?;
-    let mut owner = Owner {
+    let owner = match kind? {
+        OwnerKind::Individual => validate_individual_owner(errors, path, input),
+        OwnerKind::Organisation => validate_organisation_owner(errors, path, input),
+    };
+    Some(Owner { capital_vnd: capital?, ..owner? })
+}
+
+/// An owner of `kind` with nothing else known yet.
+fn blank_owner(kind: OwnerKind) -> Owner {
+    Owner {
         kind,
         name: String::new(),
         nationality: None,
@@ -305,82 +315,93 @@ pub fn validate_owner(errors: &mut Errors, path: &str, input: &OwnerInput) -> Op
         foreign_registration_number: None,
         capital_vnd: 0,
         share_percent: 0.0,
-    };
-    match kind {
-        OwnerKind::Individual => {
-            let name = validate_person_name(errors, &format!("{path}.name"), &input.name);
-            let nationality = validate_nationality(errors, &format!("{path}.nationality"), &input.nationality);
-            let identity = validate_identity(errors, &format!("{path}.identity"), &input.identity, nationality, None);
-            for (field, present) in [
-                ("enterprise_code", input.enterprise_code.is_some()),
-                ("foreign_registration_number", input.foreign_registration_number.is_some()),
-            ] {
-                if present {
-                    errors.add(format!("{path}.{field}"), "not_allowed", "only an organisation owner has this field");
-                }
-            }
-            owner.name = name?;
-            owner.nationality = Some(nationality?.to_string());
-            owner.identity = Some(identity?);
-        }
-        OwnerKind::Organisation => {
-            let name = required_text(errors, &format!("{path}.name"), &input.name).map(str::to_string);
-            if !name.as_deref().is_none_or(|n| n.chars().all(text::is_name_char)) {
-                errors.add(
-                    format!("{path}.name"),
-                    "invalid_characters",
-                    "the name holds characters outside the Vietnamese and Latin alphabets",
-                );
-            }
-            if input.identity.is_some() {
-                errors.add(
-                    format!("{path}.identity"),
-                    "not_allowed",
-                    "an organisation owner is identified by its enterprise code or foreign registration number",
-                );
-            }
-            match (&input.enterprise_code, &input.foreign_registration_number) {
-                (Some(code), None) => match EnterpriseCode::parse(code) {
-                    Ok(c) => {
-                        owner.enterprise_code = Some(c.to_string());
-                        owner.nationality = Some("VN".into());
-                    }
-                    Err(e) => errors.add(format!("{path}.enterprise_code"), e.code(), e.to_string()),
-                },
-                (None, Some(number)) => {
-                    let nationality = validate_nationality(errors, &format!("{path}.nationality"), &input.nationality);
-                    if number.is_empty() {
-                        errors.add(
-                            format!("{path}.foreign_registration_number"),
-                            "empty",
-                            "this field must not be empty",
-                        );
-                    } else if let Some(c) = text::find_control(number) {
-                        errors.add(
-                            format!("{path}.foreign_registration_number"),
-                            "invalid_characters",
-                            format!("control characters such as {c:?} are not allowed"),
-                        );
-                    }
-                    owner.foreign_registration_number = Some(number.clone());
-                    owner.nationality = nationality.map(str::to_string);
-                }
-                (Some(_), Some(_)) => errors.add(
-                    format!("{path}.enterprise_code"),
-                    "ambiguous_organisation",
-                    "give either an enterprise code or a foreign registration number, not both",
-                ),
-                (None, None) => errors.add(
-                    format!("{path}.enterprise_code"),
-                    "required",
-                    "an organisation owner needs an enterprise code or a foreign registration number",
-                ),
-            }
-            owner.name = name?;
+    }
+}
+
+/// An individual owner: a person's name, a nationality and an identity document; an
+/// organisation's identifiers are not allowed. The capital is left for the caller.
+fn validate_individual_owner(errors: &mut Errors, path: &str, input: &OwnerInput) -> Option<Owner> {
+    let name = validate_person_name(errors, &format!("{path}.name"), &input.name);
+    let nationality = validate_nationality(errors, &format!("{path}.nationality"), &input.nationality);
+    let identity = validate_identity(errors, &format!("{path}.identity"), &input.identity, nationality, None);
+    for (field, present) in [
+        ("enterprise_code", input.enterprise_code.is_some()),
+        ("foreign_registration_number", input.foreign_registration_number.is_some()),
+    ] {
+        if present {
+            errors.add(format!("{path}.{field}"), "not_allowed", "only an organisation owner has this field");
         }
     }
-    owner.capital_vnd = capital?;
+    Some(Owner {
+        name: name?,
+        nationality: Some(nationality?.to_string()),
+        identity: Some(identity?),
+        ..blank_owner(OwnerKind::Individual)
+    })
+}
+
+/// An organisation owner: a name in the Vietnamese or Latin alphabet, no personal identity
+/// document, and its registration ([`organisation_registration`]). The capital is left for the
+/// caller.
+fn validate_organisation_owner(errors: &mut Errors, path: &str, input: &OwnerInput) -> Option<Owner> {
+    let name = required_text(errors, &format!("{path}.name"), &input.name).map(str::to_string);
+    if !name.as_deref().is_none_or(|n| n.chars().all(text::is_name_char)) {
+        errors.add(
+            format!("{path}.name"),
+            "invalid_characters",
+            "the name holds characters outside the Vietnamese and Latin alphabets",
+        );
+    }
+    if input.identity.is_some() {
+        errors.add(
+            format!("{path}.identity"),
+            "not_allowed",
+            "an organisation owner is identified by its enterprise code or foreign registration number",
+        );
+    }
+    let mut owner = blank_owner(OwnerKind::Organisation);
+    organisation_registration(errors, path, input, &mut owner);
+    owner.name = name?;
     Some(owner)
+}
+
+/// How an organisation owner is identified, written on `owner`: exactly one of an enterprise code
+/// (a Vietnamese organisation, nationality VN) or a foreign registration number with the country
+/// of registration.
+fn organisation_registration(errors: &mut Errors, path: &str, input: &OwnerInput, owner: &mut Owner) {
+    match (&input.enterprise_code, &input.foreign_registration_number) {
+        (Some(code), None) => match EnterpriseCode::parse(code) {
+            Ok(c) => {
+                owner.enterprise_code = Some(c.to_string());
+                owner.nationality = Some("VN".into());
+            }
+            Err(e) => errors.add(format!("{path}.enterprise_code"), e.code(), e.to_string()),
+        },
+        (None, Some(number)) => {
+            let nationality = validate_nationality(errors, &format!("{path}.nationality"), &input.nationality);
+            if number.is_empty() {
+                errors.add(format!("{path}.foreign_registration_number"), "empty", "this field must not be empty");
+            } else if let Some(c) = text::find_control(number) {
+                errors.add(
+                    format!("{path}.foreign_registration_number"),
+                    "invalid_characters",
+                    format!("control characters such as {c:?} are not allowed"),
+                );
+            }
+            owner.foreign_registration_number = Some(number.clone());
+            owner.nationality = nationality.map(str::to_string);
+        }
+        (Some(_), Some(_)) => errors.add(
+            format!("{path}.enterprise_code"),
+            "ambiguous_organisation",
+            "give either an enterprise code or a foreign registration number, not both",
+        ),
+        (None, None) => errors.add(
+            format!("{path}.enterprise_code"),
+            "required",
+            "an organisation owner needs an enterprise code or a foreign registration number",
+        ),
+    }
 }
 
 /// The member-count rule of each type (SPEC §2.2) and the capital rule (shares add up to the

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::enterprise_type::EnterpriseType;
-use super::license::License;
 use super::reference::VsicEdition;
 use super::status::Status;
 
@@ -37,7 +36,8 @@ pub struct Enterprise {
     pub owners: Option<Vec<Owner>>,
     pub units: Vec<Unit>,
     /// Road-transport licences recorded by the transport ministry: full view only (SPEC §3 gives
-    /// licences to callers with a key). Records written before licences existed have none.
+    /// licences to callers with a key). `None` in the public view, and in stored versions that
+    /// hold no licence list; [`Enterprise::licenses`] reads both as none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub licenses: Option<Vec<License>>,
     /// When this version was recorded.
@@ -219,6 +219,75 @@ pub struct UnitAddress {
     pub ward_name: String,
     pub province_code: String,
     pub province_name: String,
+}
+
+/// Kinds of licence the transport ministry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LicenseKind {
+    /// Giấy phép kinh doanh vận tải bằng xe ô tô (domestic road-transport business).
+    RoadTransportBusiness,
+    /// Giấy phép vận tải đường bộ quốc tế (international road transport).
+    InternationalRoadTransport,
+}
+
+impl LicenseKind {
+    pub const ALL: [LicenseKind; 2] = [LicenseKind::RoadTransportBusiness, LicenseKind::InternationalRoadTransport];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LicenseKind::RoadTransportBusiness => "road_transport_business",
+            LicenseKind::InternationalRoadTransport => "international_road_transport",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == value)
+    }
+}
+
+/// A licence's standing as the ministry recorded it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LicenseStatus {
+    Valid,
+    Suspended,
+    Revoked,
+}
+
+impl LicenseStatus {
+    pub const ALL: [LicenseStatus; 3] = [LicenseStatus::Valid, LicenseStatus::Suspended, LicenseStatus::Revoked];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LicenseStatus::Valid => "valid",
+            LicenseStatus::Suspended => "suspended",
+            LicenseStatus::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+/// A licence as the enterprise's record lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct License {
+    /// Unique across the register; upper case.
+    #[schema(example = "GP-VT-0100000010-2026")]
+    pub number: String,
+    pub kind: LicenseKind,
+    pub issued_on: NaiveDate,
+    pub expires_on: NaiveDate,
+    pub status: LicenseStatus,
+}
+
+impl License {
+    /// Whether the licence still authorises transport on `day`: valid and not expired.
+    pub fn in_force_on(&self, day: NaiveDate) -> bool {
+        self.status == LicenseStatus::Valid && self.issued_on <= day && day <= self.expires_on
+    }
 }
 
 impl Enterprise {

@@ -1,6 +1,6 @@
 //! A registration (đăng ký thành lập doanh nghiệp): the request body, checked against every rule
-//! of the law at once, and the record it becomes. A registration change (issue: PATCH) checks the
-//! patched content with the same [`RegistrationContent::validate`].
+//! of the law at once, and the record it becomes. A registration change (PATCH) checks the patched
+//! content with the same rules ([`RegistrationContent::validate_content_as_registered`]).
 
 use std::collections::HashSet;
 
@@ -14,6 +14,7 @@ use super::errors::{Errors, FieldError};
 use super::people::{self, norm, required_text, OwnerInput, RepresentativeInput};
 use super::record::{
     BusinessLine, CurrentUnits, Enterprise, EnterpriseName, HeadOffice, LegacyUnits, LegalRepresentative, Owner,
+    UnitAddress,
 };
 use super::reference::{Reference, VsicEdition};
 use super::status::Status;
@@ -178,41 +179,10 @@ impl RegistrationContent {
         if let Err(e) = Validate::validate(&self) {
             errors.extend_validator("", &e);
         }
-
-        let kind = match required_text(&mut errors, "type", &self.enterprise_type) {
-            Some(t) => match EnterpriseType::parse(t) {
-                Some(k) => Some(k),
-                None => {
-                    errors.add(
-                        "type",
-                        "unknown_type",
-                        "the type is one of llc_single, llc_multi, jsc, partnership, private_enterprise",
-                    );
-                    None
-                }
-            },
-            None => None,
-        };
-
+        let kind = validate_type(&mut errors, &self.enterprise_type);
         let (name, proper_name) = validate_name(&mut errors, kind, &self.name);
         let head_office = validate_head_office(&mut errors, reference, &self.head_office, registered.head_office);
-
-        let capital = match self.charter_capital_vnd {
-            None => {
-                errors.required("charter_capital_vnd");
-                None
-            }
-            Some(c) if c <= 0 => {
-                errors.add(
-                    "charter_capital_vnd",
-                    "not_positive",
-                    "the charter capital must be a positive number of VND",
-                );
-                None
-            }
-            Some(c) => Some(c),
-        };
-
+        let capital = validate_capital(&mut errors, self.charter_capital_vnd);
         let business_lines = validate_lines(
             &mut errors,
             reference,
@@ -220,47 +190,8 @@ impl RegistrationContent {
             VsicEdition::Vsic2025,
             registered.business_lines,
         );
-
-        let reps: Option<Vec<LegalRepresentative>> = match &self.legal_representatives {
-            None => {
-                errors.required("legal_representatives");
-                None
-            }
-            Some(list) if list.is_empty() => {
-                errors.add("legal_representatives", "empty", "at least one legal representative is required");
-                None
-            }
-            Some(list) => list
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    people::validate_representative(&mut errors, &format!("legal_representatives[{i}]"), r, on)
-                })
-                .collect::<Vec<_>>()
-                .into_iter()
-                .collect(),
-        };
-
-        let owners: Option<Vec<Owner>> = match &self.owners {
-            None => {
-                errors.required("owners");
-                None
-            }
-            Some(list) => {
-                let validated: Vec<Option<Owner>> = list
-                    .iter()
-                    .enumerate()
-                    .map(|(i, o)| people::validate_owner(&mut errors, &format!("owners[{i}]"), o))
-                    .collect();
-                let all_valid = validated.iter().all(Option::is_some);
-                let mut valid: Vec<Owner> = validated.into_iter().flatten().collect();
-                if let Some(kind) = kind {
-                    people::check_owners(&mut errors, kind, &mut valid, list.len(), all_valid, capital);
-                }
-                all_valid.then_some(valid)
-            }
-        };
-
+        let reps = validate_representatives(&mut errors, &self.legal_representatives, on);
+        let owners = validate_owners(&mut errors, &self.owners, kind, capital);
         if let (Some(kind), Some(reps), Some(owners)) = (kind, &reps, &owners) {
             people::check_representatives(&mut errors, kind, reps, owners);
         }
@@ -282,6 +213,86 @@ impl RegistrationContent {
     }
 }
 
+/// The enterprise type (loại hình doanh nghiệp): required, one of the five of the law.
+fn validate_type(errors: &mut Errors, input: &Option<String>) -> Option<EnterpriseType> {
+    let kind = EnterpriseType::parse(required_text(errors, "type", input)?);
+    if kind.is_none() {
+        errors.add(
+            "type",
+            "unknown_type",
+            "the type is one of llc_single, llc_multi, jsc, partnership, private_enterprise",
+        );
+    }
+    kind
+}
+
+/// The charter capital (vốn điều lệ): required, a positive number of VND.
+fn validate_capital(errors: &mut Errors, input: Option<i64>) -> Option<i64> {
+    match input {
+        None => {
+            errors.required("charter_capital_vnd");
+            None
+        }
+        Some(c) if c <= 0 => {
+            errors.add("charter_capital_vnd", "not_positive", "the charter capital must be a positive number of VND");
+            None
+        }
+        Some(c) => Some(c),
+    }
+}
+
+/// The legal representatives: at least one, each checked by
+/// [`people::validate_representative`]; `None` unless every one is valid.
+fn validate_representatives(
+    errors: &mut Errors,
+    input: &Option<Vec<RepresentativeInput>>,
+    on: NaiveDate,
+) -> Option<Vec<LegalRepresentative>> {
+    match input {
+        None => {
+            errors.required("legal_representatives");
+            None
+        }
+        Some(list) if list.is_empty() => {
+            errors.add("legal_representatives", "empty", "at least one legal representative is required");
+            None
+        }
+        Some(list) => list
+            .iter()
+            .enumerate()
+            .map(|(i, r)| people::validate_representative(errors, &format!("legal_representatives[{i}]"), r, on))
+            // Every representative is checked (and reported) before the list is judged whole.
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// The owners, members or founding shareholders: each checked by [`people::validate_owner`], then
+/// together by the member-count and capital rules of the type ([`people::check_owners`]); `None`
+/// unless every one is valid.
+fn validate_owners(
+    errors: &mut Errors,
+    input: &Option<Vec<OwnerInput>>,
+    kind: Option<EnterpriseType>,
+    capital: Option<i64>,
+) -> Option<Vec<Owner>> {
+    let Some(list) = input else {
+        errors.required("owners");
+        return None;
+    };
+    let validated: Vec<Option<Owner>> =
+        list.iter().enumerate().map(|(i, o)| people::validate_owner(errors, &format!("owners[{i}]"), o)).collect();
+    let all_valid = validated.iter().all(Option::is_some);
+    let mut valid: Vec<Owner> = validated.into_iter().flatten().collect();
+    if let Some(kind) = kind {
+        people::check_owners(errors, kind, &mut valid, list.len(), all_valid, capital);
+    }
+    all_valid.then_some(valid)
+}
+
+/// The name: the Vietnamese name (the type's prefix, then a proper name in the Vietnamese
+/// alphabet), and the foreign-language name and abbreviation when given (art. 39).
 fn validate_name(
     errors: &mut Errors,
     kind: Option<EnterpriseType>,
@@ -341,7 +352,31 @@ fn validate_name(
     (name, proper)
 }
 
-/// Resolves an address against the 2025 units: shared by head offices and units.
+/// An address resolved against the 2025 units: the street as given, the ward and province with
+/// their names from the reference data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedAddress {
+    pub street: String,
+    pub ward_code: String,
+    pub ward_name: String,
+    pub province_code: String,
+    pub province_name: String,
+}
+
+impl From<ResolvedAddress> for UnitAddress {
+    fn from(a: ResolvedAddress) -> Self {
+        UnitAddress {
+            street: a.street,
+            ward_code: a.ward_code,
+            ward_name: a.ward_name,
+            province_code: a.province_code,
+            province_name: a.province_name,
+        }
+    }
+}
+
+/// Resolves an address against the 2025 units: shared by head offices and units. The street is
+/// required; the ward (5 digits) must be a ward of the province (2 digits).
 pub fn validate_address(
     errors: &mut Errors,
     prefix: &str,
@@ -349,7 +384,7 @@ pub fn validate_address(
     street: &Option<String>,
     ward_code: &Option<String>,
     province_code: &Option<String>,
-) -> Option<(String, String, String, String, String)> {
+) -> Option<ResolvedAddress> {
     let street = required_text(errors, &format!("{prefix}.street"), street);
     let ward_path = format!("{prefix}.ward_code");
     let province_path = format!("{prefix}.province_code");
@@ -371,7 +406,13 @@ pub fn validate_address(
     });
     let (ward, province) = (ward_ok?, province_ok?);
     match reference.resolve(province, ward) {
-        Ok((p, w)) => Some((street?.to_string(), w.code.clone(), w.name.clone(), p.code.clone(), p.name.clone())),
+        Ok((p, w)) => Some(ResolvedAddress {
+            street: street?.to_string(),
+            ward_code: w.code.clone(),
+            ward_name: w.name.clone(),
+            province_code: p.code.clone(),
+            province_name: p.name.clone(),
+        }),
         Err(e) => {
             use super::reference::AddressError::*;
             let (path, message) = match e {
@@ -436,14 +477,14 @@ fn validate_head_office(
             return None;
         }
     }
-    let (street, ward_code, ward_name, province_code, province_name) =
+    let address =
         validate_address(errors, "head_office", reference, &input.street, &input.ward_code, &input.province_code)?;
     Some(HeadOffice {
-        street,
-        ward_code,
-        ward_name,
-        province_code,
-        province_name,
+        street: address.street,
+        ward_code: address.ward_code,
+        ward_name: address.ward_name,
+        province_code: address.province_code,
+        province_name: address.province_name,
         phone: input.phone.clone(),
         email: input.email.clone(),
         legacy: None,
@@ -664,9 +705,9 @@ pub(crate) mod tests {
         assert!(content(&ok).validate_content(&sample(), today()).is_ok());
     }
 
-    /// Found by the property tests (issue 8): free text (street, position, a foreign
-    /// registration number) holding a control character was accepted; PostgreSQL cannot store
-    /// U+0000 in text or jsonb, so the registration failed at commit with a 500.
+    /// Free text (street, position, a foreign registration number) holding a control character
+    /// is refused as `invalid_characters`: PostgreSQL cannot store U+0000 in text or jsonb, so it
+    /// must never reach a commit.
     #[test]
     fn control_characters_in_free_text_are_refused() {
         let mut v: serde_json::Value = serde_json::from_str(APPENDIX_A).unwrap();

@@ -205,7 +205,7 @@ impl StatusRequest {
             },
         };
         let effective_on = self.effective_on.unwrap_or(today);
-        super::change::check_effective_on(&mut errors, effective_on, registered_on, today);
+        super::effective_date::check_effective_on(&mut errors, effective_on, registered_on, today);
         match (to, self.until) {
             (Some(Suspended), None) => errors.add("until", "required", "a suspension says until when"),
             (Some(Suspended), Some(until)) if until <= effective_on => {
@@ -326,8 +326,7 @@ mod tests {
         );
     }
 
-    /// Found by the property tests (issue 8): a reason holding U+0000 was accepted, and
-    /// PostgreSQL refuses it at commit (a 500 instead of a 422).
+    /// A reason holding U+0000 is refused with a 422: PostgreSQL would refuse it at commit.
     #[test]
     fn a_reason_with_control_characters_is_refused() {
         let reg: NaiveDate = "2020-01-01".parse().unwrap();

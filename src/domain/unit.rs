@@ -124,11 +124,10 @@ impl UnitRequest {
             Some(a) => validate_address(&mut errors, "address", reference, &a.street, &a.ward_code, &a.province_code),
         };
         errors.into_result(())?;
-        let (street, ward_code, ward_name, province_code, province_name) = address.expect("validated");
         Ok(ValidUnit {
             kind: kind.expect("validated"),
             name: name.expect("validated"),
-            address: UnitAddress { street, ward_code, ward_name, province_code, province_name },
+            address: address.expect("validated").into(),
         })
     }
 }

@@ -12,8 +12,7 @@ use super::schema::{enterprises, licenses};
 use super::StoreError;
 use crate::domain::code::EnterpriseCode;
 use crate::domain::errors::FieldError;
-use crate::domain::license::License;
-use crate::domain::record::Enterprise;
+use crate::domain::record::{Enterprise, License};
 use crate::domain::status::Status;
 
 /// A licence and whom it was recorded for, by whom and when.

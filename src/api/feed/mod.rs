@@ -22,8 +22,8 @@ use super::error::{problems, ApiError, ProblemBody};
 use super::permissions;
 use super::{db, AppState};
 use crate::api::access_log::Action;
-use crate::domain::license::{self, License};
-use crate::domain::record::Enterprise;
+use crate::domain::license;
+use crate::domain::record::{Enterprise, License};
 use crate::store::enterprises::EventKind;
 use crate::store::feed::{self, ExportError, Listener, RawEvent};
 
