@@ -9,6 +9,7 @@ pub mod enterprises;
 pub mod error;
 pub mod feed;
 pub mod health;
+pub mod http;
 pub mod licenses;
 pub mod limits;
 pub mod metrics;
