@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::http::etag;
 use crate::domain::errors::FieldError;
-use crate::domain::name_check::Conflict;
+use crate::domain::name_check::{Conflict, NameRule};
 use crate::store::enterprises::{WriteConflict, WriteError};
 use crate::store::StoreError;
 
@@ -209,7 +209,7 @@ fn conflict_problem(conflict: WriteConflict) -> Problem {
 
 /// A 409 naming the registered enterprises whose names conflict (art. 41).
 pub fn name_conflict(conflicts: Vec<Conflict>) -> ApiError {
-    let identical = conflicts.iter().any(|c| c.rules.iter().any(|r| r.rule == "identical"));
+    let identical = conflicts.iter().any(|c| c.rules.iter().any(|r| r.rule == NameRule::Identical));
     let problem = if identical { problems::NAME_IDENTICAL } else { problems::NAME_CONFUSING };
     let first = &conflicts[0];
     let detail = format!(

@@ -14,7 +14,7 @@ use super::StoreError;
 use crate::domain::code::{EnterpriseCode, UnitCode};
 use crate::domain::enterprise_type;
 use crate::domain::errors::FieldError;
-use crate::domain::name_check::{self, Conflict, NameCandidate, Registered};
+use crate::domain::name_check::{self, Conflict, NameCandidate, RegisteredName};
 use crate::domain::record::{Enterprise, EnterpriseName, Owner, Unit, UnitKind};
 use crate::domain::registration::ValidContent;
 use crate::domain::status::Status;
@@ -311,8 +311,16 @@ pub(super) fn name_keys(record: &Enterprise) -> (String, name_check::NameKeys) {
 }
 
 pub(super) fn decode<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, StoreError> {
-    serde_json::from_value(value)
-        .map_err(|e| StoreError::Database(diesel::result::Error::DeserializationError(Box::new(e))))
+    serde_json::from_value(value).map_err(|e| deserialization(Box::new(e)))
+}
+
+/// A status as its column stores it.
+fn parse_status(value: &str) -> Result<Status, StoreError> {
+    Status::parse(value).ok_or_else(|| deserialization(format!("unknown status {value:?}").into()))
+}
+
+fn deserialization(e: Box<dyn std::error::Error + Send + Sync>) -> StoreError {
+    StoreError::Database(diesel::result::Error::DeserializationError(e))
 }
 
 /// The current record.
@@ -471,17 +479,19 @@ pub fn check_name(
         query = query.filter(enterprises::code.ne(code));
     }
     let rows: Vec<(String, String, String, serde_json::Value, String)> = query.load(conn)?;
-    let registered: Vec<Registered> = rows
-        .into_iter()
-        .map(|(code, full_name, proper_name, record, status)| Registered {
-            code,
-            full_name,
-            proper_name,
-            abbreviation: record["name"]["abbreviation"].as_str().map(str::to_string),
-            foreign_name: record["name"]["en"].as_str().map(str::to_string),
-            status,
+    let registered = rows
+        .iter()
+        .map(|(code, full_name, proper_name, record, status)| {
+            let name = RegisteredName {
+                code,
+                full_name,
+                proper_name,
+                abbreviation: record["name"]["abbreviation"].as_str(),
+                foreign_name: record["name"]["en"].as_str(),
+            };
+            Ok((name, parse_status(status)?))
         })
-        .collect();
+        .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(name_check::judge(candidate, &registered))
 }
 
