@@ -138,4 +138,31 @@ mod tests {
             assert_eq!(etag_version(wrong), None, "{wrong}");
         }
     }
+
+    /// The OpenAPI document spells the ETag's form again as `If-Match`'s pattern (the `utoipa`
+    /// macros take only a literal there): each one accepts exactly what [`etag`] writes.
+    #[test]
+    fn the_documented_if_match_pattern_is_the_etag() {
+        use utoipa::OpenApi;
+        let doc = serde_json::to_value(super::super::ApiDoc::openapi()).unwrap();
+        let patterns: Vec<&str> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .flat_map(|op| op["parameters"].as_array().into_iter().flatten())
+            .filter(|p| p["name"] == "If-Match")
+            .map(|p| p["schema"]["pattern"].as_str().unwrap())
+            .collect();
+        assert_eq!(patterns.len(), 3);
+        for pattern in patterns {
+            let re = regex::Regex::new(pattern).unwrap();
+            for version in [1, 42, 999_999_999] {
+                assert!(re.is_match(&etag(version)), "{pattern} refuses {}", etag(version));
+            }
+            for wrong in ["v3", "\"v0\"", "W/\"v3\"", "\"v3\" "] {
+                assert!(!re.is_match(wrong), "{pattern} accepts {wrong}");
+            }
+        }
+    }
 }
