@@ -46,8 +46,8 @@ fn recorded(license: &License, version: i32) -> Created {
 }
 
 /// The answer kept for the `Idempotency-Key` of a licence's recording.
-fn stored_recording((license, version): &(RecordedLicense, i32)) -> StoredResponse {
-    recorded(&license.license, *version).stored(&RecordedLicenseView::from(license.clone()))
+fn stored_recording((entry, version): &(RecordedLicense, i32)) -> StoredResponse {
+    recorded(&entry.license, *version).stored(&RecordedLicenseView::from(entry.clone()))
 }
 
 /// Record a road-transport licence.
@@ -104,10 +104,10 @@ pub async fn record_license(
     })
     .await?;
     match written {
-        Written::Done((license, version)) => {
-            state.cache.invalidate(&license.enterprise_code);
-            tracing::info!(license = %license.license.number, code = %license.enterprise_code, "licence recorded");
-            Ok(recorded(&license.license, version).answer(&RecordedLicenseView::from(license)))
+        Written::Done((entry, version)) => {
+            state.cache.invalidate(&entry.enterprise_code);
+            tracing::info!(license = %entry.license.number, code = %entry.enterprise_code, "licence recorded");
+            Ok(recorded(&entry.license, version).answer(&RecordedLicenseView::from(entry)))
         }
         Written::Replay(stored) => Ok(replay(stored)),
     }

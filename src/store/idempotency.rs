@@ -2,10 +2,11 @@
 //! answers, so a retry gets that answer and never a second enterprise. A concurrent retry waits
 //! on the key's row until the first commits.
 //!
-//! The answer is the caller's: the request names a function that renders it from what the write
-//! produced ([`IdempotentRequest::answer`]), which the write calls in its transaction; the store
-//! keeps the [`StoredResponse`] it returns verbatim and hands it back on a retry, never building
-//! or reading one itself.
+//! The answer is the caller's. It names what the write allocates (a code, a version), so it can
+//! only be made inside the transaction: the request carries a function that renders it from what
+//! the write produced ([`IdempotentRequest::answer`]), the write calls it before committing, and
+//! the store keeps the [`StoredResponse`] verbatim and hands it back on a retry. The store builds
+//! no answer; the only status it writes is 0, its mark of a key whose write has not finished.
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -43,8 +44,8 @@ impl<T> IdempotentRequest<T> {
     }
 }
 
-/// The answer kept for a key, as the caller rendered it. `status` 0 marks a key claimed by a
-/// write that has not finished.
+/// The answer kept for a key, as the caller rendered it (`status` 0 while the key's write has
+/// not finished).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredResponse {
     pub status: u16,
