@@ -7,8 +7,8 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::auth::Caller;
-use super::enterprises::parse_code;
-use super::error::{problems, ApiError, ProblemBody};
+use super::error::{ApiError, ProblemBody};
+use super::http::{etag, if_match, parse_code};
 use super::permissions;
 use super::{body, db, AppState};
 use crate::domain::change;
@@ -19,23 +19,9 @@ use crate::domain::legal_date;
 use crate::domain::record::Enterprise;
 use crate::domain::registration::{AsRegistered, RegistrationContent};
 use crate::domain::status::{StatusRefusal, StatusRequest, TransitionError, TRANSITIONS};
-use crate::store::enterprises::{self as store, etag, EventKind, Modified, VersionEntry, WriteContext, WriteError};
-
-/// The version named by `If-Match` (`"v3"`): 428 without it, 400 when malformed.
-pub fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else {
-        return Err(ApiError::new(
-            problems::PRECONDITION_REQUIRED,
-            "send If-Match with the ETag of the version this change is based on (GET the enterprise first)",
-        ));
-    };
-    let malformed = || {
-        ApiError::bad_parameter("If-Match", "invalid_etag", "If-Match holds one ETag of this register, such as \"v3\"")
-    };
-    let text = value.to_str().map_err(|_| malformed())?.trim();
-    let version = text.strip_prefix("\"v").and_then(|t| t.strip_suffix('"')).ok_or_else(malformed)?;
-    version.parse::<i32>().ok().filter(|v| *v >= 1).ok_or_else(malformed)
-}
+use crate::store::enterprises::{
+    self as store, EventKind, Modified, VersionEntry, WriteConflict, WriteContext, WriteError,
+};
 
 fn changed_response(state: &AppState, modified: Modified) -> HttpResponse {
     let (record, changed) = match modified {
@@ -250,10 +236,7 @@ pub async fn set_status(
 fn refused(record: &Enterprise, refusal: StatusRefusal) -> WriteError {
     match refusal {
         StatusRefusal::Invalid(errors) => WriteError::Invalid(errors),
-        StatusRefusal::Transition(TransitionError::Ceased) => WriteError::Conflict {
-            code: "enterprise_ceased",
-            detail: "the enterprise has ceased and accepts no change".into(),
-        },
+        StatusRefusal::Transition(TransitionError::Ceased) => WriteConflict::EnterpriseCeased.into(),
         StatusRefusal::Transition(TransitionError::Illegal) => {
             let allowed: Vec<&str> =
                 TRANSITIONS.iter().filter(|(f, _)| *f == record.status).map(|(_, t)| t.as_str()).collect();
@@ -281,11 +264,32 @@ pub struct HistoryParams {
     pub cursor: Option<String>,
 }
 
+/// One entry of an enterprise's history.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = VersionEntry)]
+pub struct VersionView {
+    pub version: i32,
+    pub kind: String,
+    pub recorded_at: chrono::DateTime<Utc>,
+    pub effective_on: chrono::NaiveDate,
+    pub changed_fields: Vec<String>,
+    pub actor: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl From<VersionEntry> for VersionView {
+    fn from(entry: VersionEntry) -> Self {
+        let VersionEntry { version, kind, recorded_at, effective_on, changed_fields, actor, reason } = entry;
+        VersionView { version, kind, recorded_at, effective_on, changed_fields, actor, reason }
+    }
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct HistoryPage {
     pub code: String,
     /// Newest first.
-    pub versions: Vec<VersionEntry>,
+    pub versions: Vec<VersionView>,
     /// The cursor of the next (older) page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
@@ -325,5 +329,6 @@ pub async fn history(
         .ok_or_else(|| ApiError::not_found(format!("no enterprise has code {code}")))?;
     let next =
         versions.last().filter(|v| versions.len() as i64 == limit && v.version > 1).map(|v| format!("v{}", v.version));
+    let versions = versions.into_iter().map(VersionView::from).collect();
     Ok(HttpResponse::Ok().json(HistoryPage { code: code.to_string(), versions, next }))
 }

@@ -6,51 +6,26 @@ use chrono::Utc;
 
 use super::auth::Caller;
 use super::error::{problems, ApiError, ProblemBody};
+use super::http::{etag, idempotency_key, if_none_match, parse_code, replay, Created};
 use super::permissions;
 use super::{body, db, AppState};
 use crate::api::access_log::Action;
-use crate::domain::code::{EnterpriseCode, EnterpriseCodeInput};
+use crate::domain::code::EnterpriseCodeInput;
 use crate::domain::legal_date;
 use crate::domain::record::Enterprise;
 use crate::domain::registration::RegistrationContent;
 use crate::indexer::cache::Cached;
-use crate::store::enterprises::{self as store, etag, AsOf, WriteContext, Written};
-use crate::store::idempotency::{IdempotentRequest, StoredResponse};
+use crate::store::enterprises::{self as store, AsOf, WriteContext, Written};
+use crate::store::idempotency::{self, IdempotentRequest, StoredResponse};
 
-/// Parses a code from the path in any accepted form; 400 naming why when malformed.
-pub fn parse_code(raw: &str) -> Result<EnterpriseCode, ApiError> {
-    EnterpriseCode::parse(raw).map_err(|e| invalid_code("code", "enterprise code", raw, e))
+/// A registered enterprise, as its `201 Created` answer names it.
+fn registered(record: &Enterprise) -> Created {
+    Created { location: format!("/v1/enterprises/{}", record.code), version: record.version }
 }
 
-/// 400 `invalid_code` naming the path field and why the code is malformed.
-pub fn invalid_code(field: &str, what: &str, raw: &str, e: crate::domain::code::CodeError) -> ApiError {
-    ApiError::new(problems::INVALID_CODE, format!("{raw:?} is not a valid {what}: {e}"))
-        .with_errors(vec![crate::domain::errors::FieldError::new(field, e.code(), e.to_string())])
-}
-
-/// The `Idempotency-Key` header, if any: 1 to 255 visible ASCII characters.
-pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(v) = req.headers().get("idempotency-key") else { return Ok(None) };
-    match v.to_str() {
-        Ok(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(k.to_string())),
-        _ => Err(ApiError::bad_parameter(
-            "Idempotency-Key",
-            "invalid_idempotency_key",
-            "1 to 255 visible ASCII characters",
-        )),
-    }
-}
-
-/// Answers with a stored response (a replayed idempotent request).
-pub fn replay(stored: StoredResponse) -> HttpResponse {
-    let mut res = HttpResponse::build(
-        actix_web::http::StatusCode::from_u16(stored.status).unwrap_or(actix_web::http::StatusCode::OK),
-    );
-    for (name, value) in stored.headers {
-        res.insert_header((name, value));
-    }
-    res.insert_header(("Idempotent-Replayed", "true"));
-    res.json(stored.body)
+/// The answer kept for the `Idempotency-Key` of a registration.
+fn stored_registration(record: &Enterprise) -> StoredResponse {
+    registered(record).stored(record)
 }
 
 /// Register an enterprise.
@@ -83,7 +58,7 @@ pub async fn register(
     let client = caller.require(permissions::REGISTER.roles)?.clone();
     let key = idempotency_key(&req)?;
     let (content, raw): (RegistrationContent, _) = body::json(&req, payload, &["application/json"]).await?;
-    let idem = key.map(|k| IdempotentRequest::new(client.id, k, "POST", req.path(), &raw));
+    let idem = key.map(|k| IdempotentRequest::new(client.id, k, "POST", req.path(), &raw, stored_registration));
     let now = Utc::now();
     let today = legal_date(now);
     let reference = state.reference.clone();
@@ -95,7 +70,7 @@ pub async fn register(
             Ok(valid) => Ok(store::register(conn, valid, &ctx, idem.as_ref())?),
             Err(errors) => match idem
                 .as_ref()
-                .map(|i| crate::store::idempotency::lookup(conn, i))
+                .map(|i| idempotency::lookup(conn, i))
                 .transpose()
                 .map_err(crate::store::StoreError::from)?
             {
@@ -109,10 +84,7 @@ pub async fn register(
         Written::Done(record) => {
             tracing::info!(code = %record.code, "registered");
             state.cache.wrote(&record);
-            Ok(HttpResponse::Created()
-                .insert_header((header::LOCATION, format!("/v1/enterprises/{}", record.code)))
-                .insert_header((header::ETAG, etag(record.version)))
-                .json(record))
+            Ok(registered(&record).answer(&record))
         }
         Written::Replay(stored) => Ok(replay(stored)),
     }
@@ -241,7 +213,7 @@ fn log_full_view(state: &AppState, caller: &Caller, req: &HttpRequest, code: &st
 }
 
 /// A record with its ETag, or 304 when `If-None-Match` names it.
-pub fn conditional_record(req: &HttpRequest, record: Enterprise, full: bool) -> HttpResponse {
+fn conditional_record(req: &HttpRequest, record: Enterprise, full: bool) -> HttpResponse {
     let tag = etag(record.version);
     if if_none_match(req, &tag) {
         return HttpResponse::NotModified()
@@ -272,13 +244,4 @@ fn cached_record(req: &HttpRequest, cached: &Cached, full: bool, stale: bool) ->
     res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
         .content_type("application/json")
         .body(cached.body(full))
-}
-
-fn if_none_match(req: &HttpRequest, tag: &str) -> bool {
-    req.headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().trim_start_matches("W/"))
-        .any(|t| t == tag || t == "*")
 }

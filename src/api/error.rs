@@ -7,9 +7,10 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::http::etag;
 use crate::domain::errors::FieldError;
-use crate::domain::name_check::Conflict;
-use crate::store::enterprises::WriteError;
+use crate::domain::name_check::{Conflict, NameRule};
+use crate::store::enterprises::{WriteConflict, WriteError};
 use crate::store::StoreError;
 
 /// A kind of problem: its status, stable code and title.
@@ -177,11 +178,7 @@ impl From<WriteError> for ApiError {
         match e {
             WriteError::NotFound => ApiError::not_found("no enterprise has this code"),
             WriteError::Invalid(errors) => ApiError::validation(errors),
-            WriteError::Conflict { code, detail } => {
-                let problem =
-                    problems::ALL.iter().find(|p| p.code == code).copied().unwrap_or(problems::ENTERPRISE_NOT_ACTIVE);
-                ApiError::new(problem, detail)
-            }
+            WriteError::Conflict(conflict) => ApiError::new(conflict_problem(conflict), conflict.to_string()),
             WriteError::IdempotencyMismatch => ApiError::new(
                 problems::IDEMPOTENCY_KEY_REUSED,
                 "this Idempotency-Key was used with a different request; use a new key for a new request",
@@ -191,7 +188,7 @@ impl From<WriteError> for ApiError {
             }
             WriteError::VersionMismatch { current } => ApiError::new(
                 problems::VERSION_MISMATCH,
-                format!("the enterprise is now at version {current} (ETag \"v{current}\"); read it again and retry"),
+                format!("the enterprise is now at version {current} (ETag {}); read it again and retry", etag(current)),
             ),
             WriteError::NameConflict(conflicts) => name_conflict(conflicts),
             WriteError::IllegalTransition(detail) => ApiError::new(problems::ILLEGAL_TRANSITION, detail),
@@ -201,9 +198,18 @@ impl From<WriteError> for ApiError {
     }
 }
 
+/// The problem that answers a write the enterprise as it is refuses.
+fn conflict_problem(conflict: WriteConflict) -> Problem {
+    match conflict {
+        WriteConflict::EnterpriseCeased => problems::ENTERPRISE_CEASED,
+        WriteConflict::EnterpriseNotActive(_) => problems::ENTERPRISE_NOT_ACTIVE,
+        WriteConflict::LocationCodesExhausted | WriteConflict::DependentCodesExhausted => problems::UNIT_LIMIT,
+    }
+}
+
 /// A 409 naming the registered enterprises whose names conflict (art. 41).
 pub fn name_conflict(conflicts: Vec<Conflict>) -> ApiError {
-    let identical = conflicts.iter().any(|c| c.rules.iter().any(|r| r.rule == "identical"));
+    let identical = conflicts.iter().any(|c| c.rules.iter().any(|r| r.rule == NameRule::Identical));
     let problem = if identical { problems::NAME_IDENTICAL } else { problems::NAME_CONFUSING };
     let first = &conflicts[0];
     let detail = format!(

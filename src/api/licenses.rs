@@ -3,24 +3,52 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::auth::Caller;
-use super::changes::if_match;
-use super::enterprises::{idempotency_key, parse_code, replay};
 use super::error::{problems, ApiError, ProblemBody};
+use super::http::{idempotency_key, if_match, parse_code, replay, Created};
 use super::permissions;
 use super::{body, db, AppState};
 use crate::domain::code::EnterpriseCodeInput;
 use crate::domain::errors::FieldError;
 use crate::domain::legal_date;
-use crate::domain::license::{self, LicenseRequest};
+use crate::domain::license::{self, License, LicenseRequest};
 use crate::domain::record::EnterpriseName;
 use crate::domain::status::Status;
-use crate::store::enterprises::{etag, WriteContext, Written};
-use crate::store::idempotency::IdempotentRequest;
+use crate::store::enterprises::{WriteContext, Written};
+use crate::store::idempotency::{IdempotentRequest, StoredResponse};
 use crate::store::licenses::{self as store, LicenseWriteError, RecordedLicense};
+
+/// A licence and whom it was recorded for, by whom and when.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = RecordedLicense)]
+pub struct RecordedLicenseView {
+    #[serde(flatten)]
+    pub license: License,
+    pub enterprise_code: String,
+    pub recorded_at: DateTime<Utc>,
+    /// The client that recorded it.
+    pub recorded_by: String,
+}
+
+impl From<RecordedLicense> for RecordedLicenseView {
+    fn from(recorded: RecordedLicense) -> Self {
+        let RecordedLicense { license, enterprise_code, recorded_at, recorded_by } = recorded;
+        RecordedLicenseView { license, enterprise_code, recorded_at, recorded_by }
+    }
+}
+
+/// A recorded licence, as its `201 Created` answer names it (`version`: the enterprise's new one).
+fn recorded(license: &License, version: i32) -> Created {
+    Created { location: format!("/v1/licenses/{}", license.number), version }
+}
+
+/// The answer kept for the `Idempotency-Key` of a licence's recording.
+fn stored_recording((entry, version): &(RecordedLicense, i32)) -> StoredResponse {
+    recorded(&entry.license, *version).stored(&RecordedLicenseView::from(entry.clone()))
+}
 
 /// Record a road-transport licence.
 ///
@@ -37,7 +65,7 @@ use crate::store::licenses::{self as store, LicenseWriteError, RecordedLicense};
     ),
     request_body = LicenseRequest,
     responses(
-        (status = 201, body = RecordedLicense, headers(("Location" = String), ("ETag" = String, description = "The enterprise's new version"))),
+        (status = 201, body = RecordedLicenseView, headers(("Location" = String), ("ETag" = String, description = "The enterprise's new version"))),
         (status = 400, body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, body = ProblemBody, content_type = "application/problem+json"),
@@ -69,20 +97,17 @@ pub async fn record_license(
     let today = legal_date(now);
     let reason = request.reason.clone();
     let license = request.validate(today).map_err(ApiError::validation)?;
-    let idem = key.map(|k| IdempotentRequest::new(client.id, k, "POST", req.path(), &raw));
+    let idem = key.map(|k| IdempotentRequest::new(client.id, k, "POST", req.path(), &raw, stored_recording));
     let ctx = WriteContext { actor: client.name.clone(), at: now, effective_on: license.issued_on, reason };
     let written = db(&state, move |conn| {
         store::record(conn, &code, expected, license, license::eligibility, &ctx, idem.as_ref()).map_err(refused)
     })
     .await?;
     match written {
-        Written::Done((recorded, version)) => {
-            state.cache.invalidate(&recorded.enterprise_code);
-            tracing::info!(license = %recorded.license.number, code = %recorded.enterprise_code, "licence recorded");
-            Ok(HttpResponse::Created()
-                .insert_header((header::LOCATION, format!("/v1/licenses/{}", recorded.license.number)))
-                .insert_header((header::ETAG, etag(version)))
-                .json(recorded))
+        Written::Done((entry, version)) => {
+            state.cache.invalidate(&entry.enterprise_code);
+            tracing::info!(license = %entry.license.number, code = %entry.enterprise_code, "licence recorded");
+            Ok(recorded(&entry.license, version).answer(&RecordedLicenseView::from(entry)))
         }
         Written::Replay(stored) => Ok(replay(stored)),
     }
@@ -118,7 +143,7 @@ pub struct EnterpriseSummary {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LicenseView {
     #[serde(flatten)]
-    pub license: RecordedLicense,
+    pub license: RecordedLicenseView,
     /// Valid, and today is within its dates.
     pub in_force: bool,
     pub enterprise: EnterpriseSummary,
@@ -157,7 +182,7 @@ pub async fn get_license(
         .ok_or_else(|| ApiError::not_found(format!("no licence is numbered {number}")))?;
     let view = LicenseView {
         in_force: recorded.license.in_force_on(legal_date(Utc::now())),
-        license: recorded,
+        license: recorded.into(),
         enterprise: EnterpriseSummary {
             active: enterprise.status == Status::Active,
             code: enterprise.code,

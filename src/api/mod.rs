@@ -9,6 +9,7 @@ pub mod enterprises;
 pub mod error;
 pub mod feed;
 pub mod health;
+pub mod http;
 pub mod licenses;
 pub mod limits;
 pub mod metrics;
@@ -194,85 +195,48 @@ impl Modify for BearerAuth {
 /// whose `Allow` names the methods it does (RFC 9110 §15.5.6); `tests/openapi.rs` checks `Allow`
 /// against the OpenAPI document.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/v1")
-            .service(
-                web::resource("/enterprises")
-                    .route(web::post().to(enterprises::register))
-                    .default_service(not_allowed("POST")),
-            )
-            .service(
-                web::resource("/enterprises/{code}")
-                    .route(web::get().to(enterprises::get_enterprise))
-                    .route(web::patch().to(changes::patch_enterprise))
-                    .default_service(not_allowed("GET, PATCH")),
-            )
-            .service(
-                web::resource("/enterprises/{code}/units")
-                    .route(web::post().to(units::register_unit))
-                    .route(web::get().to(units::list_units))
-                    .default_service(not_allowed("GET, POST")),
-            )
-            .service(
-                web::resource("/enterprises/{code}/status")
-                    .route(web::post().to(changes::set_status))
-                    .default_service(not_allowed("POST")),
-            )
-            .service(
-                web::resource("/enterprises/{code}/history")
-                    .route(web::get().to(changes::history))
-                    .default_service(not_allowed("GET")),
-            )
-            .service(
-                web::resource("/enterprises/{code}/licenses")
-                    .route(web::post().to(licenses::record_license))
-                    .default_service(not_allowed("POST")),
-            )
-            .service(
-                web::resource("/licenses/{number}")
-                    .route(web::get().to(licenses::get_license))
-                    .default_service(not_allowed("GET")),
-            )
-            .service(
-                web::resource("/verify").route(web::post().to(verify::verify)).default_service(not_allowed("POST")),
-            )
-            .service(
-                web::resource("/name-check")
-                    .route(web::get().to(name_check::name_check))
-                    .default_service(not_allowed("GET")),
-            )
-            .service(web::resource("/search").route(web::get().to(search::search)).default_service(not_allowed("GET")))
-            .service(
-                web::resource("/suggest").route(web::get().to(search::suggest)).default_service(not_allowed("GET")),
-            )
-            .service(
-                web::resource("/units/{unit_code}")
-                    .route(web::get().to(units::get_unit))
-                    .default_service(not_allowed("GET")),
-            )
-            .service(
-                web::resource("/reference/provinces")
-                    .route(web::get().to(reference::provinces))
-                    .default_service(not_allowed("GET")),
-            )
-            .service(
-                web::resource("/reference/provinces/{code}/wards")
-                    .route(web::get().to(reference::wards))
-                    .default_service(not_allowed("GET")),
-            )
-            .service(
-                web::resource("/reference/vsic")
-                    .route(web::get().to(reference::vsic))
-                    .default_service(not_allowed("GET")),
-            )
-            .service(web::resource("/changes").route(web::get().to(feed::changes)).default_service(not_allowed("GET")))
-            .service(web::resource("/export").route(web::get().to(feed::export)).default_service(not_allowed("GET"))),
-    )
-    .service(web::resource("/healthz").route(web::get().to(health::healthz)).default_service(not_allowed("GET")))
-    .service(web::resource("/readyz").route(web::get().to(health::readyz)).default_service(not_allowed("GET")))
-    .service(web::resource("/metrics").route(web::get().to(metrics::metrics)).default_service(not_allowed("GET")))
-    .service(web::resource("/docs").route(web::get().to(docs_redirect)))
-    .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()));
+    cfg.service(v1())
+        .service(resource("/healthz", "GET").route(web::get().to(health::healthz)))
+        .service(resource("/readyz", "GET").route(web::get().to(health::readyz)))
+        .service(resource("/metrics", "GET").route(web::get().to(metrics::metrics)))
+        .service(web::resource("/docs").route(web::get().to(docs_redirect)))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()));
+}
+
+/// The register's resources, under `/v1`.
+fn v1() -> actix_web::Scope {
+    web::scope("/v1")
+        .service(resource("/enterprises", "POST").route(web::post().to(enterprises::register)))
+        .service(
+            resource("/enterprises/{code}", "GET, PATCH")
+                .route(web::get().to(enterprises::get_enterprise))
+                .route(web::patch().to(changes::patch_enterprise)),
+        )
+        .service(
+            resource("/enterprises/{code}/units", "GET, POST")
+                .route(web::post().to(units::register_unit))
+                .route(web::get().to(units::list_units)),
+        )
+        .service(resource("/enterprises/{code}/status", "POST").route(web::post().to(changes::set_status)))
+        .service(resource("/enterprises/{code}/history", "GET").route(web::get().to(changes::history)))
+        .service(resource("/enterprises/{code}/licenses", "POST").route(web::post().to(licenses::record_license)))
+        .service(resource("/licenses/{number}", "GET").route(web::get().to(licenses::get_license)))
+        .service(resource("/verify", "POST").route(web::post().to(verify::verify)))
+        .service(resource("/name-check", "GET").route(web::get().to(name_check::name_check)))
+        .service(resource("/search", "GET").route(web::get().to(search::search)))
+        .service(resource("/suggest", "GET").route(web::get().to(search::suggest)))
+        .service(resource("/units/{unit_code}", "GET").route(web::get().to(units::get_unit)))
+        .service(resource("/reference/provinces", "GET").route(web::get().to(reference::provinces)))
+        .service(resource("/reference/provinces/{code}/wards", "GET").route(web::get().to(reference::wards)))
+        .service(resource("/reference/vsic", "GET").route(web::get().to(reference::vsic)))
+        .service(resource("/changes", "GET").route(web::get().to(feed::changes)))
+        .service(resource("/export", "GET").route(web::get().to(feed::export)))
+}
+
+/// A resource that serves the methods in `allow` (as `Allow` spells them) and answers any other
+/// with a 405.
+fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(not_allowed(allow))
 }
 
 async fn docs_redirect() -> HttpResponse {

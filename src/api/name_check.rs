@@ -55,7 +55,33 @@ pub async fn name_check(
     state: web::Data<AppState>,
     params: web::Query<NameCheckParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = params.into_inner();
+    let Checked { name, proper_name, abbreviation, foreign_name } = checked(params.into_inner())?;
+    let (n, p) = (name.clone(), proper_name.clone());
+    let conflicts = db(&state, move |conn| {
+        let candidate = NameCandidate {
+            full_name: &n,
+            proper_name: &p,
+            abbreviation: abbreviation.as_deref(),
+            foreign_name: foreign_name.as_deref(),
+            owner_codes: &[],
+        };
+        Ok(store::check_name(conn, &candidate, None, false)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(NameCheckAnswer { name, proper_name, available: conflicts.is_empty(), conflicts }))
+}
+
+/// The name to check, normalised, with its proper name.
+struct Checked {
+    name: String,
+    proper_name: String,
+    abbreviation: Option<String>,
+    foreign_name: Option<String>,
+}
+
+/// The parameters normalised and checked: 400 naming every one that is missing or cannot be
+/// checked.
+fn checked(params: NameCheckParams) -> Result<Checked, ApiError> {
     let mut errors = Vec::new();
     let name = params.name.as_deref().map(text::normalize).filter(|n| !n.is_empty());
     if name.is_none() {
@@ -107,28 +133,10 @@ pub async fn name_check(
             ));
         }
     }
-    if !errors.is_empty() {
-        return Err(
-            ApiError::new(problems::INVALID_PARAMETER, "the name cannot be checked as given").with_errors(errors)
-        );
+    match (name, proper) {
+        (Some(name), Some(proper_name)) if errors.is_empty() => {
+            Ok(Checked { name, proper_name, abbreviation, foreign_name })
+        }
+        _ => Err(ApiError::new(problems::INVALID_PARAMETER, "the name cannot be checked as given").with_errors(errors)),
     }
-    let (name, proper) = (name.expect("checked"), proper.expect("checked"));
-    let (n, p) = (name.clone(), proper.clone());
-    let conflicts = db(&state, move |conn| {
-        let candidate = NameCandidate {
-            full_name: &n,
-            proper_name: &p,
-            abbreviation: abbreviation.as_deref(),
-            foreign_name: foreign_name.as_deref(),
-            owner_codes: &[],
-        };
-        Ok(store::check_name(conn, &candidate, None, false)?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(NameCheckAnswer {
-        name,
-        proper_name: proper,
-        available: conflicts.is_empty(),
-        conflicts,
-    }))
 }

@@ -6,8 +6,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 
 use super::auth::Caller;
-use super::enterprises::{idempotency_key, invalid_code, parse_code, replay};
 use super::error::{ApiError, ProblemBody};
+use super::http::{idempotency_key, invalid_code, parse_code, replay, Created};
 use super::permissions;
 use super::{body, db, AppState};
 use crate::domain::code::{EnterpriseCodeInput, UnitCode, UnitCodeInput};
@@ -15,7 +15,17 @@ use crate::domain::legal_date;
 use crate::domain::record::Unit;
 use crate::domain::unit::UnitRequest;
 use crate::store::enterprises::{self as store, WriteContext, Written};
-use crate::store::idempotency::IdempotentRequest;
+use crate::store::idempotency::{IdempotentRequest, StoredResponse};
+
+/// A registered unit, as its `201 Created` answer names it (`version`: the enterprise's new one).
+fn registered(unit: &Unit, version: i32) -> Created {
+    Created { location: format!("/v1/units/{}", unit.unit_code), version }
+}
+
+/// The answer kept for the `Idempotency-Key` of a unit's registration.
+fn stored_registration((unit, version): &(Unit, i32)) -> StoredResponse {
+    registered(unit, *version).stored(unit)
+}
 
 /// Register a unit.
 ///
@@ -50,7 +60,7 @@ pub async fn register_unit(
     let code = parse_code(&path)?;
     let key = idempotency_key(&req)?;
     let (request, raw): (UnitRequest, _) = body::json(&req, payload, &["application/json"]).await?;
-    let idem = key.map(|k| IdempotentRequest::new(client.id, k, "POST", req.path(), &raw));
+    let idem = key.map(|k| IdempotentRequest::new(client.id, k, "POST", req.path(), &raw, stored_registration));
     let now = Utc::now();
     let ctx = WriteContext { actor: client.name.clone(), at: now, effective_on: legal_date(now), reason: None };
     let reference = state.reference.clone();
@@ -65,12 +75,12 @@ pub async fn register_unit(
     })
     .await?;
     match written {
-        Written::Done(unit) => {
+        Written::Done((unit, version)) => {
             state.cache.invalidate(&unit.enterprise_code);
             tracing::info!(unit = %unit.unit_code, "unit registered");
-            Ok(HttpResponse::Created()
-                .insert_header((header::LOCATION, format!("/v1/units/{}", unit.unit_code)))
-                .json(unit))
+            // Only the answer kept for an Idempotency-Key carries the enterprise's ETag.
+            let location = registered(&unit, version).location;
+            Ok(HttpResponse::Created().insert_header((header::LOCATION, location)).json(unit))
         }
         Written::Replay(stored) => Ok(replay(stored)),
     }

@@ -13,6 +13,7 @@
 
 use std::sync::LazyLock;
 
+use crate::status::Status;
 use crate::text;
 use serde::Serialize;
 use unicode_normalization::char::is_combining_mark;
@@ -676,25 +677,24 @@ fn similar_proper_names(a: &Core, b: &Core) -> Vec<NameRule> {
     vec![NameRule::Conjunction]
 }
 
-/// A registered enterprise's name as the store returns it for judging.
-#[derive(Debug, Clone)]
-pub struct Registered {
-    pub code: String,
-    pub full_name: String,
-    pub proper_name: String,
-    pub abbreviation: Option<String>,
-    pub foreign_name: Option<String>,
-    pub status: String,
-}
-
 /// One ground of a conflict, as answered to clients.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RuleView {
     /// `identical` (art. 41.1) or the letter of art. 41.2: `a`, `b`, `c`, `d`, `đ`, `e`, `g`, `h`.
-    pub rule: &'static str,
+    #[serde(serialize_with = "serialize_ground")]
+    #[schema(value_type = String)]
+    pub rule: NameRule,
     /// `name_identical` or `name_confusing`.
     pub code: &'static str,
     pub description: &'static str,
+}
+
+/// A rule as clients read it: `identical`, or its letter of art. 41.2.
+fn serialize_ground<S: serde::Serializer>(rule: &NameRule, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(match rule {
+        NameRule::Identical => "identical",
+        other => other.letter(),
+    })
 }
 
 /// A registered enterprise whose name the candidate may not take, with every ground.
@@ -702,39 +702,26 @@ pub struct RuleView {
 pub struct Conflict {
     pub code: String,
     pub name: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: Status,
     pub rules: Vec<RuleView>,
 }
 
-/// Judges the candidate against the registered names the store found by key: the conflicts, in
-/// the order of their most serious ground.
-pub fn judge(candidate: &NameCandidate, registered: &[Registered]) -> Vec<Conflict> {
+/// Judges the candidate against the registered names the store found by key, each with its
+/// enterprise's status: the conflicts, in the order of their most serious ground.
+pub fn judge(candidate: &NameCandidate, registered: &[(RegisteredName, Status)]) -> Vec<Conflict> {
     let mut out: Vec<(NameRule, Conflict)> = registered
         .iter()
-        .filter_map(|r| {
-            let rules = conflicts(
-                candidate,
-                &RegisteredName {
-                    code: &r.code,
-                    full_name: &r.full_name,
-                    proper_name: &r.proper_name,
-                    abbreviation: r.abbreviation.as_deref(),
-                    foreign_name: r.foreign_name.as_deref(),
-                },
-            );
+        .filter_map(|(r, status)| {
+            let rules = conflicts(candidate, r);
             let first = *rules.first()?;
             let views = rules
                 .into_iter()
-                .map(|rule| RuleView {
-                    rule: if rule == NameRule::Identical { "identical" } else { rule.letter() },
-                    code: rule.code(),
-                    description: rule.describe(),
-                })
+                .map(|rule| RuleView { rule, code: rule.code(), description: rule.describe() })
                 .collect();
-            Some((
-                first,
-                Conflict { code: r.code.clone(), name: r.full_name.clone(), status: r.status.clone(), rules: views },
-            ))
+            let conflict =
+                Conflict { code: r.code.to_string(), name: r.full_name.to_string(), status: *status, rules: views };
+            Some((first, conflict))
         })
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.code.cmp(&b.1.code)));

@@ -14,7 +14,7 @@ use super::StoreError;
 use crate::domain::code::{EnterpriseCode, UnitCode};
 use crate::domain::enterprise_type;
 use crate::domain::errors::FieldError;
-use crate::domain::name_check::{self, Conflict, NameCandidate, Registered};
+use crate::domain::name_check::{self, Conflict, NameCandidate, RegisteredName};
 use crate::domain::record::{Enterprise, EnterpriseName, Owner, Unit, UnitKind};
 use crate::domain::registration::ValidContent;
 use crate::domain::status::Status;
@@ -60,9 +60,9 @@ pub enum WriteError {
     NotFound,
     #[error("the request is invalid")]
     Invalid(Vec<FieldError>),
-    /// The enterprise's status does not allow this write.
-    #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    /// The enterprise as it is does not allow this write.
+    #[error(transparent)]
+    Conflict(#[from] WriteConflict),
     #[error("the Idempotency-Key was used with another request")]
     IdempotencyMismatch,
     #[error("every code of prefix {0} has been allocated")]
@@ -83,6 +83,24 @@ pub enum WriteError {
     Store(#[from] StoreError),
 }
 
+/// A write the enterprise as it is refuses. Each is answered with a problem of its own: the API
+/// matches them exhaustively, so a new one is mapped before it compiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WriteConflict {
+    /// A ceased enterprise (terminal status) accepts no change.
+    #[error("the enterprise has ceased and accepts no change")]
+    EnterpriseCeased,
+    /// Units are registered for active enterprises only.
+    #[error("units are registered for active enterprises; this one is {}", .0.as_str())]
+    EnterpriseNotActive(Status),
+    /// Every business location code (`00001` to `99999`) has been allocated.
+    #[error("the enterprise has used every business location code (99999)")]
+    LocationCodesExhausted,
+    /// Every branch and representative office code (`001` to `999`) has been allocated.
+    #[error("the enterprise has used every branch and representative office code (999)")]
+    DependentCodesExhausted,
+}
+
 impl From<diesel::result::Error> for WriteError {
     fn from(e: diesel::result::Error) -> Self {
         WriteError::Store(StoreError::Database(e))
@@ -93,15 +111,6 @@ impl From<diesel::result::Error> for WriteError {
 pub enum Written<T> {
     Done(T),
     Replay(StoredResponse),
-}
-
-pub fn etag(version: i32) -> String {
-    format!("\"v{version}\"")
-}
-
-/// The answer stored for an idempotent registration or unit creation.
-pub fn created_response(location: String, etag: String, body: serde_json::Value) -> StoredResponse {
-    StoredResponse { status: 201, headers: vec![("Location".into(), location), ("ETag".into(), etag)], body }
 }
 
 /// A record as its row stores it: the look-up columns, the name keys and the JSON, serialised
@@ -265,7 +274,7 @@ pub fn register(
     conn: &mut PgConnection,
     content: ValidContent,
     ctx: &WriteContext,
-    idem: Option<&IdempotentRequest>,
+    idem: Option<&IdempotentRequest<Enterprise>>,
 ) -> Result<Written<Enterprise>, WriteError> {
     conn.transaction(|conn| {
         if let Some(r) = idempotency::claim(conn, idem, || WriteError::IdempotencyMismatch)? {
@@ -287,14 +296,7 @@ pub fn register(
                 break;
             }
         }
-        if let Some(req) = idem {
-            let body = serde_json::to_value(&record).expect("records serialise");
-            idempotency::finish(
-                conn,
-                req,
-                &created_response(format!("/v1/enterprises/{}", record.code), etag(record.version), body),
-            )?;
-        }
+        idempotency::finish(conn, idem, &record)?;
         Ok(Written::Done(record))
     })
 }
@@ -309,8 +311,16 @@ pub(super) fn name_keys(record: &Enterprise) -> (String, name_check::NameKeys) {
 }
 
 pub(super) fn decode<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, StoreError> {
-    serde_json::from_value(value)
-        .map_err(|e| StoreError::Database(diesel::result::Error::DeserializationError(Box::new(e))))
+    serde_json::from_value(value).map_err(|e| deserialization(Box::new(e)))
+}
+
+/// A status as its column stores it.
+fn parse_status(value: &str) -> Result<Status, StoreError> {
+    Status::parse(value).ok_or_else(|| deserialization(format!("unknown status {value:?}").into()))
+}
+
+fn deserialization(e: Box<dyn std::error::Error + Send + Sync>) -> StoreError {
+    StoreError::Database(diesel::result::Error::DeserializationError(e))
 }
 
 /// The current record.
@@ -328,14 +338,15 @@ pub(super) fn get_for_update(conn: &mut PgConnection, code: &EnterpriseCode) -> 
 
 /// Registers a unit of an enterprise: a new unit row, the next version of the enterprise (its
 /// record lists the unit) and a `unit_registered` event, in one transaction. `validate` checks
-/// the request against the enterprise as it is under the lock.
+/// the request against the enterprise as it is under the lock. Done gives the unit and the
+/// enterprise's new version.
 pub fn add_unit(
     conn: &mut PgConnection,
     code: &EnterpriseCode,
     validate: impl FnOnce(&Enterprise) -> Result<ValidUnit, Vec<FieldError>>,
     ctx: &WriteContext,
-    idem: Option<&IdempotentRequest>,
-) -> Result<Written<Unit>, WriteError> {
+    idem: Option<&IdempotentRequest<(Unit, i32)>>,
+) -> Result<Written<(Unit, i32)>, WriteError> {
     conn.transaction(|conn| {
         if let Some(r) = idempotency::claim(conn, idem, || WriteError::IdempotencyMismatch)? {
             return Ok(Written::Replay(r));
@@ -343,18 +354,8 @@ pub fn add_unit(
         let mut record = get_for_update(conn, code)?.ok_or(WriteError::NotFound)?;
         match record.status {
             Status::Active => {}
-            Status::Ceased => {
-                return Err(WriteError::Conflict {
-                    code: "enterprise_ceased",
-                    detail: "the enterprise has ceased and accepts no change".into(),
-                })
-            }
-            other => {
-                return Err(WriteError::Conflict {
-                    code: "enterprise_not_active",
-                    detail: format!("units are registered for active enterprises; this one is {}", other.as_str()),
-                })
-            }
+            Status::Ceased => return Err(WriteConflict::EnterpriseCeased.into()),
+            other => return Err(WriteConflict::EnterpriseNotActive(other).into()),
         }
         let valid = validate(&record).map_err(WriteError::Invalid)?;
         let is_location = valid.kind == UnitKind::BusinessLocation;
@@ -367,16 +368,10 @@ pub fn add_unit(
         };
         let seq = last.unwrap_or(0) + 1;
         let (unit_code, location_code) = if is_location {
-            let unit = UnitCode::location(code, seq as u32).map_err(|_| WriteError::Conflict {
-                code: "unit_limit",
-                detail: "the enterprise has used every business location code (99999)".into(),
-            })?;
+            let unit = UnitCode::location(code, seq as u32).map_err(|_| WriteConflict::LocationCodesExhausted)?;
             (unit.to_string(), Some(format!("{seq:05}")))
         } else {
-            let unit = UnitCode::dependent(code, seq as u16).map_err(|_| WriteError::Conflict {
-                code: "unit_limit",
-                detail: "the enterprise has used every branch and representative office code (999)".into(),
-            })?;
+            let unit = UnitCode::dependent(code, seq as u16).map_err(|_| WriteConflict::DependentCodesExhausted)?;
             (unit.to_string(), None)
         };
         let unit = valid.into_unit(unit_code, location_code, code.as_str(), ctx.effective_on);
@@ -394,15 +389,9 @@ pub fn add_unit(
         record.version += 1;
         record.updated_at = ctx.at;
         write_version(conn, &record, EventKind::UnitRegistered, &["units"], ctx)?;
-        if let Some(req) = idem {
-            let body = serde_json::to_value(&unit).expect("units serialise");
-            idempotency::finish(
-                conn,
-                req,
-                &created_response(format!("/v1/units/{}", unit.unit_code), etag(record.version), body),
-            )?;
-        }
-        Ok(Written::Done(unit))
+        let done = (unit, record.version);
+        idempotency::finish(conn, idem, &done)?;
+        Ok(Written::Done(done))
     })
 }
 
@@ -490,17 +479,19 @@ pub fn check_name(
         query = query.filter(enterprises::code.ne(code));
     }
     let rows: Vec<(String, String, String, serde_json::Value, String)> = query.load(conn)?;
-    let registered: Vec<Registered> = rows
-        .into_iter()
-        .map(|(code, full_name, proper_name, record, status)| Registered {
-            code,
-            full_name,
-            proper_name,
-            abbreviation: record["name"]["abbreviation"].as_str().map(str::to_string),
-            foreign_name: record["name"]["en"].as_str().map(str::to_string),
-            status,
+    let registered = rows
+        .iter()
+        .map(|(code, full_name, proper_name, record, status)| {
+            let name = RegisteredName {
+                code,
+                full_name,
+                proper_name,
+                abbreviation: record["name"]["abbreviation"].as_str(),
+                foreign_name: record["name"]["en"].as_str(),
+            };
+            Ok((name, parse_status(status)?))
         })
-        .collect();
+        .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(name_check::judge(candidate, &registered))
 }
 
@@ -524,10 +515,7 @@ pub fn modify(
     conn.transaction(|conn| {
         let record = get_for_update(conn, code)?.ok_or(WriteError::NotFound)?;
         if record.status == Status::Ceased {
-            return Err(WriteError::Conflict {
-                code: "enterprise_ceased",
-                detail: "the enterprise has ceased (terminal status) and accepts no change".into(),
-            });
+            return Err(WriteConflict::EnterpriseCeased.into());
         }
         if record.version != expected {
             return Err(WriteError::VersionMismatch { current: record.version });
@@ -547,7 +535,7 @@ pub fn modify(
 }
 
 /// One entry of an enterprise's history.
-#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Queryable)]
 pub struct VersionEntry {
     pub version: i32,
     pub kind: String,
@@ -555,7 +543,6 @@ pub struct VersionEntry {
     pub effective_on: NaiveDate,
     pub changed_fields: Vec<String>,
     pub actor: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::enterprises::{
-    created_response, decode, etag, get_for_update, write_version, EventKind, WriteContext, WriteError, Written,
+    decode, get_for_update, write_version, EventKind, WriteConflict, WriteContext, WriteError, Written,
 };
 use super::idempotency::{self, IdempotentRequest};
 use super::schema::{enterprises, licenses};
@@ -16,9 +16,8 @@ use crate::domain::record::{Enterprise, License};
 use crate::domain::status::Status;
 
 /// A licence and whom it was recorded for, by whom and when.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct RecordedLicense {
-    #[serde(flatten)]
     pub license: License,
     pub enterprise_code: String,
     pub recorded_at: DateTime<Utc>,
@@ -27,7 +26,8 @@ pub struct RecordedLicense {
 }
 
 /// Records `license` for the enterprise `code`, based on version `expected` when given.
-/// `eligible` judges the enterprise as it is under the row lock.
+/// `eligible` judges the enterprise as it is under the row lock. Done gives the licence and the
+/// enterprise's new version.
 pub fn record(
     conn: &mut PgConnection,
     code: &EnterpriseCode,
@@ -35,7 +35,7 @@ pub fn record(
     license: License,
     eligible: impl FnOnce(&Enterprise, &License) -> Vec<FieldError>,
     ctx: &WriteContext,
-    idem: Option<&IdempotentRequest>,
+    idem: Option<&IdempotentRequest<(RecordedLicense, i32)>>,
 ) -> Result<Written<(RecordedLicense, i32)>, LicenseWriteError> {
     conn.transaction(|conn| {
         if let Some(r) = idempotency::claim(conn, idem, || WriteError::IdempotencyMismatch)? {
@@ -43,11 +43,7 @@ pub fn record(
         }
         let mut record = get_for_update(conn, code)?.ok_or(WriteError::NotFound)?;
         if record.status == Status::Ceased {
-            return Err(WriteError::Conflict {
-                code: "enterprise_ceased",
-                detail: "the enterprise has ceased and accepts no change".into(),
-            }
-            .into());
+            return Err(WriteError::from(WriteConflict::EnterpriseCeased).into());
         }
         if let Some(expected) = expected {
             if record.version != expected {
@@ -88,15 +84,9 @@ pub fn record(
             recorded_at: ctx.at,
             recorded_by: ctx.actor.clone(),
         };
-        if let Some(req) = idem {
-            let body = serde_json::to_value(&recorded).expect("licences serialise");
-            idempotency::finish(
-                conn,
-                req,
-                &created_response(format!("/v1/licenses/{}", recorded.license.number), etag(record.version), body),
-            )?;
-        }
-        Ok(Written::Done((recorded, record.version)))
+        let done = (recorded, record.version);
+        idempotency::finish(conn, idem, &done)?;
+        Ok(Written::Done(done))
     })
 }
 
