@@ -27,6 +27,8 @@ async fn units_get_codes_in_order_and_versions_of_their_enterprise() {
     assert_eq!(b1.status, 201, "{}", b1.text);
     assert_eq!(b1.body["unit_code"], format!("{code}-001"));
     assert_eq!(b1.header("location"), Some(format!("/v1/units/{code}-001").as_str()));
+    // The enterprise's new version, as the answer kept for an Idempotency-Key says too.
+    assert_eq!(b1.header("etag"), Some("\"v2\""));
     assert_eq!(b1.body["address"]["province_name"], "Thành phố Hồ Chí Minh");
 
     let office = json!({"kind": "representative_office", "name": "Văn phòng đại diện Công ty TNHH Vận tải Hoàng Long Phát tại Đà Nẵng",

@@ -78,9 +78,7 @@ pub async fn register_unit(
         Written::Done((unit, version)) => {
             state.cache.invalidate(&unit.enterprise_code);
             tracing::info!(unit = %unit.unit_code, "unit registered");
-            // Only the answer kept for an Idempotency-Key carries the enterprise's ETag.
-            let location = registered(&unit, version).location;
-            Ok(HttpResponse::Created().insert_header((header::LOCATION, location)).json(unit))
+            Ok(registered(&unit, version).answer(&unit))
         }
         Written::Replay(stored) => Ok(replay(stored)),
     }
