@@ -1,7 +1,6 @@
 //! Branches, representative offices and business locations: `POST/GET
 //! /v1/enterprises/{code}/units`, `GET /v1/units/{unit_code}`.
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 
