@@ -176,15 +176,7 @@ fn sigkill_under_eight_writers_loses_no_answered_write_and_half_writes_none() {
         let expected: Vec<i64> = (1..=current[code]).collect();
         assert_eq!(versions, &expected, "{code}: every version once, in order");
     }
-    let started = Instant::now();
-    loop {
-        let ready: Value = client.get(format!("{}/readyz", service.base)).send().unwrap().json().unwrap();
-        if ready["index"]["lag_events"] == 0 && ready["index"]["documents"].as_i64() == Some(rows.len() as i64) {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "the index did not catch up: {ready}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    service.until_index_holds(&client, rows.len() as i64);
 }
 
 /// Sessions of this test's database doing something (not idle), other than the asking one.
@@ -390,7 +382,7 @@ fn when_index_writes_fail_writes_still_succeed_readiness_reports_the_lag_and_the
         &[("REGISTRY_FAILPOINTS_DIR", &failpoints_dir), ("REGISTRY_INDEX_POLL_MS", "50")],
     );
     let client = reqwest::blocking::Client::new();
-    let ready = || -> Value { client.get(format!("{}/readyz", service.base)).send().unwrap().json().unwrap() };
+    let ready = || service.readiness(&client);
     std::fs::write(failpoints.path().join("index-commit"), b"").unwrap();
     let mut codes = Vec::new();
     for name in ["Minh Khai", "Ngọc Lan", "Phú Quý"] {
