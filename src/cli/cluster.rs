@@ -240,6 +240,16 @@ impl PrivateCluster {
         )
     }
 
+    /// Stops the server of the cluster under `data_dir` if it is running (adopting it, as
+    /// [`PrivateCluster::start`] does); returns whether it was.
+    pub fn stop_if_running(data_dir: &Path) -> Result<bool, ClusterError> {
+        if !data_dir.join(CLUSTER_DIR_NAME).join("postmaster.pid").exists() {
+            return Ok(false);
+        }
+        PrivateCluster::start(data_dir)?.stop()?;
+        Ok(true)
+    }
+
     /// Stops the server (`pg_ctl stop -m fast -w`).  Idempotent; also done on drop.
     pub fn stop(&mut self) -> Result<(), ClusterError> {
         if !self.running {

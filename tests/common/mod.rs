@@ -1,13 +1,26 @@
 //! Test harness: every test gets its own PostgreSQL database, created from a migrated template
 //! (fast), and dropped when the test ends. Tests run in parallel and never see each other's rows.
 //!
-//! The server is `REGISTRY_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
+//! The server is chosen once per test process ([`server::server_url`]):
+//!
+//! 1. `REGISTRY_TEST_DATABASE_URL`, when it is set;
+//! 2. else the server at `REGISTRY_TEST_PG_ADDR` (default `127.0.0.1:5432`), as user `postgres`
+//!    without a password, when something accepts a TCP connection there;
+//! 3. else one private cluster for the whole run, the one `registry serve` makes for itself
+//!    ([`registry::cli::cluster::PrivateCluster`]; run as the `postgres` account when the tests
+//!    run as root), under `REGISTRY_TEST_CLUSTER_DIR` (default
+//!    `/tmp/registry-test-cluster-<checkout>`). The first test process that needs it starts it (or
+//!    finds it running), the test binaries cargo runs after it and their parallel tests use the
+//!    same, and it is stopped some seconds after the last test process on it ends, by a reaper
+//!    process that the first one started. So `cargo test` needs only the PostgreSQL binaries, not
+//!    a running server. The cluster's data (the templates) stays for the next run.
 //!
 //! Running the `registry` binary is [`cli`]; a running service on a free port, [`service`].
 
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod server;
 pub mod service;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,9 +39,7 @@ use registry::api::{self, AppState};
 use registry::domain::Role;
 use registry::store;
 
-pub fn server_url() -> String {
-    std::env::var("REGISTRY_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
+pub use server::server_url;
 
 /// The URL of database `db` on the tests' server.
 pub fn url_for(db: &str) -> String {
@@ -38,7 +49,7 @@ pub fn url_for(db: &str) -> String {
 }
 
 /// A short name of this checkout: checkouts of different migrations testing side by side on one
-/// server keep their own templates.
+/// server keep their own templates, and their own private cluster.
 fn checkout() -> String {
     hex::encode(&Sha256::digest(env!("CARGO_MANIFEST_DIR").as_bytes())[..3])
 }
