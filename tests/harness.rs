@@ -7,9 +7,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::server::LINGER;
 use common::service::free_port;
 use common::*;
+
+/// How long the cluster outlives its test processes here.
+const LINGER: Duration = Duration::from_secs(5);
 
 /// Runs [`on_the_servers_own_database`] in a test process of its own that finds no server at a
 /// free port and so uses the private cluster in `dir`; returns what it printed.
@@ -19,6 +21,7 @@ fn test_process_without_a_server(dir: &Path) -> String {
         .env_remove("REGISTRY_TEST_DATABASE_URL")
         .env("REGISTRY_TEST_PG_ADDR", format!("127.0.0.1:{}", free_port()))
         .env("REGISTRY_TEST_CLUSTER_DIR", dir)
+        .env("REGISTRY_TEST_CLUSTER_LINGER", LINGER.as_secs().to_string())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -57,8 +60,8 @@ fn without_a_server_the_test_processes_share_one_private_cluster_stopped_after_t
     assert!(!cluster.join("socket/.s.PGSQL.54320").exists(), "the server is gone");
 }
 
-/// What the test above runs in its own process: two tests in parallel, each with a database of
-/// its own on the server the harness chose.
+/// What the test above runs in its own process: two threads at once, as parallel tests are, each
+/// with a database of its own on the server the harness chose.
 #[test]
 #[ignore = "run by the test above, in a process of its own"]
 fn on_the_servers_own_database() {

@@ -11,9 +11,10 @@
 //!    run as root), under `REGISTRY_TEST_CLUSTER_DIR` (default
 //!    `/tmp/registry-test-cluster-<checkout>`). The first test process that needs it starts it (or
 //!    finds it running), the test binaries cargo runs after it and their parallel tests use the
-//!    same, and it is stopped some seconds after the last test process on it ends, by a reaper
-//!    process that the first one started. So `cargo test` needs only the PostgreSQL binaries, not
-//!    a running server. The cluster's data (the templates) stays for the next run.
+//!    same, and a reaper process that the first one started stops it once no test process has
+//!    been on it for a minute (`REGISTRY_TEST_CLUSTER_LINGER` seconds, if set). So `cargo test`
+//!    needs only the PostgreSQL binaries, not a running server. The cluster's data (the
+//!    templates) stays for the next run.
 //!
 //! Running the `registry` binary is [`cli`]; a running service on a free port, [`service`].
 

@@ -12,9 +12,9 @@
 //! * `reaper`: held by the reaper, a process of its own (the test binary started again with
 //!   `REGISTRY_TEST_CLUSTER_REAPER` set, see [`REAPER_ENTRY`]) that the first test process on a
 //!   stopped cluster starts. It stops the cluster once no test process has held `users` for
-//!   [`LINGER`], long enough for cargo to start the next test binary; so one cluster serves the
-//!   whole run and is stopped at its end, or when the run is interrupted. Its errors go to
-//!   `reaper.log`.
+//!   [`linger`] (a minute), long enough for cargo to reach the next test binary that needs a
+//!   database; so one cluster serves the whole run and is stopped after its end, or after the run
+//!   is interrupted. Its errors go to `reaper.log`.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -30,8 +30,11 @@ use registry::cli::cluster::PrivateCluster;
 
 /// Where the tests look for a server when `REGISTRY_TEST_DATABASE_URL` is unset.
 const DEFAULT_ADDR: &str = "127.0.0.1:5432";
-/// How long the shared cluster outlives the last test process on it.
-pub const LINGER: Duration = Duration::from_secs(10);
+/// How long the shared cluster outlives the last test process on it, unless
+/// `REGISTRY_TEST_CLUSTER_LINGER` (seconds) says otherwise: long enough for cargo to go through
+/// the test binaries that need no database (the generator's, the property tests) to the next one
+/// that does.
+const LINGER: Duration = Duration::from_secs(60);
 /// How often the reaper looks for test processes.
 const POLL: Duration = Duration::from_millis(200);
 /// Set (to the cluster's directory) only in the reaper's environment.
@@ -145,8 +148,15 @@ extern "C" fn reaper_entry() {
     }
 }
 
-/// Waits until no test process has been on the cluster for [`LINGER`], then stops it.
+/// How long the reaper waits: [`LINGER`], or `REGISTRY_TEST_CLUSTER_LINGER` seconds.
+fn linger() -> Duration {
+    let secs = std::env::var("REGISTRY_TEST_CLUSTER_LINGER").ok().and_then(|s| s.parse().ok());
+    secs.map_or(LINGER, Duration::from_secs)
+}
+
+/// Waits until no test process has been on the cluster for [`linger`], then stops it.
 fn reap(dir: &Path) -> anyhow::Result<()> {
+    let linger = linger();
     let watch = lock_file(dir, "reaper")?;
     if watch.try_lock().is_err() {
         // Another reaper watches.
@@ -159,7 +169,7 @@ fn reap(dir: &Path) -> anyhow::Result<()> {
         std::thread::sleep(POLL);
         lock.lock()?;
         if users.try_lock().is_ok() {
-            if idle_since.get_or_insert_with(Instant::now).elapsed() >= LINGER {
+            if idle_since.get_or_insert_with(Instant::now).elapsed() >= linger {
                 let stopped = PrivateCluster::stop_if_running(dir);
                 // `reaper` before `lock`: a process that joins next finds no reaper and starts one.
                 drop(watch);
