@@ -1,4 +1,4 @@
-//! Registration changes, statuses, history and `as_of` (issue: changes and statuses).
+//! Registration changes, statuses, history and `as_of`.
 
 mod common;
 
@@ -20,26 +20,12 @@ fn proper(i: usize) -> String {
     format!("{} {} {}", A[i % 10], B[i / 10 % 10], C[i / 100 % 5])
 }
 
-async fn register<S, B>(app: &S, key: &str, body: &Value) -> (String, String)
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<B>,
-        Error = actix_web::Error,
-    >,
-    B: actix_web::body::MessageBody,
-{
-    let r = send(app, post_json("/v1/enterprises", Some(key), body)).await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    (r.body["code"].as_str().unwrap().to_string(), r.header("etag").unwrap().to_string())
-}
-
 #[actix_web::test]
 async fn registration_changes_bump_the_version_and_certificate_items_the_count() {
     let db = TestDb::new();
     let app = app(&db).await;
     let key = db.key("portal", Role::Portal);
-    let (code, etag) = register(&app, &key, &appendix_a()).await;
+    let Registered { code, etag } = register(&app, &key, &appendix_a()).await;
     let path = format!("/v1/enterprises/{code}");
 
     // Move the head office to another province: the code stays.
@@ -137,7 +123,7 @@ async fn if_match_is_required_and_checked() {
     let db = TestDb::new();
     let app = app(&db).await;
     let key = db.key("portal", Role::Portal);
-    let (code, _) = register(&app, &key, &appendix_a()).await;
+    let code = register(&app, &key, &appendix_a()).await.code;
     let path = format!("/v1/enterprises/{code}");
     let body = json!({"head_office": {"phone": "0243 111 2222"}});
     let r = send(&app, patch(&path, &key, None, &body)).await;
@@ -164,7 +150,7 @@ async fn bad_patches_are_refused_and_write_nothing() {
     let db = TestDb::new();
     let app = app(&db).await;
     let key = db.key("portal", Role::Portal);
-    let (code, etag) = register(&app, &key, &appendix_a()).await;
+    let Registered { code, etag } = register(&app, &key, &appendix_a()).await;
     let path = format!("/v1/enterprises/{code}");
     let cases = [
         (json!({"name": {"vi": null}}), 422, "name.vi", "required"),
@@ -223,7 +209,7 @@ async fn twenty_concurrent_patches_from_one_version_one_wins() {
     let db = TestDb::new();
     let app = app(&db).await;
     let key = db.key("portal", Role::Portal);
-    let (code, etag) = register(&app, &key, &appendix_a()).await;
+    let Registered { code, etag } = register(&app, &key, &appendix_a()).await;
     let path = format!("/v1/enterprises/{code}");
     let futures: Vec<_> = (0..20)
         .map(|i| {
@@ -274,7 +260,7 @@ async fn every_allowed_status_transition_and_refused_ones() {
         }
     };
     for (i, (from, to)) in TRANSITIONS.iter().enumerate() {
-        let (code, _) = register(&app, &portal, &registration("llc_single", &proper(i))).await;
+        let code = register(&app, &portal, &registration("llc_single", &proper(i))).await.code;
         let mut version = 1;
         let mut current = Status::Active;
         for step in path_to(*from) {
@@ -296,7 +282,7 @@ async fn every_allowed_status_transition_and_refused_ones() {
     let versions_before = db.count("enterprise_versions");
 
     // Refused: not in the table, the wrong role, a ceased enterprise, bad bodies.
-    let (code, _) = register(&app, &portal, &registration("llc_single", &proper(400))).await;
+    let code = register(&app, &portal, &registration("llc_single", &proper(400))).await.code;
     let r = send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "ceased"}))).await;
     assert_eq!((r.status, r.body["type"].as_str()), (409, Some("illegal_transition")));
     let r = send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "not_at_address"}))).await;
@@ -345,7 +331,7 @@ async fn as_of_reads_past_versions() {
     let db = TestDb::new();
     let app = app(&db).await;
     let key = db.key("portal", Role::Portal);
-    let (code, etag) = register(&app, &key, &appendix_a()).await;
+    let Registered { code, etag } = register(&app, &key, &appendix_a()).await;
     let path = format!("/v1/enterprises/{code}");
     let between = chrono::Utc::now();
     std::thread::sleep(std::time::Duration::from_millis(20));
@@ -385,7 +371,7 @@ async fn history_pages() {
     let db = TestDb::new();
     let app = app(&db).await;
     let key = db.key("portal", Role::Portal);
-    let (code, _) = register(&app, &key, &appendix_a()).await;
+    let code = register(&app, &key, &appendix_a()).await.code;
     let path = format!("/v1/enterprises/{code}");
     for v in 1..5 {
         let r = send(

@@ -2,15 +2,9 @@
 
 mod common;
 
-use std::process::Command;
-
+use common::cli::{registry, registry_bin};
+use common::service::Service;
 use common::*;
-
-fn registry(db: &TestDb) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_registry"));
-    c.env("DATABASE_URL", &db.url).env("REGISTRY_LOG", "warn");
-    c
-}
 
 #[test]
 fn clients_add_prints_only_the_key_and_revoke_is_immediate() {
@@ -54,69 +48,37 @@ fn clients_add_prints_only_the_key_and_revoke_is_immediate() {
 #[test]
 fn serve_answers_and_stops_gracefully_on_sigterm() {
     let db = TestDb::new();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut child = registry(&db).args(["serve", "--bind", &format!("127.0.0.1:{port}")]).spawn().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    // Started waits until the service is ready.
+    let mut service = Service::start(&db, data.path());
     let client = reqwest::blocking::Client::new();
-    let url = format!("http://127.0.0.1:{port}/readyz");
-    let mut ready = false;
-    for _ in 0..100 {
-        if client.get(&url).send().map(|r| r.status().is_success()).unwrap_or(false) {
-            ready = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    assert!(ready, "the service became ready");
-    let r = client.get(format!("http://127.0.0.1:{port}/v1/enterprises/0100233488")).send().unwrap();
+    let r = client.get(format!("{}/v1/enterprises/0100233488", service.base)).send().unwrap();
     assert_eq!(r.status().as_u16(), 404);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
-    let status = child.wait().unwrap();
+    let pid = nix::unistd::Pid::from_raw(service.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = service.child.wait().unwrap();
     assert!(status.success(), "exits cleanly on SIGTERM: {status:?}");
 }
 
 #[test]
 fn the_database_named_by_database_url_is_created_when_missing() {
-    let url = {
-        let mut u = url::Url::parse(&server_url()).unwrap();
-        u.set_path(&format!("/registry_created_{}", std::process::id()));
-        u.to_string()
-    };
-    let out = Command::new(env!("CARGO_BIN_EXE_registry"))
-        .arg("migrate")
-        .env("DATABASE_URL", &url)
-        .env("REGISTRY_LOG", "warn")
-        .output()
-        .unwrap();
+    let name = format!("registry_created_{}", std::process::id());
+    let url = url_for(&name);
+    let out = registry_bin().arg("migrate").env("DATABASE_URL", &url).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let mut conn = <diesel::PgConnection as diesel::Connection>::establish(&url).unwrap();
     assert!(registry::store::migrations_applied(&mut conn).unwrap());
     drop(conn);
     let mut admin = <diesel::PgConnection as diesel::Connection>::establish(&server_url()).unwrap();
-    diesel::connection::SimpleConnection::batch_execute(
-        &mut admin,
-        &format!("DROP DATABASE {} WITH (FORCE)", url.rsplit('/').next().unwrap()),
-    )
-    .unwrap();
+    diesel::connection::SimpleConnection::batch_execute(&mut admin, &format!("DROP DATABASE {name} WITH (FORCE)"))
+        .unwrap();
 }
 
 #[test]
 fn without_database_url_a_private_cluster_is_created_used_and_stopped() {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::Builder::new().prefix("registry-private-").tempdir_in("/tmp").unwrap();
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_registry"))
-            .args(args)
-            .env_remove("DATABASE_URL")
-            .env("REGISTRY_DATA_DIR", dir.path())
-            .env("REGISTRY_LOG", "warn")
-            .output()
-            .unwrap()
-    };
+    let dir = cluster_tempdir("registry-private-");
+    let run = |args: &[&str]| registry_bin().args(args).env("REGISTRY_DATA_DIR", dir.path()).output().unwrap();
     let out = run(&["clients", "add", "portal-backend", "--role", "portal"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let key = String::from_utf8(out.stdout).unwrap();
@@ -139,8 +101,7 @@ fn audit_shows_who_read_an_enterprises_personal_data() {
     let rt = actix_web::rt::System::new();
     let code = rt.block_on(async {
         let app = app(&db).await;
-        let r = send(&app, post_json("/v1/enterprises", Some(&key), &appendix_a())).await;
-        r.body["code"].as_str().unwrap().to_string()
+        register(&app, &key, &appendix_a()).await.code
     });
     let entry = |client: &str, code: Option<&str>, action: &str| NewEntry {
         read_at: chrono::Utc::now(),
@@ -185,9 +146,7 @@ fn check_finds_a_consistent_register_consistent_and_names_what_breaks() {
         let app = app(&db).await;
         let mut codes = Vec::new();
         for (kind, name) in [("jsc", "Bình Minh"), ("llc_single", "Hoà Bình"), ("partnership", "Tân Tiến")] {
-            let r = send(&app, post_json("/v1/enterprises", Some(&key), &registration(kind, name))).await;
-            assert_eq!(r.status, 201, "{}", r.text);
-            codes.push(r.body["code"].as_str().unwrap().to_string());
+            codes.push(register(&app, &key, &registration(kind, name)).await.code);
         }
         codes
     });

@@ -1,4 +1,4 @@
-//! Consumers (issue 6): road-transport licences, verification, rate limits, revocation, malformed
+//! Consumers: road-transport licences, verification, rate limits, revocation, malformed
 //! keys, the personal-data access log, and no personal data in any public answer.
 
 mod common;
@@ -18,21 +18,6 @@ fn today() -> String {
     registry::domain::legal_date(chrono::Utc::now()).to_string()
 }
 
-/// Registers Appendix A (a road-transport line, 4933) and returns its code.
-async fn register<S, B>(app: &S, portal: &str, body: &Value) -> String
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<B>,
-        Error = actix_web::Error,
-    >,
-    B: actix_web::body::MessageBody,
-{
-    let r = send(app, post_json("/v1/enterprises", Some(portal), body)).await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.body["code"].as_str().unwrap().to_string()
-}
-
 #[actix_web::test]
 async fn a_licence_is_recorded_as_a_version_with_its_event_and_looked_up_by_number() {
     let db = TestDb::new();
@@ -40,7 +25,7 @@ async fn a_licence_is_recorded_as_a_version_with_its_event_and_looked_up_by_numb
     let transport = db.key("transport-ministry", Role::Transport);
     let tax = db.key("tax", Role::Tax);
     let app = app(&db).await;
-    let code = register(&app, &portal, &appendix_a()).await;
+    let code = register(&app, &portal, &appendix_a()).await.code;
 
     let path = format!("/v1/enterprises/{code}/licenses");
     let r = send(&app, post_json(&path, Some(&transport), &license_body("gp-vt-0001"))).await;
@@ -90,8 +75,8 @@ async fn licences_are_refused_without_a_transport_line_when_inactive_or_duplicat
     let portal = db.key("portal", Role::Portal);
     let transport = db.key("transport", Role::Transport);
     let app = app(&db).await;
-    let carrier = register(&app, &portal, &appendix_a()).await;
-    let shop = register(&app, &portal, &registration("llc_single", "Tạp hoá Bình Minh")).await;
+    let carrier = register(&app, &portal, &appendix_a()).await.code;
+    let shop = register(&app, &portal, &registration("llc_single", "Tạp hoá Bình Minh")).await.code;
 
     // No road-transport line.
     let r = send(&app, post_json(&format!("/v1/enterprises/{shop}/licenses"), Some(&transport), &license_body("GP-1")))
@@ -144,7 +129,7 @@ async fn a_stale_if_match_and_a_retry_with_the_same_idempotency_key() {
     let portal = db.key("portal", Role::Portal);
     let transport = db.key("transport", Role::Transport);
     let app = app(&db).await;
-    let code = register(&app, &portal, &appendix_a()).await;
+    let code = register(&app, &portal, &appendix_a()).await.code;
     let path = format!("/v1/enterprises/{code}/licenses");
     let r = send(&app, post_json(&path, Some(&transport), &license_body("GP-5")).insert_header(("If-Match", "\"v7\"")))
         .await;
@@ -168,7 +153,7 @@ async fn revoking_an_enterprise_reports_its_licences_in_force_in_the_feed() {
     let portal = db.key("portal", Role::Portal);
     let transport = db.key("transport", Role::Transport);
     let app = app(&db).await;
-    let code = register(&app, &portal, &appendix_a()).await;
+    let code = register(&app, &portal, &appendix_a()).await.code;
     let path = format!("/v1/enterprises/{code}/licenses");
     assert_eq!(send(&app, post_json(&path, Some(&transport), &license_body("GP-A"))).await.status, 201);
     let mut suspended = license_body("GP-B");
@@ -195,15 +180,7 @@ async fn revoking_an_enterprise_reports_its_licences_in_force_in_the_feed() {
     assert!(events[..events.len() - 1].iter().all(|e| e.get("licenses_in_force").is_none()));
 }
 
-async fn verify<S, B>(app: &S, key: &str, claims: Value) -> Reply
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<B>,
-        Error = actix_web::Error,
-    >,
-    B: actix_web::body::MessageBody,
-{
+async fn verify<B: actix_web::body::MessageBody>(app: &impl TestApp<B>, key: &str, claims: Value) -> Reply {
     send(app, post_json("/v1/verify", Some(key), &claims)).await
 }
 
@@ -213,7 +190,7 @@ async fn verify_answers_each_claim_and_reveals_nothing_else() {
     let portal = db.key("portal", Role::Portal);
     let transport = db.key("transport", Role::Transport);
     let app = app(&db).await;
-    let code = register(&app, &portal, &appendix_a()).await;
+    let code = register(&app, &portal, &appendix_a()).await.code;
     let all = json!({
         "code": code, "name": "Công ty TNHH Vận tải Hoàng Long Phát",
         "legal_representative": {"full_name": "Nguyễn Văn An", "identity_number": "001080012345"},
@@ -281,7 +258,7 @@ async fn verify_a_ceased_enterprise() {
     let portal = db.key("portal", Role::Portal);
     let tax = db.key("tax", Role::Tax);
     let app = app(&db).await;
-    let code = register(&app, &portal, &appendix_a()).await;
+    let code = register(&app, &portal, &appendix_a()).await.code;
     for (status, version) in [("dissolving", 1), ("ceased", 2)] {
         let r = send(
             &app,
@@ -417,8 +394,8 @@ async fn full_views_verifications_and_bulk_reads_are_logged_and_public_reads_are
     let transport = db.key("transport", Role::Transport);
     let state = state(&db);
     let app = test::init_service(api::app(state.clone())).await;
-    let code = register(&app, &portal, &appendix_a()).await;
-    let other = register(&app, &portal, &registration("jsc", "Sao Mai")).await;
+    let code = register(&app, &portal, &appendix_a()).await.code;
+    let other = register(&app, &portal, &registration("jsc", "Sao Mai")).await.code;
 
     assert_eq!(send(&app, get(&format!("/v1/enterprises/{code}"), None)).await.status, 200);
     assert_eq!(send(&app, get(&format!("/v1/enterprises/{code}"), Some(&tax))).await.status, 200);
@@ -486,7 +463,7 @@ async fn no_public_answer_holds_personal_data() {
     let tax = db.key("tax", Role::Tax);
     let state = state(&db);
     let app = test::init_service(api::app(state.clone())).await;
-    let code = register(&app, &portal, &appendix_a()).await;
+    let code = register(&app, &portal, &appendix_a()).await.code;
     let unit = json!({"kind": "branch", "name": "Chi nhánh Công ty TNHH Vận tải Hoàng Long Phát tại Hồ Chí Minh",
         "address": {"street": "Số 5 Nguyễn Huệ", "ward_code": "26743", "province_code": "79"}});
     assert_eq!(send(&app, post_json(&format!("/v1/enterprises/{code}/units"), Some(&portal), &unit)).await.status, 201);

@@ -9,10 +9,12 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
+use actix_web::dev::{Service as _, ServiceResponse};
 use actix_web::test as atest;
 use actix_web::web;
 use chrono::Utc;
+use common::cli::{registry, registry_bin, run_ok, Running};
+use common::service::Service;
 use common::*;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use registry::api::feed::Cursor;
@@ -32,7 +34,11 @@ use serde_json::{json, Value};
 async fn app_with_state(
     db: &TestDb,
 ) -> (
-    impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+    impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    >,
     web::Data<AppState>,
 ) {
     let state = state_with(db, false);
@@ -770,14 +776,11 @@ fn registry_export_writes_the_snapshot_to_a_file() {
     let dir = tempfile::tempdir().unwrap();
     for (name, gzip) in [("register.ndjson", false), ("register.ndjson.gz", true)] {
         let file = dir.path().join(name);
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_registry"))
-            .env("DATABASE_URL", &db.url)
-            .env("REGISTRY_LOG", "warn")
-            .arg("export")
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        run_ok({
+            let mut c = registry(&db);
+            c.arg("export").arg(&file);
+            c
+        });
         let bytes = std::fs::read(&file).unwrap();
         let text = if gzip { gunzip(&bytes) } else { String::from_utf8(bytes).unwrap() };
         let (cursor, records) = ndjson(&text);
@@ -793,55 +796,13 @@ fn registry_export_writes_the_snapshot_to_a_file() {
 // ---------------------------------------------------------------------------------------------
 // The reference consumer
 
-/// A child process killed when the test ends, whatever happens.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn serve(db: &TestDb) -> (Child, String) {
-    let port = free_port();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_registry"))
-        .env("DATABASE_URL", &db.url)
-        .env("REGISTRY_LOG", "warn")
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::blocking::Client::new();
-    until(Duration::from_secs(30), "the service to be ready", || {
-        client.get(format!("{base}/readyz")).send().map(|r| r.status().is_success()).unwrap_or(false)
-    });
-    (Child(child), base)
-}
-
-fn mirror(base: &str, key: &str, target: &TestDb, once: bool) -> Child {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_registry"));
-    c.env("REGISTRY_LOG", "warn").env_remove("DATABASE_URL").args([
-        "mirror",
-        "--url",
-        base,
-        "--key",
-        key,
-        "--target-url",
-        &target.url,
-        "--wait",
-        "2",
-        "--page",
-        "200",
-    ]);
+fn mirror(base: &str, key: &str, target: &TestDb, once: bool) -> Running {
+    let mut c = registry_bin();
+    c.args(["mirror", "--url", base, "--key", key, "--target-url", &target.url, "--wait", "2", "--page", "200"]);
     if once {
         c.arg("--once");
     }
-    Child(c.spawn().unwrap())
+    Running(c.spawn().unwrap())
 }
 
 fn mirror_cursor(target: &mut PgConnection) -> Option<i64> {
@@ -874,7 +835,9 @@ fn the_mirror_survives_kills_and_ends_equal_to_the_register() {
     // Some register to export before the writers start.
     let mut codes: Vec<String> = all[..150].iter().filter_map(|b| writer.register(&mut conn, b)).collect();
     codes.truncate(120);
-    let (_server, base) = serve(&db);
+    let data = tempfile::tempdir().unwrap();
+    let server = Service::start(&db, data.path());
+    let base = server.base.clone();
 
     let writers = 8;
     let per_writer = 230; // ~1,840 writes, plus the 150 above

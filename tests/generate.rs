@@ -4,8 +4,8 @@
 mod common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::process::Command;
 
+use common::cli::{registry_bin, run_ok};
 use registry::domain::code::EnterpriseCode;
 use registry::domain::enterprise_type;
 use registry::domain::name_check::{self, NameCandidate, RegisteredName};
@@ -15,15 +15,9 @@ use registry::domain::status::Status;
 use registry_generate::{default_as_of, RecordGenerator};
 
 fn generate(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_registry"))
-        .arg("generate")
-        .args(args)
-        .env("REGISTRY_LOG", "warn")
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    let mut c = registry_bin();
+    c.arg("generate").args(args);
+    String::from_utf8(run_ok(c).stdout).unwrap()
 }
 
 fn records(ndjson: &str) -> Vec<Enterprise> {

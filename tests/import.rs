@@ -6,10 +6,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use common::cli::{registry, run_ok};
 use common::*;
 use registry::cli::import::{self, Options, Progress, Summary};
 use registry::domain::record::Enterprise;
@@ -17,18 +18,6 @@ use registry::domain::reference::VsicEdition;
 use registry::domain::Role;
 use registry::store::import::Refusal;
 use registry_generate::{default_as_of, write_records, RecordGenerator};
-
-fn registry(db: &TestDb) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_registry"));
-    c.env("DATABASE_URL", &db.url).env("REGISTRY_LOG", "warn").env("REGISTRY_INDEX_DIR", db.index_dir.path());
-    c
-}
-
-fn run_ok(mut c: Command) -> Output {
-    let out = c.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    out
-}
 
 /// `registry import PATH ARGS…`, which must succeed.
 fn cli_import(db: &TestDb, path: &Path, args: &[&str]) -> Output {
@@ -571,10 +560,8 @@ async fn later_registrations_never_take_an_imported_code() {
     let key = db.key("portal", Role::Portal);
     let body = registration("llc_single", "Bảo Tín Minh Châu Xanh");
     assert_eq!(body["head_office"]["province_code"], "79");
-    let r = send(&app, post_json("/v1/enterprises", Some(&key), &body)).await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let code = r.body["code"].as_str().unwrap();
-    assert!(code > highest.as_str(), "{code} is allocated after the imported {highest}");
+    let code = register(&app, &key, &body).await.code;
+    assert!(code > highest, "{code} is allocated after the imported {highest}");
 }
 
 #[actix_web::test]
@@ -629,9 +616,7 @@ async fn licences_survive_an_export_and_an_import_and_are_looked_up_by_number() 
     let portal = source.key("portal", Role::Portal);
     let transport = source.key("transport", Role::Transport);
     let source_app = app(&source).await;
-    let r = send(&source_app, post_json("/v1/enterprises", Some(&portal), &appendix_a())).await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let code = r.body["code"].as_str().unwrap().to_string();
+    let code = register(&source_app, &portal, &appendix_a()).await.code;
     let today = registry::domain::legal_date(chrono::Utc::now()).to_string();
     let licence = serde_json::json!({"number": "GP-VT-IMPORT-1", "kind": "road_transport_business",
         "issued_on": today, "expires_on": "2036-11-25"});

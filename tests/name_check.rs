@@ -30,12 +30,8 @@ async fn each_rule_of_article_41() {
     let mut base = registration("llc_multi", "Hoàng Long");
     base["name"]["en"] = json!("Hoang Long Trading Company Limited");
     base["name"]["abbreviation"] = json!("HOANGLONG CO");
-    let r = send(&app, post_json("/v1/enterprises", Some(&key), &base)).await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let code = r.body["code"].as_str().unwrap().to_string();
-    let r = send(&app, post_json("/v1/enterprises", Some(&key), &registration("jsc", "Thuỷ Tiên"))).await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let thuy = r.body["code"].as_str().unwrap().to_string();
+    let code = register(&app, &key, &base).await.code;
+    let thuy = register(&app, &key, &registration("jsc", "Thuỷ Tiên")).await.code;
 
     let cases: Vec<(String, &str, &str)> = vec![
         (check_uri("Công ty TNHH Hoàng Long", "llc_multi", ""), code.as_str(), "identical"),
@@ -115,8 +111,7 @@ async fn ceased_enterprises_do_not_block_and_subsidiaries_are_excepted() {
     let db = TestDb::new();
     let app = app(&db).await;
     let key = db.key("portal", Role::Portal);
-    let r = send(&app, post_json("/v1/enterprises", Some(&key), &registration("jsc", "Sao Mai"))).await;
-    let parent = r.body["code"].as_str().unwrap().to_string();
+    let parent = register(&app, &key, &registration("jsc", "Sao Mai")).await.code;
 
     // A subsidiary owned by the registered enterprise may take a name that differs by a number.
     let mut sub = registration("llc_single", "Sao Mai 2");
@@ -162,9 +157,9 @@ async fn bad_name_check_parameters() {
     assert_eq!(r.status, 400);
 }
 
-/// Found by the property tests (issue 8): a name holding U+0000 reached the key look-up, which
-/// PostgreSQL refuses (`invalid byte sequence for encoding "UTF8": 0x00`): a 500. Now a 400 that
-/// names the field.
+/// A name holding U+0000 (found by the property tests) is a 400 that names the field: the key
+/// look-up would otherwise hand it to PostgreSQL, which refuses it (`invalid byte sequence for
+/// encoding "UTF8": 0x00`).
 #[actix_web::test]
 async fn control_characters_in_a_checked_name_are_a_400() {
     let db = TestDb::new();

@@ -266,10 +266,7 @@ async fn as_of_is_a_date_or_a_timestamp() {
             .collect();
     assert_eq!(formats, ["date", "date-time"]);
     let portal = db.key("portal", registry::domain::Role::Portal);
-    let code = send(&app, post_json("/v1/enterprises", Some(&portal), &appendix_a())).await.body["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = register(&app, &portal, &appendix_a()).await.code;
     for value in [
         "2020-01-31",
         "9999-12-31",
@@ -336,10 +333,7 @@ async fn required_body_fields_are_the_domains() {
     let app = app(&db).await;
     let admin = db.key("admin", registry::domain::Role::Admin);
     let doc = document();
-    let code = send(&app, post_json("/v1/enterprises", Some(&admin), &appendix_a())).await.body["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = register(&app, &admin, &appendix_a()).await.code;
     let registration_parts = serde_json::json!({
         "type": "llc_multi", "name": {}, "head_office": {}, "business_lines": [{}],
         "legal_representatives": [{"identity": {}}], "owners": [{"kind": "organisation", "enterprise_code": "0100233488"}]
@@ -415,10 +409,7 @@ async fn headers_are_documented_as_sent() {
             assert_eq!(p.is_match(value), ok, "{value} against {p}");
         }
     }
-    let code = send(&app, post_json("/v1/enterprises", Some(&portal), &appendix_a())).await.body["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = register(&app, &portal, &appendix_a()).await.code;
     let path = format!("/v1/enterprises/{code}");
     let patch = serde_json::json!({"reason": "nothing"});
     assert_eq!(send(&app, common::patch(&path, &portal, None, &patch)).await.status, 428);
@@ -480,10 +471,7 @@ async fn the_merge_patch_is_documented_field_by_field() {
     assert_eq!(patch["additionalProperties"], false);
     assert_eq!(fields(resolve(&doc, &patch["properties"]["name"])), fields(&schemas["NameInput"]));
     assert_eq!(fields(resolve(&doc, &patch["properties"]["head_office"])), fields(&schemas["HeadOfficeInput"]));
-    let code = send(&app, post_json("/v1/enterprises", Some(&portal), &appendix_a())).await.body["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = register(&app, &portal, &appendix_a()).await.code;
     let path = format!("/v1/enterprises/{code}");
     let reply = send(&app, common::patch(&path, &portal, Some("\"v1\""), &serde_json::json!({"colour": "red"}))).await;
     assert!(reply.status == 400 && reply.has_error("colour", "unknown_field"), "{}", reply.text);

@@ -39,8 +39,7 @@ async fn every_route_times_every_role_and_no_key() {
     let db = TestDb::new();
     let app = app(&db).await;
     let portal = db.key("portal", Role::Portal);
-    let r = send(&app, post_json("/v1/enterprises", Some(&portal), &appendix_a())).await;
-    let code = r.body["code"].as_str().unwrap().to_string();
+    let code = register(&app, &portal, &appendix_a()).await.code;
     let unit = serde_json::json!({"kind": "branch", "name": "Chi nhánh Công ty TNHH Vận tải Hoàng Long Phát",
         "address": {"street": "Số 1", "ward_code": "26743", "province_code": "79"}});
     assert_eq!(send(&app, post_json(&format!("/v1/enterprises/{code}/units"), Some(&portal), &unit)).await.status, 201);

@@ -1,4 +1,4 @@
-//! Property tests (issue 8): the parsers of untrusted input never panic and refuse what they do not
+//! Property tests: the parsers of untrusted input never panic and refuse what they do not
 //! accept, and the domain's laws hold for every input, not only for the law's examples in the unit
 //! tests. Pure: no database, no server; the default case count (256 per property).
 //!

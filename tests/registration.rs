@@ -104,8 +104,7 @@ async fn look_up_by_every_accepted_form_and_304() {
     let db = TestDb::new();
     let app = app(&db).await;
     let key = db.key("portal", Role::Portal);
-    let r = send(&app, post_json("/v1/enterprises", Some(&key), &appendix_a())).await;
-    let code = r.body["code"].as_str().unwrap().to_string();
+    let Registered { code, etag } = register(&app, &key, &appendix_a()).await;
     let spaced = format!("{} {} {}", &code[..4], &code[4..7], &code[7..]);
     let dotted = format!("{}.{}.{}.{}", &code[..2], &code[2..4], &code[4..7], &code[7..]);
     for form in [code.clone(), spaced, dotted] {
@@ -114,7 +113,6 @@ async fn look_up_by_every_accepted_form_and_304() {
         assert_eq!(got.status, 200, "{form}");
         assert_eq!(got.body["code"], code.as_str());
     }
-    let etag = r.header("etag").unwrap().to_string();
     let not_modified =
         send(&app, get(&format!("/v1/enterprises/{code}"), None).insert_header(("If-None-Match", etag.clone()))).await;
     assert_eq!(not_modified.status, 304);
@@ -253,15 +251,15 @@ async fn nfd_and_stray_whitespace_are_stored_as_nfc_trimmed() {
 }
 
 /// Sends `body` and expects a 4xx naming `field` with `code`; nothing may be written.
-async fn refused<S, B>(app: &S, db: &TestDb, key: &str, body: Value, status: u16, field: &str, code: &str)
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<B>,
-        Error = actix_web::Error,
-    >,
-    B: actix_web::body::MessageBody,
-{
+async fn refused<B: actix_web::body::MessageBody>(
+    app: &impl TestApp<B>,
+    db: &TestDb,
+    key: &str,
+    body: Value,
+    status: u16,
+    field: &str,
+    code: &str,
+) {
     let r = send(app, post_json("/v1/enterprises", Some(key), &body)).await;
     assert_eq!(r.status, status, "{field}/{code}: {}", r.text);
     assert_eq!(r.header("content-type"), Some("application/problem+json"));

@@ -13,15 +13,11 @@ fn enc(s: &str) -> String {
 }
 
 /// Searches until `pred` holds on the answer (the index follows the feed asynchronously).
-async fn search_until<S, B>(app: &S, query: &str, pred: impl Fn(&Value) -> bool) -> Value
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<B>,
-        Error = actix_web::Error,
-    >,
-    B: actix_web::body::MessageBody,
-{
+async fn search_until<B: actix_web::body::MessageBody>(
+    app: &impl TestApp<B>,
+    query: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
     let started = Instant::now();
     loop {
         let r = send(app, get(&format!("/v1/search?{query}"), None)).await;
@@ -47,8 +43,7 @@ async fn search_finds_names_however_they_are_typed() {
     let db = TestDb::new();
     let app = app(&db).await;
     let key = db.key("portal", Role::Portal);
-    let r = send(&app, post_json("/v1/enterprises", Some(&key), &appendix_a())).await;
-    let code = r.body["code"].as_str().unwrap().to_string();
+    let code = register(&app, &key, &appendix_a()).await.code;
     for (i, name) in
         ["Đường Sắt Việt", "Dương Minh Châu", "Thương Mại Sao Mai", "Xây Dựng Hoàng Gia"].iter().enumerate()
     {
@@ -185,8 +180,7 @@ async fn changes_become_searchable_and_former_names_still_find() {
     let db = TestDb::new();
     let app = app(&db).await;
     let key = db.key("portal", Role::Portal);
-    let r = send(&app, post_json("/v1/enterprises", Some(&key), &appendix_a())).await;
-    let code = r.body["code"].as_str().unwrap().to_string();
+    let code = register(&app, &key, &appendix_a()).await.code;
     search_until(&app, "q=hoang+long+phat", |a| first(a).as_deref() == Some(code.as_str())).await;
     let renamed = send(
         &app,

@@ -89,16 +89,7 @@ fn after_sigkill_the_index_catches_up_with_every_committed_change() {
 
     let service = Service::start(&db, data.path());
     let client = reqwest::blocking::Client::new();
-    let enterprises = db.count("enterprises");
-    let started = Instant::now();
-    loop {
-        let ready: Value = client.get(format!("{}/readyz", service.base)).send().unwrap().json().unwrap();
-        if ready["index"]["documents"].as_i64() == Some(enterprises) && ready["index"]["lag_events"] == 0 {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "the index did not catch up: {ready}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    service.until_index_holds(&client, db.count("enterprises"));
     for code in &created {
         let (total, first) = search_total(&client, &service.base, code);
         assert_eq!((total, first.as_deref()), (1, Some(code.as_str())), "{code} is searchable, once");

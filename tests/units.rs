@@ -15,8 +15,7 @@ async fn units_get_codes_in_order_and_versions_of_their_enterprise() {
     let db = TestDb::new();
     let app = app(&db).await;
     let key = db.key("portal", Role::Portal);
-    let r = send(&app, post_json("/v1/enterprises", Some(&key), &appendix_a())).await;
-    let code = r.body["code"].as_str().unwrap().to_string();
+    let code = register(&app, &key, &appendix_a()).await.code;
     let path = format!("/v1/enterprises/{code}/units");
 
     let b1 = send(
@@ -71,8 +70,7 @@ async fn refused_units() {
     let app = app(&db).await;
     let key = db.key("portal", Role::Portal);
     let transport = db.key("transport", Role::Transport);
-    let r = send(&app, post_json("/v1/enterprises", Some(&key), &appendix_a())).await;
-    let code = r.body["code"].as_str().unwrap().to_string();
+    let code = register(&app, &key, &appendix_a()).await.code;
     let path = format!("/v1/enterprises/{code}/units");
 
     let bad_name = send(&app, post_json(&path, Some(&key), &branch("Cửa hàng số 1"))).await;

@@ -23,9 +23,6 @@
 //! cluster is owned by, and `initdb`/`pg_ctl` are run as, the account
 //! [`UNPRIVILEGED_USER`] (`postgres`).
 
-// The module offers a little more API than `registry serve` may use.
-#![allow(dead_code)]
-
 use std::ffi::{CString, OsStr};
 use std::fmt::Write as _;
 use std::fs;
@@ -167,6 +164,8 @@ pub struct PrivateCluster {
     port: u16,
     run_as: Option<RunAs>,
     running: bool,
+    /// Whether this start ran `initdb` (the tests look).
+    #[cfg_attr(not(test), allow(dead_code))]
     newly_created: bool,
     reused_running_server: bool,
 }
@@ -241,6 +240,16 @@ impl PrivateCluster {
         )
     }
 
+    /// Stops the server of the cluster under `data_dir` if it is running (adopting it, as
+    /// [`PrivateCluster::start`] does); returns whether it was.
+    pub fn stop_if_running(data_dir: &Path) -> Result<bool, ClusterError> {
+        if !data_dir.join(CLUSTER_DIR_NAME).join("postmaster.pid").exists() {
+            return Ok(false);
+        }
+        PrivateCluster::start(data_dir)?.stop()?;
+        Ok(true)
+    }
+
     /// Stops the server (`pg_ctl stop -m fast -w`).  Idempotent; also done on drop.
     pub fn stop(&mut self) -> Result<(), ClusterError> {
         if !self.running {
@@ -259,36 +268,6 @@ impl PrivateCluster {
     /// `registry clients add`) that found the server already running for a `serve`.
     pub fn detach(&mut self) {
         self.running = false;
-    }
-
-    /// The directory of the server's Unix socket (the `host` of the URL).
-    pub fn socket_dir(&self) -> &Path {
-        &self.socket_dir
-    }
-
-    /// The cluster's data directory, `<data_dir>/postgres`.
-    pub fn cluster_dir(&self) -> &Path {
-        &self.cluster_dir
-    }
-
-    /// The port number naming the socket file (no TCP is used).
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// The server log file.
-    pub fn log_file(&self) -> &Path {
-        &self.log_file
-    }
-
-    /// The directory of the PostgreSQL binaries in use (holds `psql` too, on Debian).
-    pub fn bin_dir(&self) -> &Path {
-        &self.bin_dir
-    }
-
-    /// Whether this start ran `initdb` (false when an existing cluster was reused).
-    pub fn newly_created(&self) -> bool {
-        self.newly_created
     }
 
     /// Whether this start found the server of this cluster already running
@@ -488,7 +467,7 @@ impl Drop for PrivateCluster {
 /// `/usr/lib/postgresql/*/bin`, highest version first.  Symlinks (e.g.
 /// `/usr/local/bin/initdb -> /usr/lib/postgresql/15/bin/initdb`) are
 /// resolved so the result is the real bin directory.
-pub fn find_pg_bin_dir() -> Result<PathBuf, ClusterError> {
+fn find_pg_bin_dir() -> Result<PathBuf, ClusterError> {
     let path_var = std::env::var_os("PATH");
     let candidates = pg_bin_dir_candidates(path_var.as_deref(), Path::new(PG_LIB_ROOT));
     find_pg_bin_dir_in(&candidates)
@@ -497,7 +476,7 @@ pub fn find_pg_bin_dir() -> Result<PathBuf, ClusterError> {
 /// The directories [`find_pg_bin_dir`] searches, in order: those of
 /// `path_var` (a `PATH` value), then `<lib_root>/<version>/bin` highest
 /// version first.
-pub fn pg_bin_dir_candidates(path_var: Option<&OsStr>, lib_root: &Path) -> Vec<PathBuf> {
+fn pg_bin_dir_candidates(path_var: Option<&OsStr>, lib_root: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
     if let Some(p) = path_var {
         out.extend(std::env::split_paths(p).filter(|d| !d.as_os_str().is_empty()));
@@ -522,7 +501,7 @@ fn version_key(name: &str) -> Vec<u64> {
 
 /// The first of `candidates` that holds `initdb`, `pg_ctl` and `postgres`
 /// (after resolving symlinks), else [`ClusterError::NoBinaries`].
-pub fn find_pg_bin_dir_in(candidates: &[PathBuf]) -> Result<PathBuf, ClusterError> {
+fn find_pg_bin_dir_in(candidates: &[PathBuf]) -> Result<PathBuf, ClusterError> {
     candidates
         .iter()
         .find_map(|c| bin_dir_at(c))
@@ -1106,6 +1085,33 @@ fn percent_encode(bytes: &[u8], keep_slash: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the tests inspect of a started cluster.
+    impl PrivateCluster {
+        /// The directory of the server's Unix socket (the `host` of the URL).
+        fn socket_dir(&self) -> &Path {
+            &self.socket_dir
+        }
+
+        /// The cluster's data directory, `<data_dir>/postgres`.
+        fn cluster_dir(&self) -> &Path {
+            &self.cluster_dir
+        }
+
+        fn log_file(&self) -> &Path {
+            &self.log_file
+        }
+
+        /// The directory of the PostgreSQL binaries in use (holds `psql` too, on Debian).
+        fn bin_dir(&self) -> &Path {
+            &self.bin_dir
+        }
+
+        /// Whether this start ran `initdb` (false when an existing cluster was reused).
+        fn newly_created(&self) -> bool {
+            self.newly_created
+        }
+    }
 
     /// A data directory that the unprivileged account can reach (under /tmp,
     /// mode 0755) and that stops any server left in it when dropped, even

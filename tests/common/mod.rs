@@ -1,10 +1,27 @@
 //! Test harness: every test gets its own PostgreSQL database, created from a migrated template
 //! (fast), and dropped when the test ends. Tests run in parallel and never see each other's rows.
 //!
-//! The server is `REGISTRY_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
+//! The server is chosen once per test process ([`server::server_url`]):
+//!
+//! 1. `REGISTRY_TEST_DATABASE_URL`, when it is set;
+//! 2. else the server at `REGISTRY_TEST_PG_ADDR` (default `127.0.0.1:5432`), as user `postgres`
+//!    without a password, when something accepts a TCP connection there;
+//! 3. else one private cluster for the whole run, the one `registry serve` makes for itself
+//!    ([`registry::cli::cluster::PrivateCluster`]; run as the `postgres` account when the tests
+//!    run as root), under `REGISTRY_TEST_CLUSTER_DIR` (default
+//!    `/tmp/registry-test-cluster-<checkout>`). The first test process that needs it starts it (or
+//!    finds it running), the test binaries cargo runs after it and their parallel tests use the
+//!    same, and a reaper process that the first one started stops it once no test process has
+//!    been on it for a minute (`REGISTRY_TEST_CLUSTER_LINGER` seconds, if set). So `cargo test`
+//!    needs only the PostgreSQL binaries, not a running server. The cluster's data (the
+//!    templates) stays for the next run.
+//!
+//! Running the `registry` binary is [`cli`]; a running service on a free port, [`service`].
 
 #![allow(dead_code)]
 
+pub mod cli;
+pub mod server;
 pub mod service;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,14 +40,19 @@ use registry::api::{self, AppState};
 use registry::domain::Role;
 use registry::store;
 
-pub fn server_url() -> String {
-    std::env::var("REGISTRY_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
+pub use server::server_url;
 
-fn url_for(db: &str) -> String {
-    let mut u = url::Url::parse(&server_url()).expect("REGISTRY_TEST_DATABASE_URL is a URL");
+/// The URL of database `db` on the tests' server.
+pub fn url_for(db: &str) -> String {
+    let mut u = url::Url::parse(&server_url()).expect("the test server's URL parses");
     u.set_path(&format!("/{db}"));
     u.to_string()
+}
+
+/// A short name of this checkout: checkouts of different migrations testing side by side on one
+/// server keep their own templates, and their own private cluster.
+fn checkout() -> String {
+    hex::encode(&Sha256::digest(env!("CARGO_MANIFEST_DIR").as_bytes())[..3])
 }
 
 /// The migrations and reference data the template was built from.
@@ -56,9 +78,7 @@ fn fingerprint() -> String {
 fn template() -> &'static str {
     static NAME: OnceLock<String> = OnceLock::new();
     NAME.get_or_init(|| {
-        // Each checkout keeps its own templates, so that checkouts of different migrations testing
-        // side by side on one server never drop each other's.
-        let checkout = hex::encode(&Sha256::digest(env!("CARGO_MANIFEST_DIR").as_bytes())[..3]);
+        let checkout = checkout();
         let name = format!("registry_tmpl_{checkout}_{}", fingerprint());
         let mut admin = PgConnection::establish(&server_url()).expect("the test PostgreSQL server answers");
         admin.batch_execute("SELECT pg_advisory_lock(7356123)").unwrap();
@@ -203,6 +223,14 @@ pub fn state_with_limits(db: &TestDb, limits: registry::api::limits::LimitConfig
     )
 }
 
+/// The application in-process, as [`app`] gives it (answers with bodies of type `B`).
+pub trait TestApp<B>: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error> {}
+
+impl<S, B> TestApp<B> for S where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>
+{
+}
+
 /// The application in-process, on this test's database.
 pub async fn app(
     db: &TestDb,
@@ -243,11 +271,7 @@ impl Reply {
     }
 }
 
-pub async fn send<S, B>(app: &S, req: test::TestRequest) -> Reply
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
+pub async fn send<B: MessageBody>(app: &impl TestApp<B>, req: test::TestRequest) -> Reply {
     let res = test::call_service(app, req.to_request()).await;
     let status = res.status().as_u16();
     let headers = res.headers().clone();
@@ -287,6 +311,28 @@ pub fn get(path: &str, key: Option<&str>) -> test::TestRequest {
         req = req.insert_header(("Authorization", format!("Bearer {k}")));
     }
     req
+}
+
+/// A registered enterprise: its code and the ETag of its first version.
+pub struct Registered {
+    pub code: String,
+    pub etag: String,
+}
+
+/// Registers `body` with `key`, which must be answered 201.
+pub async fn register<B: MessageBody>(app: &impl TestApp<B>, key: &str, body: &serde_json::Value) -> Registered {
+    let r = send(app, post_json("/v1/enterprises", Some(key), body)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    Registered { code: r.body["code"].as_str().unwrap().to_string(), etag: r.header("etag").unwrap().to_string() }
+}
+
+/// A temporary directory that the `postgres` account can reach (mode 0755, under `/tmp`), for a
+/// private cluster of a test's own.
+pub fn cluster_tempdir(prefix: &str) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir_in("/tmp").unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
 }
 
 /// SPEC Appendix A, as it stands.
