@@ -40,7 +40,6 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Map, Value};
-use unicode_normalization::UnicodeNormalization;
 
 use registry_domain::code::{EnterpriseCode, UnitCode};
 use registry_domain::enterprise_type::{self, EnterpriseType};
@@ -50,8 +49,9 @@ use registry_domain::name_check;
 use registry_domain::record::{
     BusinessLine, Enterprise, Identity, IdentityKind, LegacyUnits, Unit, UnitAddress, UnitKind,
 };
-use registry_domain::reference::{Reference, VsicEdition};
+use registry_domain::reference::{Reference, VsicEdition, ROAD_TRANSPORT_VSIC};
 use registry_domain::status::Status;
+use registry_domain::text;
 
 /// One 2025 commune-level unit (ward or commune) with its province.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,7 +204,6 @@ fn division_weight(div: u32) -> u32 {
 const TRANSPORT_RELATED: &[&str] = &[
     "5210", "5224", "5225", "5229", "5231", "4663", "4730", "7710", "4520",
 ];
-const ROAD_TRANSPORT: &[&str] = &["4931", "4932", "4933"];
 
 /// Weight of a 2025 province (by economic size / number of enterprises).
 fn province_weight(code: &str) -> u32 {
@@ -341,20 +340,9 @@ const MOBILE_PREFIXES: &[&str] = &[
 // Helpers
 // ---------------------------------------------------------------------------
 
-/// Fold to ASCII: decompose, drop combining marks, đ→d (case kept).
-fn fold_ascii(s: &str) -> String {
-    s.nfd()
-        .filter(|c| !('\u{0300}'..='\u{036F}').contains(c))
-        .map(|c| match c {
-            'đ' => 'd',
-            'Đ' => 'D',
-            c => c,
-        })
-        .collect()
-}
-
+/// `s` in NFC, owned (the tables are typed NFC already; this makes sure).
 fn nfc(s: &str) -> String {
-    s.nfc().collect()
+    text::nfc(s).into_owned()
 }
 
 /// 64-bit FNV-1a with a final mix; only used as a set key (a false match merely
@@ -435,29 +423,9 @@ fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    LlcSingle,
-    LlcMulti,
-    Jsc,
-    Partnership,
-    Private,
-}
-
-impl Kind {
-    const ALL: [Kind; 5] = [Kind::LlcSingle, Kind::LlcMulti, Kind::Jsc, Kind::Partnership, Kind::Private];
-    const WEIGHTS: [u64; 5] = [45, 20, 22, 3, 10];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Kind::LlcSingle => "llc_single",
-            Kind::LlcMulti => "llc_multi",
-            Kind::Jsc => "jsc",
-            Kind::Partnership => "partnership",
-            Kind::Private => "private_enterprise",
-        }
-    }
-}
+/// Relative frequency of each type of enterprise among new registrations, in
+/// [`EnterpriseType::ALL`] order.
+const TYPE_WEIGHTS: [u64; 5] = [45, 20, 22, 3, 10];
 
 #[derive(Debug, Clone)]
 struct Syllable {
@@ -488,7 +456,7 @@ struct Person {
 
 impl Person {
     fn identity(&self) -> Value {
-        obj([("kind", text(self.id_kind)), ("number", text(&self.id_number))])
+        obj([("kind", string(self.id_kind)), ("number", string(&self.id_number))])
     }
     fn as_rep(&self, position: &str) -> Value {
         let mut birth = String::with_capacity(10);
@@ -498,18 +466,18 @@ impl Person {
         birth.push('-');
         push_digits(&mut birth, u64::from(self.birth.day()), 2);
         obj([
-            ("full_name", text(&self.name)),
-            ("position", text(position)),
+            ("full_name", string(&self.name)),
+            ("position", string(position)),
             ("birth_date", Value::String(birth)),
-            ("nationality", text(self.nationality)),
+            ("nationality", string(self.nationality)),
             ("identity", self.identity()),
         ])
     }
     fn as_owner(&self, capital: u64) -> Value {
         obj([
-            ("kind", text("individual")),
-            ("name", text(&self.name)),
-            ("nationality", text(self.nationality)),
+            ("kind", string("individual")),
+            ("name", string(&self.name)),
+            ("nationality", string(self.nationality)),
             ("identity", self.identity()),
             ("capital_vnd", Value::from(capital)),
         ])
@@ -534,7 +502,7 @@ fn push_digits(buf: &mut String, v: u64, width: u32) {
     }
 }
 
-fn text(s: &str) -> Value {
+fn string(s: &str) -> Value {
     Value::String(s.to_string())
 }
 
@@ -566,7 +534,7 @@ impl VsicSet {
             }
         }
         let division = |c: &str| c.get(..2).and_then(|d| d.parse::<u32>().ok()).unwrap_or(0);
-        let road: Vec<usize> = ROAD_TRANSPORT.iter().filter_map(|r| vsic.iter().position(|c| c == r)).collect();
+        let road: Vec<usize> = ROAD_TRANSPORT_VSIC.iter().filter_map(|r| vsic.iter().position(|c| c == r)).collect();
         let transport_related: Vec<usize> =
             TRANSPORT_RELATED.iter().filter_map(|r| vsic.iter().position(|c| c == r)).collect();
         let mut per_div_count = [0u64; 100];
@@ -692,7 +660,7 @@ impl Generator {
             .iter()
             .map(|s| {
                 let text = nfc(s);
-                let ascii = fold_ascii(&text);
+                let ascii = text::strip_diacritics(&text);
                 let lower = ascii.to_ascii_lowercase();
                 let key = if lower == "tan" || lower == "moi" { String::new() } else { lower };
                 Syllable { text, ascii, key }
@@ -711,7 +679,11 @@ impl Generator {
                 vi: nfc(vi),
                 en,
                 abbr,
-                initials: fold_ascii(vi).to_ascii_lowercase().split(' ').filter_map(|w| w.get(..1)).collect(),
+                initials: text::strip_diacritics(vi)
+                    .to_ascii_lowercase()
+                    .split(' ')
+                    .filter_map(|w| w.get(..1))
+                    .collect(),
             })
             .collect();
         let trade_index = |vi: &str| {
@@ -755,7 +727,7 @@ impl Generator {
             female_given: owned(FEMALE_GIVEN),
             foreign_sampler: Weighted::new(FOREIGNERS.iter().map(|f| u64::from(f.1))),
             streets: owned(STREETS),
-            kind_sampler: Weighted::new(Kind::WEIGHTS),
+            kind_sampler: Weighted::new(TYPE_WEIGHTS),
             mantissas: (0..100).map(|j| (10f64.powf(f64::from(j) / 100.0) * 1e6).round() as u64).collect(),
             latest_birth_year: LATEST_BIRTH_YEAR,
             name_keys: U64Set::default(),
@@ -773,7 +745,7 @@ impl Generator {
     /// A registration body as [`Self::next_registration`] draws it, with the head office, the
     /// VSIC edition and the representatives' ages given by `plan`.
     fn body(&mut self, plan: BodyPlan) -> Value {
-        let kind = Kind::ALL[self.kind_sampler.sample(&mut self.rng)];
+        let kind = EnterpriseType::ALL[self.kind_sampler.sample(&mut self.rng)];
 
         // Head office location.
         let (province_code, ward_code) = match plan.place {
@@ -802,11 +774,11 @@ impl Generator {
         let business_lines: Vec<Value> = line_codes
             .iter()
             .enumerate()
-            .map(|(i, code)| obj([("vsic", text(code)), ("main", Value::Bool(i == 0))]))
+            .map(|(i, code)| obj([("vsic", string(code)), ("main", Value::Bool(i == 0))]))
             .collect();
 
         obj([
-            ("type", text(kind.as_str())),
+            ("type", string(kind.as_str())),
             ("name", name),
             ("head_office", head_office),
             ("charter_capital_vnd", Value::from(capital)),
@@ -913,9 +885,9 @@ impl Generator {
         }
     }
 
-    fn name_value(&mut self, kind: Kind, trades: &[usize], syl: &[usize]) -> Value {
+    fn name_value(&mut self, kind: EnterpriseType, trades: &[usize], syl: &[usize]) -> Value {
         let prefix = match kind {
-            Kind::LlcSingle => {
+            EnterpriseType::LlcSingle => {
                 let base =
                     if self.rng.random_bool(0.85) { "Công ty TNHH" } else { "Công ty trách nhiệm hữu hạn" };
                 match self.rng.random_range(0..100u32) {
@@ -924,12 +896,16 @@ impl Generator {
                     _ => format!("{base} một thành viên"),
                 }
             }
-            Kind::LlcMulti => {
+            EnterpriseType::LlcMulti => {
                 if self.rng.random_bool(0.85) { "Công ty TNHH" } else { "Công ty trách nhiệm hữu hạn" }.to_string()
             }
-            Kind::Jsc => if self.rng.random_bool(0.85) { "Công ty cổ phần" } else { "Công ty CP" }.to_string(),
-            Kind::Partnership => "Công ty hợp danh".to_string(),
-            Kind::Private => if self.rng.random_bool(0.75) { "Doanh nghiệp tư nhân" } else { "DNTN" }.to_string(),
+            EnterpriseType::Jsc => {
+                if self.rng.random_bool(0.85) { "Công ty cổ phần" } else { "Công ty CP" }.to_string()
+            }
+            EnterpriseType::Partnership => "Công ty hợp danh".to_string(),
+            EnterpriseType::PrivateEnterprise => {
+                if self.rng.random_bool(0.75) { "Doanh nghiệp tư nhân" } else { "DNTN" }.to_string()
+            }
         };
         // literals and tables are NFC; joining them with ASCII spaces keeps NFC
         let mut vi = prefix;
@@ -942,7 +918,7 @@ impl Generator {
             vi.push_str(&self.syllables[s].text);
         }
         if self.rng.random_bool(0.10) {
-            vi = vi.to_uppercase().nfc().collect();
+            vi = nfc(&vi.to_uppercase());
         }
 
         let mut name = Map::new();
@@ -950,17 +926,17 @@ impl Generator {
 
         if self.rng.random_bool(0.60) {
             let suffix = match kind {
-                Kind::LlcSingle => {
+                EnterpriseType::LlcSingle => {
                     if self.rng.random_bool(0.3) {
                         "One Member Company Limited"
                     } else {
                         "Company Limited"
                     }
                 }
-                Kind::LlcMulti => "Company Limited",
-                Kind::Jsc => "Joint Stock Company",
-                Kind::Partnership => "Partnership",
-                Kind::Private => "Private Enterprise",
+                EnterpriseType::LlcMulti => "Company Limited",
+                EnterpriseType::Jsc => "Joint Stock Company",
+                EnterpriseType::Partnership => "Partnership",
+                EnterpriseType::PrivateEnterprise => "Private Enterprise",
             };
             let mut en = self.ascii_core(syl);
             for &t in trades {
@@ -975,8 +951,8 @@ impl Generator {
         }
 
         let abbr_p = match kind {
-            Kind::Private => 0.25,
-            Kind::Partnership => 0.4,
+            EnterpriseType::PrivateEnterprise => 0.25,
+            EnterpriseType::Partnership => 0.4,
             _ => 0.55,
         };
         if self.rng.random_bool(abbr_p) {
@@ -990,7 +966,7 @@ impl Generator {
                 if !trades.is_empty() && self.rng.random_bool(0.7) { Some(self.trades[trades[0]].abbr) } else { None };
             let build = |core: &str| -> String {
                 let mut s = String::new();
-                if kind == Kind::Private {
+                if kind == EnterpriseType::PrivateEnterprise {
                     s.push_str("DNTN ");
                 }
                 s.push_str(core);
@@ -999,10 +975,10 @@ impl Generator {
                     s.push_str(t);
                 }
                 match kind {
-                    Kind::LlcSingle | Kind::LlcMulti => s.push_str(" CO., LTD"),
-                    Kind::Jsc => s.push_str(" JSC"),
-                    Kind::Partnership => s.push_str(" PARTNERSHIP"),
-                    Kind::Private => {}
+                    EnterpriseType::LlcSingle | EnterpriseType::LlcMulti => s.push_str(" CO., LTD"),
+                    EnterpriseType::Jsc => s.push_str(" JSC"),
+                    EnterpriseType::Partnership => s.push_str(" PARTNERSHIP"),
+                    EnterpriseType::PrivateEnterprise => {}
                 }
                 s
             };
@@ -1143,13 +1119,13 @@ impl Generator {
 
     /// Charter capital in VND: 100 million to 100 billion, log-distributed, in millions.
     /// Integer arithmetic after the uniform draw, so it is identical on every platform.
-    fn charter_capital(&mut self, kind: Kind) -> u64 {
+    fn charter_capital(&mut self, kind: EnterpriseType) -> u64 {
         let u: f64 = (self.rng.random::<f64>() + self.rng.random::<f64>()) / 2.0;
         // (lowest, span) in hundredths of a decade of VND
         let (lo, span) = match kind {
-            Kind::Jsc => (870.0, 230.0),
-            Kind::LlcMulti => (830.0, 250.0),
-            Kind::Private => (800.0, 200.0),
+            EnterpriseType::Jsc => (870.0, 230.0),
+            EnterpriseType::LlcMulti => (830.0, 250.0),
+            EnterpriseType::PrivateEnterprise => (800.0, 200.0),
             _ => (800.0, 260.0),
         };
         let h = ((lo + span * u).floor() as u64).clamp(800, 1100);
@@ -1199,18 +1175,18 @@ impl Generator {
 
     // -- people ------------------------------------------------------------------
 
-    fn people(&mut self, kind: Kind, capital: u64, province: &str) -> (Vec<Value>, Vec<Value>) {
+    fn people(&mut self, kind: EnterpriseType, capital: u64, province: &str) -> (Vec<Value>, Vec<Value>) {
         let mut persons: Vec<Person> = Vec::new();
         let mut owners: Vec<Owner> = Vec::new();
         let mut reps: Vec<(usize, &'static str)> = Vec::new();
 
         match kind {
-            Kind::Private => {
+            EnterpriseType::PrivateEnterprise => {
                 let p = self.vn_person(province, &mut persons);
                 owners.push(Owner::Person(p));
                 reps.push((p, "Chủ doanh nghiệp"));
             }
-            Kind::Partnership => {
+            EnterpriseType::Partnership => {
                 let n = match self.rng.random_range(0..100u32) {
                     0..=59 => 2,
                     60..=84 => 3,
@@ -1226,7 +1202,7 @@ impl Generator {
                     reps.push((p, "Thành viên hợp danh"));
                 }
             }
-            Kind::LlcSingle => {
+            EnterpriseType::LlcSingle => {
                 let org = !self.org_codes.is_empty() && self.rng.random_bool(0.04);
                 let foreign = !org && self.rng.random_bool(0.01);
                 if org {
@@ -1246,8 +1222,8 @@ impl Generator {
                     reps.push((rep, self.position(&["Giám đốc", "Tổng Giám đốc"], &[80, 20])));
                 }
             }
-            Kind::LlcMulti | Kind::Jsc => {
-                let n = if kind == Kind::LlcMulti {
+            EnterpriseType::LlcMulti | EnterpriseType::Jsc => {
+                let n = if kind == EnterpriseType::LlcMulti {
                     match self.rng.random_range(0..1000u32) {
                         0..=449 => 2,
                         450..=699 => 3,
@@ -1267,15 +1243,15 @@ impl Generator {
                         _ => self.rng.random_range(16..=30),
                     }
                 };
-                let two_reps = self.rng.random_bool(if kind == Kind::Jsc { 0.25 } else { 0.2 });
-                let (chair, managers): (&'static str, &[&'static str]) = if kind == Kind::Jsc {
+                let two_reps = self.rng.random_bool(if kind == EnterpriseType::Jsc { 0.25 } else { 0.2 });
+                let (chair, managers): (&'static str, &[&'static str]) = if kind == EnterpriseType::Jsc {
                     ("Chủ tịch Hội đồng quản trị", &["Giám đốc", "Tổng Giám đốc"])
                 } else {
                     ("Chủ tịch Hội đồng thành viên", &["Giám đốc", "Tổng Giám đốc"])
                 };
                 let positions: Vec<&'static str> = if two_reps {
                     vec![chair, self.position(managers, &[60, 40])]
-                } else if kind == Kind::Jsc {
+                } else if kind == EnterpriseType::Jsc {
                     vec![self.position(&[chair, "Giám đốc", "Tổng Giám đốc"], &[30, 40, 30])]
                 } else {
                     vec![self.position(&[chair, "Giám đốc", "Tổng Giám đốc"], &[30, 50, 20])]
@@ -1314,9 +1290,9 @@ impl Generator {
             .map(|(o, cap)| match o {
                 Owner::Person(i) => persons[*i].as_owner(cap),
                 Owner::Organisation { name, code } => obj([
-                    ("kind", text("organisation")),
-                    ("name", text(name)),
-                    ("enterprise_code", text(code)),
+                    ("kind", string("organisation")),
+                    ("name", string(name)),
+                    ("enterprise_code", string(code)),
                     ("capital_vnd", Value::from(cap)),
                 ]),
             })
@@ -1868,8 +1844,7 @@ impl RecordGenerator {
                 false
             }
             _ => {
-                let kind =
-                    Kind::ALL[EnterpriseType::ALL.iter().position(|t| *t == record.enterprise_type).expect("a type")];
+                let kind = record.enterprise_type;
                 let main_div = record.business_lines[0].vsic.get(..2).and_then(|d| d.parse().ok()).unwrap_or(0);
                 let type_value = Value::String(record.enterprise_type.as_str().into());
                 let name = loop {
@@ -2016,21 +1991,21 @@ fn rough_record(
 ) -> Enterprise {
     let Value::Object(mut m) = body else { unreachable!("a body is an object") };
     if let Some(Value::Object(ho)) = m.get_mut("head_office") {
-        ho.insert("ward_name".into(), text(""));
-        ho.insert("province_name".into(), text(""));
+        ho.insert("ward_name".into(), string(""));
+        ho.insert("province_name".into(), string(""));
         if legacy {
             ho.insert("legacy".into(), Value::Object(Map::new()));
         }
     }
     for line in m.get_mut("business_lines").and_then(Value::as_array_mut).into_iter().flatten() {
-        line["edition"] = text(edition.as_str());
-        line["name"] = text("");
+        line["edition"] = string(edition.as_str());
+        line["name"] = string("");
     }
     for owner in m.get_mut("owners").and_then(Value::as_array_mut).into_iter().flatten() {
         owner["share_percent"] = Value::from(0.0);
     }
     m.insert("code".into(), Value::String(code));
-    m.insert("status".into(), text("active"));
+    m.insert("status".into(), string("active"));
     m.insert("registered_on".into(), Value::String(registered_on.to_string()));
     m.insert("version".into(), Value::from(1));
     m.insert("registration_changes".into(), Value::from(0));
@@ -2111,60 +2086,25 @@ pub fn write_records(
 mod tests {
     use super::*;
     use std::collections::{BTreeMap, HashMap};
-    use unicode_normalization::is_nfc;
+
+    use registry_domain::reference_data;
+    use EnterpriseType::*;
+
+    fn is_nfc(s: &str) -> bool {
+        text::nfc(s) == s
+    }
 
     // -- reference data ---------------------------------------------------------
 
-    /// Minimal CSV reader: comma-separated, double-quoted fields with `""` escapes.
-    fn parse_csv(text: &str) -> Vec<Vec<String>> {
-        let mut rows = Vec::new();
-        for line in text.lines() {
-            let line = line.trim_end_matches('\r');
-            if line.is_empty() {
-                continue;
-            }
-            let mut fields = Vec::new();
-            let mut cur = String::new();
-            let mut quoted = false;
-            let mut chars = line.chars().peekable();
-            while let Some(c) = chars.next() {
-                match (c, quoted) {
-                    ('"', true) if chars.peek() == Some(&'"') => {
-                        cur.push('"');
-                        chars.next();
-                    }
-                    ('"', _) => quoted = !quoted,
-                    (',', false) => fields.push(std::mem::take(&mut cur)),
-                    (c, _) => cur.push(c),
-                }
-            }
-            fields.push(cur);
-            rows.push(fields);
-        }
-        rows
-    }
-
-    /// The repository's `data/` copy if present, else the shared reference data.
-    fn data_file(name: &str) -> String {
-        let local = format!("{}/data/{name}", env!("CARGO_MANIFEST_DIR"));
-        let shared = format!("/work/shared/data/{name}");
-        std::fs::read_to_string(&local)
-            .or_else(|_| std::fs::read_to_string(&shared))
-            .unwrap_or_else(|e| panic!("cannot read {local} or {shared}: {e}"))
-    }
-
+    /// Every 2025 ward and level-4 VSIC 2025 code of the reference data the service ships.
     fn real_input(org_codes: Vec<String>) -> GeneratorInput {
-        let wards: Vec<Ward> = parse_csv(&data_file("admin_units_2025.csv"))
-            .into_iter()
-            .skip(1)
-            .map(|r| Ward { province_code: r[0].clone(), ward_code: r[2].clone() })
+        let reference = reference_data::reference();
+        let wards: Vec<Ward> = reference
+            .all_wards()
+            .map(|w| Ward { province_code: w.province_code.clone(), ward_code: w.code.clone() })
             .collect();
-        let vsic4: Vec<String> = parse_csv(&data_file("vsic_2025.csv"))
-            .into_iter()
-            .skip(1)
-            .filter(|r| r.len() == 4 && r[1] == "4")
-            .map(|r| r[0].clone())
-            .collect();
+        let vsic4: Vec<String> =
+            reference.vsic_entries(VsicEdition::Vsic2025).filter(|e| e.level == 4).map(|e| e.code.clone()).collect();
         assert_eq!(wards.len(), 3321);
         assert_eq!(vsic4.len(), 495);
         GeneratorInput { wards, vsic4, organisation_owner_codes: org_codes }
@@ -2176,32 +2116,17 @@ mod tests {
 
     // -- checking helpers ---------------------------------------------------------
 
+    /// Lower case, without tones and diacritics.
     fn fold_key(s: &str) -> String {
-        fold_ascii(s).to_lowercase()
+        text::strip_diacritics(s).to_lowercase()
     }
 
-    const PREFIXES: &[(&str, &[&str])] = &[
-        ("llc_single", &["công ty tnhh", "công ty trách nhiệm hữu hạn"]),
-        ("llc_multi", &["công ty tnhh", "công ty trách nhiệm hữu hạn"]),
-        ("jsc", &["công ty cổ phần", "công ty cp"]),
-        ("partnership", &["công ty hợp danh"]),
-        ("private_enterprise", &["doanh nghiệp tư nhân", "dntn"]),
-    ];
-
-    /// Proper name (everything after the type prefix and `MTV`/`một thành viên`), lower case.
-    fn proper_name(kind: &str, vi: &str) -> String {
-        let lower = vi.to_lowercase();
-        let forms = PREFIXES.iter().find(|(k, _)| *k == kind).expect("known type").1;
-        let rest = forms
-            .iter()
-            .find_map(|p| lower.strip_prefix(p).and_then(|r| r.strip_prefix(' ')))
-            .unwrap_or_else(|| panic!("{vi:?} lacks the {kind} prefix"));
-        let rest = if kind == "llc_single" {
-            rest.strip_prefix("mtv ").or_else(|| rest.strip_prefix("một thành viên ")).unwrap_or(rest)
-        } else {
-            rest
-        };
-        rest.to_string()
+    /// The proper name (after the type's prefix and `MTV`/`một thành viên`) by the domain's rule,
+    /// lower case.
+    fn proper_name(kind: EnterpriseType, vi: &str) -> String {
+        enterprise_type::proper_name(kind, vi)
+            .unwrap_or_else(|e| panic!("{vi:?} does not fit its type {}: {e:?}", kind.as_str()))
+            .to_lowercase()
     }
 
     /// Strips leading trade words; returns (trade words, distinctive syllables), lower case.
@@ -2303,7 +2228,7 @@ mod tests {
             ];
             assert_eq!(obj.len(), allowed.len());
             assert!(obj.keys().all(|k| allowed.contains(&k.as_str())));
-            let kind = str_of(b, "type");
+            let kind = EnterpriseType::parse(str_of(b, "type")).expect("a known type");
 
             // Name and its uniqueness.
             let vi = str_of(&b["name"], "vi");
@@ -2320,10 +2245,10 @@ mod tests {
                 let en = en.as_str().unwrap();
                 assert!(en.is_ascii(), "{en}");
                 let suffix = match kind {
-                    "llc_single" | "llc_multi" => "Company Limited",
-                    "jsc" => "Joint Stock Company",
-                    "partnership" => "Partnership",
-                    _ => "Private Enterprise",
+                    LlcSingle | LlcMulti => "Company Limited",
+                    Jsc => "Joint Stock Company",
+                    Partnership => "Partnership",
+                    PrivateEnterprise => "Private Enterprise",
                 };
                 assert!(en.ends_with(suffix), "{en}");
                 assert!(self.en.insert(en.to_lowercase()), "English name repeats: {en}");
@@ -2375,13 +2300,13 @@ mod tests {
                 check_cccd(number, str_of(r, "birth_date"), str_of(r, "full_name"));
                 let pos = str_of(r, "position");
                 let ok: &[&str] = match kind {
-                    "private_enterprise" => &["Chủ doanh nghiệp"],
-                    "partnership" => &["Thành viên hợp danh"],
-                    "llc_single" => &["Giám đốc", "Tổng Giám đốc"],
-                    "llc_multi" => &["Giám đốc", "Tổng Giám đốc", "Chủ tịch Hội đồng thành viên"],
-                    _ => &["Giám đốc", "Tổng Giám đốc", "Chủ tịch Hội đồng quản trị"],
+                    PrivateEnterprise => &["Chủ doanh nghiệp"],
+                    Partnership => &["Thành viên hợp danh"],
+                    LlcSingle => &["Giám đốc", "Tổng Giám đốc"],
+                    LlcMulti => &["Giám đốc", "Tổng Giám đốc", "Chủ tịch Hội đồng thành viên"],
+                    Jsc => &["Giám đốc", "Tổng Giám đốc", "Chủ tịch Hội đồng quản trị"],
                 };
-                assert!(ok.contains(&pos), "{kind}: {pos}");
+                assert!(ok.contains(&pos), "{kind:?}: {pos}");
                 let prev = body_ids.insert(number.to_string(), str_of(r, "full_name").to_string());
                 assert!(prev.is_none(), "two representatives share an identity");
             }
@@ -2426,8 +2351,8 @@ mod tests {
             let rep_ids: Vec<&str> = reps.iter().map(|r| str_of(&r["identity"], "number")).collect();
             let individuals = owners.iter().filter(|o| o["kind"] == "individual").count();
             match kind {
-                "llc_single" => assert_eq!(owners.len(), 1),
-                "llc_multi" => {
+                LlcSingle => assert_eq!(owners.len(), 1),
+                LlcMulti => {
                     assert!((2..=50).contains(&owners.len()));
                     for r in reps {
                         if str_of(r, "position") == "Chủ tịch Hội đồng thành viên" {
@@ -2435,19 +2360,18 @@ mod tests {
                         }
                     }
                 }
-                "jsc" => assert!(owners.len() >= 3),
-                "partnership" => {
+                Jsc => assert!(owners.len() >= 3),
+                Partnership => {
                     assert!(owners.len() >= 2 && individuals == owners.len());
                     assert!(rep_ids.iter().all(|id| owner_ids.contains(*id)));
                 }
-                "private_enterprise" => {
+                PrivateEnterprise => {
                     assert_eq!(owners.len(), 1);
                     assert_eq!(individuals, 1);
                     assert_eq!(reps.len(), 1);
                     assert_eq!(str_of(&owners[0]["identity"], "number"), rep_ids[0]);
                     assert_eq!(str_of(&owners[0], "name"), str_of(&reps[0], "full_name"));
                 }
-                other => panic!("type {other}"),
             }
             // Identities unique across the run (one person per number).
             for number in body_ids.keys() {
@@ -2489,7 +2413,7 @@ mod tests {
             checker.check(&b);
             *types.entry(str_of(&b, "type").to_string()).or_default() += 1;
             let lines = b["business_lines"].as_array().unwrap();
-            if let Some(l) = lines.iter().find(|l| ROAD_TRANSPORT.contains(&str_of(l, "vsic"))) {
+            if let Some(l) = lines.iter().find(|l| ROAD_TRANSPORT_VSIC.contains(&str_of(l, "vsic"))) {
                 transport += 1;
                 if l["main"] == Value::Bool(true) {
                     transport_main += 1;
