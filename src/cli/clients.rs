@@ -6,6 +6,7 @@ use crate::cli::config::{ClientsCommand, Global};
 use crate::cli::database::connect;
 use crate::store::clients;
 
+/// `registry clients add|list|revoke`: adds a client (printing its new key), lists them, revokes one.
 pub fn clients(global: &Global, command: &ClientsCommand) -> anyhow::Result<()> {
     let (_db, mut conn) = connect(global)?;
     let mut out = std::io::stdout().lock();

@@ -11,6 +11,8 @@ pub mod export;
 pub mod generate;
 pub mod import;
 pub mod mirror;
+pub mod output;
+pub mod progress;
 pub mod reindex;
 pub mod serve;
 

@@ -4,6 +4,7 @@ use diesel::PgConnection;
 
 use crate::cli::config::Global;
 use crate::cli::database::connect;
+use crate::cli::progress;
 use crate::indexer;
 
 /// `registry reindex`: rebuilds the search index from one snapshot of the database into a new
@@ -27,10 +28,7 @@ pub(crate) fn rebuild_index(conn: &mut PgConnection, global: &Global) -> anyhow:
             self.0.inc(n);
         }
     }
-    let bar = Bar(indicatif::ProgressBar::new(0).with_style(
-        indicatif::ProgressStyle::with_template("reindex {bar:40} {pos}/{len} enterprises {per_sec} eta {eta}")
-            .expect("valid template"),
-    ));
+    let bar = Bar(progress::counting("reindex", 0, "enterprises"));
     let started = std::time::Instant::now();
     let (position, count) = indexer::rebuild(conn, &global.index_dir(), &bar)?;
     bar.0.finish_and_clear();

@@ -12,6 +12,8 @@ use crate::domain::reference_data;
 use crate::indexer::Search;
 use crate::store;
 
+/// `registry serve`: prepares the database (a private cluster when none is given), loads the demo
+/// data when asked, opens the search index and serves until stopped.
 pub fn serve(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
     let db = open_database(global, true)?;
     prepare(&db.url)?;

@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 
+use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// `input` in NFC: borrowed when it is NFC already (the common case, checked without composing).
@@ -41,6 +42,20 @@ pub fn collapse_whitespace(input: &str) -> Cow<'_, str> {
 /// NFC, trimmed, every run of whitespace (including NBSP, tabs, newlines) replaced by one space.
 pub fn normalize(input: &str) -> String {
     collapse_whitespace(&nfc(input)).into_owned()
+}
+
+/// `input` without tones and diacritics, `đ` read as `d`, case kept: `Đức Phát` → `Duc Phat`.
+/// Vietnamese text becomes ASCII; NFC or NFD input alike.
+pub fn strip_diacritics(input: &str) -> String {
+    input
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .map(|c| match c {
+            'đ' => 'd',
+            'Đ' => 'D',
+            c => c,
+        })
+        .collect()
 }
 
 /// The first control character of `text` (C0, DEL, C1), if any. After [`normalize`] the
@@ -132,6 +147,20 @@ mod tests {
         assert!(matches!(nfc("Hoa\u{0300}ng"), Cow::Owned(ref o) if o == "Hoàng"));
         assert!(matches!(collapse_whitespace("Hoàng Long"), Cow::Borrowed(_)));
         assert_eq!(collapse_whitespace(" Hoàng\u{00a0} Long "), "Hoàng Long");
+    }
+
+    #[test]
+    fn diacritics_stripped_case_kept() {
+        for (typed, stripped) in [
+            ("Đức Phát", "Duc Phat"),
+            ("XUẤT NHẬP KHẨU đường", "XUAT NHAP KHAU duong"),
+            ("Thu\u{0309}y", "Thuy"),
+            ("Müller 2", "Muller 2"),
+        ] {
+            assert_eq!(strip_diacritics(typed), stripped, "{typed:?}");
+        }
+        assert!(strip_diacritics(VIETNAMESE_LETTERS).is_ascii());
+        assert!(strip_diacritics(&VIETNAMESE_LETTERS.to_uppercase()).is_ascii());
     }
 
     #[test]

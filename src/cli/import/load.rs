@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::time::{Duration, Instant};
 
@@ -161,6 +161,26 @@ fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
+/// The file being imported, as its runs know it.
+struct Source {
+    file: File,
+    size: u64,
+    /// Recognises the file on a rerun ([`file_key`]).
+    key: String,
+    /// Its canonical path, recorded with the run.
+    shown: String,
+}
+
+impl Source {
+    fn open(path: &Path) -> anyhow::Result<Source> {
+        let mut file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let size = file.metadata()?.len();
+        let key = file_key(&mut file, size).with_context(|| format!("reading {}", path.display()))?;
+        let shown = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()).to_string_lossy().into_owned();
+        Ok(Source { file, size, key, shown })
+    }
+}
+
 /// Imports `options.file` on `conn` (which must stay on one session: it holds the run's lock).
 pub fn run(
     conn: &mut PgConnection,
@@ -170,61 +190,33 @@ pub fn run(
     indexer: Option<&dyn ImportSink>,
 ) -> anyhow::Result<Summary> {
     let started = Instant::now();
-    let path = &options.file;
-    let mut file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let size = file.metadata()?.len();
-    let key = file_key(&mut file, size).with_context(|| format!("reading {}", path.display()))?;
-    let shown = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-    let run = store::start_run(conn, &key, &shown.to_string_lossy(), size as i64)?;
+    let mut source = Source::open(&options.file)?;
+    let run = store::start_run(conn, &source.key, &source.shown, source.size as i64)?;
     let mut summary = Summary { run_id: run.id, ..Summary::default() };
     // One process per file at a time: a second one would race the first for the same lines.
     anyhow::ensure!(
         store::try_lock_run(conn, run.id)?,
         "{} is being imported by another process (run {})",
-        path.display(),
+        options.file.display(),
         run.id
     );
     let result = (|| {
-        let mut loaded = Ok(());
-        if run.finished_at.is_some() {
+        let loaded = if run.finished_at.is_some() {
             summary.already_done = true;
+            Ok(())
         } else {
-            if run.next_line > 1 {
-                summary.resumed_at_line = Some(run.next_line);
-                tracing::info!(run = run.id, line = run.next_line, "resuming an interrupted import");
-            }
-            // The head first: a write committed after it is either seen below (the register is
-            // not empty) or takes a later position than the import's first batch expects.
-            let head = crate::store::feed::head(conn)?;
-            let deferred = store::defer_for_load(conn, run.id)?;
-            if let Some(d) = deferred.filter(|d| *d != store::Deferred::default()) {
-                tracing::info!(
-                    indexes = d.indexes,
-                    keys = d.keys,
-                    "empty register: secondary indexes and foreign keys are built after the load"
-                );
-            }
-            let indexer = indexer.filter(|_| run.next_line == 1 && deferred.is_some());
-            if let Some(indexer) = indexer {
-                indexer.begin(head);
-            }
-            loaded = load(conn, reference, options, progress, indexer, &mut file, size, &run, &mut summary);
+            let indexer = prepare_load(conn, &run, indexer, &mut summary)?;
+            let loaded = load(conn, reference, options, progress, indexer, &mut source, &run, &mut summary);
             if let Some(indexer) = indexer {
                 indexer.load_ended();
             }
-        }
+            loaded
+        };
         // Whatever happened above, and whichever run deferred them: the register must not stay
         // without its indexes.
         summary.built_after_load = store::restore_deferred(conn)?;
         loaded?;
-        if summary.enterprises > 0 || summary.built_after_load.indexes > 0 {
-            store::analyze(conn)?;
-        }
-        let run_now = store::start_run(conn, &key, &shown.to_string_lossy(), size as i64)?;
-        summary.total_enterprises = run_now.enterprises as u64;
-        summary.total_versions = run_now.versions as u64;
-        summary.refusals = store::refusals(conn, run.id)?;
-        anyhow::Ok(())
+        count_every_run(conn, &source, &run, &mut summary)
     })();
     store::unlock_run(conn, run.id)?;
     result?;
@@ -232,6 +224,57 @@ pub fn run(
     Ok(summary)
 }
 
+/// Before the lines are loaded: on an empty register the secondary indexes and foreign keys are
+/// deferred to after the load. Returns the indexer that takes the loaded enterprises: `indexer`
+/// when this run loads an empty register from the file's first line, else none.
+fn prepare_load<'a>(
+    conn: &mut PgConnection,
+    run: &store::Run,
+    indexer: Option<&'a dyn ImportSink>,
+    summary: &mut Summary,
+) -> anyhow::Result<Option<&'a dyn ImportSink>> {
+    if run.next_line > 1 {
+        summary.resumed_at_line = Some(run.next_line);
+        tracing::info!(run = run.id, line = run.next_line, "resuming an interrupted import");
+    }
+    // The head first: a write committed after it is either seen below (the register is not
+    // empty) or takes a later position than the import's first batch expects.
+    let head = crate::store::feed::head(conn)?;
+    let deferred = store::defer_for_load(conn, run.id)?;
+    if let Some(d) = deferred.filter(|d| *d != store::Deferred::default()) {
+        tracing::info!(
+            indexes = d.indexes,
+            keys = d.keys,
+            "empty register: secondary indexes and foreign keys are built after the load"
+        );
+    }
+    let indexer = indexer.filter(|_| run.next_line == 1 && deferred.is_some());
+    if let Some(indexer) = indexer {
+        indexer.begin(head);
+    }
+    Ok(indexer)
+}
+
+/// After a load: statistics refreshed when anything changed, and what every run of the file
+/// loaded and refused.
+fn count_every_run(
+    conn: &mut PgConnection,
+    source: &Source,
+    run: &store::Run,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    if summary.enterprises > 0 || summary.built_after_load.indexes > 0 {
+        store::analyze(conn)?;
+    }
+    let run_now = store::start_run(conn, &source.key, &source.shown, source.size as i64)?;
+    summary.total_enterprises = run_now.enterprises as u64;
+    summary.total_versions = run_now.versions as u64;
+    summary.refusals = store::refusals(conn, run.id)?;
+    Ok(())
+}
+
+/// Loads the lines after where `run` stands: read and checked on a thread of their own, written
+/// in batches by a [`Writer`].
 #[allow(clippy::too_many_arguments)]
 fn load(
     conn: &mut PgConnection,
@@ -239,13 +282,13 @@ fn load(
     options: &Options,
     progress: &dyn Progress,
     indexer: Option<&dyn ImportSink>,
-    file: &mut File,
-    size: u64,
+    source: &mut Source,
     run: &store::Run,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
+    let file = &mut source.file;
     file.seek(SeekFrom::Start(run.next_offset as u64))?;
-    progress.start(size, run.next_offset as u64);
+    progress.start(source.size, run.next_offset as u64);
     let now = Utc::now();
     let reason = format!(
         "imported from {}",
