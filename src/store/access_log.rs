@@ -1,6 +1,6 @@
 //! The personal-data access log: who read which enterprise's full view, verified claims about
 //! it, or read the register in bulk, and when. Entries arrive in batches from each instance's
-//! buffer (`crate::api::access_log`), never one insert per read.
+//! buffer the API keeps (its `access_log` module), never one insert per read.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
