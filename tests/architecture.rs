@@ -57,7 +57,8 @@ fn src_holds_only_main_lib_and_part_folders() {
 
 #[test]
 fn the_domain_uses_no_other_part_and_no_io_crate() {
-    let found = uses("src/domain", &["crate::store", "crate::api", "crate::indexer", "crate::cli", "actix", "diesel", "clap"]);
+    let found =
+        uses("src/domain", &["crate::store", "crate::api", "crate::indexer", "crate::cli", "actix", "diesel", "clap"]);
     assert!(found.is_empty(), "the domain is the law as pure code:\n{}", found.join("\n"));
     let manifest = std::fs::read_to_string(root().join("src/domain/Cargo.toml")).unwrap();
     for crate_name in ["actix", "diesel", "clap", "tantivy", "registry-index"] {

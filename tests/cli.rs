@@ -177,3 +177,16 @@ fn check_finds_a_consistent_register_consistent_and_names_what_breaks() {
     assert!(line("versions").starts_with("ok"), "{text}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("2 check(s) failed"));
 }
+
+#[test]
+fn logs_written_to_a_pipe_carry_no_colour_codes() {
+    let db = TestDb::new();
+    // An enterprise that does not exist: the command fails and logs the error at ERROR.
+    let mut c = registry(&db);
+    c.env("REGISTRY_LOG", "info").args(["audit", "0100000010"]);
+    let out = c.output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ERROR") && stderr.contains("no enterprise has code 0100000010"), "{stderr}");
+    assert!(!stderr.contains('\x1b'), "ANSI escape codes in a log read from a pipe: {stderr:?}");
+}
