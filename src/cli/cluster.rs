@@ -281,15 +281,8 @@ impl PrivateCluster {
     pub fn ensure_database(&self, dbname: &str) -> Result<bool, ClusterError> {
         let script = "SELECT format('CREATE DATABASE %I', :'dbname') \
                       WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'dbname') \\gexec\n";
-        let mut cmd = Command::new(self.bin_dir.join("psql"));
-        cmd.arg("-X")
-            .args(["-q", "-v", "ON_ERROR_STOP=1", "-v"])
-            .arg(format!("dbname={dbname}"))
-            .arg("-d")
-            .arg(self.database_url("postgres"))
-            .args(["-At", "-f", "-"]);
-        clean_env(&mut cmd);
         let exists_before = self.database_exists(dbname)?;
+        let mut cmd = self.psql_with_dbname(dbname);
         run_with_stdin(&mut cmd, script.as_bytes())?;
         if !exists_before {
             tracing::info!(dbname, "created database in private PostgreSQL cluster");
@@ -297,7 +290,9 @@ impl PrivateCluster {
         Ok(!exists_before)
     }
 
-    fn database_exists(&self, dbname: &str) -> Result<bool, ClusterError> {
+    /// `psql` on the `postgres` database reading a script from standard input, with the psql
+    /// variable `dbname` set (quoted in the script as `:'dbname'`, never spliced into SQL).
+    fn psql_with_dbname(&self, dbname: &str) -> Command {
         let mut cmd = Command::new(self.bin_dir.join("psql"));
         cmd.arg("-X")
             .args(["-q", "-v", "ON_ERROR_STOP=1", "-v"])
@@ -306,6 +301,11 @@ impl PrivateCluster {
             .arg(self.database_url("postgres"))
             .args(["-At", "-f", "-"]);
         clean_env(&mut cmd);
+        cmd
+    }
+
+    fn database_exists(&self, dbname: &str) -> Result<bool, ClusterError> {
+        let mut cmd = self.psql_with_dbname(dbname);
         let out = run_with_stdin(&mut cmd, b"SELECT count(*) FROM pg_database WHERE datname = :'dbname';\n")?;
         Ok(String::from_utf8_lossy(&out.stdout).trim() != "0")
     }

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use actix_web::web::Bytes;
+use bytes::Bytes;
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
 
