@@ -99,6 +99,35 @@ async fn each_of_the_five_types_registers() {
     assert_eq!(db.count("enterprises"), 5);
 }
 
+/// SPEC §2.5, art. 120.2: a joint-stock company's founding shareholders together subscribe at
+/// least 20 % of the charter capital (the rest is sold to other shareholders), at most all of it.
+#[actix_web::test]
+async fn a_jscs_founders_subscribe_at_least_a_fifth_of_the_charter_capital() {
+    let db = TestDb::new();
+    let app = app(&db).await;
+    let key = db.key("portal", Role::Portal);
+    // The founders of `registration("jsc", …)` subscribe 10,000,000,000 VND.
+    let cases = [
+        ("Phương Nam Hạ", 50_000_000_000i64, 201),
+        ("Phương Nam Thu", 50_000_000_005, 422),
+        ("Phương Nam Đông", 9_999_999_999, 422),
+    ];
+    for (proper, charter, status) in cases {
+        let body = with(registration("jsc", proper), &["charter_capital_vnd"], json!(charter));
+        let r = send(&app, post_json("/v1/enterprises", Some(&key), &body)).await;
+        assert_eq!(r.status, status, "{charter}: {}", r.text);
+        if status == 201 {
+            assert_eq!(r.body["owners"][0]["share_percent"], 10.0, "a share is of the charter capital");
+        } else {
+            assert!(r.has_error("owners", "capital_mismatch"), "{}", r.text);
+        }
+    }
+    // Other types still contribute the whole charter capital.
+    let body = with(registration("llc_multi", "Phương Nam Xuân"), &["charter_capital_vnd"], json!(5_000_000_000i64));
+    let r = send(&app, post_json("/v1/enterprises", Some(&key), &body)).await;
+    assert!(r.has_error("owners", "capital_mismatch"), "{}", r.text);
+}
+
 #[actix_web::test]
 async fn look_up_by_every_accepted_form_and_304() {
     let db = TestDb::new();

@@ -453,18 +453,32 @@ pub fn check_owners(
     if all_valid {
         if let Some(total) = charter_capital {
             let sum: i128 = owners.iter().map(|o| i128::from(o.capital_vnd)).sum();
-            if sum != i128::from(total) {
-                errors.add(
-                    "owners",
-                    "capital_mismatch",
-                    format!("the owners' capital adds up to {sum} VND, not the charter capital of {total} VND"),
-                );
-            } else {
-                for o in owners.iter_mut() {
-                    o.share_percent = share_percent(o.capital_vnd, total);
+            match subscribed_capital(kind, sum, i128::from(total)) {
+                Err(message) => errors.add("owners", "capital_mismatch", message),
+                Ok(()) => {
+                    for o in owners.iter_mut() {
+                        o.share_percent = share_percent(o.capital_vnd, total);
+                    }
                 }
             }
         }
+    }
+}
+
+/// How the owners' capital relates to the charter capital (SPEC §2.5): an LLC's members and a
+/// partnership's partners contribute all of it (art. 47.1, 178.1), a private enterprise's owner
+/// invests it all; a joint-stock company's founding shareholders together subscribe at least 20 %
+/// and at most all of the shares it may offer at registration (art. 120.2: the rest is sold to
+/// other shareholders). Each owner's share is of the charter capital either way.
+pub fn subscribed_capital(kind: EnterpriseType, sum: i128, charter_capital: i128) -> Result<(), String> {
+    match kind {
+        EnterpriseType::Jsc if sum * 5 >= charter_capital && sum <= charter_capital => Ok(()),
+        EnterpriseType::Jsc => Err(format!(
+            "the founding shareholders subscribe {sum} VND: at least 20 % and at most all of the charter \
+             capital of {charter_capital} VND (art. 120.2)"
+        )),
+        _ if sum == charter_capital => Ok(()),
+        _ => Err(format!("the owners' capital adds up to {sum} VND, not the charter capital of {charter_capital} VND")),
     }
 }
 
@@ -617,6 +631,32 @@ mod tests {
         check_owners(&mut e, EnterpriseType::LlcMulti, &mut owners, 2, true, Some(5));
         assert!(e.is_empty());
         assert_eq!(owners[0].share_percent, 60.0);
+    }
+
+    #[test]
+    fn a_jscs_founders_subscribe_between_a_fifth_and_all_of_the_charter_capital() {
+        // Art. 120.2: founding shareholders together subscribe at least 20 % of the ordinary
+        // shares the company may offer; the rest is sold to others. Other types contribute it all.
+        let cases = [
+            (EnterpriseType::Jsc, 200, 1000, true),
+            (EnterpriseType::Jsc, 199, 1000, false),
+            (EnterpriseType::Jsc, 1000, 1000, true),
+            (EnterpriseType::Jsc, 1001, 1000, false),
+            (EnterpriseType::Jsc, 0, 1000, false),
+            (EnterpriseType::LlcMulti, 999, 1000, false),
+            (EnterpriseType::LlcMulti, 1000, 1000, true),
+            (EnterpriseType::Partnership, 200, 1000, false),
+            (EnterpriseType::PrivateEnterprise, 1000, 1000, true),
+        ];
+        for (kind, sum, charter, lawful) in cases {
+            assert_eq!(subscribed_capital(kind, sum, charter).is_ok(), lawful, "{kind:?}: {sum} of {charter}");
+        }
+        // Shares are of the charter capital: 300 of 1,000 subscribed by three founders.
+        let mut owners = vec![owner(100, "001080000001"), owner(100, "001080000002"), owner(100, "001080000003")];
+        let mut e = Errors::default();
+        check_owners(&mut e, EnterpriseType::Jsc, &mut owners, 3, true, Some(1000));
+        assert!(e.is_empty(), "{:?}", e.0);
+        assert_eq!(owners[0].share_percent, 10.0);
     }
 
     #[test]
