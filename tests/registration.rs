@@ -99,6 +99,21 @@ async fn each_of_the_five_types_registers() {
     assert_eq!(db.count("enterprises"), 5);
 }
 
+/// SPEC §2.2, art. 39: a foreign-language name is written in Latin letters, diacritics included.
+#[actix_web::test]
+async fn foreign_language_names_may_carry_diacritics() {
+    let db = TestDb::new();
+    let app = app(&db).await;
+    let key = db.key("portal", Role::Portal);
+    for (proper, en) in [("Phương Nam Sơn", "Société Phương Nam Sơn"), ("Phương Nam Hà", "Müller Việt Nam GmbH")]
+    {
+        let body = with(registration("llc_multi", proper), &["name", "en"], json!(en));
+        let r = send(&app, post_json("/v1/enterprises", Some(&key), &body)).await;
+        assert_eq!(r.status, 201, "{en}: {}", r.text);
+        assert_eq!(r.body["name"]["en"], en);
+    }
+}
+
 /// SPEC §2.5, art. 120.2: a joint-stock company's founding shareholders together subscribe at
 /// least 20 % of the charter capital (the rest is sold to other shareholders), at most all of it.
 #[actix_web::test]
@@ -451,7 +466,8 @@ async fn every_field_wrong_in_every_way_is_named() {
         "invalid_characters",
     )
     .await;
-    refused(&app, &db, &key, with(a(), &["name", "en"], json!("Hoàng Long")), 422, "name.en", "invalid_characters")
+    // A foreign-language name is in Latin letters, diacritics included (`Société Hoàng Long` is one).
+    refused(&app, &db, &key, with(a(), &["name", "en"], json!("Хоанг Лонг")), 422, "name.en", "invalid_characters")
         .await;
     // Address.
     refused(

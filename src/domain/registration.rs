@@ -330,20 +330,22 @@ fn validate_name(
             }
         }
     }
-    for (field, value) in [("name.en", &input.en), ("name.abbreviation", &input.abbreviation)] {
-        match value.as_deref() {
-            Some("") => errors.add(field, "empty", "leave the field out rather than send it empty"),
-            Some(v) if field == "name.en" && !v.chars().all(text::is_latin_char) => {
-                errors.add(field, "invalid_characters", "a foreign-language name is written in Latin letters")
-            }
-            Some(v) if !v.chars().all(text::is_name_char) => errors.add(
-                field,
-                "invalid_characters",
-                "the abbreviation holds characters outside the Vietnamese and Latin alphabets",
-            ),
-            _ => {}
-        }
-    }
+    // Art. 39: the foreign-language name is in Latin letters (diacritics included); the
+    // abbreviation is taken from the Vietnamese or the foreign-language name.
+    optional_name(
+        errors,
+        "name.en",
+        &input.en,
+        text::is_latin_char,
+        "a foreign-language name is written in Latin letters",
+    );
+    optional_name(
+        errors,
+        "name.abbreviation",
+        &input.abbreviation,
+        |c| text::is_name_char(c) || text::is_latin_char(c),
+        "the abbreviation holds characters outside the Vietnamese and Latin alphabets",
+    );
     let name = vi.map(|vi| EnterpriseName {
         vi: vi.to_string(),
         en: input.en.clone(),
@@ -593,6 +595,15 @@ impl ValidContent {
             licenses: Some(Vec::new()),
             updated_at: at,
         }
+    }
+}
+
+/// An optional name field: absent, or not empty and made of `allowed` characters only.
+fn optional_name(errors: &mut Errors, field: &str, value: &Option<String>, allowed: impl Fn(char) -> bool, why: &str) {
+    match value.as_deref() {
+        Some("") => errors.add(field, "empty", "leave the field out rather than send it empty"),
+        Some(v) if !v.chars().all(allowed) => errors.add(field, "invalid_characters", why),
+        _ => {}
     }
 }
 

@@ -85,10 +85,18 @@ pub fn is_name_char(c: char) -> bool {
     c.to_lowercase().all(|l| VIETNAMESE_LETTERS.contains(l))
 }
 
-/// Whether `c` may appear in a foreign-language name or abbreviation: printable ASCII
-/// (Latin letters, digits, symbols, space).
+/// Whether `c` may appear in a foreign-language name (art. 39: a language written in Latin
+/// letters): printable ASCII (letters, digits, symbols, space) or a Latin letter with diacritics
+/// (`é`, `ü`, `ß`, `ø`, `ł`, Vietnamese `ệ`, `ơ`: the Latin-1 Supplement letters, Latin Extended-A
+/// and -B, Latin Extended Additional), so `Société Hoàng Long` and `Müller Việt Nam GmbH` are
+/// names; Cyrillic, Greek or Han letters are not.
 pub fn is_latin_char(c: char) -> bool {
-    c.is_ascii() && !c.is_ascii_control()
+    match c {
+        ' '..='~' => true,
+        '\u{00C0}'..='\u{00FF}' => c != '×' && c != '÷',
+        '\u{0100}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' => true,
+        _ => false,
+    }
 }
 
 /// Whether `c` may appear in a person's name: a letter (any script, for foreign nationals),
@@ -100,6 +108,20 @@ pub fn is_person_name_char(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn foreign_names_are_latin_letters_with_or_without_diacritics() {
+        let latin = |s: &str| s.chars().all(is_latin_char);
+        for name in
+            ["Hoang Long Phat Transport Co., Ltd", "Société Hoàng Long", "Müller Việt Nam GmbH", "Straße & Søn Łódź"]
+        {
+            assert!(latin(name), "{name}");
+        }
+        for name in ["Компания Хоанг Лонг", "黄龙有限公司", "Ελληνική", "A × B", "tab\there"]
+        {
+            assert!(!latin(name), "{name}");
+        }
+    }
 
     #[test]
     fn nfd_becomes_nfc_and_whitespace_collapses() {
@@ -170,7 +192,6 @@ mod tests {
         assert!(!"公司".chars().all(is_name_char));
         assert!(!"Ñandú".chars().all(is_name_char));
         assert!(!"a\u{0007}".chars().all(is_name_char));
-        assert!(!"Hoàng".chars().all(is_latin_char));
         assert!("Nguyễn Văn An".chars().all(is_person_name_char));
         assert!(!"R2D2".chars().all(is_person_name_char));
     }
