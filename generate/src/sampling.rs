@@ -10,21 +10,16 @@ use rand_chacha::ChaCha8Rng;
 /// 64-bit FNV-1a with a final mix; only used as a set key (a false match merely
 /// causes a re-draw, never a duplicate).
 pub(crate) fn hash_str(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in s.as_bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    splitmix(h)
+    fnv1a_mixed(s.bytes())
 }
 
 /// `hash_str(&s.to_ascii_lowercase())` without the copy.
 pub(crate) fn hash_ascii_lower(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in s.as_bytes() {
-        h ^= u64::from(b.to_ascii_lowercase());
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    fnv1a_mixed(s.bytes().map(|b| b.to_ascii_lowercase()))
+}
+
+fn fnv1a_mixed(bytes: impl Iterator<Item = u8>) -> u64 {
+    let h = bytes.fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
     splitmix(h)
 }
 

@@ -33,14 +33,18 @@ pub fn open_database(global: &Global, long_running: bool) -> anyhow::Result<Data
     Ok(Database { url: cluster.database_url("registry"), cluster: Some(cluster) })
 }
 
-/// Migrates and loads the reference data.
+/// Migrates the database at `url` and loads the reference data.
 pub fn prepare(url: &str) -> anyhow::Result<()> {
-    let mut conn = PgConnection::establish(url).context("connecting to the database")?;
-    let applied = store::migrate(&mut conn)?;
+    prepare_on(&mut PgConnection::establish(url).context("connecting to the database")?)
+}
+
+/// Migrates and loads the reference data over `conn`.
+fn prepare_on(conn: &mut PgConnection) -> anyhow::Result<()> {
+    let applied = store::migrate(conn)?;
     if applied > 0 {
         tracing::info!(applied, "migrations applied");
     }
-    let loaded = store::reference::load(&mut conn, &reference_data::reference(), &reference_data::SOURCES)?;
+    let loaded = store::reference::load(conn, &reference_data::reference(), &reference_data::SOURCES)?;
     if loaded {
         tracing::info!("reference data loaded");
     }
@@ -50,8 +54,8 @@ pub fn prepare(url: &str) -> anyhow::Result<()> {
 /// The database, migrated and loaded, and one connection to it: what most commands start with.
 pub fn connect(global: &Global) -> anyhow::Result<(Database, PgConnection)> {
     let db = open_database(global, false)?;
-    prepare(&db.url)?;
-    let conn = PgConnection::establish(&db.url).context("connecting to the database")?;
+    let mut conn = PgConnection::establish(&db.url).context("connecting to the database")?;
+    prepare_on(&mut conn)?;
     Ok((db, conn))
 }
 

@@ -3,8 +3,8 @@
 //! around at once.
 
 use chrono::Utc;
-use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::cli::progress;
 use crate::domain::legal_date;
 use crate::domain::reference::{Reference, VsicEdition};
 use crate::domain::registration::RegistrationContent;
@@ -40,10 +40,7 @@ pub fn load_seeded(pool: &PgPool, reference: &Reference, count: usize, seed: u64
         tracing::info!(existing, "the register is not empty: no demo data loaded");
         return Ok(0);
     }
-    let bar = ProgressBar::new(count as u64).with_style(
-        ProgressStyle::with_template("demo {bar:40} {pos}/{len} registrations {per_sec} eta {eta}")
-            .expect("valid template"),
-    );
+    let bar = progress::counting("demo", count as u64, "registrations");
     let mut generator = generator(reference, seed);
     let mut refused = 0usize;
     for _ in 0..count {

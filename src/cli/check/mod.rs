@@ -6,15 +6,16 @@ pub use checks::{database, index, Finding, Progress};
 
 use std::io::Write;
 
+use diesel::{Connection, PgConnection};
+
 use crate::cli::config::{CheckArgs, Global};
 use crate::cli::database::open_database;
-use diesel::{Connection, PgConnection};
+use crate::cli::progress;
 
 /// `registry check`: database, feed and index consistency; an error (exit 1) when a check fails.
 pub fn check(global: &Global, args: &CheckArgs) -> anyhow::Result<()> {
-    use indicatif::{ProgressBar, ProgressStyle};
-    struct Bar(ProgressBar);
-    impl crate::cli::check::Progress for Bar {
+    struct Bar(indicatif::ProgressBar);
+    impl Progress for Bar {
         fn stage(&self, name: &str, total: u64) {
             self.0.set_position(0);
             self.0.set_length(total);
@@ -27,13 +28,9 @@ pub fn check(global: &Global, args: &CheckArgs) -> anyhow::Result<()> {
     anyhow::ensure!((0..=1_000_000).contains(&args.sample), "--sample is 0 to 1000000");
     let db = open_database(global, false)?;
     let mut conn = PgConnection::establish(&db.url)?;
-    let bar = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
-            .expect("a valid template")
-            .progress_chars("=> "),
-    );
-    let mut findings = crate::cli::check::database(&mut conn, &Bar(bar.clone()))?;
-    findings.extend(crate::cli::check::index(&mut conn, &global.index_dir(), args.sample)?);
+    let bar = progress::bar(0, "{msg:>10} {bar:40} {pos}/{len} {per_sec} eta {eta}");
+    let mut findings = database(&mut conn, &Bar(bar.clone()))?;
+    findings.extend(index(&mut conn, &global.index_dir(), args.sample)?);
     bar.finish_and_clear();
     let mut out = std::io::stdout().lock();
     for f in &findings {
