@@ -19,6 +19,7 @@ pub mod status;
 pub mod text;
 pub mod unit;
 pub mod verify;
+pub mod working_days;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
