@@ -297,7 +297,9 @@ impl RecordGenerator {
                 province_name: String::new(),
             },
             status: Status::Active,
+            status_until: None,
             registered_on: day,
+            scheduled_changes: Vec::new(),
         });
     }
 }

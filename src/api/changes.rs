@@ -18,12 +18,9 @@ use crate::domain::errors::Errors;
 use crate::domain::legal_date;
 use crate::domain::record::Enterprise;
 use crate::domain::registration::{AsRegistered, RegistrationContent};
-use crate::domain::status::{StatusRefusal, StatusRequest, TransitionError, TRANSITIONS};
-use crate::store::enterprises::{
-    self as store, EventKind, Modified, VersionEntry, WriteConflict, WriteContext, WriteError,
-};
+use crate::store::enterprises::{self as store, EventKind, Modified, VersionEntry, WriteContext, WriteError};
 
-fn changed_response(state: &AppState, modified: Modified) -> HttpResponse {
+pub(super) fn changed_response(state: &AppState, modified: Modified) -> HttpResponse {
     let (record, changed) = match modified {
         Modified::Changed(r) => (r, true),
         Modified::Unchanged(r) => (r, false),
@@ -165,92 +162,6 @@ pub struct HeadOfficePatch {
     pub phone: Option<String>,
     #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
-}
-
-/// Change an enterprise's status.
-///
-/// The transitions of Decree 168/2025 (the table is in the README); `not_at_address` and
-/// `tax_revoked` are set (and cleared) by the tax authority, the others by the portal. A
-/// suspension needs `until`. A ceased enterprise accepts nothing.
-#[utoipa::path(
-    post, path = "/v1/enterprises/{code}/status", tag = "enterprises",
-    params(("code" = EnterpriseCodeInput, Path),
-        ("If-Match" = String, Header, pattern = r#"^"v[1-9][0-9]{0,8}"$"#, description = "ETag of the version the change is based on")),
-    request_body = StatusRequest,
-    responses(
-        (status = 200, body = Enterprise, headers(("ETag" = String))),
-        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "The role may not set this status", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "illegal_transition or enterprise_ceased", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 413, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = ProblemBody, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn set_status(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let client = caller.require(permissions::SET_STATUS.roles)?.clone();
-    let code = parse_code(&path)?;
-    let expected = if_match(&req)?;
-    let (request, _): (StatusRequest, _) = body::json(&req, payload, &["application/json"]).await?;
-    let now = Utc::now();
-    let today = legal_date(now);
-    let ctx = WriteContext {
-        actor: client.name.clone(),
-        at: now,
-        effective_on: request.effective_on.unwrap_or(today),
-        reason: request.reason.clone(),
-    };
-    let role = client.role;
-    let modified = db(&state, move |conn| {
-        Ok(store::modify(conn, &code, expected, EventKind::StatusChanged, &ctx, |record| {
-            let change = request
-                .validate(record.status, record.registered_on, role, today)
-                .map_err(|refusal| refused(record, refusal))?;
-            let mut next = record.clone();
-            next.status = change.to;
-            next.status_until = change.until;
-            next.version += 1;
-            next.updated_at = now;
-            let mut changed = vec!["status".to_string()];
-            if next.status_until != record.status_until {
-                changed.push("status_until".into());
-            }
-            Ok(Some((next, changed)))
-        })?)
-    })
-    .await?;
-    Ok(changed_response(&state, modified))
-}
-
-fn refused(record: &Enterprise, refusal: StatusRefusal) -> WriteError {
-    match refusal {
-        StatusRefusal::Invalid(errors) => WriteError::Invalid(errors),
-        StatusRefusal::Transition(TransitionError::Ceased) => WriteConflict::EnterpriseCeased.into(),
-        StatusRefusal::Transition(TransitionError::Illegal) => {
-            let allowed: Vec<&str> =
-                TRANSITIONS.iter().filter(|(f, _)| *f == record.status).map(|(_, t)| t.as_str()).collect();
-            WriteError::IllegalTransition(format!(
-                "from {} the status can become {}",
-                record.status.as_str(),
-                if allowed.is_empty() { "nothing".to_string() } else { allowed.join(", ") }
-            ))
-        }
-        StatusRefusal::Transition(TransitionError::Role { allowed }) => WriteError::Forbidden(format!(
-            "this transition is made by {}",
-            allowed.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
-        )),
-    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -48,6 +48,12 @@ problems! {
     ILLEGAL_TRANSITION = 409, "illegal_transition", "The status table does not allow this transition";
     ENTERPRISE_CEASED = 409, "enterprise_ceased", "The enterprise has ceased and accepts no change";
     ENTERPRISE_NOT_ACTIVE = 409, "enterprise_not_active", "The enterprise's status does not allow this";
+    UNIT_CEASED = 409, "unit_ceased", "The unit has ceased and accepts no change";
+    UNITS_NOT_CEASED = 409, "units_not_ceased", "The enterprise's units must cease first";
+    SCHEDULED_CHANGE_PENDING = 409, "scheduled_change_pending", "A status change is filed for a later day; withdraw it first";
+    SCHEDULED_CHANGE_DUE = 409, "scheduled_change_due", "The scheduled change's day has come; it can no longer be withdrawn";
+    NOTICE_TOO_SHORT = 422, "notice_too_short", "A suspension is notified at least 3 working days before it starts";
+    STATUS_REPLACED = 422, "status_replaced", "This status is no longer one of the register's (Decree 168/2025)";
     UNIT_LIMIT = 409, "unit_limit", "The enterprise has used every unit code";
     CODES_EXHAUSTED = 409, "codes_exhausted", "No enterprise code is left for this prefix";
     VERSION_MISMATCH = 412, "version_mismatch", "The record changed since the version this request was based on";
@@ -99,12 +105,20 @@ impl ApiError {
         self
     }
 
+    /// A 422 listing every failing field. When they all fail for one reason that has a problem of
+    /// its own (`notice_too_short`, `unknown_enterprise`, …), that problem answers: clients match
+    /// its type, and the fields are listed as always.
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let detail = match errors.len() {
             1 => format!("{}: {}", errors[0].field, errors[0].message),
             n => format!("{n} fields break the register's rules"),
         };
-        ApiError::new(problems::VALIDATION_FAILED, detail).with_errors(errors)
+        let named = errors.first().map(|e| e.code.as_ref()).filter(|code| errors.iter().all(|e| e.code == *code));
+        let problem = named
+            .and_then(|code| problems::ALL.iter().find(|p| p.status == 422 && p.code == code))
+            .copied()
+            .unwrap_or(problems::VALIDATION_FAILED);
+        ApiError::new(problem, detail).with_errors(errors)
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -193,6 +207,22 @@ impl From<WriteError> for ApiError {
             WriteError::NameConflict(conflicts) => name_conflict(conflicts),
             WriteError::IllegalTransition(detail) => ApiError::new(problems::ILLEGAL_TRANSITION, detail),
             WriteError::Forbidden(detail) => ApiError::new(problems::FORBIDDEN, detail),
+            WriteError::UnitsNotCeased(units) => {
+                let errors = units
+                    .iter()
+                    .map(|u| FieldError::new("units", "unit_not_ceased", format!("unit {u} has not ceased")))
+                    .collect();
+                ApiError::new(
+                    problems::UNITS_NOT_CEASED,
+                    format!("the enterprise ceases once its units have: {} have not", units.join(", ")),
+                )
+                .with_errors(errors)
+            }
+            e @ WriteError::ScheduledChangePending(_) => {
+                ApiError::new(problems::SCHEDULED_CHANGE_PENDING, e.to_string())
+            }
+            e @ WriteError::ScheduledChangeDue(_) => ApiError::new(problems::SCHEDULED_CHANGE_DUE, e.to_string()),
+            e @ WriteError::NoScheduledChange(_) => ApiError::not_found(e.to_string()),
             WriteError::Store(e) => e.into(),
         }
     }
@@ -202,6 +232,7 @@ impl From<WriteError> for ApiError {
 fn conflict_problem(conflict: WriteConflict) -> Problem {
     match conflict {
         WriteConflict::EnterpriseCeased => problems::ENTERPRISE_CEASED,
+        WriteConflict::UnitCeased => problems::UNIT_CEASED,
         WriteConflict::EnterpriseNotActive(_) => problems::ENTERPRISE_NOT_ACTIVE,
         WriteConflict::LocationCodesExhausted | WriteConflict::DependentCodesExhausted => problems::UNIT_LIMIT,
     }

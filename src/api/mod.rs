@@ -17,6 +17,7 @@ pub mod name_check;
 pub mod permissions;
 pub mod reference;
 pub mod search;
+pub mod statuses;
 pub mod units;
 pub mod verify;
 
@@ -142,7 +143,8 @@ Errors are application/problem+json with a stable `type` code and the JSON path 
         enterprises::register,
         enterprises::get_enterprise,
         changes::patch_enterprise,
-        changes::set_status,
+        statuses::set_status,
+        statuses::withdraw,
         changes::history,
         name_check::name_check,
         search::search,
@@ -151,6 +153,8 @@ Errors are application/problem+json with a stable `type` code and the JSON path 
         units::register_unit,
         units::list_units,
         units::get_unit,
+        units::patch_unit,
+        statuses::set_unit_status,
         reference::provinces,
         reference::wards,
         reference::vsic,
@@ -217,7 +221,11 @@ fn v1() -> actix_web::Scope {
                 .route(web::post().to(units::register_unit))
                 .route(web::get().to(units::list_units)),
         )
-        .service(resource("/enterprises/{code}/status", "POST").route(web::post().to(changes::set_status)))
+        .service(resource("/enterprises/{code}/status", "POST").route(web::post().to(statuses::set_status)))
+        .service(
+            resource("/enterprises/{code}/scheduled-changes/{id}", "DELETE")
+                .route(web::delete().to(statuses::withdraw)),
+        )
         .service(resource("/enterprises/{code}/history", "GET").route(web::get().to(changes::history)))
         .service(resource("/enterprises/{code}/licenses", "POST").route(web::post().to(licenses::record_license)))
         .service(resource("/licenses/{number}", "GET").route(web::get().to(licenses::get_license)))
@@ -225,7 +233,12 @@ fn v1() -> actix_web::Scope {
         .service(resource("/name-check", "GET").route(web::get().to(name_check::name_check)))
         .service(resource("/search", "GET").route(web::get().to(search::search)))
         .service(resource("/suggest", "GET").route(web::get().to(search::suggest)))
-        .service(resource("/units/{unit_code}", "GET").route(web::get().to(units::get_unit)))
+        .service(
+            resource("/units/{unit_code}", "GET, PATCH")
+                .route(web::get().to(units::get_unit))
+                .route(web::patch().to(units::patch_unit)),
+        )
+        .service(resource("/units/{unit_code}/status", "POST").route(web::post().to(statuses::set_unit_status)))
         .service(resource("/reference/provinces", "GET").route(web::get().to(reference::provinces)))
         .service(resource("/reference/provinces/{code}/wards", "GET").route(web::get().to(reference::wards)))
         .service(resource("/reference/vsic", "GET").route(web::get().to(reference::vsic)))

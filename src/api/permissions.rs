@@ -24,6 +24,16 @@ pub const REGISTER: Permission = Permission { method: "POST", route: "/v1/enterp
 pub const CHANGE: Permission = Permission { method: "PATCH", route: "/v1/enterprises/{code}", roles: &[Role::Portal] };
 pub const SET_STATUS: Permission =
     Permission { method: "POST", route: "/v1/enterprises/{code}/status", roles: &[Role::Portal, Role::Tax] };
+pub const SET_UNIT_STATUS: Permission =
+    Permission { method: "POST", route: "/v1/units/{unit_code}/status", roles: &[Role::Portal] };
+pub const CHANGE_UNIT: Permission =
+    Permission { method: "PATCH", route: "/v1/units/{unit_code}", roles: &[Role::Portal] };
+/// Each scheduled change is withdrawn by the role that filed it (checked by the handler).
+pub const WITHDRAW_SCHEDULED: Permission = Permission {
+    method: "DELETE",
+    route: "/v1/enterprises/{code}/scheduled-changes/{id}",
+    roles: &[Role::Portal, Role::Tax],
+};
 pub const REGISTER_UNIT: Permission =
     Permission { method: "POST", route: "/v1/enterprises/{code}/units", roles: &[Role::Portal] };
 pub const CHANGES: Permission =
@@ -43,10 +53,13 @@ pub const ALL: &[Permission] = &[
     public("GET", "/v1/enterprises/{code}"),
     CHANGE,
     SET_STATUS,
+    WITHDRAW_SCHEDULED,
     public("GET", "/v1/enterprises/{code}/history"),
     REGISTER_UNIT,
     public("GET", "/v1/enterprises/{code}/units"),
     public("GET", "/v1/units/{unit_code}"),
+    CHANGE_UNIT,
+    SET_UNIT_STATUS,
     RECORD_LICENSE,
     GET_LICENSE,
     VERIFY,

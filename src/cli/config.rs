@@ -86,6 +86,10 @@ pub struct ServeArgs {
     /// How often (milliseconds) the search index looks for new feed events.
     #[arg(long, env = "REGISTRY_INDEX_POLL_MS", default_value_t = 100)]
     pub index_poll_ms: u64,
+    /// How often (seconds) the register's schedule looks for status changes, suspension ends and
+    /// licence expiries that have fallen due (SPEC §2.3); it also looks once at start-up.
+    #[arg(long, env = "REGISTRY_SCHEDULE_INTERVAL", default_value_t = 30)]
+    pub schedule_interval: u64,
     /// Seconds to let requests in flight finish on shutdown.
     #[arg(long, env = "REGISTRY_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,

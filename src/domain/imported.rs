@@ -91,6 +91,8 @@ pub fn validate(record: &Enterprise, reference: &Reference, now: DateTime<Utc>) 
         legal_representatives: valid.legal_representatives,
         owners: Some(valid.owners),
         units,
+        // Filed changes are kept: the register applies them on their day.
+        scheduled_changes: record.scheduled_changes.clone(),
         // Licences are the transport ministry's records, kept as exported.
         licenses: record.licenses.clone(),
         updated_at: record.updated_at,
@@ -358,7 +360,9 @@ fn validate_units(
             name,
             address: address.into(),
             status: unit.status,
+            status_until: unit.status_until,
             registered_on: unit.registered_on,
+            scheduled_changes: unit.scheduled_changes.clone(),
         });
     }
     out
@@ -463,7 +467,9 @@ mod tests {
                 province_name: String::new(),
             },
             status: Status::Active,
+            status_until: None,
             registered_on: "2015-01-02".parse().unwrap(),
+            scheduled_changes: Vec::new(),
         });
         r
     }

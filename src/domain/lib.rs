@@ -15,6 +15,7 @@ pub mod record;
 pub mod reference;
 pub mod reference_data;
 pub mod registration;
+pub mod schedule;
 pub mod status;
 pub mod text;
 pub mod unit;

@@ -199,7 +199,7 @@ pub fn eligibility(record: &Enterprise, license: &License) -> Vec<FieldError> {
 /// `effective_on`, when the enterprise ceases or loses its certificate (it may no longer operate).
 pub fn to_report(status: Status, licenses: &[License], effective_on: NaiveDate) -> Vec<License> {
     match status {
-        Status::Ceased | Status::Revoked | Status::TaxRevoked => {
+        Status::Ceased | Status::TaxRevoked => {
             licenses.iter().filter(|l| l.in_force_on(effective_on)).cloned().collect()
         }
         _ => Vec::new(),
@@ -309,7 +309,6 @@ mod tests {
         let all = vec![expired, suspended, valid.clone()];
         let on = day("2027-01-01");
         assert_eq!(to_report(Status::Ceased, &all, on), vec![valid.clone()]);
-        assert_eq!(to_report(Status::Revoked, &all, on), vec![valid.clone()]);
         assert_eq!(to_report(Status::TaxRevoked, &all, on), vec![valid]);
         assert!(to_report(Status::Suspended, &all, on).is_empty());
         assert!(to_report(Status::Dissolving, &all, on).is_empty());

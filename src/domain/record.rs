@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::enterprise_type::EnterpriseType;
 use super::reference::VsicEdition;
 use super::status::Status;
+use super::Role;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Enterprise {
@@ -35,6 +36,10 @@ pub struct Enterprise {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owners: Option<Vec<Owner>>,
     pub units: Vec<Unit>,
+    /// Status changes filed for a later day (SPEC §2.3), oldest first: the register applies each
+    /// on its day as a new version. Empty when none.
+    #[serde(default)]
+    pub scheduled_changes: Vec<ScheduledChange>,
     /// Road-transport licences recorded by the transport ministry: full view only (SPEC §3 gives
     /// licences to callers with a key). `None` in the public view, and in stored versions that
     /// hold no licence list; [`Enterprise::licenses`] reads both as none.
@@ -208,8 +213,33 @@ pub struct Unit {
     pub location_code: Option<String>,
     pub name: String,
     pub address: UnitAddress,
+    /// `active`, `suspended` or `ceased`.
     pub status: Status,
+    /// End of a suspension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_until: Option<NaiveDate>,
     pub registered_on: NaiveDate,
+    /// Status changes filed for a later day, applied by the register on their day.
+    #[serde(default)]
+    pub scheduled_changes: Vec<ScheduledChange>,
+}
+
+/// A status change filed for a later day (SPEC §2.3): listed on the record until the register
+/// applies it on `effective_on` (a new version by actor `schedule`), or its role withdraws it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ScheduledChange {
+    /// Its number within the enterprise: the version that filed it.
+    pub id: i32,
+    pub status: Status,
+    pub effective_on: NaiveDate,
+    /// The end of a scheduled suspension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The role that filed it, and the one that may withdraw it.
+    pub filed_by: Role,
+    pub filed_on: NaiveDate,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

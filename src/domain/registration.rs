@@ -592,6 +592,7 @@ impl ValidContent {
             legal_representatives: self.legal_representatives,
             owners: Some(self.owners),
             units: Vec::new(),
+            scheduled_changes: Vec::new(),
             licenses: Some(Vec::new()),
             updated_at: at,
         }

@@ -3,12 +3,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use chrono::NaiveDate;
+use chrono::{Months, NaiveDate};
 
 use super::errors::{Errors, FieldError};
+use super::record::ScheduledChange;
+use super::schedule::{self, Standing};
+use super::working_days;
 use super::Role;
 
-/// Tình trạng pháp lý của doanh nghiệp.
+/// Tình trạng pháp lý của doanh nghiệp: the seven statuses of Decree 168/2025 art. 35. Units use
+/// three of them (`active`, `suspended`, `ceased`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -20,9 +24,10 @@ pub enum Status {
     NotAtAddress,
     /// Bị thu hồi GCN do cưỡng chế về quản lý thuế.
     TaxRevoked,
-    /// Bị thu hồi GCN (other grounds).
-    Revoked,
-    /// Đang làm thủ tục giải thể, chia, hợp nhất, sáp nhập.
+    /// Đang làm thủ tục giải thể, chia, hợp nhất, sáp nhập; also after a certificate revoked on
+    /// other grounds (reason `certificate_revoked`, Law on Enterprises art. 207.1(d)). Versions
+    /// written before the seven statuses may hold `revoked`: they read as this.
+    #[serde(alias = "revoked")]
     Dissolving,
     /// Đang làm thủ tục phá sản.
     Bankruptcy,
@@ -32,8 +37,15 @@ pub enum Status {
 
 use Status::*;
 
+/// The reason a certificate revoked on other grounds than tax enforcement gives its move to
+/// `dissolving` (the status `revoked` of an earlier draft of the contract).
+pub const CERTIFICATE_REVOKED: &str = "certificate_revoked";
+
 impl Status {
-    pub const ALL: [Status; 8] = [Active, Suspended, NotAtAddress, TaxRevoked, Revoked, Dissolving, Bankruptcy, Ceased];
+    pub const ALL: [Status; 7] = [Active, Suspended, NotAtAddress, TaxRevoked, Dissolving, Bankruptcy, Ceased];
+
+    /// The statuses of a dependent unit or business location.
+    pub const UNIT: [Status; 3] = [Active, Suspended, Ceased];
 
     pub fn parse(value: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == value)
@@ -45,7 +57,6 @@ impl Status {
             Suspended => "suspended",
             NotAtAddress => "not_at_address",
             TaxRevoked => "tax_revoked",
-            Revoked => "revoked",
             Dissolving => "dissolving",
             Bankruptcy => "bankruptcy",
             Ceased => "ceased",
@@ -59,7 +70,6 @@ impl Status {
             Suspended => "Tạm ngừng kinh doanh",
             NotAtAddress => "Không hoạt động tại địa chỉ đã đăng ký",
             TaxRevoked => "Bị thu hồi GCN do cưỡng chế về quản lý thuế",
-            Revoked => "Bị thu hồi GCN",
             Dissolving => "Đang làm thủ tục giải thể, chia, hợp nhất, sáp nhập",
             Bankruptcy => "Đang làm thủ tục phá sản",
             Ceased => "Đã giải thể, phá sản, chấm dứt tồn tại",
@@ -72,7 +82,6 @@ impl Status {
     }
 }
 
-/// Who asks for a transition: the role, and for a restore to `active` the status being left.
 /// Returns `Ok(())` when the table allows `from → to` for `role`.
 pub fn check_transition(from: Status, to: Status, role: Role) -> Result<(), TransitionError> {
     if from == Ceased {
@@ -92,12 +101,18 @@ pub fn check_transition(from: Status, to: Status, role: Role) -> Result<(), Tran
 /// The roles that may move an enterprise from `from` to `to` (for a pair in [`TRANSITIONS`]).
 pub fn setter(from: Status, to: Status) -> &'static [Role] {
     match (from, to) {
-        // Restoring to active is done by whoever owns the status being left.
+        // The tax authority clears what it set.
         (NotAtAddress, Active) | (TaxRevoked, Active) => &[Role::Tax],
+        // The end of a suspension, the end of bankruptcy proceedings without bankruptcy.
         (_, Active) => &[Role::Portal],
         (_, NotAtAddress) | (_, TaxRevoked) => &[Role::Tax],
         _ => &[Role::Portal],
     }
+}
+
+/// The statuses an enterprise may go to from `from` (for messages).
+pub fn next_statuses(from: Status) -> Vec<Status> {
+    TRANSITIONS.iter().filter(|(f, _)| *f == from).map(|(_, t)| *t).collect()
 }
 
 /// Why a transition was refused.
@@ -105,54 +120,68 @@ pub fn setter(from: Status, to: Status) -> &'static [Role] {
 pub enum TransitionError {
     /// Not in the table.
     Illegal,
-    /// The enterprise has ceased: it accepts no change.
+    /// The enterprise (or unit) has ceased: it accepts no change.
     Ceased,
     /// In the table, but not for this role.
     Role { allowed: &'static [Role] },
 }
 
-/// The allowed transitions (Decree 168/2025); anything else is refused with `illegal_transition`.
+/// The allowed transitions (SPEC §2.3, Decree 168/2025 art. 35); anything else is refused with
+/// `illegal_transition`. The README prints this table.
 pub const TRANSITIONS: &[(Status, Status)] = &[
     (Active, Suspended),
     (Active, NotAtAddress),
     (Active, TaxRevoked),
-    (Active, Revoked),
     (Active, Dissolving),
     (Active, Bankruptcy),
+    // Not to not_at_address: the tax authority moves into it only from another status than
+    // suspended, tax_revoked, dissolving, bankruptcy or ceased (art. 35).
     (Suspended, Active),
-    (Suspended, NotAtAddress),
     (Suspended, TaxRevoked),
-    (Suspended, Revoked),
     (Suspended, Dissolving),
     (Suspended, Bankruptcy),
     (NotAtAddress, Active),
     (NotAtAddress, TaxRevoked),
-    (NotAtAddress, Revoked),
     (NotAtAddress, Dissolving),
     (NotAtAddress, Bankruptcy),
     (TaxRevoked, Active),
     (TaxRevoked, Dissolving),
     (TaxRevoked, Bankruptcy),
-    (Revoked, Active),
-    (Revoked, Dissolving),
-    (Revoked, Bankruptcy),
     (Dissolving, Ceased),
     (Dissolving, Bankruptcy),
     (Bankruptcy, Ceased),
     (Bankruptcy, Active),
 ];
 
-/// `POST /v1/enterprises/{code}/status`.
+/// The transitions of a unit (set by the portal): a unit suspends, resumes, and ceases.
+pub const UNIT_TRANSITIONS: &[(Status, Status)] =
+    &[(Active, Suspended), (Active, Ceased), (Suspended, Active), (Suspended, Ceased)];
+
+/// Returns `Ok(())` when a unit may go from `from` to `to`.
+pub fn check_unit_transition(from: Status, to: Status) -> Result<(), TransitionError> {
+    if from == Ceased {
+        return Err(TransitionError::Ceased);
+    }
+    if UNIT_TRANSITIONS.contains(&(from, to)) {
+        Ok(())
+    } else {
+        Err(TransitionError::Illegal)
+    }
+}
+
+/// `POST /v1/enterprises/{code}/status` and `POST /v1/units/{unit_code}/status`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusRequest {
     /// The new status.
     #[schema(value_type = Status, required = true, example = "suspended")]
     pub status: Option<String>,
-    /// The legal effective date (default: today).
+    /// The legal effective date (default: today). A later day schedules the change: the register
+    /// applies it on that day.
     pub effective_on: Option<NaiveDate>,
     pub reason: Option<String>,
-    /// End of a suspension: required for `suspended`, refused otherwise.
+    /// End of a suspension: required for `suspended`, refused otherwise; at most one year after
+    /// `effective_on`.
     pub until: Option<NaiveDate>,
 }
 
@@ -165,58 +194,94 @@ pub struct StatusChange {
     pub until: Option<NaiveDate>,
 }
 
+/// What a valid request does: change the status now, or file the change for its day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusDecision {
+    Now(StatusChange),
+    Scheduled(StatusChange),
+}
+
 /// Why a status change was refused.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StatusRefusal {
     Invalid(Vec<FieldError>),
     Transition(TransitionError),
+    /// A change is already filed for a later day than this one (its id): withdraw it first.
+    LaterScheduled(i32),
 }
 
-/// The longest suspension one notice covers (Law on Enterprises art. 206: one year at a time).
-const MAX_SUSPENSION_DAYS: i64 = 366;
+/// What a status request is about, as it stands: an enterprise or one of its units.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    pub unit: bool,
+    pub status: Status,
+    pub until: Option<NaiveDate>,
+    pub registered_on: NaiveDate,
+    pub scheduled: &'a [ScheduledChange],
+}
+
+impl Subject<'_> {
+    /// Whether `role` may move this subject from `from` to `to` (the enterprise table, or the
+    /// units' table, set by the portal).
+    pub fn allows(&self, from: Status, to: Status, role: Role) -> Result<(), TransitionError> {
+        if self.unit {
+            check_unit_transition(from, to)
+        } else {
+            check_transition(from, to, role)
+        }
+    }
+}
+
+/// The working days of notice a suspension needs (Decree 168/2025: at least 3 working days
+/// before it starts).
+pub const SUSPENSION_NOTICE_WORKING_DAYS: u32 = 3;
+
+/// The last day one notice may suspend to: one year after the start (Law on Enterprises art.
+/// 206.1: one notice covers at most one year; a new notice extends it).
+pub fn longest_suspension(effective_on: NaiveDate) -> NaiveDate {
+    effective_on.checked_add_months(Months::new(12)).unwrap_or(NaiveDate::MAX)
+}
 
 impl StatusRequest {
-    pub fn validate(
-        self,
-        from: Status,
-        registered_on: NaiveDate,
-        role: Role,
-        today: NaiveDate,
-    ) -> Result<StatusChange, StatusRefusal> {
+    /// Checks the request against `subject` for `role`, on `today`.
+    pub fn validate(self, subject: Subject, role: Role, today: NaiveDate) -> Result<StatusDecision, StatusRefusal> {
         let mut errors = Errors::default();
-        let to = match self.status.as_deref().map(str::trim) {
-            None | Some("") => {
-                errors.required("status");
-                None
-            }
-            Some(s) => match Status::parse(s) {
-                Some(to) => Some(to),
-                None => {
-                    errors.add(
-                        "status",
-                        "unknown_status",
-                        format!(
-                            "{s:?} is not a status; the statuses are {}",
-                            Status::ALL.map(|s| s.as_str()).join(", ")
-                        ),
-                    );
-                    None
-                }
-            },
-        };
+        let to = self.parse_status(&mut errors, subject.unit);
         let effective_on = self.effective_on.unwrap_or(today);
-        super::effective_date::check_effective_on(&mut errors, effective_on, registered_on, today);
+        if effective_on < subject.registered_on {
+            errors.add(
+                "effective_on",
+                "before_registration",
+                format!("the change cannot take effect before the registration on {}", subject.registered_on),
+            );
+        }
         match (to, self.until) {
             (Some(Suspended), None) => errors.add("until", "required", "a suspension says until when"),
             (Some(Suspended), Some(until)) if until <= effective_on => {
                 errors.add("until", "not_after_effective_on", "a suspension ends after it starts")
             }
-            (Some(Suspended), Some(until)) if (until - effective_on).num_days() > MAX_SUSPENSION_DAYS => {
-                errors.add("until", "too_long", "one notice suspends business for at most one year (art. 206)")
-            }
+            (Some(Suspended), Some(until)) if until > longest_suspension(effective_on) => errors.add(
+                "until",
+                "too_long",
+                format!(
+                    "one notice suspends business for at most one year (art. 206): until {} at the latest; a new notice extends it",
+                    longest_suspension(effective_on)
+                ),
+            ),
             (Some(Suspended), Some(_)) => {}
             (Some(_), Some(_)) => errors.add("until", "not_allowed", "only a suspension has an end date"),
             _ => {}
+        }
+        if to == Some(Suspended) && !working_days::notice_given(today, effective_on, SUSPENSION_NOTICE_WORKING_DAYS) {
+            errors.add(
+                "effective_on",
+                "notice_too_short",
+                format!(
+                    "a suspension is notified at least {SUSPENSION_NOTICE_WORKING_DAYS} working days before it starts: \
+                     filed on {today}, it starts on {} at the earliest",
+                    working_days::earliest_start(today, SUSPENSION_NOTICE_WORKING_DAYS)
+                ),
+            );
         }
         let reason = self.reason.map(|r| super::text::normalize(&r)).filter(|r| !r.is_empty());
         if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
@@ -228,8 +293,59 @@ impl StatusRequest {
             return Err(StatusRefusal::Invalid(errors.0));
         }
         let to = to.expect("validated");
-        check_transition(from, to, role).map_err(StatusRefusal::Transition)?;
-        Ok(StatusChange { to, effective_on, reason, until: self.until })
+        let change = StatusChange { to, effective_on, reason, until: self.until };
+        if effective_on <= today {
+            subject.allows(subject.status, to, role).map_err(StatusRefusal::Transition)?;
+            return Ok(StatusDecision::Now(change));
+        }
+        if subject.status == Ceased {
+            return Err(StatusRefusal::Transition(TransitionError::Ceased));
+        }
+        if let Some(later) = subject.scheduled.iter().filter(|c| c.effective_on > effective_on).map(|c| c.id).max() {
+            return Err(StatusRefusal::LaterScheduled(later));
+        }
+        let standing = Standing { status: subject.status, until: subject.until };
+        let then = schedule::project(standing, subject.scheduled, effective_on, &|from, to, role| {
+            subject.allows(from, to, role).is_ok()
+        });
+        subject.allows(then.status, to, role).map_err(StatusRefusal::Transition)?;
+        Ok(StatusDecision::Scheduled(change))
+    }
+
+    fn parse_status(&self, errors: &mut Errors, unit: bool) -> Option<Status> {
+        let allowed: &[Status] = if unit { &Status::UNIT } else { &Status::ALL };
+        match self.status.as_deref().map(str::trim) {
+            None | Some("") => {
+                errors.required("status");
+                None
+            }
+            Some("revoked") if !unit => {
+                errors.add(
+                    "status",
+                    "status_replaced",
+                    format!(
+                        "\"revoked\" is not a status (Decree 168/2025 art. 35): a certificate revoked on other grounds \
+                         than tax enforcement sends the enterprise into \"dissolving\" with reason \"{CERTIFICATE_REVOKED}\""
+                    ),
+                );
+                None
+            }
+            Some(s) => match Status::parse(s).filter(|s| allowed.contains(s)) {
+                Some(to) => Some(to),
+                None => {
+                    errors.add(
+                        "status",
+                        "unknown_status",
+                        format!(
+                            "{s:?} is not a status{}; the statuses are {}",
+                            if unit { " of a unit" } else { "" },
+                            allowed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                    );
+                    None
+                }
+            },
+        }
     }
 }
 
@@ -237,109 +353,209 @@ impl StatusRequest {
 mod tests {
     use super::*;
 
+    /// Every pair of statuses, for every role: allowed exactly when SPEC §2.3's table says so.
     #[test]
-    fn the_table_of_the_decree() {
-        assert!(check_transition(Active, Suspended, Role::Portal).is_ok());
-        assert!(check_transition(Suspended, Active, Role::Portal).is_ok());
-        assert!(check_transition(Active, NotAtAddress, Role::Tax).is_ok());
-        assert!(check_transition(NotAtAddress, Active, Role::Tax).is_ok());
-        assert!(check_transition(TaxRevoked, Active, Role::Tax).is_ok());
-        assert!(check_transition(Revoked, Active, Role::Portal).is_ok());
-        assert!(check_transition(Dissolving, Ceased, Role::Portal).is_ok());
-        assert!(check_transition(Bankruptcy, Active, Role::Portal).is_ok());
-    }
-
-    #[test]
-    fn only_tax_clears_not_at_address() {
-        assert!(matches!(check_transition(NotAtAddress, Active, Role::Portal), Err(TransitionError::Role { .. })));
-        assert!(matches!(check_transition(Active, TaxRevoked, Role::Portal), Err(TransitionError::Role { .. })));
-        assert!(matches!(check_transition(Active, Suspended, Role::Tax), Err(TransitionError::Role { .. })));
-        assert!(matches!(check_transition(Revoked, Active, Role::Tax), Err(TransitionError::Role { .. })));
-        assert!(matches!(check_transition(Active, Suspended, Role::Transport), Err(TransitionError::Role { .. })));
-    }
-
-    #[test]
-    fn refused_transitions() {
-        assert_eq!(check_transition(Active, Ceased, Role::Portal), Err(TransitionError::Illegal));
-        assert_eq!(check_transition(Active, Active, Role::Portal), Err(TransitionError::Illegal));
-        assert_eq!(check_transition(Dissolving, Active, Role::Portal), Err(TransitionError::Illegal));
-        assert_eq!(check_transition(TaxRevoked, Suspended, Role::Portal), Err(TransitionError::Illegal));
-        for to in Status::ALL {
-            assert_eq!(check_transition(Ceased, to, Role::Admin), Err(TransitionError::Ceased));
+    fn the_table_walked_whole() {
+        let spec: &[(Status, Status, &[Role])] = &[
+            (Active, Suspended, &[Role::Portal]),
+            (Active, NotAtAddress, &[Role::Tax]),
+            (Active, TaxRevoked, &[Role::Tax]),
+            (Active, Dissolving, &[Role::Portal]),
+            (Active, Bankruptcy, &[Role::Portal]),
+            (Suspended, Active, &[Role::Portal]),
+            (Suspended, TaxRevoked, &[Role::Tax]),
+            (Suspended, Dissolving, &[Role::Portal]),
+            (Suspended, Bankruptcy, &[Role::Portal]),
+            (NotAtAddress, Active, &[Role::Tax]),
+            (NotAtAddress, TaxRevoked, &[Role::Tax]),
+            (NotAtAddress, Dissolving, &[Role::Portal]),
+            (NotAtAddress, Bankruptcy, &[Role::Portal]),
+            (TaxRevoked, Active, &[Role::Tax]),
+            (TaxRevoked, Dissolving, &[Role::Portal]),
+            (TaxRevoked, Bankruptcy, &[Role::Portal]),
+            (Dissolving, Ceased, &[Role::Portal]),
+            (Dissolving, Bankruptcy, &[Role::Portal]),
+            (Bankruptcy, Ceased, &[Role::Portal]),
+            (Bankruptcy, Active, &[Role::Portal]),
+        ];
+        for from in Status::ALL {
+            for to in Status::ALL {
+                let row = spec.iter().find(|(f, t, _)| *f == from && *t == to);
+                for role in Role::ALL {
+                    let got = check_transition(from, to, role);
+                    match row {
+                        _ if from == Ceased => assert_eq!(got, Err(TransitionError::Ceased)),
+                        None => assert_eq!(got, Err(TransitionError::Illegal), "{from:?} → {to:?}"),
+                        Some((_, _, roles)) if role == Role::Admin || roles.contains(&role) => {
+                            assert_eq!(got, Ok(()), "{from:?} → {to:?} by {role:?}")
+                        }
+                        Some(_) => assert!(matches!(got, Err(TransitionError::Role { .. })), "{from:?} → {to:?}"),
+                    }
+                }
+            }
         }
+        assert_eq!(TRANSITIONS.len(), spec.len());
     }
 
     #[test]
-    fn every_pair_in_the_table_has_a_setter() {
-        for (from, to) in TRANSITIONS {
-            assert!(!setter(*from, *to).is_empty());
-            assert!(check_transition(*from, *to, Role::Admin).is_ok());
-        }
+    fn seven_statuses_and_revoked_reads_as_dissolving() {
+        assert_eq!(Status::ALL.len(), 7);
+        assert_eq!(Status::parse("revoked"), None);
+        assert_eq!(serde_json::from_str::<Status>("\"revoked\"").unwrap(), Dissolving);
         for s in Status::ALL {
             assert_eq!(Status::parse(s.as_str()), Some(s));
         }
     }
 
-    fn req(status: &str, until: Option<&str>) -> StatusRequest {
+    #[test]
+    fn units_suspend_resume_and_cease() {
+        assert_eq!(check_unit_transition(Active, Suspended), Ok(()));
+        assert_eq!(check_unit_transition(Suspended, Active), Ok(()));
+        assert_eq!(check_unit_transition(Suspended, Ceased), Ok(()));
+        assert_eq!(check_unit_transition(Active, Dissolving), Err(TransitionError::Illegal));
+        assert_eq!(check_unit_transition(Ceased, Active), Err(TransitionError::Ceased));
+    }
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn req(status: &str, effective_on: Option<&str>, until: Option<&str>) -> StatusRequest {
         StatusRequest {
             status: Some(status.into()),
-            effective_on: None,
+            effective_on: effective_on.map(d),
             reason: None,
-            until: until.map(|u| u.parse().unwrap()),
+            until: until.map(d),
         }
     }
 
-    #[test]
-    fn status_requests() {
-        let reg: NaiveDate = "2020-01-01".parse().unwrap();
-        let today: NaiveDate = "2026-11-27".parse().unwrap();
-        let ok = req("suspended", Some("2027-06-01")).validate(Active, reg, Role::Portal, today).unwrap();
-        assert_eq!((ok.to, ok.effective_on), (Suspended, today));
-        let codes = |r: Result<StatusChange, StatusRefusal>| match r {
-            Err(StatusRefusal::Invalid(e)) => e.into_iter().map(|e| (e.field, e.code.into_owned())).collect::<Vec<_>>(),
+    fn subject(status: Status, scheduled: &[ScheduledChange]) -> Subject<'_> {
+        Subject { unit: false, status, until: None, registered_on: d("2020-01-01"), scheduled }
+    }
+
+    fn codes(r: Result<StatusDecision, StatusRefusal>) -> Vec<(String, String)> {
+        match r {
+            Err(StatusRefusal::Invalid(e)) => e.into_iter().map(|e| (e.field, e.code.into_owned())).collect(),
             other => panic!("{other:?}"),
-        };
+        }
+    }
+
+    /// Monday 7 December 2026: a suspension may start on Thursday the 10th at the earliest.
+    const TODAY: &str = "2026-12-07";
+
+    #[test]
+    fn a_suspension_needs_three_working_days_notice_and_lasts_a_year_at_most() {
+        let today = d(TODAY);
+        let ok = req("suspended", Some("2026-12-10"), Some("2027-06-01"));
+        match ok.validate(subject(Active, &[]), Role::Portal, today).unwrap() {
+            StatusDecision::Scheduled(c) => assert_eq!((c.to, c.effective_on), (Suspended, d("2026-12-10"))),
+            other => panic!("{other:?}"),
+        }
+        let short = req("suspended", Some("2026-12-09"), Some("2027-06-01"));
         assert_eq!(
-            codes(req("suspended", None).validate(Active, reg, Role::Portal, today)),
+            codes(short.validate(subject(Active, &[]), Role::Portal, today)),
+            [("effective_on".into(), "notice_too_short".into())]
+        );
+        // Today: no notice at all.
+        assert_eq!(
+            codes(req("suspended", None, Some("2027-06-01")).validate(subject(Active, &[]), Role::Portal, today)),
+            [("effective_on".into(), "notice_too_short".into())]
+        );
+        assert_eq!(
+            codes(req("suspended", Some("2026-12-10"), None).validate(subject(Active, &[]), Role::Portal, today)),
             [("until".into(), "required".into())]
         );
+        // One year: to 10 December 2027 inclusive, not a day more.
+        assert!(req("suspended", Some("2026-12-10"), Some("2027-12-10"))
+            .validate(subject(Active, &[]), Role::Portal, today)
+            .is_ok());
         assert_eq!(
-            codes(req("suspended", Some("2029-01-01")).validate(Active, reg, Role::Portal, today)),
+            codes(req("suspended", Some("2026-12-10"), Some("2027-12-11")).validate(
+                subject(Active, &[]),
+                Role::Portal,
+                today
+            )),
             [("until".into(), "too_long".into())]
         );
+    }
+
+    #[test]
+    fn revoked_is_refused_naming_its_replacement() {
+        let e = codes(req("revoked", None, None).validate(subject(Active, &[]), Role::Portal, d(TODAY)));
+        assert_eq!(e, [("status".into(), "status_replaced".into())]);
         assert_eq!(
-            codes(req("revoked", Some("2027-01-01")).validate(Active, reg, Role::Portal, today)),
-            [("until".into(), "not_allowed".into())]
-        );
-        assert_eq!(
-            codes(req("sleeping", None).validate(Active, reg, Role::Portal, today)),
+            codes(req("sleeping", None, None).validate(subject(Active, &[]), Role::Portal, d(TODAY))),
             [("status".into(), "unknown_status".into())]
         );
-        let early = StatusRequest { effective_on: Some("2019-01-01".parse().unwrap()), ..req("revoked", None) };
+    }
+
+    #[test]
+    fn a_change_today_or_earlier_is_made_now_a_later_one_is_filed() {
+        let today = d(TODAY);
+        let now = req("dissolving", Some("2026-12-01"), None).validate(subject(Active, &[]), Role::Portal, today);
+        assert!(matches!(now, Ok(StatusDecision::Now(_))));
+        let later = req("dissolving", Some("2027-01-04"), None).validate(subject(Active, &[]), Role::Portal, today);
+        assert!(matches!(later, Ok(StatusDecision::Scheduled(_))));
+        let early = req("dissolving", Some("2019-01-01"), None).validate(subject(Active, &[]), Role::Portal, today);
+        assert_eq!(codes(early), [("effective_on".into(), "before_registration".into())]);
         assert_eq!(
-            codes(early.validate(Active, reg, Role::Portal, today)),
-            [("effective_on".into(), "before_registration".into())]
-        );
-        assert_eq!(
-            req("ceased", None).validate(Active, reg, Role::Portal, today),
+            req("ceased", None, None).validate(subject(Active, &[]), Role::Portal, today),
             Err(StatusRefusal::Transition(TransitionError::Illegal))
         );
+    }
+
+    #[test]
+    fn a_filed_change_is_judged_from_the_status_it_will_meet() {
+        let today = d(TODAY);
+        let filed = [ScheduledChange {
+            id: 4,
+            status: Dissolving,
+            effective_on: d("2027-01-04"),
+            until: None,
+            reason: None,
+            filed_by: Role::Portal,
+            filed_on: today,
+        }];
+        // Dissolving from 4 January: ceasing on the 5th is in the table, suspending is not.
+        assert!(req("ceased", Some("2027-01-05"), None).validate(subject(Active, &filed), Role::Portal, today).is_ok());
+        assert_eq!(
+            req("suspended", Some("2027-01-05"), Some("2027-02-01")).validate(
+                subject(Active, &filed),
+                Role::Portal,
+                today
+            ),
+            Err(StatusRefusal::Transition(TransitionError::Illegal))
+        );
+        // Before a change filed for later: withdraw that one first.
+        assert_eq!(
+            req("bankruptcy", Some("2027-01-02"), None).validate(subject(Active, &filed), Role::Portal, today),
+            Err(StatusRefusal::LaterScheduled(4))
+        );
+    }
+
+    #[test]
+    fn unit_requests_take_unit_statuses_only() {
+        let unit = Subject { unit: true, status: Active, until: None, registered_on: d("2020-01-01"), scheduled: &[] };
+        assert_eq!(
+            codes(req("dissolving", None, None).validate(unit, Role::Portal, d(TODAY))),
+            [("status".into(), "unknown_status".into())]
+        );
+        assert!(matches!(req("ceased", None, None).validate(unit, Role::Portal, d(TODAY)), Ok(StatusDecision::Now(_))));
     }
 
     /// A reason holding U+0000 is refused with a 422: PostgreSQL would refuse it at commit.
     #[test]
     fn a_reason_with_control_characters_is_refused() {
-        let reg: NaiveDate = "2020-01-01".parse().unwrap();
-        let today: NaiveDate = "2026-11-27".parse().unwrap();
-        let r = StatusRequest { reason: Some("Theo\u{0}đơn".into()), ..req("revoked", None) };
-        match r.validate(Active, reg, Role::Portal, today) {
-            Err(StatusRefusal::Invalid(e)) => {
-                assert_eq!((e[0].field.as_str(), e[0].code.as_ref()), ("reason", "invalid_characters"))
-            }
+        let today = d(TODAY);
+        let r = StatusRequest { reason: Some("Theo\u{0}đơn".into()), ..req("dissolving", None, None) };
+        assert_eq!(
+            codes(r.validate(subject(Active, &[]), Role::Portal, today)),
+            [("reason".into(), "invalid_characters".into())]
+        );
+        let r = StatusRequest { reason: Some("Theo\tđơn\r\nngày 1".into()), ..req("dissolving", None, None) };
+        match r.validate(subject(Active, &[]), Role::Portal, today).unwrap() {
+            StatusDecision::Now(c) => assert_eq!(c.reason.as_deref(), Some("Theo đơn ngày 1")),
             other => panic!("{other:?}"),
         }
-        // Tabs and line feeds are whitespace: normalised to spaces, accepted.
-        let r = StatusRequest { reason: Some("Theo\tđơn\r\nngày 1".into()), ..req("revoked", None) };
-        assert_eq!(r.validate(Active, reg, Role::Portal, today).unwrap().reason.as_deref(), Some("Theo đơn ngày 1"));
     }
 }

@@ -132,6 +132,50 @@ impl UnitRequest {
     }
 }
 
+/// `PATCH /v1/units/{unit_code}`: a JSON Merge Patch (RFC 7396) of a unit's name and address.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitPatch {
+    #[schema(nullable = false, min_length = 1, max_length = 500)]
+    pub name: Option<String>,
+    #[schema(nullable = false)]
+    pub address: Option<UnitAddressPatch>,
+}
+
+/// A patch of a unit's address: an address change uses the 2025 units.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitAddressPatch {
+    #[schema(nullable = false, min_length = 1, max_length = 500)]
+    pub street: Option<String>,
+    #[schema(nullable = false, pattern = "^[0-9]{5}$")]
+    pub ward_code: Option<String>,
+    #[schema(nullable = false, pattern = "^[0-9]{2}$")]
+    pub province_code: Option<String>,
+}
+
+/// The unit as a request, with `patch` merged in (RFC 7396): what the unit's rules then judge.
+pub fn patched(unit: &Unit, patch: &serde_json::Value) -> Result<UnitRequest, serde_json::Error> {
+    let mut current = serde_json::json!({
+        "kind": unit.kind.as_str(),
+        "name": unit.name,
+        "address": {
+            "street": unit.address.street,
+            "ward_code": unit.address.ward_code,
+            "province_code": unit.address.province_code,
+        },
+    });
+    json_patch::merge(&mut current, patch);
+    serde_json::from_value(current)
+}
+
+impl ValidUnit {
+    /// `unit` with this name and address.
+    pub fn applied_to(self, unit: &Unit) -> Unit {
+        Unit { name: self.name, address: self.address, ..unit.clone() }
+    }
+}
+
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
@@ -153,7 +197,9 @@ impl ValidUnit {
             name: self.name,
             address: self.address,
             status: Status::Active,
+            status_until: None,
             registered_on: on,
+            scheduled_changes: Vec::new(),
         }
     }
 }

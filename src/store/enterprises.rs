@@ -17,6 +17,7 @@ use crate::domain::errors::FieldError;
 use crate::domain::name_check::{self, Conflict, NameCandidate, RegisteredName};
 use crate::domain::record::{Enterprise, EnterpriseName, Owner, Unit, UnitKind};
 use crate::domain::registration::ValidContent;
+use crate::domain::schedule;
 use crate::domain::status::Status;
 use crate::domain::unit::ValidUnit;
 
@@ -29,6 +30,7 @@ pub enum EventKind {
     UnitRegistered,
     UnitChanged,
     LicenseRecorded,
+    LicenseChanged,
 }
 
 impl EventKind {
@@ -40,6 +42,7 @@ impl EventKind {
             EventKind::UnitRegistered => "unit_registered",
             EventKind::UnitChanged => "unit_changed",
             EventKind::LicenseRecorded => "license_recorded",
+            EventKind::LicenseChanged => "license_changed",
         }
     }
 }
@@ -79,6 +82,18 @@ pub enum WriteError {
     /// The table allows the transition, but not for this role.
     #[error("{0}")]
     Forbidden(String),
+    /// Dissolution ends only once every unit has ceased: these have not.
+    #[error("units {} have not ceased", .0.join(", "))]
+    UnitsNotCeased(Vec<String>),
+    /// A status change is filed for a later day than the one asked for (its id).
+    #[error("scheduled change {0} is filed for a later day; withdraw it first")]
+    ScheduledChangePending(i32),
+    /// The scheduled change's day has come: it is being applied, not withdrawn.
+    #[error("scheduled change {0} is due and is applied by the register")]
+    ScheduledChangeDue(i32),
+    /// No scheduled change has this id.
+    #[error("the enterprise has no scheduled change {0}")]
+    NoScheduledChange(i32),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -90,6 +105,9 @@ pub enum WriteConflict {
     /// A ceased enterprise (terminal status) accepts no change.
     #[error("the enterprise has ceased and accepts no change")]
     EnterpriseCeased,
+    /// A ceased unit accepts no change.
+    #[error("the unit has ceased and accepts no change")]
+    UnitCeased,
     /// Units are registered for active enterprises only.
     #[error("units are registered for active enterprises; this one is {}", .0.as_str())]
     EnterpriseNotActive(Status),
@@ -121,19 +139,22 @@ struct RecordRow<'r> {
     keys: name_check::NameKeys,
     json: String,
     changed: Vec<String>,
+    next_due: Option<NaiveDate>,
 }
 
 impl<'r> RecordRow<'r> {
     fn new(record: &'r Enterprise, changed: &[&str]) -> RecordRow<'r> {
         let (proper, keys) = name_keys(record);
         let json = serde_json::to_string(record).expect("records serialise");
-        RecordRow { record, proper, keys, json, changed: changed.iter().map(|s| s.to_string()).collect() }
+        let next_due = schedule::next_due(record);
+        RecordRow { record, proper, keys, json, changed: changed.iter().map(|s| s.to_string()).collect(), next_due }
     }
 }
 
 /// Binds the record's columns that a registration and a change both write, in the order both
-/// statements list them: status, name_vi, province_code, version, record, updated_at and the name
-/// keys (proper_name, read_key, core_key, abbreviation_key, foreign_key).
+/// statements list them: status, name_vi, province_code, version, record, updated_at, the name
+/// keys (proper_name, read_key, core_key, abbreviation_key, foreign_key) and next_due (the first
+/// day a scheduled step falls due, for the register's schedule).
 fn bind_record<'a>(q: Prepared<'a>, row: &'a RecordRow<'a>) -> Prepared<'a> {
     let record = row.record;
     q.bind::<Text, _>(record.status.as_str())
@@ -147,6 +168,7 @@ fn bind_record<'a>(q: Prepared<'a>, row: &'a RecordRow<'a>) -> Prepared<'a> {
         .bind::<Text, _>(&row.keys.core_key)
         .bind::<Nullable<Text>, _>(&row.keys.abbreviation_key)
         .bind::<Nullable<Text>, _>(&row.keys.foreign_key)
+        .bind::<Nullable<Date>, _>(&row.next_due)
 }
 
 /// Binds the version row's parameters, in order. Its feed event is written at COMMIT by the
@@ -176,14 +198,14 @@ fn insert_registered(
 ) -> QueryResult<bool> {
     const SQL: &str =
         "WITH e AS (INSERT INTO enterprises (status, name_vi, province_code, version, record, updated_at, \
-                        proper_name, read_key, core_key, abbreviation_key, foreign_key, \
+                        proper_name, read_key, core_key, abbreviation_key, foreign_key, next_due, \
                         code, enterprise_type, registered_on) \
-                    VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                    VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
                     ON CONFLICT (code) DO NOTHING RETURNING code), \
-              s AS (UPDATE code_serials SET next_serial = $15 WHERE prefix = $16), \
+              s AS (UPDATE code_serials SET next_serial = $16 WHERE prefix = $17), \
               v AS (INSERT INTO enterprise_versions (code, version, kind, record, changed_fields, actor, recorded_at, \
                         effective_on, reason) \
-                    SELECT code, $17, $18, $19::json, $20, $21, $22, $23, $24 FROM e RETURNING 1) \
+                    SELECT code, $18, $19, $20::json, $21, $22, $23, $24, $25 FROM e RETURNING 1) \
          SELECT count(*) FROM v";
     let row = RecordRow::new(record, REGISTRATION_FIELDS);
     let q = bind_record(prepared(SQL), &row)
@@ -207,11 +229,11 @@ pub(super) fn write_version(
 ) -> QueryResult<()> {
     const SQL: &str = "WITH e AS (UPDATE enterprises SET status = $1, name_vi = $2, province_code = $3, version = $4, \
                         record = $5::jsonb, updated_at = $6, proper_name = $7, read_key = $8, core_key = $9, \
-                        abbreviation_key = $10, foreign_key = $11 \
-                    WHERE code = $12 RETURNING code), \
+                        abbreviation_key = $10, foreign_key = $11, next_due = $12 \
+                    WHERE code = $13 RETURNING code), \
               v AS (INSERT INTO enterprise_versions (code, version, kind, record, changed_fields, actor, recorded_at, \
                         effective_on, reason) \
-                    SELECT code, $13, $14, $15::json, $16, $17, $18, $19, $20 FROM e RETURNING 1) \
+                    SELECT code, $14, $15, $16::json, $17, $18, $19, $20, $21 FROM e RETURNING 1) \
          SELECT count(*) FROM v";
     let row = RecordRow::new(record, changed);
     let q = bind_record(prepared(SQL), &row).bind::<Text, _>(&record.code);
@@ -395,6 +417,21 @@ pub fn add_unit(
     })
 }
 
+/// Writes the unit rows of the units that differ between `before` and `after` (their status,
+/// name or address changed): the units table keeps each unit's current record beside the
+/// enterprise's.
+pub(super) fn sync_units(conn: &mut PgConnection, before: &Enterprise, after: &Enterprise) -> QueryResult<()> {
+    for unit in &after.units {
+        if before.units.iter().any(|u| u == unit) {
+            continue;
+        }
+        diesel::update(units::table.find(&unit.unit_code))
+            .set(units::record.eq(serde_json::to_value(unit).expect("units serialise")))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// One unit by its code.
 pub fn get_unit(conn: &mut PgConnection, unit_code: &UnitCode) -> Result<Option<Unit>, StoreError> {
     let value: Option<serde_json::Value> =
@@ -530,6 +567,7 @@ pub fn modify(
         }
         let fields: Vec<&str> = changed.iter().map(String::as_str).collect();
         write_version(conn, &next, kind, &fields, ctx)?;
+        sync_units(conn, &record, &next)?;
         Ok(Modified::Changed(next))
     })
 }

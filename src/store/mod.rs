@@ -12,6 +12,7 @@ pub mod licenses;
 pub mod mirror;
 pub mod prepared;
 pub mod reference;
+pub mod schedule;
 pub mod schema;
 
 use std::time::Duration;

@@ -90,6 +90,7 @@ diesel::table! {
         core_key -> Text,
         abbreviation_key -> Nullable<Text>,
         foreign_key -> Nullable<Text>,
+        next_due -> Nullable<Date>,
     }
 }
 
