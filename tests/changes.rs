@@ -237,21 +237,51 @@ async fn twenty_concurrent_patches_from_one_version_one_wins() {
     assert_eq!(versions, [2, 1], "no gaps, no duplicates");
 }
 
+/// Moves `code` (at `version`, in `current`) to `to` the way the register allows: a suspension
+/// is filed for its first possible day and applied by the schedule; anything else at once.
+/// Returns the new version.
+async fn move_to<B: actix_web::body::MessageBody>(
+    app: &impl TestApp<B>,
+    db: &TestDb,
+    keys: &(String, String),
+    code: &str,
+    version: i64,
+    current: Status,
+    to: Status,
+) -> i64 {
+    let key = if setter(current, to)[0] == Role::Tax { &keys.1 } else { &keys.0 };
+    if to == Status::Suspended {
+        let start = first_suspension_day();
+        let body = json!({"status": "suspended", "effective_on": start.to_string(),
+            "until": (start + chrono::Days::new(90)).to_string(), "reason": "test"});
+        let r = send(app, status(code, key, &format!("\"v{version}\""), &body)).await;
+        assert_eq!(r.status, 201, "{current:?} → filed suspension: {}", r.text);
+        assert_eq!(r.body["status"], current.as_str(), "filed, not yet applied");
+        assert_eq!(r.body["scheduled_changes"][0]["status"], "suspended");
+        assert!(run_schedule(db, start) >= 1);
+        let now = stored(db, code);
+        assert_eq!((now["status"].as_str(), now["version"].as_i64()), (Some("suspended"), Some(version + 2)));
+        assert_eq!(now["scheduled_changes"], json!([]));
+        return version + 2;
+    }
+    let r = send(app, status(code, key, &format!("\"v{version}\""), &json!({"status": to.as_str(), "reason": "test"})))
+        .await;
+    assert_eq!(r.status, 200, "{current:?} → {to:?}: {}", r.text);
+    assert_eq!(r.body["status"], to.as_str());
+    assert_eq!(r.body["registration_changes"], 0, "a status is not a certificate change");
+    version + 1
+}
+
+/// The transition table walked whole over HTTP: every pair of statuses, from each status reached
+/// the way the register allows, by every role: allowed exactly where SPEC §2.3 says.
 #[actix_web::test]
-async fn every_allowed_status_transition_and_refused_ones() {
+async fn the_transition_table_walked_whole_per_role() {
     let db = TestDb::new();
     let app = app(&db).await;
     let portal = db.key("portal", Role::Portal);
     let tax = db.key("tax", Role::Tax);
-    let key_for = |role: Role| if role == Role::Tax { tax.clone() } else { portal.clone() };
-    let body_for = |to: Status| {
-        if to == Status::Suspended {
-            json!({"status": to.as_str(), "until": (registry::domain::legal_date(chrono::Utc::now()) + chrono::Days::new(90)).to_string(), "reason": "test"})
-        } else {
-            json!({"status": to.as_str(), "reason": "test"})
-        }
-    };
-    // A path from active to each status.
+    let transport = db.key("transport", Role::Transport);
+    let keys = (portal.clone(), tax.clone());
     let path_to = |s: Status| -> Vec<Status> {
         match s {
             Status::Active => vec![],
@@ -259,51 +289,101 @@ async fn every_allowed_status_transition_and_refused_ones() {
             other => vec![other],
         }
     };
-    for (i, (from, to)) in TRANSITIONS.iter().enumerate() {
-        let code = register(&app, &portal, &registration("llc_single", &proper(i))).await.code;
-        let mut version = 1;
-        let mut current = Status::Active;
-        for step in path_to(*from) {
-            let role = setter(current, step)[0];
-            let r = send(&app, status(&code, &key_for(role), &format!("\"v{version}\""), &body_for(step))).await;
-            assert_eq!(r.status, 200, "{current:?} → {step:?}: {}", r.text);
-            version += 1;
-            current = step;
-        }
-        let role = setter(*from, *to)[0];
-        let r = send(&app, status(&code, &key_for(role), &format!("\"v{version}\""), &body_for(*to))).await;
-        assert_eq!(r.status, 200, "{from:?} → {to:?} by {role:?}: {}", r.text);
-        assert_eq!(r.body["status"], to.as_str());
-        assert_eq!(r.body["registration_changes"], 0, "a status is not a certificate change");
-        if *to == Status::Suspended {
-            assert!(r.body["status_until"].is_string());
+    let mut n = 0;
+    for from in Status::ALL {
+        for to in Status::ALL {
+            let allowed = TRANSITIONS.contains(&(from, to));
+            for (role, key) in [(Role::Portal, &portal), (Role::Tax, &tax), (Role::Transport, &transport)] {
+                n += 1;
+                let code = register(&app, &portal, &registration("llc_single", &proper(n))).await.code;
+                let (mut version, mut current) = (1, Status::Active);
+                for step in path_to(from) {
+                    version = move_to(&app, &db, &keys, &code, version, current, step).await;
+                    current = step;
+                }
+                let body = if to == Status::Suspended {
+                    let start = first_suspension_day();
+                    json!({"status": "suspended", "effective_on": start.to_string(), "until": (start + chrono::Days::new(30)).to_string()})
+                } else {
+                    json!({"status": to.as_str()})
+                };
+                let r = send(&app, status(&code, key, &format!("\"v{version}\""), &body)).await;
+                let by_role = role != Role::Transport && allowed && setter(from, to).contains(&role);
+                let expected = match () {
+                    _ if role == Role::Transport => (403, "forbidden"),
+                    _ if from == Status::Ceased => (409, "enterprise_ceased"),
+                    _ if !allowed => (409, "illegal_transition"),
+                    _ if !by_role => (403, "forbidden"),
+                    _ if to == Status::Suspended => (201, ""),
+                    _ => (200, ""),
+                };
+                let got = (r.status, if r.status >= 400 { r.body["type"].as_str().unwrap_or("") } else { "" });
+                assert_eq!(got, expected, "{from:?} → {to:?} by {role:?}: {}", r.text);
+            }
         }
     }
-    let versions_before = db.count("enterprise_versions");
+}
 
-    // Refused: not in the table, the wrong role, a ceased enterprise, bad bodies.
+#[actix_web::test]
+async fn refused_status_requests() {
+    let db = TestDb::new();
+    let app = app(&db).await;
+    let portal = db.key("portal", Role::Portal);
+    let tax = db.key("tax", Role::Tax);
+    let versions_before = db.count("enterprise_versions");
     let code = register(&app, &portal, &registration("llc_single", &proper(400))).await.code;
-    let r = send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "ceased"}))).await;
-    assert_eq!((r.status, r.body["type"].as_str()), (409, Some("illegal_transition")));
-    let r = send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "not_at_address"}))).await;
-    assert_eq!((r.status, r.body["type"].as_str()), (403, Some("forbidden")));
-    let r = send(&app, status(&code, &tax, "\"v1\"", &json!({"status": "suspended", "until": "2027-01-01"}))).await;
-    assert_eq!(r.status, 403);
     let r = send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "asleep"}))).await;
     assert!(r.status == 422 && r.has_error("status", "unknown_status"), "{}", r.text);
     let r = send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "suspended"}))).await;
     assert!(r.has_error("until", "required"));
+    // `revoked` is not a status: the answer names its replacement.
+    let r = send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "revoked"}))).await;
+    assert_eq!((r.status, r.body["type"].as_str()), (422, Some("status_replaced")), "{}", r.text);
+    assert!(r.body["detail"].as_str().unwrap().contains("dissolving") && r.text.contains("certificate_revoked"));
+    // A suspension from today has no notice; one for the first possible day is filed.
+    let today = registry::domain::legal_date(chrono::Utc::now());
+    let r = send(
+        &app,
+        status(
+            &code,
+            &portal,
+            "\"v1\"",
+            &json!({"status": "suspended", "until": (today + chrono::Days::new(30)).to_string()}),
+        ),
+    )
+    .await;
+    assert_eq!((r.status, r.body["type"].as_str()), (422, Some("notice_too_short")), "{}", r.text);
+    assert!(r.has_error("effective_on", "notice_too_short"));
+    let start = first_suspension_day();
+    let r = send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "suspended", "effective_on": start.pred_opt().unwrap().to_string(), "until": (start + chrono::Days::new(30)).to_string()}))).await;
+    assert_eq!(r.status, 422, "the day before the first possible one: {}", r.text);
+    let too_long = start.checked_add_months(chrono::Months::new(12)).unwrap() + chrono::Days::new(1);
+    let r = send(
+        &app,
+        status(
+            &code,
+            &portal,
+            "\"v1\"",
+            &json!({"status": "suspended", "effective_on": start.to_string(), "until": too_long.to_string()}),
+        ),
+    )
+    .await;
+    assert!(r.status == 422 && r.has_error("until", "too_long"), "{}", r.text);
     let r =
-        send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "revoked", "effective_on": "1990-01-01"}))).await;
-    assert!(r.has_error("effective_on", "before_registration"));
-    let r = send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "revoked", "colour": "red"}))).await;
-    assert_eq!(r.status, 400);
-    let r =
-        send(&app, post_json(&format!("/v1/enterprises/{code}/status"), Some(&portal), &json!({"status": "revoked"})))
+        send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "dissolving", "effective_on": "1990-01-01"})))
             .await;
+    assert!(r.has_error("effective_on", "before_registration"));
+    let r = send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "dissolving", "colour": "red"}))).await;
+    assert_eq!(r.status, 400);
+    let r = send(
+        &app,
+        post_json(&format!("/v1/enterprises/{code}/status"), Some(&portal), &json!({"status": "dissolving"})),
+    )
+    .await;
     assert_eq!(r.status, 428);
-    let transport = db.key("transport", Role::Transport);
-    assert_eq!(send(&app, status(&code, &transport, "\"v1\"", &json!({"status": "revoked"}))).await.status, 403);
+    let r = send(&app, status(&code, &tax, "\"v1\"", &json!({"status": "dissolving"}))).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(db.count("enterprise_versions"), versions_before + 1, "nothing refused was written");
     // Drive it to ceased; then nothing is accepted.
     assert_eq!(send(&app, status(&code, &portal, "\"v1\"", &json!({"status": "dissolving"}))).await.status, 200);
     assert_eq!(send(&app, status(&code, &portal, "\"v2\"", &json!({"status": "ceased"}))).await.status, 200);
@@ -323,7 +403,7 @@ async fn every_allowed_status_transition_and_refused_ones() {
     let unit = json!({"kind": "branch", "name": "Chi nhánh x", "address": {"street": "x", "ward_code": "26743", "province_code": "79"}});
     let r = send(&app, post_json(&format!("/v1/enterprises/{code}/units"), Some(&portal), &unit)).await;
     assert_eq!(r.status, 409);
-    assert_eq!(db.count("enterprise_versions"), versions_before + 1 + 2);
+    assert_eq!(db.count("enterprise_versions"), versions_before + 3);
 }
 
 #[actix_web::test]

@@ -105,8 +105,8 @@ async fn licences_are_refused_without_a_transport_line_when_inactive_or_duplicat
     body["colour"] = json!("red");
     assert_eq!(send(&app, post_json(&path, Some(&transport), &body)).await.status, 400);
 
-    // Inactive: suspended.
-    let status = json!({"status": "suspended", "until": "2027-06-01"});
+    // Inactive: dissolving.
+    let status = json!({"status": "dissolving"});
     let r = send(
         &app,
         post_json(&format!("/v1/enterprises/{carrier}/status"), Some(&portal), &status)
@@ -118,7 +118,7 @@ async fn licences_are_refused_without_a_transport_line_when_inactive_or_duplicat
     assert_eq!(r.status, 422, "{}", r.text);
     assert!(r.has_error("enterprise.status", "not_active"), "{}", r.text);
     // Nothing half-written by the refusals: two versions besides the registrations' and the
-    // suspension, one licence.
+    // dissolution, one licence.
     assert_eq!(db.count("licenses"), 1);
     assert_eq!(db.count("enterprise_versions"), 4);
 }
@@ -164,7 +164,7 @@ async fn revoking_an_enterprise_reports_its_licences_in_force_in_the_feed() {
         post_json(
             &format!("/v1/enterprises/{code}/status"),
             Some(&portal),
-            &json!({"status": "revoked", "reason": "art. 212"}),
+            &json!({"status": "dissolving", "reason": "certificate_revoked"}),
         )
         .insert_header(("If-Match", "\"v3\"")),
     )

@@ -592,12 +592,12 @@ async fn events_carry_the_full_record_at_their_version() {
     let status = post_json(
         &format!("/v1/enterprises/{code}/status"),
         Some(&portal),
-        &json!({"status": "suspended", "until": (legal_date(Utc::now()) + chrono::Days::new(180)).to_string(),
-            "reason": "Tạm ngừng kinh doanh"}),
+        &json!({"status": "suspended", "effective_on": first_suspension_day().to_string(),
+            "until": (first_suspension_day() + chrono::Days::new(180)).to_string(), "reason": "Tạm ngừng kinh doanh"}),
     )
     .insert_header(("If-Match", "\"v1\""));
     let r = send(&app, status).await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.status, 201, "filed for its day: {}", r.text);
     let v2 = r.body.clone();
 
     let page = send(&app, get("/v1/changes", Some(&tax))).await;
@@ -619,7 +619,26 @@ async fn events_carry_the_full_record_at_their_version() {
     assert_eq!((e["kind"].as_str(), e["version"].as_i64()), (Some("status_changed"), Some(2)));
     assert_eq!(e["record"], v2);
     assert_eq!(e["reason"], "Tạm ngừng kinh doanh");
-    assert_eq!(e["changed_fields"], json!(["status", "status_until"]));
+    assert_eq!(e["changed_fields"], json!(["scheduled_changes"]), "the suspension is filed for its day");
+    assert_eq!(e["record"]["status"], "active");
+
+    // On its day the register applies it: an ordinary event, by actor `schedule`, with the
+    // suspension's own effective date.
+    let day = first_suspension_day();
+    assert_eq!(run_schedule(&db, day), 1);
+    let page =
+        send(&app, get(&format!("/v1/changes?after={}", events[1]["cursor"].as_str().unwrap()), Some(&tax))).await;
+    let events = page.body["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{}", page.text);
+    let e = &events[0];
+    assert_eq!((e["kind"].as_str(), e["version"].as_i64()), (Some("status_changed"), Some(3)));
+    assert_eq!((e["actor"].as_str(), e["effective_on"].as_str()), (Some("schedule"), Some(day.to_string().as_str())));
+    assert_eq!(e["changed_fields"], json!(["status", "status_until", "scheduled_changes"]));
+    assert_eq!(
+        (e["record"]["status"].as_str(), e["record"]["scheduled_changes"].as_array().map(Vec::len)),
+        (Some("suspended"), Some(0))
+    );
+    assert_eq!(e["reason"], "Tạm ngừng kinh doanh");
 }
 
 // ---------------------------------------------------------------------------------------------

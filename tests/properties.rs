@@ -691,7 +691,18 @@ proptest! {
     fn status_requests_never_panic(body in status_body(), from in select(Status::ALL.to_vec()), role in select(Role::ALL.to_vec())) {
         let Ok(request) = serde_json::from_value::<StatusRequest>(body) else { return Ok(()) };
         let registered_on = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
-        if let Ok(change) = request.validate(from, registered_on, role, today()) {
+        let subject = registry::domain::status::Subject { unit: false, status: from, until: None, registered_on, scheduled: &[] };
+        if let Ok(decision) = request.validate(subject, role, today()) {
+            let change = match decision {
+                registry::domain::status::StatusDecision::Now(c) => c,
+                registry::domain::status::StatusDecision::Scheduled(c) => {
+                    prop_assert!(c.effective_on > today());
+                    c
+                }
+            };
+            if change.to == Status::Suspended {
+                prop_assert!(registry::domain::working_days::notice_given(today(), change.effective_on, 3));
+            }
             prop_assert!(TRANSITIONS.contains(&(from, change.to)));
             prop_assert_eq!(check_transition(from, change.to, role), Ok(()));
             prop_assert!(from != Status::Ceased);

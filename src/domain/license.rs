@@ -195,14 +195,20 @@ pub fn eligibility(record: &Enterprise, license: &License) -> Vec<FieldError> {
     errors
 }
 
-/// The licences to report when an enterprise moves to `status`: those still in force on
-/// `effective_on`, when the enterprise ceases or loses its certificate (it may no longer operate).
-pub fn to_report(status: Status, licenses: &[License], effective_on: NaiveDate) -> Vec<License> {
-    match status {
-        Status::Ceased | Status::TaxRevoked => {
-            licenses.iter().filter(|l| l.in_force_on(effective_on)).cloned().collect()
-        }
-        _ => Vec::new(),
+/// The licences to report when an enterprise moves to `status` for `reason`: those still in force
+/// on `effective_on`, when the enterprise ceases or loses its certificate (tax enforcement, or
+/// revoked on other grounds: `dissolving` with reason `certificate_revoked`), so that it may no
+/// longer operate.
+pub fn to_report(status: Status, reason: Option<&str>, licenses: &[License], effective_on: NaiveDate) -> Vec<License> {
+    let ends_operation = match status {
+        Status::Ceased | Status::TaxRevoked => true,
+        Status::Dissolving => reason == Some(crate::status::CERTIFICATE_REVOKED),
+        _ => false,
+    };
+    if ends_operation {
+        licenses.iter().filter(|l| l.in_force_on(effective_on)).cloned().collect()
+    } else {
+        Vec::new()
     }
 }
 
@@ -308,10 +314,12 @@ mod tests {
         let valid = request().validate(day("2026-11-27")).unwrap();
         let all = vec![expired, suspended, valid.clone()];
         let on = day("2027-01-01");
-        assert_eq!(to_report(Status::Ceased, &all, on), vec![valid.clone()]);
-        assert_eq!(to_report(Status::TaxRevoked, &all, on), vec![valid]);
-        assert!(to_report(Status::Suspended, &all, on).is_empty());
-        assert!(to_report(Status::Dissolving, &all, on).is_empty());
+        assert_eq!(to_report(Status::Ceased, None, &all, on), vec![valid.clone()]);
+        assert_eq!(to_report(Status::TaxRevoked, None, &all, on), vec![valid.clone()]);
+        assert_eq!(to_report(Status::Dissolving, Some("certificate_revoked"), &all, on), vec![valid]);
+        assert!(to_report(Status::Suspended, None, &all, on).is_empty());
+        assert!(to_report(Status::Dissolving, None, &all, on).is_empty());
+        assert!(to_report(Status::Dissolving, Some("the members decided"), &all, on).is_empty());
     }
 
     /// The reason is written to the version and the feed event, where PostgreSQL cannot store

@@ -357,7 +357,8 @@ fn timestamp(at: DateTime<Utc>) -> String {
 }
 
 /// The `enterprises` row of a current record (`record_json`: its JSON, escaped), with the name
-/// keys of the art. 41 check.
+/// keys of the art. 41 check and the first day something falls due for the register's schedule
+/// (an imported suspension whose `until` has passed ends once the service runs).
 pub fn enterprise_row(record: &Enterprise, record_json: &str) -> String {
     let (proper, keys) = super::enterprises::name_keys(record);
     let mut row = String::with_capacity(record_json.len() + 256);
@@ -385,6 +386,8 @@ pub fn enterprise_row(record: &Enterprise, record_json: &str) -> String {
         row.push('\t');
         push_optional(&mut row, field);
     }
+    row.push('\t');
+    push_optional(&mut row, crate::domain::schedule::next_due(record).map(|d| d.to_string()).as_deref());
     row
 }
 
@@ -617,6 +620,7 @@ fn copy_batch(conn: &mut PgConnection, batch: &BatchRows) -> QueryResult<()> {
             enterprises::core_key,
             enterprises::abbreviation_key,
             enterprises::foreign_key,
+            enterprises::next_due,
         ),
         &batch.current,
     )?;

@@ -397,3 +397,22 @@ pub fn registration(kind: &str, proper: &str) -> serde_json::Value {
         "owners": owners,
     })
 }
+
+/// Runs the register's schedule on the test database as if today were `today`: applies what
+/// has fallen due by then. Returns the versions written.
+pub fn run_schedule(db: &TestDb, today: chrono::NaiveDate) -> usize {
+    let mut conn = db.conn();
+    store::schedule::apply_due(&mut conn, today, chrono::Utc::now(), &mut |_| {}).expect("the schedule runs")
+}
+
+/// The first day a suspension notified today may start (3 working days' notice).
+pub fn first_suspension_day() -> chrono::NaiveDate {
+    registry::domain::working_days::earliest_start(registry::domain::legal_date(chrono::Utc::now()), 3)
+}
+
+/// The current record as the database holds it (the full view), read past every cache.
+pub fn stored(db: &TestDb, code: &str) -> serde_json::Value {
+    let code = registry::domain::code::EnterpriseCode::parse(code).expect("a code");
+    let record = store::enterprises::get(&mut db.conn(), &code).expect("readable").expect("registered");
+    serde_json::to_value(record).expect("records serialise")
+}

@@ -297,7 +297,7 @@ pub fn page_json(events: &[RawEvent], next: &str) -> Result<Vec<u8>, serde_json:
     for (i, e) in events.iter().enumerate() {
         let licenses_in_force = if e.kind == EventKind::StatusChanged.as_str() {
             let record: Enterprise = serde_json::from_str(&e.record)?;
-            license::to_report(record.status, record.licenses(), e.effective_on)
+            license::to_report(record.status, e.reason.as_deref(), record.licenses(), e.effective_on)
         } else {
             Vec::new()
         };
