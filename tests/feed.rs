@@ -938,6 +938,27 @@ fn the_mirror_survives_kills_and_ends_equal_to_the_register() {
     let status = once.0.wait().unwrap();
     assert!(status.success());
     assert_eq!(store::mirror::records(&mut tconn).unwrap(), copy);
+
+    // What the register's schedule applies on its day reaches the mirror as ordinary events.
+    let code = &codes[0];
+    let version = stored(&db, code)["version"].as_i64().unwrap();
+    let portal = db.key("portal-mirror", Role::Portal);
+    let day = first_suspension_day();
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{base}/v1/enterprises/{code}/status"))
+        .bearer_auth(&portal)
+        .header("If-Match", format!("\"v{version}\""))
+        .json(&json!({"status": "suspended", "effective_on": day.to_string(), "until": (day + chrono::Days::new(60)).to_string()}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    run_schedule(&db, day);
+    assert_eq!(stored(&db, code)["status"], "suspended");
+    let mut once = mirror(&base, &tax, &target, true);
+    assert!(once.0.wait().unwrap().success());
+    let copy = store::mirror::records(&mut tconn).unwrap();
+    assert_eq!(copy, store::mirror::register_records(&mut conn).unwrap());
+    assert!(copy.iter().any(|r| r.code == *code && r.record["status"] == "suspended"));
 }
 
 /// A client that goes away mid-export ends the export's transaction and frees its connection at

@@ -127,8 +127,13 @@ impl RecordGenerator {
 
     fn set_status(&mut self, record: &mut Enterprise, status: Status, day: NaiveDate) {
         record.status = status;
-        record.status_until =
-            (status == Status::Suspended).then(|| day + chrono::Duration::days(self.inner.rng.random_range(90..=365)));
+        // A suspension still in force on the as-of day (one that had ended would read `active`):
+        // it ends at least 60 days after it, within the year one notice covers (a suspension
+        // starts at most 300 days before the as-of day).
+        record.status_until = (status == Status::Suspended).then(|| {
+            let days = self.inner.rng.random_range(90..=365i64);
+            (day + chrono::Duration::days(days)).max(self.as_of + chrono::Duration::days(60 + days % 6))
+        });
         if status == Status::Ceased {
             for u in &mut record.units {
                 u.status = Status::Ceased;

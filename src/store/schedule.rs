@@ -14,6 +14,7 @@ use diesel::sql_types::{BigInt, Date, Text};
 
 use super::enterprises::{decode, sync_units, write_version, EventKind, WriteContext};
 use super::prepared::prepared;
+use super::schema::enterprises;
 use super::StoreError;
 use crate::domain::record::Enterprise;
 use crate::domain::schedule::{self, AppliedKind};
@@ -89,9 +90,8 @@ pub fn apply_due_for(
         // A record whose column said something was due but whose steps say otherwise (written
         // by an older binary): the column is put right so that it is not read again.
         if written.is_empty() {
-            prepared("UPDATE enterprises SET next_due = $2 WHERE code = $1")
-                .bind::<Text, _>(code)
-                .bind::<diesel::sql_types::Nullable<Date>, _>(&schedule::next_due(&record))
+            diesel::update(enterprises::table.find(code))
+                .set(enterprises::next_due.eq(schedule::next_due(&record)))
                 .execute(conn)?;
         }
         Ok(written)
