@@ -29,6 +29,7 @@ pub enum EventKind {
     UnitRegistered,
     UnitChanged,
     LicenseRecorded,
+    LicenseChanged,
 }
 
 impl EventKind {
@@ -40,6 +41,7 @@ impl EventKind {
             EventKind::UnitRegistered => "unit_registered",
             EventKind::UnitChanged => "unit_changed",
             EventKind::LicenseRecorded => "license_recorded",
+            EventKind::LicenseChanged => "license_changed",
         }
     }
 }
