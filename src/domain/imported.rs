@@ -352,7 +352,8 @@ pub fn validate_imported(
 /// A derived field's given value against the derived one.
 fn check_derived(errors: &mut Errors, path: impl Into<String>, given: Option<&str>, derived: &str) {
     if let Some(given) = given {
-        if text::normalize_lower(given) != text::normalize_lower(derived) {
+        // Most given names are the reference data's to the byte: no normalisation for those.
+        if given != derived && text::normalize_lower(given) != text::normalize_lower(derived) {
             errors.add(
                 path,
                 "derived_mismatch",
