@@ -135,7 +135,7 @@ fn refused(e: LicenseWriteError) -> ApiError {
             let message = if from == to {
                 format!("the licence is already {}; {next}", from.as_str())
             } else {
-                format!("the licence is {}, not to become {}; {next}", from.as_str(), to.as_str())
+                format!("the licence is {} and cannot become {}; {next}", from.as_str(), to.as_str())
             };
             ApiError::new(problems::ILLEGAL_TRANSITION, message.clone()).with_errors(vec![FieldError::new(
                 "status",
