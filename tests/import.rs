@@ -637,3 +637,157 @@ async fn licences_survive_an_export_and_an_import_and_are_looked_up_by_number() 
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["enterprise"]["code"], code.as_str());
 }
+
+/// A valid code of prefix 01 at or after `serial`.
+fn code_at(serial: u32) -> String {
+    registry::domain::code::EnterpriseCode::next_valid("01", serial).unwrap().1.to_string()
+}
+
+/// An enterprise registered in 2012 as a migrating register writes it: only what the register
+/// cannot derive. A head office in a legacy ward, a VSIC 2018-only line, a line in both editions
+/// (named differently in each), two members without shares, a branch without unit names.
+fn minimal(code: &str) -> serde_json::Value {
+    serde_json::json!({
+        "code": code, "type": "llc_multi", "status": "active", "registered_on": "2012-03-05",
+        "name": {"vi": format!("Công ty TNHH Vận tải Di Trú {code}")},
+        "head_office": {"street": "Số 3 phố Phó Đức Chính", "ward_code": "00001", "province_code": "01"},
+        "charter_capital_vnd": 5_000_000_000i64,
+        "business_lines": [{"vsic": "4933", "main": true}, {"vsic": "6201", "main": false}, {"vsic": "4711", "main": false}],
+        "legal_representatives": [{"full_name": "Nguyễn Văn An", "position": "Giám đốc", "birth_date": "1980-04-12",
+            "nationality": "VN", "identity": {"kind": "cccd", "number": "001080012345"}}],
+        "owners": [
+            {"kind": "individual", "name": "Nguyễn Văn An", "nationality": "VN",
+                "identity": {"kind": "cccd", "number": "001080012345"}, "capital_vnd": 3_000_000_000i64},
+            {"kind": "individual", "name": "Trần Thị Bình", "nationality": "VN",
+                "identity": {"kind": "cccd", "number": "001185054321"}, "capital_vnd": 2_000_000_000i64}
+        ],
+        "units": [{"unit_code": format!("{code}-001"), "kind": "branch", "status": "active", "registered_on": "2015-01-02",
+            "name": "Chi nhánh Công ty TNHH Vận tải Di Trú tại Hồ Chí Minh",
+            "address": {"street": "Số 5 Nguyễn Huệ", "ward_code": "26743", "province_code": "79"}}]
+    })
+}
+
+#[actix_web::test]
+async fn a_minimal_record_imports_with_every_derived_field_derived() {
+    use registry::domain::reference::VsicEdition::{Vsic2018, Vsic2025};
+    let reference = registry::domain::reference_data::reference();
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let old = code_at(9_000_001);
+    // Registered after VSIC 2025 took effect, in the 2025 units.
+    let new = code_at(9_000_101);
+    let mut recent = minimal(&new);
+    recent["registered_on"] = "2026-01-10".into();
+    recent["head_office"]["ward_code"] = "26743".into();
+    recent["head_office"]["province_code"] = "79".into();
+    recent["business_lines"] = serde_json::json!([{"vsic": "4711", "main": true}]);
+    recent["units"][0]["registered_on"] = "2026-02-01".into();
+    let path = write_file(dir.path(), "minimal.ndjson", &[minimal(&old).to_string(), recent.to_string()]);
+    let (summary, refused) = import_file(&db, &path, None, 100);
+    assert!(refused.is_empty(), "{refused:?}");
+    assert_eq!(summary.enterprises, 2);
+
+    let app = app(&db).await;
+    let tax = db.key("tax", Role::Tax);
+    let r = send(&app, get(&format!("/v1/enterprises/{old}"), Some(&tax))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let e: Enterprise = serde_json::from_value(r.body.clone()).unwrap();
+    assert_eq!((e.version, e.registration_changes), (1, 0));
+    // 00:00 in Vietnam on the day of the latest thing it shows: its branch's registration.
+    assert_eq!(e.updated_at.to_rfc3339(), "2015-01-01T17:00:00+00:00");
+    assert_eq!(r.header("etag"), Some("\"v1\""));
+    let ho = &e.head_office;
+    assert_eq!((ho.ward_name.as_str(), ho.province_name.as_str()), ("Phường Phúc Xá", "Thành phố Hà Nội"));
+    let legacy = ho.legacy.as_ref().expect("a legacy head office");
+    assert_eq!((legacy.district_code.as_str(), legacy.district_name.as_str()), ("001", "Quận Ba Đình"));
+    assert_eq!(legacy.current.ward_code, "00097");
+    assert_eq!(legacy.current.ward_name, reference.ward("00097").unwrap().name);
+    assert_eq!(legacy.current.province_name, "Thành phố Hà Nội");
+    // Registered in 2012: its lines are VSIC 2018's, named as that edition names them.
+    for line in &e.business_lines {
+        assert_eq!(line.edition, Vsic2018, "{line:?}");
+        assert_eq!(line.name, reference.vsic(Vsic2018, &line.vsic).unwrap().name);
+    }
+    let shares: Vec<f64> = e.owners.as_ref().unwrap().iter().map(|o| o.share_percent).collect();
+    assert_eq!(shares, [60.0, 40.0]);
+    let unit = &e.units[0];
+    assert_eq!(unit.enterprise_code, old);
+    assert_eq!(
+        (unit.address.ward_name.as_str(), unit.address.province_name.as_str()),
+        ("Phường Bến Thành", "Thành phố Hồ Chí Minh")
+    );
+    let unit_read = send(&app, get(&format!("/v1/units/{old}-001"), None)).await;
+    assert_eq!(unit_read.body["address"]["ward_name"], "Phường Bến Thành", "{}", unit_read.text);
+    // Its history: one version, registered, recorded at its registration.
+    let history = send(&app, get(&format!("/v1/enterprises/{old}/history"), None)).await;
+    let versions = history.body["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0]["kind"], "registered");
+    assert_eq!(versions[0]["effective_on"], "2012-03-05");
+
+    let e: Enterprise =
+        serde_json::from_value(send(&app, get(&format!("/v1/enterprises/{new}"), Some(&tax))).await.body).unwrap();
+    assert_eq!(e.business_lines[0].edition, Vsic2025);
+    assert_eq!(e.business_lines[0].name, reference.vsic(Vsic2025, "4711").unwrap().name);
+    assert_ne!(e.business_lines[0].name, reference.vsic(Vsic2018, "4711").unwrap().name);
+    assert_eq!(e.head_office.ward_name, "Phường Bến Thành");
+    assert!(e.head_office.legacy.is_none());
+    assert_eq!(e.updated_at.to_rfc3339(), "2026-01-31T17:00:00+00:00");
+    // Without units (or licences), its registration day.
+    let alone = code_at(9_000_201);
+    let mut bare = minimal(&alone);
+    bare["units"] = serde_json::json!([]);
+    let path = write_file(dir.path(), "bare.ndjson", &[bare.to_string()]);
+    assert!(import_file(&db, &path, None, 100).1.is_empty());
+    let e: Enterprise =
+        serde_json::from_value(send(&app, get(&format!("/v1/enterprises/{alone}"), Some(&tax))).await.body).unwrap();
+    assert_eq!(e.updated_at.to_rfc3339(), "2012-03-04T17:00:00+00:00");
+
+    // The records read back import as they are into another register: given, the derived fields
+    // agree with what it derives.
+    let other = TestDb::new();
+    let records = exported(&db, dir.path());
+    let path = write_file(dir.path(), "again.ndjson", &records.values().map(|v| v.to_string()).collect::<Vec<_>>());
+    let (_, refused) = import_file(&other, &path, None, 100);
+    assert!(refused.is_empty(), "{refused:?}");
+    assert_eq!(exported(&other, dir.path()), records);
+}
+
+#[test]
+fn given_derived_fields_that_contradict_the_reference_data_refuse_their_line() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let codes: Vec<String> = (0..5).map(|i| code_at(9_000_001 + i * 100)).collect();
+    let good = minimal(&codes[0]);
+    let mut ward = minimal(&codes[1]);
+    ward["head_office"]["ward_name"] = "Phường Hàng Bạc".into();
+    let mut share = minimal(&codes[2]);
+    share["owners"][1]["share_percent"] = 45.0.into();
+    let mut line = minimal(&codes[3]);
+    line["business_lines"][2]["edition"] = "2018".into();
+    line["business_lines"][2]["name"] =
+        "Bán lẻ tổng hợp với lương thực, thực phẩm, đồ uống, thuốc lá, thuốc lào chiếm tỷ trọng lớn".into();
+    let mut unit = minimal(&codes[4]);
+    unit["units"][0]["address"]["province_name"] = "Thành phố Hà Nội".into();
+    let lines: Vec<String> = [&good, &ward, &share, &line, &unit].iter().map(|v| v.to_string()).collect();
+    let path = write_file(dir.path(), "contradictions.ndjson", &lines);
+    let (summary, refused) = import_file(&db, &path, None, 100);
+    assert_eq!(summary.enterprises, 1);
+    let got: Vec<(i64, &str)> = refused.iter().map(|r| (r.line, r.reason.as_str())).collect();
+    let expected = [
+        (2, "head_office.ward_name: derived_mismatch"),
+        (3, "owners[1].share_percent: derived_mismatch"),
+        (4, "business_lines[2].name: derived_mismatch"),
+        (5, "units[0].address.province_name: derived_mismatch"),
+    ];
+    assert_eq!(got.len(), expected.len(), "{got:?}");
+    for ((line, reason), (want_line, want)) in got.iter().zip(expected) {
+        assert_eq!(*line, want_line);
+        assert!(reason.starts_with(want), "line {line}: {reason}");
+    }
+    // Nothing of the refused lines was written.
+    assert_eq!(db.count("enterprises"), 1);
+    assert_eq!(db.count("enterprise_versions"), 1);
+    assert_eq!(db.count("units"), 1);
+    assert_eq!(db.count(&format!("enterprises WHERE code = '{}'", codes[0])), 1);
+}

@@ -355,6 +355,18 @@ async fn required_body_fields_are_the_domains() {
         assert_eq!(reply.status, 422, "{path} {body}: {}", reply.text);
         assert_eq!(reported_required(&reply), expected, "{path} {body}: {}", reply.text);
     }
+    // A licence's status, of a licence recorded (If-Match is optional there).
+    let licence = serde_json::json!({"number": "GP-REQ-1", "kind": "road_transport_business",
+        "issued_on": registry::domain::legal_date(chrono::Utc::now()), "expires_on": "2036-11-25"});
+    let recorded = send(&app, post_json(&format!("/v1/enterprises/{code}/licenses"), Some(&admin), &licence)).await;
+    assert_eq!(recorded.status, 201, "{}", recorded.text);
+    let body = serde_json::json!({});
+    let expected =
+        required_paths(&doc, &serde_json::json!({"$ref": "#/components/schemas/LicenseStatusRequest"}), &body, "");
+    assert_eq!(expected, BTreeSet::from(["status".to_string()]));
+    let reply = send(&app, post_json("/v1/licenses/GP-REQ-1/status", Some(&admin), &body)).await;
+    assert_eq!(reply.status, 422, "{}", reply.text);
+    assert_eq!(reported_required(&reply), expected, "{}", reply.text);
 }
 
 /// Schemathesis ST202: `"capital_vnd": 272.0` was a schema-valid integer and got 400. An
@@ -396,7 +408,7 @@ async fn headers_are_documented_as_sent() {
             }
         }
     }
-    assert_eq!(if_match.len(), 3, "PATCH, status and licences take If-Match");
+    assert_eq!(if_match.len(), 4, "PATCH, status, licences and licence statuses take If-Match");
     for p in &if_match {
         for (value, ok) in [
             ("\"v1\"", true),
@@ -446,7 +458,7 @@ async fn operations_with_a_body_document_413_and_415() {
             assert!(reply.status == 415 || reply.status == 404, "{method} {route}: {} {}", reply.status, reply.text);
         }
     }
-    assert_eq!(seen, 6);
+    assert_eq!(seen, 7);
 }
 
 /// Schemathesis ST202: the PATCH body was documented as any object, so unknown fields were

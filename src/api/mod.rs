@@ -164,6 +164,7 @@ Errors are application/problem+json with a stable `type` code and the JSON path 
         feed::export,
         licenses::record_license,
         licenses::get_license,
+        licenses::set_license_status,
         verify::verify,
     ),
     components(schemas(
@@ -229,6 +230,7 @@ fn v1() -> actix_web::Scope {
         .service(resource("/enterprises/{code}/history", "GET").route(web::get().to(changes::history)))
         .service(resource("/enterprises/{code}/licenses", "POST").route(web::post().to(licenses::record_license)))
         .service(resource("/licenses/{number}", "GET").route(web::get().to(licenses::get_license)))
+        .service(resource("/licenses/{number}/status", "POST").route(web::post().to(licenses::set_license_status)))
         .service(resource("/verify", "POST").route(web::post().to(verify::verify)))
         .service(resource("/name-check", "GET").route(web::get().to(name_check::name_check)))
         .service(resource("/search", "GET").route(web::get().to(search::search)))

@@ -40,6 +40,8 @@ pub const CHANGES: Permission =
     Permission { method: "GET", route: "/v1/changes", roles: &[Role::Tax, Role::Transport] };
 pub const RECORD_LICENSE: Permission =
     Permission { method: "POST", route: "/v1/enterprises/{code}/licenses", roles: &[Role::Transport] };
+pub const SET_LICENSE_STATUS: Permission =
+    Permission { method: "POST", route: "/v1/licenses/{number}/status", roles: &[Role::Transport] };
 /// Licences are not public: any client with a key may look one up.
 pub const GET_LICENSE: Permission =
     Permission { method: "GET", route: "/v1/licenses/{number}", roles: &[Role::Portal, Role::Transport, Role::Tax] };
@@ -62,6 +64,7 @@ pub const ALL: &[Permission] = &[
     SET_UNIT_STATUS,
     RECORD_LICENSE,
     GET_LICENSE,
+    SET_LICENSE_STATUS,
     VERIFY,
     public("GET", "/v1/name-check"),
     public("GET", "/v1/search"),

@@ -12,13 +12,18 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
+use serde::Deserialize;
 
 use super::code::{EnterpriseCode, UnitCode};
+use super::enterprise_type::EnterpriseType;
 use super::errors::{Errors, FieldError};
 use super::legal_date;
 use super::people::{IdentityInput, OwnerInput, RepresentativeInput};
-use super::record::{Enterprise, HeadOffice, IdentityKind, OwnerKind, Unit, UnitKind};
+use super::record::{
+    BusinessLine, Enterprise, EnterpriseName, HeadOffice, Identity, IdentityKind, LegacyUnits, LegalRepresentative,
+    License, Owner, OwnerKind, Unit, UnitAddress, UnitKind,
+};
 use super::reference::{Reference, VsicEdition};
 use super::registration::{self, AsRegistered, BusinessLineInput, HeadOfficeInput, NameInput, RegistrationContent};
 use super::status::Status;
@@ -40,6 +45,395 @@ pub fn vsic_2025_in_force() -> NaiveDate {
 /// Private Enterprises of 1990 took effect in 1991.
 pub fn first_registration() -> NaiveDate {
     NaiveDate::from_ymd_opt(1991, 1, 1).expect("a date")
+}
+
+/// An imported line as a migrating register writes it: the full record ([`Enterprise`]), in which
+/// the fields the register derives itself (SPEC §4) may be absent. Absent, they are derived from
+/// the reference data and the record ([`ImportedRecord::into_record`]); present, they are checked
+/// against what the register derives ([`validate_imported`]), and a contradiction refuses the line.
+///
+/// What is derived when absent:
+/// - ward and province names (head office, units' addresses); for a head office in the legacy
+///   units, its district and the 2025 unit it lies in (`head_office.legacy`);
+/// - a business line's `edition` ([`derived_edition`]) and its `name` in that edition;
+/// - owners' `share_percent`: of the charter capital;
+/// - `version` 1 and `registration_changes` 0: a line without them is its enterprise's first
+///   version here (the lines of a history give their versions: consecutive lines of one code are
+///   numbered consecutively);
+/// - `updated_at`: 00:00 Vietnam time on the registration day, or on the latest day the record
+///   shows something done after it (a unit's registration, a licence's issue), not the time of the
+///   import: the record was as it is from then on, the register claims nothing it does not know,
+///   and the same file derives the same record on every run (an interrupted import resumes, a
+///   second run recognises the file);
+/// - a unit's `enterprise_code`: the record's code.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ImportedRecord {
+    pub code: String,
+    #[serde(rename = "type")]
+    pub enterprise_type: EnterpriseType,
+    pub name: EnterpriseName,
+    pub status: Status,
+    #[serde(default)]
+    pub status_until: Option<NaiveDate>,
+    pub registered_on: NaiveDate,
+    #[serde(default)]
+    pub version: Option<i32>,
+    #[serde(default)]
+    pub registration_changes: Option<i32>,
+    pub head_office: ImportedHeadOffice,
+    pub charter_capital_vnd: i64,
+    pub business_lines: Vec<ImportedBusinessLine>,
+    pub legal_representatives: Vec<LegalRepresentative>,
+    #[serde(default)]
+    pub owners: Option<Vec<ImportedOwner>>,
+    #[serde(default)]
+    pub units: Vec<ImportedUnit>,
+    #[serde(default)]
+    pub licenses: Option<Vec<License>>,
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// A head office ([`HeadOffice`]) whose unit names and legacy block may be absent.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ImportedHeadOffice {
+    pub street: String,
+    pub ward_code: String,
+    #[serde(default)]
+    pub ward_name: Option<String>,
+    pub province_code: String,
+    #[serde(default)]
+    pub province_name: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Present: the head office is in the legacy units (as [`HeadOffice::legacy`] marks it); each
+    /// of its fields is derived when absent. Absent: the ward tells (a ward of the 2025 units or a
+    /// legacy one).
+    #[serde(default)]
+    pub legacy: Option<ImportedLegacyUnits>,
+}
+
+/// [`LegacyUnits`], every field derivable.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ImportedLegacyUnits {
+    #[serde(default)]
+    pub district_code: Option<String>,
+    #[serde(default)]
+    pub district_name: Option<String>,
+    #[serde(default)]
+    pub current: Option<ImportedCurrentUnits>,
+    #[serde(default)]
+    pub ambiguous: Option<bool>,
+}
+
+/// [`CurrentUnits`], every field derivable.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ImportedCurrentUnits {
+    #[serde(default)]
+    pub ward_code: Option<String>,
+    #[serde(default)]
+    pub ward_name: Option<String>,
+    #[serde(default)]
+    pub province_code: Option<String>,
+    #[serde(default)]
+    pub province_name: Option<String>,
+}
+
+/// A business line ([`BusinessLine`]) whose edition and name may be absent.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ImportedBusinessLine {
+    pub vsic: String,
+    pub main: bool,
+    #[serde(default)]
+    pub edition: Option<VsicEdition>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// An owner ([`Owner`]) whose share may be absent.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ImportedOwner {
+    pub kind: OwnerKind,
+    pub name: String,
+    #[serde(default)]
+    pub nationality: Option<String>,
+    #[serde(default)]
+    pub identity: Option<Identity>,
+    #[serde(default)]
+    pub enterprise_code: Option<String>,
+    #[serde(default)]
+    pub foreign_registration_number: Option<String>,
+    pub capital_vnd: i64,
+    #[serde(default)]
+    pub share_percent: Option<f64>,
+}
+
+/// A unit ([`Unit`]) whose enterprise code and address names may be absent.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ImportedUnit {
+    pub unit_code: String,
+    #[serde(default)]
+    pub enterprise_code: Option<String>,
+    pub kind: UnitKind,
+    #[serde(default)]
+    pub location_code: Option<String>,
+    pub name: String,
+    pub address: ImportedUnitAddress,
+    pub status: Status,
+    pub registered_on: NaiveDate,
+}
+
+/// A unit's address ([`UnitAddress`]) whose names may be absent.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ImportedUnitAddress {
+    pub street: String,
+    pub ward_code: String,
+    #[serde(default)]
+    pub ward_name: Option<String>,
+    pub province_code: String,
+    #[serde(default)]
+    pub province_name: Option<String>,
+}
+
+/// The derived fields an imported line gave, to be checked against what the register derives.
+#[derive(Debug, Default)]
+pub struct Given {
+    ward_name: Option<String>,
+    province_name: Option<String>,
+    legacy: Option<ImportedLegacyUnits>,
+    line_names: Vec<Option<String>>,
+    shares: Vec<Option<f64>>,
+    unit_names: Vec<(Option<String>, Option<String>)>,
+}
+
+/// 00:00 Vietnam time (UTC+7) on `day`: the `updated_at` of a line that does not give it.
+pub fn start_of_legal_day(day: NaiveDate) -> DateTime<Utc> {
+    let offset = FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
+    day.and_time(NaiveTime::MIN)
+        .and_local_timezone(offset)
+        .single()
+        .expect("a fixed offset has one time for each local time")
+        .with_timezone(&Utc)
+}
+
+/// The VSIC edition of a line whose record does not say it (SPEC §2.4): a record registered from
+/// 15 November 2025 on has VSIC 2025 lines; one registered before then kept its VSIC 2018 lines,
+/// unless the code is a level-4 code of VSIC 2025 only (then only that edition can be meant).
+pub fn derived_edition(reference: &Reference, code: &str, registered_on: NaiveDate) -> VsicEdition {
+    if registered_on >= vsic_2025_in_force() {
+        return VsicEdition::Vsic2025;
+    }
+    let level_4 = |edition| reference.vsic(edition, code).is_some_and(|e| e.level == 4);
+    if !level_4(VsicEdition::Vsic2018) && level_4(VsicEdition::Vsic2025) {
+        VsicEdition::Vsic2025
+    } else {
+        VsicEdition::Vsic2018
+    }
+}
+
+impl ImportedRecord {
+    /// The record with every absent derived field derived where it needs no check of its own
+    /// (counters, `updated_at`, editions, units' enterprise code) and the names and shares left
+    /// for [`validate`] to resolve, and the derived fields the line gave.
+    pub fn into_record(self, reference: &Reference) -> (Enterprise, Given) {
+        let registered_on = self.registered_on;
+        let last_shown = self
+            .units
+            .iter()
+            .map(|u| u.registered_on)
+            .chain(self.licenses.iter().flatten().map(|l| l.issued_on))
+            .fold(registered_on, NaiveDate::max);
+        let ho = self.head_office;
+        let mut given =
+            Given { ward_name: ho.ward_name, province_name: ho.province_name, legacy: ho.legacy, ..Given::default() };
+        let head_office = HeadOffice {
+            street: ho.street,
+            ward_code: ho.ward_code,
+            ward_name: String::new(),
+            province_code: ho.province_code,
+            province_name: String::new(),
+            phone: ho.phone,
+            email: ho.email,
+            // Given, it marks the head office as one in the legacy units; its content is derived.
+            legacy: given.legacy.as_ref().map(|_| LegacyUnits::default()),
+        };
+        let business_lines = self
+            .business_lines
+            .into_iter()
+            .map(|l| {
+                given.line_names.push(l.name);
+                let edition = l.edition.unwrap_or_else(|| derived_edition(reference, l.vsic.trim(), registered_on));
+                BusinessLine { vsic: l.vsic, main: l.main, edition, name: String::new() }
+            })
+            .collect();
+        let owners = self.owners.map(|owners| {
+            owners
+                .into_iter()
+                .map(|o| {
+                    given.shares.push(o.share_percent);
+                    Owner {
+                        kind: o.kind,
+                        name: o.name,
+                        nationality: o.nationality,
+                        identity: o.identity,
+                        enterprise_code: o.enterprise_code,
+                        foreign_registration_number: o.foreign_registration_number,
+                        capital_vnd: o.capital_vnd,
+                        share_percent: 0.0,
+                    }
+                })
+                .collect()
+        });
+        let code = self.code;
+        let units = self
+            .units
+            .into_iter()
+            .map(|u| {
+                given.unit_names.push((u.address.ward_name, u.address.province_name));
+                Unit {
+                    unit_code: u.unit_code,
+                    enterprise_code: u.enterprise_code.unwrap_or_else(|| code.clone()),
+                    kind: u.kind,
+                    location_code: u.location_code,
+                    name: u.name,
+                    address: UnitAddress {
+                        street: u.address.street,
+                        ward_code: u.address.ward_code,
+                        ward_name: String::new(),
+                        province_code: u.address.province_code,
+                        province_name: String::new(),
+                    },
+                    status: u.status,
+                    registered_on: u.registered_on,
+                }
+            })
+            .collect();
+        let record = Enterprise {
+            code,
+            enterprise_type: self.enterprise_type,
+            name: self.name,
+            status: self.status,
+            status_until: self.status_until,
+            registered_on,
+            version: self.version.unwrap_or(1),
+            registration_changes: self.registration_changes.unwrap_or(0),
+            head_office,
+            charter_capital_vnd: self.charter_capital_vnd,
+            business_lines,
+            legal_representatives: self.legal_representatives,
+            owners,
+            units,
+            licenses: self.licenses,
+            updated_at: self.updated_at.unwrap_or_else(|| start_of_legal_day(last_shown)),
+        };
+        (record, given)
+    }
+}
+
+/// Checks an imported line ([`ImportedRecord`]) as [`validate`] checks a full record, with its
+/// absent derived fields derived, and its present ones compared with what the register derives:
+/// a name that is not the reference data's for its code (compared without regard to case and
+/// spacing), a share that is not the owner's of the charter capital (to 0.005 points: a share
+/// written with two decimals is the same share), a legacy block that is not the ward's.
+pub fn validate_imported(
+    line: ImportedRecord,
+    reference: &Reference,
+    now: DateTime<Utc>,
+) -> Result<Enterprise, Vec<FieldError>> {
+    let (record, given) = line.into_record(reference);
+    let resolved = validate(&record, reference, now)?;
+    let mut errors = Errors::default();
+    check_given(&mut errors, &given, &resolved);
+    errors.into_result(resolved)
+}
+
+/// A derived field's given value against the derived one.
+fn check_derived(errors: &mut Errors, path: impl Into<String>, given: Option<&str>, derived: &str) {
+    if let Some(given) = given {
+        // Most given names are the reference data's to the byte: no normalisation for those.
+        if given != derived && text::normalize_lower(given) != text::normalize_lower(derived) {
+            errors.add(
+                path,
+                "derived_mismatch",
+                format!("the reference data gives {derived:?}; the record says {given:?}"),
+            );
+        }
+    }
+}
+
+/// The derived fields a line gave against `record`, the line resolved (its lists in the line's
+/// order: [`validate`] keeps every item of a valid record, in order).
+fn check_given(errors: &mut Errors, given: &Given, record: &Enterprise) {
+    let ho = &record.head_office;
+    check_derived(errors, "head_office.ward_name", given.ward_name.as_deref(), &ho.ward_name);
+    check_derived(errors, "head_office.province_name", given.province_name.as_deref(), &ho.province_name);
+    match (&given.legacy, &ho.legacy) {
+        (Some(g), Some(l)) => {
+            check_derived(errors, "head_office.legacy.district_code", g.district_code.as_deref(), &l.district_code);
+            check_derived(errors, "head_office.legacy.district_name", g.district_name.as_deref(), &l.district_name);
+            if let Some(c) = &g.current {
+                let p = "head_office.legacy.current";
+                check_derived(errors, format!("{p}.ward_code"), c.ward_code.as_deref(), &l.current.ward_code);
+                check_derived(errors, format!("{p}.ward_name"), c.ward_name.as_deref(), &l.current.ward_name);
+                check_derived(
+                    errors,
+                    format!("{p}.province_code"),
+                    c.province_code.as_deref(),
+                    &l.current.province_code,
+                );
+                check_derived(
+                    errors,
+                    format!("{p}.province_name"),
+                    c.province_name.as_deref(),
+                    &l.current.province_name,
+                );
+            }
+            if g.ambiguous.is_some_and(|a| a != l.ambiguous) {
+                errors.add(
+                    "head_office.legacy.ambiguous",
+                    "derived_mismatch",
+                    format!("the legacy-to-2025 map gives {}; the record says {}", l.ambiguous, !l.ambiguous),
+                );
+            }
+        }
+        (Some(g), None)
+            if g.district_code.is_some()
+                || g.district_name.is_some()
+                || g.current.is_some()
+                || g.ambiguous.is_some() =>
+        {
+            errors.add(
+                "head_office.legacy",
+                "derived_mismatch",
+                format!("{} is a ward of the 2025 units, not of the legacy ones", ho.ward_code),
+            );
+        }
+        _ => {}
+    }
+    for (i, (name, line)) in given.line_names.iter().zip(&record.business_lines).enumerate() {
+        check_derived(errors, format!("business_lines[{i}].name"), name.as_deref(), &line.name);
+    }
+    for (i, (share, owner)) in given.shares.iter().zip(record.owners.as_deref().unwrap_or_default()).enumerate() {
+        if let Some(share) = *share {
+            if !share.is_finite() || (share - owner.share_percent).abs() > 0.005 + 1e-9 {
+                errors.add(
+                    format!("owners[{i}].share_percent"),
+                    "derived_mismatch",
+                    format!(
+                        "{} VND of a charter capital of {} VND is {} %; the record says {share} %",
+                        owner.capital_vnd, record.charter_capital_vnd, owner.share_percent
+                    ),
+                );
+            }
+        }
+    }
+    for (i, ((ward, province), unit)) in given.unit_names.iter().zip(&record.units).enumerate() {
+        let p = format!("units[{i}].address");
+        check_derived(errors, format!("{p}.ward_name"), ward.as_deref(), &unit.address.ward_name);
+        check_derived(errors, format!("{p}.province_name"), province.as_deref(), &unit.address.province_name);
+    }
 }
 
 /// Checks an imported full record (one version of an enterprise) and returns it resolved: canonical
@@ -489,6 +883,115 @@ mod tests {
         assert_eq!((v.version, v.registration_changes), (3, 1));
         // Valid as it stands: validating again changes nothing.
         assert_eq!(validate(&v, &sample(), now()).unwrap(), v);
+    }
+
+    /// `record()` as a migrating register writes it: without any field the register derives.
+    fn minimal() -> serde_json::Value {
+        let mut v = serde_json::to_value(record()).unwrap();
+        let o = v.as_object_mut().unwrap();
+        for field in ["version", "registration_changes", "updated_at", "licenses"] {
+            o.remove(field);
+        }
+        for field in ["ward_name", "province_name", "legacy"] {
+            v["head_office"].as_object_mut().unwrap().remove(field);
+        }
+        for line in v["business_lines"].as_array_mut().unwrap() {
+            line.as_object_mut().unwrap().remove("edition");
+            line.as_object_mut().unwrap().remove("name");
+        }
+        for owner in v["owners"].as_array_mut().unwrap() {
+            owner.as_object_mut().unwrap().remove("share_percent");
+        }
+        for unit in v["units"].as_array_mut().unwrap() {
+            unit.as_object_mut().unwrap().remove("enterprise_code");
+            unit["address"].as_object_mut().unwrap().remove("ward_name");
+            unit["address"].as_object_mut().unwrap().remove("province_name");
+        }
+        v
+    }
+
+    fn imported(v: &serde_json::Value) -> Result<Enterprise, Vec<FieldError>> {
+        validate_imported(serde_json::from_value(v.clone()).unwrap(), &sample(), now())
+    }
+
+    #[test]
+    fn derived_fields_are_derived_when_absent() {
+        let v = imported(&minimal()).unwrap();
+        assert_eq!((v.version, v.registration_changes), (1, 0));
+        // 00:00 in Vietnam on the day of the latest thing the record shows: its branch's registration.
+        assert_eq!(v.updated_at, "2015-01-01T17:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        let mut alone = minimal();
+        alone["units"] = serde_json::json!([]);
+        let v_alone = imported(&alone).unwrap();
+        assert_eq!(v_alone.updated_at, "2012-03-04T17:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        assert_eq!(legal_date(v_alone.updated_at), v.registered_on);
+        assert_eq!(v.head_office.ward_name, "Phường Hoàn Kiếm");
+        assert_eq!(v.head_office.province_name, "Thành phố Hà Nội");
+        // Registered in 2012: VSIC 2018, named in that edition.
+        assert!(v.business_lines.iter().all(|l| l.edition == VsicEdition::Vsic2018), "{:?}", v.business_lines);
+        assert_eq!(v.business_lines[0].name, sample().vsic(VsicEdition::Vsic2018, "4933").unwrap().name);
+        let shares: Vec<f64> = v.owners.as_ref().unwrap().iter().map(|o| o.share_percent).collect();
+        assert_eq!(shares, [60.0, 40.0]);
+        assert_eq!(v.units[0].enterprise_code, "0100233488");
+        assert_eq!(v.units[0].address.ward_name, "Phường Bến Thành");
+        assert_eq!(v.licenses, None);
+        // Given as derived, they are accepted: the full record is the same record.
+        let mut full = serde_json::to_value(&v).unwrap();
+        assert_eq!(imported(&full).unwrap(), v);
+        // A share written with two decimals is the same share.
+        full["owners"][0]["share_percent"] = 60.004.into();
+        assert_eq!(imported(&full).unwrap(), v);
+    }
+
+    #[test]
+    fn a_legacy_head_office_is_derived_whole_from_its_ward() {
+        let mut m = minimal();
+        m["head_office"]["ward_code"] = "00001".into();
+        let v = imported(&m).unwrap();
+        let legacy = v.head_office.legacy.as_ref().unwrap();
+        assert_eq!(
+            (v.head_office.ward_name.as_str(), legacy.district_name.as_str()),
+            ("Phường Phúc Xá", "Quận Ba Đình")
+        );
+        assert_eq!(legacy.current.ward_code, "00097");
+        m["head_office"]["legacy"] =
+            serde_json::json!({"district_name": "Quận Hoàn Kiếm", "current": {"ward_code": "00097"}});
+        assert_eq!(codes(imported(&m)), [("head_office.legacy.district_name".into(), "derived_mismatch".into())]);
+    }
+
+    #[test]
+    fn the_edition_is_told_by_the_date_or_by_the_code() {
+        let reference = sample();
+        let before = "2025-11-14".parse().unwrap();
+        let after = "2025-11-15".parse().unwrap();
+        assert_eq!(derived_edition(&reference, "4933", before), VsicEdition::Vsic2018);
+        assert_eq!(derived_edition(&reference, "4933", after), VsicEdition::Vsic2025);
+        // 6219 is a VSIC 2025 code only: a record registered before VSIC 2025 that lists it
+        // was registered (or changed) in that edition.
+        assert!(reference.vsic(VsicEdition::Vsic2018, "6219").is_none());
+        assert_eq!(derived_edition(&reference, "6219", before), VsicEdition::Vsic2025);
+    }
+
+    #[test]
+    fn given_derived_fields_that_contradict_the_reference_data_are_refused() {
+        let mut m = minimal();
+        m["head_office"]["ward_name"] = "Phường Bến Nghé".into();
+        m["business_lines"][1]["name"] = "Bán lẻ".into();
+        m["owners"][1]["share_percent"] = 50.0.into();
+        m["units"][0]["address"]["province_name"] = "Thành phố Hà Nội".into();
+        assert_eq!(
+            codes(imported(&m)),
+            [
+                ("head_office.ward_name".into(), "derived_mismatch".into()),
+                ("business_lines[1].name".into(), "derived_mismatch".into()),
+                ("owners[1].share_percent".into(), "derived_mismatch".into()),
+                ("units[0].address.province_name".into(), "derived_mismatch".into()),
+            ]
+        );
+        // Case and spacing aside, the same name.
+        let mut m = minimal();
+        m["head_office"]["ward_name"] = " phường  hoàn kiếm".into();
+        assert!(imported(&m).is_ok());
     }
 
     #[test]

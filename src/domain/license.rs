@@ -34,10 +34,136 @@ pub struct LicenseRequest {
     #[schema(value_type = NaiveDate, required = true, example = "2036-11-25")]
     pub expires_on: Option<NaiveDate>,
     /// `valid` (default), `suspended` or `revoked`.
-    #[schema(value_type = Option<LicenseStatus>, example = "valid")]
+    #[schema(value_type = Option<RecordedLicenseStatus>, example = "valid")]
     pub status: Option<String>,
     /// Why it is recorded (kept in the enterprise's history).
     pub reason: Option<String>,
+}
+
+/// The statuses a client sends: those the ministry decides (`expired` is the register's own, from
+/// the day after `expires_on`). The schema of the `status` fields of requests, which are read as
+/// text so that another value is answered 422 naming these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordedLicenseStatus {
+    Valid,
+    Suspended,
+    Revoked,
+}
+
+/// `POST /v1/licenses/{number}/status`: the transport ministry suspends, reinstates or revokes a
+/// licence.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LicenseStatusRequest {
+    /// The new status: `valid`, `suspended` or `revoked`.
+    #[schema(value_type = RecordedLicenseStatus, required = true, example = "suspended")]
+    pub status: Option<String>,
+    /// The legal effective date: not before the licence was issued, not in the future (default:
+    /// today).
+    pub effective_on: Option<NaiveDate>,
+    /// Why (kept in the enterprise's history).
+    #[schema(max_length = 1000)]
+    pub reason: Option<String>,
+}
+
+/// The moves of a licence's status: a valid licence is suspended or revoked, a suspended one
+/// reinstated or revoked (Decree 158/2024 arts. 18–19: thu hồi, tạm đình chỉ). Revoked is final,
+/// and so is expired: a licence past its date is replaced by a new one, not reinstated.
+pub const LICENSE_TRANSITIONS: &[(LicenseStatus, LicenseStatus)] = &[
+    (LicenseStatus::Valid, LicenseStatus::Suspended),
+    (LicenseStatus::Valid, LicenseStatus::Revoked),
+    (LicenseStatus::Suspended, LicenseStatus::Valid),
+    (LicenseStatus::Suspended, LicenseStatus::Revoked),
+];
+
+/// The statuses a licence that reads `from` may move to.
+pub fn next_statuses(from: LicenseStatus) -> Vec<LicenseStatus> {
+    LICENSE_TRANSITIONS.iter().filter(|(f, _)| *f == from).map(|(_, t)| *t).collect()
+}
+
+/// Why a licence's status change was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LicenseStatusRefusal {
+    /// The request's own fields (422).
+    Invalid(Vec<FieldError>),
+    /// The licence, reading `from`, may not become `to` (the same status again included); it may
+    /// become any of `allowed` (none: `from` is final).
+    Transition { from: LicenseStatus, to: LicenseStatus, allowed: Vec<LicenseStatus> },
+}
+
+impl LicenseStatusRequest {
+    /// Judges the request against `license` as the record holds it, on `today`: the fields first,
+    /// then the move from the status the licence reads (expired once past its date, [`expire`]).
+    /// Gives the licence as it becomes.
+    pub fn validate(&self, license: &License, today: NaiveDate) -> Result<License, LicenseStatusRefusal> {
+        let mut errors = Errors::default();
+        let to = match self.status.as_deref().map(str::trim) {
+            None | Some("") => {
+                errors.required("status");
+                None
+            }
+            Some(s) => {
+                let to = parse_recorded(s);
+                if to.is_none() {
+                    errors.add(
+                        "status",
+                        "unknown_status",
+                        "status is valid, suspended or revoked (a licence reads expired past its date on its own)",
+                    );
+                }
+                to
+            }
+        };
+        if let Some(on) = self.effective_on {
+            if on > today {
+                errors.add(
+                    "effective_on",
+                    "in_future",
+                    format!("a change is filed once it has effect; {on} is after today ({today})"),
+                );
+            } else if on < license.issued_on {
+                errors.add(
+                    "effective_on",
+                    "before_issue",
+                    format!("the licence was issued on {}, after {on}", license.issued_on),
+                );
+            }
+        }
+        if let Some(reason) = &self.reason {
+            check_reason(&mut errors, reason);
+        }
+        let Some(to) = to.filter(|_| errors.is_empty()) else { return Err(LicenseStatusRefusal::Invalid(errors.0)) };
+        let from = expire(license, today).map_or(license.status, |l| l.status);
+        if !LICENSE_TRANSITIONS.contains(&(from, to)) {
+            return Err(LicenseStatusRefusal::Transition { from, to, allowed: next_statuses(from) });
+        }
+        Ok(License { status: to, ..license.clone() })
+    }
+}
+
+/// The licence as it reads on `today` when it has expired (today is after its `expires_on`) and
+/// its stored status does not say so yet: then it reads `expired`. `None` otherwise, and for a
+/// revoked licence, whose revocation stays what it reads.
+pub fn expire(license: &License, today: NaiveDate) -> Option<License> {
+    let expired =
+        today > license.expires_on && !matches!(license.status, LicenseStatus::Expired | LicenseStatus::Revoked);
+    expired.then(|| License { status: LicenseStatus::Expired, ..license.clone() })
+}
+
+/// The first day one of `licenses` expires on: the earliest day after an `expires_on` of a licence
+/// neither expired nor revoked already. The day the register writes the expiry as a version.
+pub fn next_expiry(licenses: &[License]) -> Option<NaiveDate> {
+    licenses
+        .iter()
+        .filter(|l| !matches!(l.status, LicenseStatus::Expired | LicenseStatus::Revoked))
+        .filter_map(|l| l.expires_on.succ_opt())
+        .min()
+}
+
+/// A status a client may send ([`RecordedLicenseStatus`]).
+fn parse_recorded(value: &str) -> Option<LicenseStatus> {
+    LicenseStatus::RECORDED.into_iter().find(|s| s.as_str() == value)
 }
 
 /// The longest a number may be.
@@ -111,7 +237,7 @@ fn validate_kind(errors: &mut Errors, kind: Option<&str>) -> Option<LicenseKind>
 /// The standing: `valid` unless the ministry says otherwise ([`LicenseStatus`]).
 fn validate_status(errors: &mut Errors, status: Option<&str>) -> Option<LicenseStatus> {
     let Some(s) = status.map(str::trim) else { return Some(LicenseStatus::Valid) };
-    let status = LicenseStatus::parse(s);
+    let status = parse_recorded(s);
     if status.is_none() {
         errors.add("status", "unknown_status", "status is valid, suspended or revoked");
     }
@@ -320,6 +446,103 @@ mod tests {
         assert!(to_report(Status::Suspended, None, &all, on).is_empty());
         assert!(to_report(Status::Dissolving, None, &all, on).is_empty());
         assert!(to_report(Status::Dissolving, Some("the members decided"), &all, on).is_empty());
+    }
+
+    fn licence(status: LicenseStatus) -> License {
+        License {
+            number: "GP-1".into(),
+            kind: LicenseKind::RoadTransportBusiness,
+            issued_on: day("2026-01-01"),
+            expires_on: day("2030-12-31"),
+            status,
+        }
+    }
+
+    fn change(status: &str) -> LicenseStatusRequest {
+        LicenseStatusRequest { status: Some(status.into()), ..LicenseStatusRequest::default() }
+    }
+
+    #[test]
+    fn every_status_move_is_allowed_or_refused_by_the_table() {
+        use LicenseStatus::*;
+        let today = day("2026-11-27");
+        let allowed = [(Valid, Suspended), (Valid, Revoked), (Suspended, Valid), (Suspended, Revoked)];
+        for from in LicenseStatus::ALL {
+            for to in LicenseStatus::RECORDED {
+                let got = change(to.as_str()).validate(&licence(from), today);
+                if allowed.contains(&(from, to)) {
+                    assert_eq!(got.unwrap().status, to, "{from:?} → {to:?}");
+                } else {
+                    assert_eq!(
+                        got.unwrap_err(),
+                        LicenseStatusRefusal::Transition { from, to, allowed: next_statuses(from) },
+                        "{from:?} → {to:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(next_statuses(Valid), [Suspended, Revoked]);
+        assert!(next_statuses(Revoked).is_empty() && next_statuses(Expired).is_empty());
+    }
+
+    #[test]
+    fn a_status_change_names_its_bad_fields() {
+        let today = day("2026-11-27");
+        let refused = |r: LicenseStatusRequest| match r.validate(&licence(LicenseStatus::Valid), today) {
+            Err(LicenseStatusRefusal::Invalid(errors)) => errors,
+            other => panic!("{other:?}"),
+        };
+        let errors = refused(change("expired"));
+        assert_eq!(codes(&errors), [("status", "unknown_status")]);
+        assert!(errors[0].message.contains("valid, suspended or revoked"));
+        assert_eq!(codes(&refused(LicenseStatusRequest::default())), [("status", "required")]);
+        let mut r = change("suspended");
+        r.effective_on = Some(day("2026-11-28"));
+        assert_eq!(codes(&refused(r.clone())), [("effective_on", "in_future")]);
+        r.effective_on = Some(day("2025-12-31"));
+        assert_eq!(codes(&refused(r.clone())), [("effective_on", "before_issue")]);
+        r.effective_on = Some(day("2026-01-01"));
+        assert!(r.validate(&licence(LicenseStatus::Valid), today).is_ok());
+    }
+
+    #[test]
+    fn a_licence_past_its_date_reads_expired_and_moves_no_more() {
+        let valid = licence(LicenseStatus::Valid);
+        assert_eq!(expire(&valid, day("2030-12-31")), None, "in force on its last day");
+        let expired = expire(&valid, day("2031-01-01")).unwrap();
+        assert_eq!(expired, License { status: LicenseStatus::Expired, ..valid.clone() });
+        assert!(!expired.in_force_on(day("2030-06-01")));
+        assert_eq!(expire(&expired, day("2031-01-01")), None, "already stored as expired");
+        assert_eq!(
+            expire(&licence(LicenseStatus::Suspended), day("2031-01-01")).unwrap().status,
+            LicenseStatus::Expired
+        );
+        assert_eq!(expire(&licence(LicenseStatus::Revoked), day("2031-01-01")), None);
+        let r = change("suspended").validate(&valid, day("2031-01-01"));
+        assert_eq!(
+            r.unwrap_err(),
+            LicenseStatusRefusal::Transition {
+                from: LicenseStatus::Expired,
+                to: LicenseStatus::Suspended,
+                allowed: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn the_next_expiry_is_the_day_after_the_earliest_live_licence_expires() {
+        let mut a = licence(LicenseStatus::Valid);
+        a.expires_on = day("2029-03-31");
+        let mut b = licence(LicenseStatus::Suspended);
+        b.expires_on = day("2028-06-30");
+        let mut revoked = licence(LicenseStatus::Revoked);
+        revoked.expires_on = day("2027-01-01");
+        let mut expired = licence(LicenseStatus::Expired);
+        expired.expires_on = day("2026-06-01");
+        assert_eq!(next_expiry(&[a.clone(), b, revoked.clone(), expired.clone()]), Some(day("2028-07-01")));
+        assert_eq!(next_expiry(&[a]), Some(day("2029-04-01")));
+        assert_eq!(next_expiry(&[revoked, expired]), None);
+        assert_eq!(next_expiry(&[]), None);
     }
 
     /// The reason is written to the version and the feed event, where PostgreSQL cannot store

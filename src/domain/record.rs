@@ -276,23 +276,31 @@ impl LicenseKind {
     }
 }
 
-/// A licence's standing as the ministry recorded it.
+/// A licence's standing: as the ministry recorded it (`valid`, `suspended`, `revoked`), or
+/// `expired` once past its `expires_on` (the register's, never a client's: see
+/// [`crate::license::expire`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LicenseStatus {
     Valid,
     Suspended,
     Revoked,
+    /// Hết hạn: past its expiry date.
+    Expired,
 }
 
 impl LicenseStatus {
-    pub const ALL: [LicenseStatus; 3] = [LicenseStatus::Valid, LicenseStatus::Suspended, LicenseStatus::Revoked];
+    pub const ALL: [LicenseStatus; 4] =
+        [LicenseStatus::Valid, LicenseStatus::Suspended, LicenseStatus::Revoked, LicenseStatus::Expired];
+    /// The statuses the transport ministry records and sets.
+    pub const RECORDED: [LicenseStatus; 3] = [LicenseStatus::Valid, LicenseStatus::Suspended, LicenseStatus::Revoked];
 
     pub fn as_str(self) -> &'static str {
         match self {
             LicenseStatus::Valid => "valid",
             LicenseStatus::Suspended => "suspended",
             LicenseStatus::Revoked => "revoked",
+            LicenseStatus::Expired => "expired",
         }
     }
 
@@ -314,7 +322,8 @@ pub struct License {
 }
 
 impl License {
-    /// Whether the licence still authorises transport on `day`: valid and not expired.
+    /// Whether the licence still authorises transport on `day`: valid (not suspended, revoked or
+    /// expired) and within its dates.
     pub fn in_force_on(&self, day: NaiveDate) -> bool {
         self.status == LicenseStatus::Valid && self.issued_on <= day && day <= self.expires_on
     }

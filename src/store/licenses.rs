@@ -1,5 +1,6 @@
 //! Road-transport licences. Recording one writes the licence row, the enterprise's next version
-//! (its record lists the licence) and a `license_recorded` feed event in one transaction.
+//! (its record lists the licence) and a `license_recorded` feed event in one transaction; changing
+//! its status, the row, the next version and a `license_changed` event.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -12,6 +13,7 @@ use super::schema::{enterprises, licenses};
 use super::StoreError;
 use crate::domain::code::EnterpriseCode;
 use crate::domain::errors::FieldError;
+use crate::domain::license::LicenseStatusRefusal;
 use crate::domain::record::{Enterprise, License};
 use crate::domain::status::Status;
 
@@ -90,13 +92,73 @@ pub fn record(
     })
 }
 
-/// Why recording a licence failed.
+/// Sets the status of licence `number`, based on version `expected` of its enterprise when given:
+/// `change` judges the licence as the enterprise's record holds it, under the enterprise's row
+/// lock, and gives it as it becomes. Writes the enterprise's next version (its record lists the
+/// licence changed), its `license_changed` event and the licence's row, in one transaction.
+/// Gives the licence and the enterprise's new record.
+pub fn change_status(
+    conn: &mut PgConnection,
+    number: &str,
+    expected: Option<i32>,
+    ctx: &WriteContext,
+    change: impl FnOnce(&License) -> Result<License, LicenseStatusRefusal>,
+) -> Result<(RecordedLicense, Enterprise), LicenseWriteError> {
+    conn.transaction(|conn| {
+        let row: Option<(String, DateTime<Utc>, String, serde_json::Value)> = licenses::table
+            .find(number)
+            .select((licenses::enterprise_code, licenses::recorded_at, licenses::actor, licenses::record))
+            .first(conn)
+            .optional()?;
+        let Some((enterprise_code, recorded_at, recorded_by, stored)) = row else {
+            return Err(LicenseWriteError::Unknown(number.to_string()));
+        };
+        let code = EnterpriseCode::parse(&enterprise_code)
+            .map_err(|e| StoreError::Database(diesel::result::Error::DeserializationError(Box::new(e))))?;
+        let mut record = get_for_update(conn, &code)?.ok_or(WriteError::NotFound)?;
+        if record.status == Status::Ceased {
+            return Err(WriteError::from(WriteConflict::EnterpriseCeased).into());
+        }
+        if let Some(expected) = expected {
+            if record.version != expected {
+                return Err(WriteError::VersionMismatch { current: record.version }.into());
+            }
+        }
+        let listed = record.licenses().iter().find(|l| l.number == number).cloned();
+        let current = match listed {
+            Some(l) => l,
+            None => decode(stored)?,
+        };
+        let next = change(&current).map_err(LicenseWriteError::Status)?;
+        let list = record.licenses.get_or_insert_with(Vec::new);
+        match list.iter_mut().find(|l| l.number == number) {
+            Some(l) => *l = next.clone(),
+            None => list.push(next.clone()),
+        }
+        record.version += 1;
+        record.updated_at = ctx.at;
+        write_version(conn, &record, EventKind::LicenseChanged, &["licenses"], ctx)?;
+        diesel::update(licenses::table.find(number))
+            .set((
+                licenses::status.eq(next.status.as_str()),
+                licenses::record.eq(serde_json::to_value(&next).expect("licences serialise")),
+            ))
+            .execute(conn)?;
+        Ok((RecordedLicense { license: next, enterprise_code, recorded_at, recorded_by }, record))
+    })
+}
+
+/// Why recording a licence or changing its status failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LicenseWriteError {
     #[error("a licence numbered {0} is already recorded")]
     Exists(String),
     #[error("the enterprise may not hold this licence")]
     NotEligible(Vec<FieldError>),
+    #[error("no licence is numbered {0}")]
+    Unknown(String),
+    #[error("the licence's status may not change so")]
+    Status(LicenseStatusRefusal),
     #[error(transparent)]
     Write(#[from] WriteError),
 }

@@ -263,7 +263,8 @@ pub struct ChangesParams {
 pub struct FeedEvent<'a> {
     /// This event's position: resume after it with `?after=`.
     cursor: String,
-    /// `registered`, `changed`, `status_changed`, `unit_registered`, `unit_changed`, `license_recorded`.
+    /// `registered`, `changed`, `status_changed`, `unit_registered`, `unit_changed`, `license_recorded`,
+    /// `license_changed`.
     kind: &'a str,
     code: &'a str,
     version: i32,

@@ -2,8 +2,10 @@
 //! `registry generate`) into the register.
 //!
 //! - Every line is checked by the domain's rules for imported records
-//!   ([`crate::domain::imported::validate`]): historical codes are kept (check digit verified),
-//!   legacy head offices and VSIC 2018 lines are accepted where the law keeps them.
+//!   ([`crate::domain::imported::validate_imported`]): historical codes are kept (check digit
+//!   verified), legacy head offices and VSIC 2018 lines are accepted where the law keeps them; the
+//!   fields the register derives (unit and line names, editions, shares, counters, `updated_at`)
+//!   are derived when absent and checked when present, in the parsing path (no database query).
 //! - Consecutive lines with the same code are the versions of one enterprise, oldest first, each a
 //!   full record; the last is the current one. A file without history (an export) has one line
 //!   per enterprise.
@@ -30,7 +32,7 @@ use diesel::PgConnection;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::domain::imported::{self, REGISTRATION_FIELDS};
+use crate::domain::imported::{self, ImportedRecord, REGISTRATION_FIELDS};
 use crate::domain::legal_date;
 use crate::domain::record::Enterprise;
 use crate::domain::reference::Reference;
@@ -446,13 +448,14 @@ fn check_line(raw: &RawLine, reference: &Reference, now: DateTime<Utc>, doc: boo
     if raw.number == 1 && is_export_cursor(text) {
         return Outcome::Skip;
     }
-    let record: Enterprise = match serde_json::from_str(text) {
+    let record: ImportedRecord = match serde_json::from_str(text) {
         Ok(r) => r,
         Err(e) => return Outcome::Refused { code: code_in(text), reason: parse_error(text, &e, raw.complete) },
     };
-    match imported::validate(&record, reference, now) {
+    let code = record.code.clone();
+    match imported::validate_imported(record, reference, now) {
         Err(errors) => Outcome::Refused {
-            code: Some(record.code.clone()),
+            code: Some(code),
             reason: errors
                 .iter()
                 .map(|e| format!("{}: {}: {}", e.field, e.code, e.message))
@@ -504,7 +507,7 @@ fn parse_error(text: &str, e: &serde_json::Error, complete: bool) -> String {
         return format!("invalid JSON: {e}");
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    match serde_path_to_error::deserialize::<_, Enterprise>(&mut de) {
+    match serde_path_to_error::deserialize::<_, ImportedRecord>(&mut de) {
         Err(err) => {
             let path = err.path().to_string();
             let inner = err.into_inner().to_string();
