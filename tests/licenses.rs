@@ -264,7 +264,7 @@ async fn a_ceasing_reports_exactly_the_licences_still_in_force() {
         post_json(
             &format!("/v1/enterprises/{code}/status"),
             Some(&portal),
-            &json!({"status": "revoked", "reason": "art. 212"}),
+            &json!({"status": "dissolving", "reason": "certificate_revoked"}),
         )
         .insert_header(("If-Match", "\"v9\"")),
     )

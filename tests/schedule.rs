@@ -475,3 +475,29 @@ fn a_stored_revoked_record_is_converted_by_a_migration_version() {
     assert_eq!((v.actor.as_str(), v.reason.as_deref()), ("migration", Some("certificate_revoked")));
     assert_eq!(db.count("feed_events"), 2, "the conversion is an event of the feed");
 }
+
+/// A licence expires by itself: on the day after `expires_on` the register writes it `expired`
+/// (event `license_changed`), and it is no longer in force.
+#[actix_web::test]
+async fn a_licence_expires_on_its_day_by_a_version_of_its_own() {
+    let db = TestDb::new();
+    let app = app(&db).await;
+    let portal = db.key("portal", Role::Portal);
+    let transport = db.key("transport", Role::Transport);
+    let Registered { code, .. } = register(&app, &portal, &appendix_a()).await;
+    let expires_on = today() + Days::new(400);
+    let licence = json!({"number": "GP-VT-HET-HAN", "kind": "road_transport_business",
+        "issued_on": today().to_string(), "expires_on": expires_on.to_string(), "status": "valid"});
+    let r = send(&app, post_json(&format!("/v1/enterprises/{code}/licenses"), Some(&transport), &licence)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(run_schedule(&db, expires_on), 0, "in force through its last day");
+    assert_eq!(run_schedule(&db, expires_on + Days::new(1)), 1);
+    assert_eq!(run_schedule(&db, expires_on + Days::new(30)), 0);
+    let now = stored(&db, &code);
+    assert_eq!(now["licenses"][0]["status"], "expired");
+    let steps = by_schedule(&db, &code);
+    assert_eq!(steps, vec![(3, expires_on + Days::new(1), vec!["licenses".to_string()])]);
+    let page = send(&app, get("/v1/changes", Some(&transport))).await;
+    let last = page.body["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["kind"].as_str(), last["actor"].as_str()), (Some("license_changed"), Some("schedule")));
+}

@@ -22,7 +22,7 @@ use super::legal_date;
 use super::people::{IdentityInput, OwnerInput, RepresentativeInput};
 use super::record::{
     BusinessLine, Enterprise, EnterpriseName, HeadOffice, Identity, IdentityKind, LegacyUnits, LegalRepresentative,
-    License, Owner, OwnerKind, Unit, UnitAddress, UnitKind,
+    License, Owner, OwnerKind, ScheduledChange, Unit, UnitAddress, UnitKind,
 };
 use super::reference::{Reference, VsicEdition};
 use super::registration::{self, AsRegistered, BusinessLineInput, HeadOfficeInput, NameInput, RegistrationContent};
@@ -88,6 +88,9 @@ pub struct ImportedRecord {
     pub owners: Option<Vec<ImportedOwner>>,
     #[serde(default)]
     pub units: Vec<ImportedUnit>,
+    /// Status changes filed for a later day: kept, and applied by the register on their day.
+    #[serde(default)]
+    pub scheduled_changes: Vec<ScheduledChange>,
     #[serde(default)]
     pub licenses: Option<Vec<License>>,
     #[serde(default)]
@@ -182,7 +185,11 @@ pub struct ImportedUnit {
     pub name: String,
     pub address: ImportedUnitAddress,
     pub status: Status,
+    #[serde(default)]
+    pub status_until: Option<NaiveDate>,
     pub registered_on: NaiveDate,
+    #[serde(default)]
+    pub scheduled_changes: Vec<ScheduledChange>,
 }
 
 /// A unit's address ([`UnitAddress`]) whose names may be absent.
@@ -306,7 +313,9 @@ impl ImportedRecord {
                         province_name: String::new(),
                     },
                     status: u.status,
+                    status_until: u.status_until,
                     registered_on: u.registered_on,
+                    scheduled_changes: u.scheduled_changes,
                 }
             })
             .collect();
@@ -325,6 +334,7 @@ impl ImportedRecord {
             legal_representatives: self.legal_representatives,
             owners,
             units,
+            scheduled_changes: self.scheduled_changes,
             licenses: self.licenses,
             updated_at: self.updated_at.unwrap_or_else(|| start_of_legal_day(last_shown)),
         };

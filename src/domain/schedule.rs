@@ -7,17 +7,7 @@
 
 use chrono::{Days, NaiveDate};
 
-// TEMPORARY until the import branch (licence expiry) lands.
-mod license {
-    use crate::record::License;
-    use chrono::NaiveDate;
-    pub fn next_expiry(_: &[License]) -> Option<NaiveDate> {
-        None
-    }
-    pub fn expire(_: &License, _: NaiveDate) -> Option<License> {
-        None
-    }
-}
+use crate::license;
 use crate::record::{Enterprise, ScheduledChange, Unit};
 use crate::status::{check_transition, check_unit_transition, Status, StatusChange};
 use crate::Role;
