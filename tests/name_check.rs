@@ -209,7 +209,9 @@ async fn d_to_g_compare_only_with_the_same_type() {
         assert_eq!(rules_of(&r.body, conflicting), [rule], "{name}: {}", r.text);
     }
     // Across types only (h) and (a)–(c) count.
-    for (name, kind) in [("Công ty TNHH Tân Hoàng Long", "llc_multi"), ("Doanh nghiệp tư nhân Hoàng Long 2", "private_enterprise")] {
+    for (name, kind) in
+        [("Công ty TNHH Tân Hoàng Long", "llc_multi"), ("Doanh nghiệp tư nhân Hoàng Long 2", "private_enterprise")]
+    {
         let r = send(&app, get(&check_uri(name, kind, ""), None)).await;
         assert!(rules_of(&r.body, &jsc).is_empty(), "{name}: {}", r.text);
     }
@@ -305,7 +307,9 @@ async fn name_check_with_owners() {
     let private = register(&app, &key, &registration("private_enterprise", "Sao Hôm")).await.code;
     let name = "Công ty TNHH Sao Mai 2";
 
-    let owned = |capital: i64| check_uri(name, "llc_multi", &format!("&owners={parent}:{capital}&charter_capital_vnd=1000000000"));
+    let owned = |capital: i64| {
+        check_uri(name, "llc_multi", &format!("&owners={parent}:{capital}&charter_capital_vnd=1000000000"))
+    };
     let r = send(&app, get(&owned(600_000_000), None)).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!((r.body["available"].clone(), r.body["subsidiary_of"].clone()), (json!(true), json!([parent])));
@@ -317,7 +321,8 @@ async fn name_check_with_owners() {
 
     // Codes not in the register, or naming a private enterprise: 422 at the pair.
     let unknown = unregistered_code();
-    let uri = check_uri(name, "llc_multi", &format!("&owners={parent}:600000000,{unknown}:1&charter_capital_vnd=1000000000"));
+    let uri =
+        check_uri(name, "llc_multi", &format!("&owners={parent}:600000000,{unknown}:1&charter_capital_vnd=1000000000"));
     let r = send(&app, get(&uri, None)).await;
     assert_eq!((r.status, r.body["type"].as_str()), (422, Some("unknown_enterprise")), "{}", r.text);
     assert!(r.has_error("owners[1]", "unknown_enterprise"), "{:?}", r.field_errors());

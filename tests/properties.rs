@@ -20,7 +20,9 @@ use registry::domain::change::{self, apply_change, content_of, merged_content, s
 use registry::domain::code::{check_digit, EnterpriseCode, UnitCode, MAX_SERIAL};
 use registry::domain::enterprise_type::{self, EnterpriseType};
 use registry::domain::license::LicenseRequest;
-use registry::domain::name_check::{conflicts, keys, lookup_core_keys, NameCandidate, NameKeys, NameRule, RegisteredName};
+use registry::domain::name_check::{
+    conflicts, keys, lookup_core_keys, NameCandidate, NameKeys, NameRule, RegisteredName,
+};
 use registry::domain::record::Enterprise;
 use registry::domain::reference::{Reference, VsicEdition};
 use registry::domain::registration::RegistrationContent;

@@ -9,9 +9,9 @@ use crate::domain::code::EnterpriseCode;
 use crate::domain::enterprise_type::{self, EnterpriseType};
 use crate::domain::errors::FieldError;
 use crate::domain::name_check::{self, Conflict, NameCandidate};
-use crate::store::enterprises::OwnerRefusal;
 use crate::domain::text;
 use crate::store::enterprises as store;
+use crate::store::enterprises::OwnerRefusal;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -41,7 +41,7 @@ pub struct NameCheckParams {
     /// `private_enterprise_owner`).
     #[param(
         nullable = false,
-        pattern = r"^[0-9]{10}:[0-9]+(,[0-9]{10}:[0-9]+)*$",
+        pattern = r"^[0-9]{10}:[1-9][0-9]{0,17}(,[0-9]{10}:[1-9][0-9]{0,17})*$",
         example = "0101234567:3000000000,0100233488:2000000000"
     )]
     pub owners: Option<String>,
@@ -209,15 +209,9 @@ fn checked(params: NameCheckParams) -> Result<Checked, ApiError> {
         },
     };
     match (name, proper, kind) {
-        (Some(name), Some(proper_name), Some(enterprise_type)) if errors.is_empty() => Ok(Checked {
-            name,
-            proper_name,
-            enterprise_type,
-            abbreviation,
-            foreign_name,
-            owners,
-            charter_capital_vnd,
-        }),
+        (Some(name), Some(proper_name), Some(enterprise_type)) if errors.is_empty() => {
+            Ok(Checked { name, proper_name, enterprise_type, abbreviation, foreign_name, owners, charter_capital_vnd })
+        }
         _ => Err(ApiError::new(problems::INVALID_PARAMETER, "the name cannot be checked as given").with_errors(errors)),
     }
 }

@@ -257,7 +257,8 @@ pub fn lookup_core_keys(proper_name: &str) -> Vec<String> {
             for end in [chars.len(), chars.len() - digits] {
                 for k in 1..end {
                     let tail: String = chars[end - k..end].iter().collect();
-                    let (head, rest): (String, String) = (chars[..end - k].iter().collect(), chars[end..].iter().collect());
+                    let (head, rest): (String, String) =
+                        (chars[..end - k].iter().collect(), chars[end..].iter().collect());
                     let form = format!("{head}{}{rest}", tail.to_uppercase());
                     if ((k == 1 && ALPHABET.contains(tail.as_str())) || is_roman(&tail)) && !forms.contains(&form) {
                         forms.push(form);
@@ -1357,7 +1358,8 @@ mod tests {
     #[test]
     fn d_to_g_compare_only_with_the_same_type() {
         let jsc = n("Công ty cổ phần", "Hoàng Long");
-        for other in ["Hoàng Long 2", "Hoàng LongA", "Hoàng Long II", "Hoàng-Long", "Tân Hoàng Long", "Hoàng Long miền Bắc"]
+        for other in
+            ["Hoàng Long 2", "Hoàng LongA", "Hoàng Long II", "Hoàng-Long", "Tân Hoàng Long", "Hoàng Long miền Bắc"]
         {
             none(llc(other), jsc);
             none(n("Doanh nghiệp tư nhân", other), jsc);
@@ -1380,7 +1382,8 @@ mod tests {
     /// (a), (b), (c) and (h) compare with every type.
     #[test]
     fn a_b_c_h_compare_with_every_type() {
-        let jsc = N { abbreviation: Some("HL"), foreign: Some("Hoang Long JSC"), ..n("Công ty cổ phần", "Hoàng Long") };
+        let jsc =
+            N { abbreviation: Some("HL"), foreign: Some("Hoang Long JSC"), ..n("Công ty cổ phần", "Hoàng Long") };
         expect(llc("Hoàng Long"), jsc, &[SameProperName]);
         expect(N { abbreviation: Some("H.L."), ..llc("Sao Mai") }, jsc, &[Abbreviation]);
         expect(N { foreign: Some("HOANG LONG JSC"), ..llc("Sao Mai") }, jsc, &[ForeignName]);

@@ -571,12 +571,12 @@ pub fn check_name(
             Some(format!("c:{lower_core}")),
         ]
         .into_iter()
-            .chain([
-                keys.abbreviation_key.as_ref().map(|k| format!("b:{k}")),
-                keys.foreign_key.as_ref().map(|k| format!("f:{k}")),
-            ])
-            .flatten()
-            .collect();
+        .chain([
+            keys.abbreviation_key.as_ref().map(|k| format!("b:{k}")),
+            keys.foreign_key.as_ref().map(|k| format!("f:{k}")),
+        ])
+        .flatten()
+        .collect();
         // In one round trip, in sorted order (unnest reads the array in order), so that two
         // writers never wait for each other's keys in opposite orders.
         lock_keys.sort();
@@ -663,7 +663,13 @@ pub fn modify(
         if changed.iter().any(|f| f.starts_with("name")) {
             let (proper, _) = name_keys(&next);
             let candidate = Candidate::new(&next.name, &proper, owners);
-            refuse_conflicting_name(conn, next.enterprise_type, &candidate, next.charter_capital_vnd, Some(code.as_str()))?;
+            refuse_conflicting_name(
+                conn,
+                next.enterprise_type,
+                &candidate,
+                next.charter_capital_vnd,
+                Some(code.as_str()),
+            )?;
         }
         let fields: Vec<&str> = changed.iter().map(String::as_str).collect();
         write_version(conn, &next, kind, &fields, ctx)?;
