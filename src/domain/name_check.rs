@@ -3,8 +3,13 @@
 //!
 //! Two halves:
 //! - [`conflicts`] is the legal test for one pair of names;
-//! - [`keys`] gives exact-match look-up keys, so that the store can fetch, by key equality, a
-//!   superset of the registered names [`conflicts`] could report, and let [`conflicts`] decide.
+//! - [`keys`] gives exact-match look-up keys, stored with each registered name, and
+//!   [`lookup_core_keys`] the core keys a candidate looks up (its own, and those of the other
+//!   casings of its letters that (d) tells apart), so that the store can fetch, by key equality,
+//!   a superset of the registered names [`conflicts`] could report, and let [`conflicts`] decide.
+//!
+//! (d)–(g) compare only names of the same type (art. 41.2: "doanh nghiệp cùng loại", the type
+//! named in the name, art. 37.1); (a)–(c) and (h) compare names of every type.
 //!
 //! Tones and `đ` are never removed here: `Thành` and `Thạnh`, `đường` and `dương` are different
 //! names (search folding is for finding, not for this test). Only the spelling variants that are
