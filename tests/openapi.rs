@@ -499,3 +499,25 @@ async fn the_merge_patch_is_documented_field_by_field() {
     .await;
     assert_eq!(reply.status, 200, "null removes an optional field: {}", reply.text);
 }
+
+/// Issue 19: the owners of a name check and a partner's kind are documented, the kinds as the
+/// enum the service accepts.
+#[test]
+fn name_check_owners_and_partner_kinds_are_documented() {
+    let doc = document();
+    let params = query_parameters(&doc, "/v1/name-check");
+    let names: Vec<&str> = params.iter().map(|(n, _)| *n).collect();
+    for expected in ["name", "type", "owners", "charter_capital_vnd"] {
+        assert!(names.contains(&expected), "{expected} not in {names:?}");
+    }
+    let owners = params.iter().find(|(n, _)| *n == "owners").unwrap().1;
+    let pattern = regex::Regex::new(owners["pattern"].as_str().unwrap()).unwrap();
+    assert!(pattern.is_match("0100233488:600000000,0101234567:400000000"));
+    assert!(!pattern.is_match("0100233488:0") && !pattern.is_match("0100233488"));
+    let schemas = &doc["components"]["schemas"];
+    for schema in ["OwnerInput", "Owner"] {
+        let kind = resolve(&doc, &schemas[schema]["properties"]["partner_kind"]);
+        let values = serde_json::to_string(kind).unwrap();
+        assert!(values.contains("general") && values.contains("capital_contributing"), "{schema}: {values}");
+    }
+}

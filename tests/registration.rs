@@ -731,3 +731,193 @@ async fn a_refused_registration_uses_no_code() {
     let expected = EnterpriseCode::next_valid("01", a + 1).unwrap().0;
     assert_eq!(b, expected);
 }
+
+/// SPEC §2.5, art. 177: a partnership's partners are `general` (individuals, at least two, who
+/// represent it) or `capital_contributing` (individuals or organisations); other types have no
+/// partner kinds.
+#[actix_web::test]
+async fn partnerships_have_general_and_capital_contributing_partners() {
+    let db = TestDb::new();
+    let app = app(&db).await;
+    let key = db.key("portal", Role::Portal);
+    let investor = register(&app, &key, &registration("jsc", "Phương Nam Vốn")).await.code;
+
+    // Two general partners and an organisation that contributes capital.
+    let mut body = registration("partnership", "Phương Nam Luật");
+    body["owners"][1]["capital_vnd"] = json!(100_000_000);
+    body["owners"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"kind": "organisation", "name": "Công ty cổ phần Phương Nam Vốn",
+        "enterprise_code": investor, "capital_vnd": 100_000_000, "partner_kind": "capital_contributing"}));
+    let r = send(&app, post_json("/v1/enterprises", Some(&key), &body)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["owners"][2]["partner_kind"], "capital_contributing");
+    assert_eq!(r.body["owners"][0]["partner_kind"], "general");
+    // The partner kinds survive a change that leaves the owners alone.
+    let code = r.body["code"].as_str().unwrap().to_string();
+    let etag = r.header("ETag").unwrap().to_string();
+    let patched = send(
+        &app,
+        patch(&format!("/v1/enterprises/{code}"), &key, Some(&etag), &json!({"head_office": {"street": "Số 2"}})),
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    assert_eq!(patched.body["owners"][2]["partner_kind"], "capital_contributing");
+
+    let cases = [
+        // One general partner only.
+        (
+            with(
+                registration("partnership", "Phương Nam Một"),
+                &["owners", "1", "partner_kind"],
+                json!("capital_contributing"),
+            ),
+            "owners",
+            "general_partner_count",
+        ),
+        // An organisation may not be a general partner.
+        (
+            with(
+                registration("partnership", "Phương Nam Hai"),
+                &["owners", "1"],
+                json!({"kind": "organisation", "name": "Công ty cổ phần Phương Nam Vốn", "enterprise_code": investor,
+                "capital_vnd": 200_000_000, "partner_kind": "general"}),
+            ),
+            "owners[1].kind",
+            "individual_required",
+        ),
+        (
+            without(registration("partnership", "Phương Nam Ba"), &["owners", "0", "partner_kind"]),
+            "owners[0].partner_kind",
+            "required",
+        ),
+        (
+            with(registration("partnership", "Phương Nam Bốn"), &["owners", "0", "partner_kind"], json!("silent")),
+            "owners[0].partner_kind",
+            "unknown_partner_kind",
+        ),
+        (
+            with(registration("llc_multi", "Phương Nam Năm"), &["owners", "0", "partner_kind"], json!("general")),
+            "owners[0].partner_kind",
+            "not_allowed",
+        ),
+    ];
+    for (body, field, code) in cases {
+        let r = send(&app, post_json("/v1/enterprises", Some(&key), &body)).await;
+        assert_eq!(r.status, 422, "{field}: {}", r.text);
+        assert!(r.has_error(field, code), "{field} {code}: {:?}", r.field_errors());
+    }
+    // The legal representative is a general partner: a capital-contributing one is refused.
+    let mut body = registration("partnership", "Phương Nam Sáu");
+    body["owners"].as_array_mut().unwrap().push(
+        json!({"kind": "individual", "name": "Trần Văn Tư", "nationality": "VN",
+        "identity": {"kind": "cccd", "number": "001080000099"}, "capital_vnd": 100_000_000,
+        "partner_kind": "capital_contributing"}),
+    );
+    body["charter_capital_vnd"] = json!(600_000_000);
+    body["legal_representatives"][0]["full_name"] = json!("Trần Văn Tư");
+    body["legal_representatives"][0]["birth_date"] = json!("1980-01-01");
+    body["legal_representatives"][0]["identity"]["number"] = json!("001080000099");
+    let r = send(&app, post_json("/v1/enterprises", Some(&key), &body)).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.has_error("legal_representatives[0].identity.number", "not_a_general_partner"), "{:?}", r.field_errors());
+}
+
+/// Art. 188.3: one individual owns one private enterprise that has not ceased; a second filing is
+/// a 409 naming the first, on registration and on a change of owner.
+#[actix_web::test]
+async fn one_person_owns_one_private_enterprise() {
+    let db = TestDb::new();
+    let app = app(&db).await;
+    let key = db.key("portal", Role::Portal);
+    let first = register(&app, &key, &registration("private_enterprise", "Phương Nam Một")).await.code;
+    let r = send(&app, post_json("/v1/enterprises", Some(&key), &registration("private_enterprise", "Phương Nam Hai")))
+        .await;
+    assert_eq!((r.status, r.body["type"].as_str()), (409, Some("owner_has_private_enterprise")), "{}", r.text);
+    assert!(r.has_error("owners[0].identity.number", "owner_has_private_enterprise"), "{:?}", r.field_errors());
+    assert!(r.body["detail"].as_str().unwrap().contains(&first), "{}", r.text);
+    // The person may own an LLC.
+    let r = send(
+        &app,
+        post_json(
+            "/v1/enterprises",
+            Some(&key),
+            &with(
+                registration("llc_single", "Phương Nam Ba"),
+                &["owners", "0", "identity", "number"],
+                json!("092060000009"),
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    // Another person's private enterprise, changed to the first one's owner: refused too.
+    let other = |proper: &str| {
+        let mut b = registration("private_enterprise", proper);
+        for path in ["owners", "legal_representatives"] {
+            b[path][0]["identity"]["number"] = json!("092060000010");
+        }
+        b
+    };
+    let Registered { code, etag } = register(&app, &key, &other("Phương Nam Bốn")).await;
+    let change = json!({"owners": registration("private_enterprise", "x")["owners"],
+        "legal_representatives": registration("private_enterprise", "x")["legal_representatives"]});
+    let r = send(&app, patch(&format!("/v1/enterprises/{code}"), &key, Some(&etag), &change)).await;
+    assert_eq!((r.status, r.body["type"].as_str()), (409, Some("owner_has_private_enterprise")), "{}", r.text);
+
+    // Once the first has ceased, the person may register another.
+    for (v, s) in [(1, "dissolving"), (2, "ceased")] {
+        let r = send(
+            &app,
+            post_json(&format!("/v1/enterprises/{first}/status"), Some(&key), &json!({"status": s}))
+                .insert_header(("If-Match", format!("\"v{v}\""))),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let r = send(&app, post_json("/v1/enterprises", Some(&key), &registration("private_enterprise", "Phương Nam Năm")))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+/// Two filings for one person at the same moment: the advisory lock on the identity number makes
+/// the second see the first, so exactly one passes.
+#[actix_web::test]
+async fn concurrent_private_enterprises_for_one_person_one_passes() {
+    let db = TestDb::new();
+    let app = app(&db).await;
+    let key = db.key("portal", Role::Portal);
+    let bodies: Vec<Value> = (0..6)
+        .map(|i| {
+            registration("private_enterprise", &format!("Phương Nam {}", ["A", "B", "C", "D", "E", "G"][i].repeat(3)))
+        })
+        .collect();
+    let replies =
+        futures_util::future::join_all(bodies.iter().map(|b| send(&app, post_json("/v1/enterprises", Some(&key), b))))
+            .await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 5, "{statuses:?}");
+    assert_eq!(db.count("enterprises"), 1);
+}
+
+/// Art. 188.4: a private enterprise may not own (contribute capital to) an enterprise.
+#[actix_web::test]
+async fn a_private_enterprise_owns_no_enterprise() {
+    let db = TestDb::new();
+    let app = app(&db).await;
+    let key = db.key("portal", Role::Portal);
+    let private = register(&app, &key, &registration("private_enterprise", "Phương Nam Một")).await.code;
+    let body = with(
+        registration("llc_multi", "Phương Nam Hai"),
+        &["owners", "1"],
+        json!({"kind": "organisation", "name": "Doanh nghiệp tư nhân Phương Nam Một", "enterprise_code": private,
+            "capital_vnd": 400_000_000}),
+    );
+    let r = send(&app, post_json("/v1/enterprises", Some(&key), &body)).await;
+    assert_eq!((r.status, r.body["type"].as_str()), (422, Some("private_enterprise_owner")), "{}", r.text);
+    assert!(r.has_error("owners[1].enterprise_code", "private_enterprise_owner"), "{:?}", r.field_errors());
+    assert_eq!(db.count("enterprises"), 1);
+}

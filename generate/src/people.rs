@@ -113,7 +113,15 @@ impl Generator {
             EnterpriseType::LlcMulti | EnterpriseType::Jsc => self.members(kind, province, &mut founders),
         }
         let parts = self.split_capital(capital, founders.owners.len(), true);
-        (founders.representatives_json(), founders.owners_json(parts))
+        let mut owners = founders.owners_json(parts);
+        if kind == EnterpriseType::Partnership {
+            // Art. 177.1: the partners drawn are general partners, individuals (no draw, so the
+            // sequence of every other body stays as it was).
+            for owner in &mut owners {
+                owner["partner_kind"] = string("general");
+            }
+        }
+        (founders.representatives_json(), owners)
     }
 
     /// General partners, one or two of whom represent the partnership.

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::http::etag;
 use crate::domain::errors::FieldError;
 use crate::domain::name_check::{Conflict, NameRule};
-use crate::store::enterprises::{WriteConflict, WriteError};
+use crate::store::enterprises::{OwnerRefusal, WriteConflict, WriteError};
 use crate::store::StoreError;
 
 /// A kind of problem: its status, stable code and title.
@@ -61,6 +61,9 @@ problems! {
     UNSUPPORTED_MEDIA_TYPE = 415, "unsupported_media_type", "The request body must be JSON";
     VALIDATION_FAILED = 422, "validation_failed", "The request breaks the register's rules";
     IDEMPOTENCY_KEY_REUSED = 422, "idempotency_key_reused", "The Idempotency-Key was already used with another request";
+    UNKNOWN_ENTERPRISE = 422, "unknown_enterprise", "An owner's enterprise code is not in the register";
+    PRIVATE_ENTERPRISE_OWNER = 422, "private_enterprise_owner", "A private enterprise may not own an enterprise (art. 188.4)";
+    OWNER_HAS_PRIVATE_ENTERPRISE = 409, "owner_has_private_enterprise", "The owner already owns a private enterprise that has not ceased (art. 188.3)";
     LICENSE_EXISTS = 409, "license_exists", "A licence with this number is already recorded";
     LICENSE_REFUSED = 422, "license_refused", "The enterprise may not hold this licence";
     PRECONDITION_REQUIRED = 428, "precondition_required", "This write needs If-Match with the record's ETag";
@@ -205,6 +208,7 @@ impl From<WriteError> for ApiError {
                 format!("the enterprise is now at version {current} (ETag {}); read it again and retry", etag(current)),
             ),
             WriteError::NameConflict(conflicts) => name_conflict(conflicts),
+            WriteError::OwnersRefused(refusals) => owners_refused(&refusals, owner_field),
             WriteError::IllegalTransition(detail) => ApiError::new(problems::ILLEGAL_TRANSITION, detail),
             WriteError::Forbidden(detail) => ApiError::new(problems::FORBIDDEN, detail),
             WriteError::UnitsNotCeased(units) => {
@@ -236,6 +240,54 @@ fn conflict_problem(conflict: WriteConflict) -> Problem {
         WriteConflict::EnterpriseNotActive(_) => problems::ENTERPRISE_NOT_ACTIVE,
         WriteConflict::LocationCodesExhausted | WriteConflict::DependentCodesExhausted => problems::UNIT_LIMIT,
     }
+}
+
+/// Where an owner refusal points in a request body's `owners`.
+fn owner_field(refusal: &OwnerRefusal) -> String {
+    match refusal {
+        OwnerRefusal::UnknownEnterprise { owner, .. } | OwnerRefusal::PrivateEnterpriseOwner { owner, .. } => {
+            format!("owners[{owner}].enterprise_code")
+        }
+        OwnerRefusal::OwnerHasPrivateEnterprise { owner, .. } => format!("owners[{owner}].identity.number"),
+    }
+}
+
+/// The problem of one owner refusal, and what it says.
+fn owner_problem(refusal: &OwnerRefusal) -> (Problem, String) {
+    match refusal {
+        OwnerRefusal::UnknownEnterprise { code, .. } => {
+            (problems::UNKNOWN_ENTERPRISE, format!("no enterprise with code {code} is in the register"))
+        }
+        OwnerRefusal::PrivateEnterpriseOwner { code, .. } => (
+            problems::PRIVATE_ENTERPRISE_OWNER,
+            format!("{code} is a private enterprise, which may not own an enterprise (art. 188.4)"),
+        ),
+        OwnerRefusal::OwnerHasPrivateEnterprise { other, .. } => (
+            problems::OWNER_HAS_PRIVATE_ENTERPRISE,
+            format!("the owner already owns private enterprise {other}, which has not ceased (art. 188.3)"),
+        ),
+    }
+}
+
+/// Owners the register refuses, each named at `field(refusal)`: the problem they share, or
+/// `validation_failed` when they differ.
+pub fn owners_refused(refusals: &[OwnerRefusal], field: impl Fn(&OwnerRefusal) -> String) -> ApiError {
+    let described: Vec<(Problem, FieldError)> = refusals
+        .iter()
+        .map(|r| {
+            let (problem, message) = owner_problem(r);
+            (problem, FieldError::new(field(r), problem.code, message))
+        })
+        .collect();
+    let problem = match described.first() {
+        Some((first, _)) if described.iter().all(|(p, _)| p == first) => *first,
+        _ => problems::VALIDATION_FAILED,
+    };
+    let detail = match described.as_slice() {
+        [(_, only)] => format!("{}: {}", only.field, only.message),
+        more => format!("{} owners are refused", more.len()),
+    };
+    ApiError::new(problem, detail).with_errors(described.into_iter().map(|(_, e)| e).collect())
 }
 
 /// A 409 naming the registered enterprises whose names conflict (art. 41).

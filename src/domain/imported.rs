@@ -706,6 +706,7 @@ fn content_of(record: &Enterprise) -> RegistrationContent {
                     enterprise_code: o.enterprise_code.clone(),
                     foreign_registration_number: o.foreign_registration_number.clone(),
                     capital_vnd: Some(o.capital_vnd),
+                    partner_kind: o.partner_kind.map(|p| p.as_str().to_string()),
                 })
                 .collect()
         }),

@@ -10,7 +10,7 @@ use validator::Validate;
 use super::code::EnterpriseCode;
 use super::enterprise_type::EnterpriseType;
 use super::errors::Errors;
-use super::record::{share_percent, Identity, IdentityKind, LegalRepresentative, Owner, OwnerKind};
+use super::record::{share_percent, Identity, IdentityKind, LegalRepresentative, Owner, OwnerKind, PartnerKind};
 use super::text;
 
 /// ISO 3166-1 alpha-2 codes.
@@ -84,6 +84,10 @@ pub struct OwnerInput {
     /// VND contributed, a positive integer.
     #[schema(value_type = i64, required = true, minimum = 1)]
     pub capital_vnd: Option<i64>,
+    /// Partnerships only, and required there: `general` (an individual) or
+    /// `capital_contributing` (an individual or an organisation).
+    #[schema(value_type = Option<PartnerKind>)]
+    pub partner_kind: Option<String>,
 }
 
 impl IdentityInput {
@@ -111,6 +115,7 @@ impl OwnerInput {
         self.nationality = norm(self.nationality.take()).map(|n| n.to_uppercase());
         self.enterprise_code = norm(self.enterprise_code.take());
         self.foreign_registration_number = norm(self.foreign_registration_number.take());
+        self.partner_kind = norm(self.partner_kind.take());
         if let Some(i) = &mut self.identity {
             i.normalize();
         }
@@ -273,8 +278,14 @@ pub fn validate_representative(
 }
 
 /// An owner, member or founding shareholder: an individual or an organisation, each identified as
-/// the law asks, with a positive capital contribution. `None` when the owner is not valid.
-pub fn validate_owner(errors: &mut Errors, path: &str, input: &OwnerInput) -> Option<Owner> {
+/// the law asks, with a positive capital contribution, and a partnership's partner kind
+/// ([`validate_partner_kind`]). `None` when the owner is not valid.
+pub fn validate_owner(
+    errors: &mut Errors,
+    path: &str,
+    input: &OwnerInput,
+    enterprise_type: Option<EnterpriseType>,
+) -> Option<Owner> {
     let kind_path = format!("{path}.kind");
     let kind = match required_text(errors, &kind_path, &input.kind) {
         Some("individual") => Some(OwnerKind::Individual),
@@ -297,11 +308,51 @@ pub fn validate_owner(errors: &mut Errors, path: &str, input: &OwnerInput) -> Op
         }
         Some(c) => Some(c),
     };
+    let partner_kind = validate_partner_kind(errors, path, input, enterprise_type, kind);
     let owner = match kind? {
         OwnerKind::Individual => validate_individual_owner(errors, path, input),
         OwnerKind::Organisation => validate_organisation_owner(errors, path, input),
     };
-    Some(Owner { capital_vnd: capital?, ..owner? })
+    Some(Owner { capital_vnd: capital?, partner_kind: partner_kind?, ..owner? })
+}
+
+/// A partnership's partner kind (SPEC §2.5, art. 177.1): required, `general` or
+/// `capital_contributing`; a general partner is an individual. Other types have no partners:
+/// the field is refused. `Some(None)` when the owner rightly has none; `None` when it is invalid.
+fn validate_partner_kind(
+    errors: &mut Errors,
+    path: &str,
+    input: &OwnerInput,
+    enterprise_type: Option<EnterpriseType>,
+    kind: Option<OwnerKind>,
+) -> Option<Option<PartnerKind>> {
+    let field = format!("{path}.partner_kind");
+    match enterprise_type {
+        Some(EnterpriseType::Partnership) => {}
+        // Without a valid type the field cannot be judged; the type is reported.
+        None => return Some(None),
+        Some(_) => {
+            if input.partner_kind.is_some() {
+                errors.add(field, "not_allowed", "only a partnership's owners have a partner kind");
+                return None;
+            }
+            return Some(None);
+        }
+    }
+    let value = required_text(errors, &field, &input.partner_kind)?;
+    let Some(partner) = PartnerKind::parse(value) else {
+        errors.add(field, "unknown_partner_kind", "a partner is `general` or `capital_contributing`");
+        return None;
+    };
+    if partner == PartnerKind::General && kind == Some(OwnerKind::Organisation) {
+        errors.add(
+            format!("{path}.kind"),
+            "individual_required",
+            "a general partner is an individual (art. 177.1(b)); an organisation may be a capital-contributing partner",
+        );
+        return None;
+    }
+    Some(Some(partner))
 }
 
 /// An owner of `kind` with nothing else known yet.
@@ -315,6 +366,7 @@ fn blank_owner(kind: OwnerKind) -> Owner {
         foreign_registration_number: None,
         capital_vnd: 0,
         share_percent: 0.0,
+        partner_kind: None,
     }
 }
 
@@ -425,7 +477,7 @@ pub fn check_owners(
     if given < min || given > max {
         errors.add("owners", "member_count", format!("{what}; {given} given"));
     }
-    if matches!(kind, EnterpriseType::Partnership | EnterpriseType::PrivateEnterprise) {
+    if kind == EnterpriseType::PrivateEnterprise {
         for (i, o) in owners.iter().enumerate() {
             if o.kind != OwnerKind::Individual {
                 errors.add(
@@ -434,6 +486,17 @@ pub fn check_owners(
                     format!("{what}: owners are individuals"),
                 );
             }
+        }
+    }
+    if kind == EnterpriseType::Partnership && all_valid {
+        // Art. 177.1(a): at least two general partners (capital-contributing ones may be added).
+        let general = owners.iter().filter(|o| o.partner_kind == Some(PartnerKind::General)).count();
+        if general < 2 {
+            errors.add(
+                "owners",
+                "general_partner_count",
+                format!("a partnership has at least 2 general partners; {general} given"),
+            );
         }
     }
     let mut seen = std::collections::HashSet::new();
@@ -490,17 +553,27 @@ pub fn check_representatives(
     reps: &[LegalRepresentative],
     owners: &[Owner],
 ) {
-    let owner_ids: Vec<&str> = owners.iter().filter_map(|o| o.identity.as_ref()).map(|i| i.number.as_str()).collect();
+    // A partnership is represented by its general partners (art. 184.1), by identity number.
+    let owner_ids: Vec<&str> = owners
+        .iter()
+        .filter(|o| kind != EnterpriseType::Partnership || o.partner_kind == Some(PartnerKind::General))
+        .filter_map(|o| o.identity.as_ref())
+        .map(|i| i.number.as_str())
+        .collect();
     for (i, rep) in reps.iter().enumerate() {
         let id = rep.identity.as_ref().map(|i| i.number.as_str());
         let must_be_owner = match kind {
-            EnterpriseType::PrivateEnterprise => Some("the legal representative of a private enterprise is its owner"),
-            EnterpriseType::Partnership => Some("the legal representatives of a partnership are general partners"),
+            EnterpriseType::PrivateEnterprise => {
+                Some(("not_an_owner", "the legal representative of a private enterprise is its owner"))
+            }
+            EnterpriseType::Partnership => {
+                Some(("not_a_general_partner", "the legal representatives of a partnership are general partners"))
+            }
             _ => None,
         };
-        if let (Some(why), Some(id)) = (must_be_owner, id) {
+        if let (Some((code, why)), Some(id)) = (must_be_owner, id) {
             if !owner_ids.contains(&id) {
-                errors.add(format!("legal_representatives[{i}].identity.number"), "not_an_owner", why);
+                errors.add(format!("legal_representatives[{i}].identity.number"), code, why);
             }
         }
     }
@@ -594,6 +667,7 @@ mod tests {
             foreign_registration_number: None,
             capital_vnd: capital,
             share_percent: 0.0,
+            partner_kind: None,
         }
     }
 
@@ -615,6 +689,9 @@ mod tests {
         ];
         for (kind, n, ok) in cases {
             let mut owners: Vec<Owner> = (0..n).map(|i| owner(10, &format!("001080{i:06}"))).collect();
+            if kind == EnterpriseType::Partnership {
+                owners.iter_mut().for_each(|o| o.partner_kind = Some(PartnerKind::General));
+            }
             let mut e = Errors::default();
             check_owners(&mut e, kind, &mut owners, n, true, Some(10 * n as i64));
             assert_eq!(e.is_empty(), ok, "{kind:?} with {n}: {:?}", e.0);
@@ -657,6 +734,104 @@ mod tests {
         check_owners(&mut e, EnterpriseType::Jsc, &mut owners, 3, true, Some(1000));
         assert!(e.is_empty(), "{:?}", e.0);
         assert_eq!(owners[0].share_percent, 10.0);
+    }
+
+    fn partner(kind: &str, partner_kind: Option<&str>, id: &str) -> OwnerInput {
+        let organisation = kind == "organisation";
+        OwnerInput {
+            kind: Some(kind.into()),
+            name: Some(if organisation { "Công ty CP Sao Mai".into() } else { "Nguyễn Văn An".into() }),
+            nationality: (!organisation).then(|| "VN".into()),
+            identity: (!organisation).then(|| IdentityInput { kind: Some("cccd".into()), number: Some(id.into()) }),
+            enterprise_code: organisation.then(|| id.into()),
+            foreign_registration_number: None,
+            capital_vnd: Some(100),
+            partner_kind: partner_kind.map(str::to_string),
+        }
+    }
+
+    /// Validates `inputs` as the owners of a partnership, as a registration does: each, then all.
+    fn partnership(inputs: &[OwnerInput]) -> (Vec<Owner>, Vec<(String, String)>) {
+        let mut e = Errors::default();
+        let kind = Some(EnterpriseType::Partnership);
+        let validated: Vec<Option<Owner>> =
+            inputs.iter().enumerate().map(|(i, o)| validate_owner(&mut e, &format!("owners[{i}]"), o, kind)).collect();
+        let all_valid = validated.iter().all(Option::is_some);
+        let mut owners: Vec<Owner> = validated.into_iter().flatten().collect();
+        let capital = 100 * inputs.len() as i64;
+        check_owners(&mut e, EnterpriseType::Partnership, &mut owners, inputs.len(), all_valid, Some(capital));
+        (owners, e.0.into_iter().map(|f| (f.field, f.code.into_owned())).collect())
+    }
+
+    /// Art. 177.1: two general partners or more, individuals; capital-contributing partners may be
+    /// individuals or organisations.
+    #[test]
+    fn partnerships_have_general_and_capital_contributing_partners() {
+        let (owners, errors) = partnership(&[
+            partner("individual", Some("general"), "001080000001"),
+            partner("individual", Some("general"), "001080000002"),
+            partner("organisation", Some("capital_contributing"), "0100233488"),
+            partner("individual", Some("capital_contributing"), "001080000003"),
+        ]);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(owners[2].partner_kind, Some(PartnerKind::CapitalContributing));
+        assert_eq!(owners[0].partner_kind, Some(PartnerKind::General));
+
+        let (_, errors) = partnership(&[
+            partner("individual", Some("general"), "001080000001"),
+            partner("individual", Some("capital_contributing"), "001080000002"),
+        ]);
+        assert_eq!(errors, [("owners".to_string(), "general_partner_count".to_string())]);
+
+        let (_, errors) = partnership(&[
+            partner("individual", Some("general"), "001080000001"),
+            partner("organisation", Some("general"), "0100233488"),
+            partner("individual", None, "001080000002"),
+            partner("individual", Some("silent"), "001080000003"),
+        ]);
+        assert_eq!(
+            errors,
+            [
+                ("owners[1].kind".to_string(), "individual_required".to_string()),
+                ("owners[2].partner_kind".to_string(), "required".to_string()),
+                ("owners[3].partner_kind".to_string(), "unknown_partner_kind".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn only_partnerships_have_partner_kinds() {
+        let mut e = Errors::default();
+        let input = partner("individual", Some("general"), "001080000001");
+        assert!(validate_owner(&mut e, "owners[0]", &input, Some(EnterpriseType::LlcMulti)).is_none());
+        assert_eq!(e.0[0].field, "owners[0].partner_kind");
+        assert_eq!(e.0[0].code, "not_allowed");
+        let mut e = Errors::default();
+        let input = partner("individual", None, "001080000001");
+        let owner = validate_owner(&mut e, "owners[0]", &input, Some(EnterpriseType::Jsc)).unwrap();
+        assert!(e.is_empty() && owner.partner_kind.is_none());
+    }
+
+    /// Art. 184.1: a partnership's legal representatives are its general partners.
+    #[test]
+    fn a_partnership_is_represented_by_general_partners() {
+        let general = Owner { partner_kind: Some(PartnerKind::General), ..owner(10, "001080012345") };
+        let contributing = Owner { partner_kind: Some(PartnerKind::CapitalContributing), ..owner(10, "001080000002") };
+        let rep = |id: &str| LegalRepresentative {
+            full_name: "Nguyễn Văn An".into(),
+            position: "Giám đốc".into(),
+            birth_date: None,
+            nationality: "VN".into(),
+            identity: Some(Identity { kind: IdentityKind::Cccd, number: id.into() }),
+        };
+        let owners = [general, contributing];
+        let mut e = Errors::default();
+        check_representatives(&mut e, EnterpriseType::Partnership, &[rep("001080012345")], &owners);
+        assert!(e.is_empty(), "{:?}", e.0);
+        let mut e = Errors::default();
+        check_representatives(&mut e, EnterpriseType::Partnership, &[rep("001080000002")], &owners);
+        assert_eq!(e.0[0].code, "not_a_general_partner");
+        assert_eq!(e.0[0].field, "legal_representatives[0].identity.number");
     }
 
     #[test]

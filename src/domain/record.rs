@@ -160,6 +160,33 @@ pub enum OwnerKind {
     Organisation,
 }
 
+/// A partner of a partnership (công ty hợp danh, art. 177): a general partner (thành viên hợp
+/// danh, an individual with unlimited liability) or a capital-contributing partner (thành viên
+/// góp vốn, an individual or an organisation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PartnerKind {
+    General,
+    CapitalContributing,
+}
+
+impl PartnerKind {
+    pub fn parse(value: &str) -> Option<PartnerKind> {
+        match value {
+            "general" => Some(PartnerKind::General),
+            "capital_contributing" => Some(PartnerKind::CapitalContributing),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartnerKind::General => "general",
+            PartnerKind::CapitalContributing => "capital_contributing",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Owner {
     pub kind: OwnerKind,
@@ -177,6 +204,9 @@ pub struct Owner {
     pub capital_vnd: i64,
     /// Share of the charter capital in percent.
     pub share_percent: f64,
+    /// A partnership's partners only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_kind: Option<PartnerKind>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

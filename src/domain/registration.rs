@@ -281,8 +281,11 @@ fn validate_owners(
         errors.required("owners");
         return None;
     };
-    let validated: Vec<Option<Owner>> =
-        list.iter().enumerate().map(|(i, o)| people::validate_owner(errors, &format!("owners[{i}]"), o)).collect();
+    let validated: Vec<Option<Owner>> = list
+        .iter()
+        .enumerate()
+        .map(|(i, o)| people::validate_owner(errors, &format!("owners[{i}]"), o, kind))
+        .collect();
     let all_valid = validated.iter().all(Option::is_some);
     let mut valid: Vec<Owner> = validated.into_iter().flatten().collect();
     if let Some(kind) = kind {

@@ -12,10 +12,10 @@ use super::prepared::{prepared, Prepared};
 use super::schema::{code_serials, enterprise_versions, enterprises, units};
 use super::StoreError;
 use crate::domain::code::{EnterpriseCode, UnitCode};
-use crate::domain::enterprise_type;
+use crate::domain::enterprise_type::{self, EnterpriseType};
 use crate::domain::errors::FieldError;
 use crate::domain::name_check::{self, Conflict, NameCandidate, RegisteredName};
-use crate::domain::record::{Enterprise, EnterpriseName, Owner, Unit, UnitKind};
+use crate::domain::record::{Enterprise, EnterpriseName, Owner, OwnerKind, Unit, UnitKind};
 use crate::domain::registration::ValidContent;
 use crate::domain::schedule;
 use crate::domain::status::Status;
@@ -76,6 +76,9 @@ pub enum WriteError {
     /// Art. 41: the name is identical to or confusingly similar with a registered one.
     #[error("the name conflicts with {} registered enterprise(s)", .0.len())]
     NameConflict(Vec<Conflict>),
+    /// Owners the register refuses (SPEC §2.5), each with its place in the list.
+    #[error("{} owner(s) refused", .0.len())]
+    OwnersRefused(Vec<OwnerRefusal>),
     /// The status table refuses the transition.
     #[error("{0}")]
     IllegalTransition(String),
@@ -117,6 +120,18 @@ pub enum WriteConflict {
     /// Every branch and representative office code (`001` to `999`) has been allocated.
     #[error("the enterprise has used every branch and representative office code (999)")]
     DependentCodesExhausted,
+}
+
+/// An owner the register refuses, by its index in the owners' list. The API answers each with a
+/// problem of its own, matched exhaustively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnerRefusal {
+    /// The owner's enterprise code is not in the register (SPEC §2.2).
+    UnknownEnterprise { owner: usize, code: String },
+    /// Art. 188.4: a private enterprise may not own shares or contributions in an enterprise.
+    PrivateEnterpriseOwner { owner: usize, code: String },
+    /// Art. 188.3: the individual already owns `other`, a private enterprise that has not ceased.
+    OwnerHasPrivateEnterprise { owner: usize, other: String },
 }
 
 impl From<diesel::result::Error> for WriteError {
@@ -302,7 +317,9 @@ pub fn register(
         if let Some(r) = idempotency::claim(conn, idem, || WriteError::IdempotencyMismatch)? {
             return Ok(Written::Replay(r));
         }
-        refuse_conflicting_name(conn, &content.name, &content.proper_name, &content.owners, None)?;
+        refuse_owners(conn, content.enterprise_type, &content.owners, None)?;
+        let candidate = Candidate::new(&content.name, &content.proper_name, &content.owners);
+        refuse_conflicting_name(conn, content.enterprise_type, &candidate, content.charter_capital_vnd, None)?;
         // The next free serial of the prefix, under its counter's row lock: a serial without a
         // valid check digit is skipped, and so is a code already in the register (an imported
         // historical code), which the insert finds taken.
@@ -439,23 +456,39 @@ pub fn get_unit(conn: &mut PgConnection, unit_code: &UnitCode) -> Result<Option<
     value.map(decode).transpose()
 }
 
+/// The name an enterprise applies for, and its owners (for the subsidiary exception).
+struct Candidate<'a> {
+    name: &'a EnterpriseName,
+    proper_name: &'a str,
+    owners: &'a [Owner],
+}
+
+impl<'a> Candidate<'a> {
+    fn new(name: &'a EnterpriseName, proper_name: &'a str, owners: &'a [Owner]) -> Self {
+        Candidate { name, proper_name, owners }
+    }
+}
+
 /// Refuses a name (with its abbreviation and foreign name) that conflicts with a registered
-/// enterprise's (art. 41), judged under the name keys' locks; `owners` give the subsidiary
-/// exception.
+/// enterprise's (art. 41), judged under the name keys' locks. The owners holding more than half of
+/// `charter_capital_vnd` are the parents of the subsidiary exception; the caller has checked with
+/// [`refuse_owners`] that their codes are in the register.
 fn refuse_conflicting_name(
     conn: &mut PgConnection,
-    name: &EnterpriseName,
-    proper_name: &str,
-    owners: &[Owner],
+    enterprise_type: EnterpriseType,
+    candidate: &Candidate,
+    charter_capital_vnd: i64,
     exclude: Option<&str>,
 ) -> Result<(), WriteError> {
-    let owner_codes: Vec<String> = owners.iter().filter_map(|o| o.enterprise_code.clone()).collect();
+    let owned = candidate.owners.iter().filter_map(|o| Some((o.enterprise_code.as_deref()?, o.capital_vnd)));
+    let parents = name_check::parent_codes(owned, charter_capital_vnd);
     let candidate = NameCandidate {
-        full_name: &name.vi,
-        proper_name,
-        abbreviation: name.abbreviation.as_deref(),
-        foreign_name: name.en.as_deref(),
-        owner_codes: &owner_codes,
+        enterprise_type,
+        full_name: &candidate.name.vi,
+        proper_name: candidate.proper_name,
+        abbreviation: candidate.name.abbreviation.as_deref(),
+        foreign_name: candidate.name.en.as_deref(),
+        parent_codes: &parents,
     };
     let conflicts = check_name(conn, &candidate, exclude, true)?;
     if conflicts.is_empty() {
@@ -463,6 +496,91 @@ fn refuse_conflicting_name(
     } else {
         Err(WriteError::NameConflict(conflicts))
     }
+}
+
+/// Refuses owners the register does not allow (SPEC §2.5): an enterprise code that is not in the
+/// register or names a private enterprise (art. 188.4), and for a private enterprise an owner who
+/// already owns another one that has not ceased (art. 188.3). The latter is judged under a
+/// transaction-scoped advisory lock on the owner's identity number, so two filings for one person
+/// at the same moment are judged one after the other. `exclude`: the enterprise being changed.
+fn refuse_owners(
+    conn: &mut PgConnection,
+    enterprise_type: EnterpriseType,
+    owners: &[Owner],
+    exclude: Option<&str>,
+) -> Result<(), WriteError> {
+    let codes: Vec<Option<&str>> = owners.iter().map(|o| o.enterprise_code.as_deref()).collect();
+    let refused = refused_owner_codes(conn, &codes)?;
+    if !refused.is_empty() {
+        return Err(WriteError::OwnersRefused(refused));
+    }
+    if enterprise_type != EnterpriseType::PrivateEnterprise {
+        return Ok(());
+    }
+    for (i, owner) in owners.iter().enumerate().filter(|(_, o)| o.kind == OwnerKind::Individual) {
+        let Some(identity) = &owner.identity else { continue };
+        if let Some(other) = private_enterprise_of(conn, &identity.number, exclude)? {
+            return Err(WriteError::OwnersRefused(vec![OwnerRefusal::OwnerHasPrivateEnterprise { owner: i, other }]));
+        }
+    }
+    Ok(())
+}
+
+/// The owners' enterprise codes (by place in the list; `None` for owners without one) that the
+/// register refuses: unknown ones, and private enterprises (art. 188.4). Empty when all are fine.
+pub fn refused_owner_codes(conn: &mut PgConnection, codes: &[Option<&str>]) -> Result<Vec<OwnerRefusal>, StoreError> {
+    let wanted: Vec<&str> = codes.iter().flatten().copied().collect();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found: HashMap<String, String> = enterprises::table
+        .filter(enterprises::code.eq_any(&wanted))
+        .select((enterprises::code, enterprises::enterprise_type))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let refused = codes
+        .iter()
+        .enumerate()
+        .filter_map(|(owner, code)| {
+            let code = (*code)?.to_string();
+            match found.get(&code).map(String::as_str) {
+                None => Some(OwnerRefusal::UnknownEnterprise { owner, code }),
+                Some(t) if t == EnterpriseType::PrivateEnterprise.as_str() => {
+                    Some(OwnerRefusal::PrivateEnterpriseOwner { owner, code })
+                }
+                Some(_) => None,
+            }
+        })
+        .collect();
+    Ok(refused)
+}
+
+/// The code of a private enterprise, not ceased and other than `exclude`, whose owner has identity
+/// number `number` (art. 188.3), after taking the number's advisory lock. Indexed by migration
+/// private_owner.
+fn private_enterprise_of(
+    conn: &mut PgConnection,
+    number: &str,
+    exclude: Option<&str>,
+) -> Result<Option<String>, StoreError> {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = Text)]
+        code: String,
+    }
+    prepared("SELECT pg_advisory_xact_lock(hashtextextended('p:' || $1, 188))")
+        .bind::<Text, _>(number)
+        .execute(conn)?;
+    const SQL: &str = "SELECT code FROM enterprises \
+         WHERE enterprise_type = 'private_enterprise' AND (record->'owners'->0->'identity'->>'number') = $1 \
+           AND status <> 'ceased' AND code <> $2 ORDER BY code LIMIT 1";
+    let found = prepared(SQL)
+        .bind::<Text, _>(number)
+        .bind::<Text, _>(exclude.unwrap_or(""))
+        .get_result::<Found>(conn)
+        .optional()?;
+    Ok(found.map(|f| f.code))
 }
 
 /// The registered enterprises (not ceased, other than `exclude`) whose names conflict with the
@@ -477,18 +595,29 @@ pub fn check_name(
 ) -> Result<Vec<Conflict>, StoreError> {
     let keys =
         name_check::keys(candidate.full_name, candidate.proper_name, candidate.abbreviation, candidate.foreign_name);
+    // The core keys of every name with the same letters in any case: (h) ignores case, the
+    // stored core key does not (art. 41.2(d) reads `II` as a numeral, `Ii` as a word).
+    let core_keys = name_check::lookup_core_keys(candidate.proper_name);
     if lock {
-        let mut lock_keys: Vec<String> = [Some(format!("r:{}", keys.read_key)), Some(format!("c:{}", keys.core_key))]
-            .into_iter()
-            .chain([
-                keys.abbreviation_key.as_ref().map(|k| format!("b:{k}")),
-                keys.foreign_key.as_ref().map(|k| format!("f:{k}")),
-            ])
-            .flatten()
-            .collect();
+        // The candidate's own core key, and the one of its name in lower case, which every name
+        // with the same letters shares: two filings that could conflict share a lock.
+        let lower_core = name_check::keys("", &candidate.proper_name.to_lowercase(), None, None).core_key;
+        let mut lock_keys: Vec<String> = [
+            Some(format!("r:{}", keys.read_key)),
+            Some(format!("c:{}", keys.core_key)),
+            Some(format!("c:{lower_core}")),
+        ]
+        .into_iter()
+        .chain([
+            keys.abbreviation_key.as_ref().map(|k| format!("b:{k}")),
+            keys.foreign_key.as_ref().map(|k| format!("f:{k}")),
+        ])
+        .flatten()
+        .collect();
         // In one round trip, in sorted order (unnest reads the array in order), so that two
         // writers never wait for each other's keys in opposite orders.
         lock_keys.sort();
+        lock_keys.dedup();
         prepared("SELECT count(pg_advisory_xact_lock(hashtextextended(k, 41))) FROM unnest($1::text[]) AS k")
             .bind::<Array<Text>, _>(&lock_keys)
             .execute(conn)?;
@@ -498,12 +627,13 @@ pub fn check_name(
         .filter(
             enterprises::read_key
                 .eq(&keys.read_key)
-                .or(enterprises::core_key.eq(&keys.core_key))
+                .or(enterprises::core_key.eq_any(&core_keys))
                 .or(enterprises::abbreviation_key.eq(&keys.abbreviation_key).assume_not_null())
                 .or(enterprises::foreign_key.eq(&keys.foreign_key).assume_not_null()),
         )
         .select((
             enterprises::code,
+            enterprises::enterprise_type,
             enterprises::name_vi,
             enterprises::proper_name,
             enterprises::record,
@@ -515,12 +645,15 @@ pub fn check_name(
     if let Some(code) = exclude {
         query = query.filter(enterprises::code.ne(code));
     }
-    let rows: Vec<(String, String, String, serde_json::Value, String)> = query.load(conn)?;
+    let rows: Vec<(String, String, String, String, serde_json::Value, String)> = query.load(conn)?;
     let registered = rows
         .iter()
-        .map(|(code, full_name, proper_name, record, status)| {
+        .map(|(code, enterprise_type, full_name, proper_name, record, status)| {
+            let enterprise_type = EnterpriseType::parse(enterprise_type)
+                .ok_or_else(|| deserialization(format!("unknown type {enterprise_type:?}").into()))?;
             let name = RegisteredName {
                 code,
+                enterprise_type,
                 full_name,
                 proper_name,
                 abbreviation: record["name"]["abbreviation"].as_str(),
@@ -560,10 +693,20 @@ pub fn modify(
         let Some((next, changed)) = change(&record)? else {
             return Ok(Modified::Unchanged(record));
         };
+        let owners = next.owners.as_deref().unwrap_or_default();
+        if changed.iter().any(|f| f == "owners") {
+            refuse_owners(conn, next.enterprise_type, owners, Some(code.as_str()))?;
+        }
         if changed.iter().any(|f| f.starts_with("name")) {
             let (proper, _) = name_keys(&next);
-            let owners = next.owners.as_deref().unwrap_or_default();
-            refuse_conflicting_name(conn, &next.name, &proper, owners, Some(code.as_str()))?;
+            let candidate = Candidate::new(&next.name, &proper, owners);
+            refuse_conflicting_name(
+                conn,
+                next.enterprise_type,
+                &candidate,
+                next.charter_capital_vnd,
+                Some(code.as_str()),
+            )?;
         }
         let fields: Vec<&str> = changed.iter().map(String::as_str).collect();
         write_version(conn, &next, kind, &fields, ctx)?;

@@ -350,6 +350,10 @@ pub fn registration(kind: &str, proper: &str) -> serde_json::Value {
         serde_json::json!({"kind": "individual", "name": name, "nationality": "VN",
             "identity": {"kind": "cccd", "number": cccd}, "capital_vnd": capital})
     };
+    let general_partner = |mut o: serde_json::Value| {
+        o["partner_kind"] = "general".into();
+        o
+    };
     let (prefix, reps, owners, capital): (&str, Vec<serde_json::Value>, Vec<serde_json::Value>, i64) = match kind {
         "llc_single" => (
             "Công ty TNHH MTV",
@@ -376,7 +380,10 @@ pub fn registration(kind: &str, proper: &str) -> serde_json::Value {
         "partnership" => (
             "Công ty hợp danh",
             vec![rep("Hồ Văn Khánh", "048065000007", "1965-09-10", "Thành viên hợp danh")],
-            vec![owner("Hồ Văn Khánh", "048065000007", 300_000_000), owner("Ngô Thị Lan", "048172000008", 200_000_000)],
+            vec![
+                general_partner(owner("Hồ Văn Khánh", "048065000007", 300_000_000)),
+                general_partner(owner("Ngô Thị Lan", "048172000008", 200_000_000)),
+            ],
             500_000_000,
         ),
         "private_enterprise" => (

@@ -1,0 +1,1 @@
+DROP INDEX enterprises_private_owner;
