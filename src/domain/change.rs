@@ -129,7 +129,7 @@ pub fn content_of(record: &Enterprise) -> Value {
                 m.insert("foreign_registration_number".into(), f.clone().into());
             }
             m.insert("capital_vnd".into(), o.capital_vnd.into());
-            if let Some(p) = o.partner_kind {
+            if let Some(p) = super::people::recorded_partner_kind(record.enterprise_type, o) {
                 m.insert("partner_kind".into(), p.as_str().into());
             }
             Value::Object(m)

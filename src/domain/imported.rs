@@ -22,7 +22,7 @@ use super::legal_date;
 use super::people::{IdentityInput, OwnerInput, RepresentativeInput};
 use super::record::{
     BusinessLine, Enterprise, EnterpriseName, HeadOffice, Identity, IdentityKind, LegacyUnits, LegalRepresentative,
-    License, Owner, OwnerKind, ScheduledChange, Unit, UnitAddress, UnitKind,
+    License, Owner, OwnerKind, PartnerKind, ScheduledChange, Unit, UnitAddress, UnitKind,
 };
 use super::reference::{Reference, VsicEdition};
 use super::registration::{self, AsRegistered, BusinessLineInput, HeadOfficeInput, NameInput, RegistrationContent};
@@ -171,6 +171,10 @@ pub struct ImportedOwner {
     pub capital_vnd: i64,
     #[serde(default)]
     pub share_percent: Option<f64>,
+    /// A partnership's partners: absent in records of registers that did not keep it (then
+    /// derived, [`super::people::recorded_partner_kind`]).
+    #[serde(default)]
+    pub partner_kind: Option<PartnerKind>,
 }
 
 /// A unit ([`Unit`]) whose enterprise code and address names may be absent.
@@ -289,6 +293,7 @@ impl ImportedRecord {
                         foreign_registration_number: o.foreign_registration_number,
                         capital_vnd: o.capital_vnd,
                         share_percent: 0.0,
+                        partner_kind: o.partner_kind,
                     }
                 })
                 .collect()
@@ -706,7 +711,8 @@ fn content_of(record: &Enterprise) -> RegistrationContent {
                     enterprise_code: o.enterprise_code.clone(),
                     foreign_registration_number: o.foreign_registration_number.clone(),
                     capital_vnd: Some(o.capital_vnd),
-                    partner_kind: o.partner_kind.map(|p| p.as_str().to_string()),
+                    partner_kind: super::people::recorded_partner_kind(record.enterprise_type, o)
+                        .map(|p| p.as_str().to_string()),
                 })
                 .collect()
         }),

@@ -319,6 +319,18 @@ pub fn validate_owner(
 /// A partnership's partner kind (SPEC §2.5, art. 177.1): required, `general` or
 /// `capital_contributing`; a general partner is an individual. Other types have no partners:
 /// the field is refused. `Some(None)` when the owner rightly has none; `None` when it is invalid.
+/// The partner kind of an owner as a record holds it. A partnership recorded before partner kinds
+/// were kept (the earlier contract took individual general partners only) reads its individuals
+/// as `general` and any organisation as `capital_contributing`; other types have none.
+pub fn recorded_partner_kind(kind: EnterpriseType, owner: &Owner) -> Option<PartnerKind> {
+    match (kind, owner.partner_kind, owner.kind) {
+        (EnterpriseType::Partnership, Some(p), _) => Some(p),
+        (EnterpriseType::Partnership, None, OwnerKind::Individual) => Some(PartnerKind::General),
+        (EnterpriseType::Partnership, None, OwnerKind::Organisation) => Some(PartnerKind::CapitalContributing),
+        _ => None,
+    }
+}
+
 fn validate_partner_kind(
     errors: &mut Errors,
     path: &str,
