@@ -10,7 +10,7 @@ use registry::domain::Role;
 
 /// A concrete path for a route pattern.
 fn concrete(route: &str, code: &str) -> String {
-    route.replace("{code}", code).replace("{unit_code}", &format!("{code}-001"))
+    route.replace("{code}", code).replace("{unit_code}", &format!("{code}-001")).replace("{id}", "2")
 }
 
 fn request(p: &Permission, code: &str, key: Option<&str>) -> TestRequest {
@@ -26,6 +26,7 @@ fn request(p: &Permission, code: &str, key: Option<&str>) -> TestRequest {
             .uri(&path)
             .insert_header(("Content-Type", "application/merge-patch+json"))
             .set_payload("{}"),
+        "DELETE" => TestRequest::delete().uri(&path),
         other => panic!("no request for {other}"),
     };
     match key {

@@ -362,6 +362,79 @@ mod tests {
         assert_eq!(after, Standing { status: Status::Active, until: None });
     }
 
+    /// An enterprise suspended until 30 June 2027, a branch with a suspension filed, a licence
+    /// expiring on 31 December 2027.
+    fn record() -> Enterprise {
+        serde_json::from_value(serde_json::json!({
+            "code": "0100233488", "type": "llc_single", "name": {"vi": "Công ty TNHH MTV Hoàng Long"},
+            "status": "suspended", "status_until": "2027-06-30", "registered_on": "2020-01-02", "version": 5,
+            "registration_changes": 0,
+            "head_office": {"street": "Số 1", "ward_code": "00070", "ward_name": "", "province_code": "01", "province_name": ""},
+            "charter_capital_vnd": 1000000000, "business_lines": [], "legal_representatives": [],
+            "units": [{"unit_code": "0100233488-001", "enterprise_code": "0100233488", "kind": "branch", "name": "Chi nhánh",
+                "address": {"street": "Số 2", "ward_code": "00070", "ward_name": "", "province_code": "01", "province_name": ""},
+                "status": "active", "registered_on": "2021-01-01",
+                "scheduled_changes": [{"id": 5, "status": "ceased", "effective_on": "2027-03-01", "filed_by": "portal", "filed_on": "2026-12-07"}]}],
+            "scheduled_changes": [],
+            "licenses": [{"number": "GP-1", "kind": "road_transport_business", "issued_on": "2021-01-01",
+                "expires_on": "2027-12-31", "status": "valid"}],
+            "updated_at": "2026-12-07T03:00:00Z"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn steps_are_applied_in_date_order_one_version_each() {
+        let mut r = record();
+        assert_eq!(next_due(&r), Some(d("2027-03-01")));
+        assert!(apply_next(&r, d("2027-02-28")).is_none());
+        let mut days = Vec::new();
+        while let Some(applied) = apply_next(&r, d("2028-06-01")) {
+            days.push((applied.effective_on, applied.kind));
+            r = applied.record;
+        }
+        assert_eq!(
+            days,
+            [
+                (d("2027-03-01"), AppliedKind::UnitChanged),
+                (d("2027-07-01"), AppliedKind::StatusChanged),
+                (d("2028-01-01"), AppliedKind::LicenseChanged),
+            ]
+        );
+        assert_eq!((r.status, r.status_until, r.units[0].status), (Status::Active, None, Status::Ceased));
+        assert!(r.units[0].scheduled_changes.is_empty());
+        assert_eq!(next_due(&r), None, "nothing left to do");
+    }
+
+    #[test]
+    fn a_change_the_table_no_longer_allows_lapses_with_its_reason() {
+        let mut r = record();
+        r.status = Status::Dissolving;
+        r.status_until = None;
+        r.scheduled_changes.push(filed_change(6, Status::Suspended, "2027-01-10", Some("2027-02-10"), Role::Portal));
+        let applied = apply_next(&r, d("2027-01-10")).unwrap();
+        assert_eq!(applied.record.status, Status::Dissolving);
+        assert!(applied.record.scheduled_changes.is_empty());
+        assert_eq!(applied.changed, ["scheduled_changes"]);
+        assert!(applied.reason.unwrap().contains("lapsed"));
+    }
+
+    #[test]
+    fn ceasing_from_dissolution_waits_for_the_units_bankruptcy_takes_them_along() {
+        let mut r = record();
+        r.status = Status::Dissolving;
+        let cease = StatusChange { to: Status::Ceased, effective_on: d("2027-01-01"), reason: None, until: None };
+        assert_eq!(
+            change_status(&r, &cease).unwrap_err(),
+            StatusBlocked::UnitsNotCeased(vec!["0100233488-001".into()])
+        );
+        r.status = Status::Bankruptcy;
+        let (ceased, changed) = change_status(&r, &cease).unwrap();
+        assert_eq!((ceased.status, ceased.units[0].status), (Status::Ceased, Status::Ceased));
+        assert!(changed.contains(&"units".to_string()));
+        assert_eq!(next_due(&ceased), None);
+    }
+
     #[test]
     fn a_projection_passes_over_a_change_the_table_refuses() {
         let standing = Standing { status: Status::Active, until: None };
