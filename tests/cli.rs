@@ -148,6 +148,10 @@ fn check_finds_a_consistent_register_consistent_and_names_what_breaks() {
         for (kind, name) in [("jsc", "Bình Minh"), ("llc_single", "Hoà Bình"), ("partnership", "Tân Tiến")] {
             codes.push(register(&app, &key, &registration(kind, name)).await.code);
         }
+        let unit = serde_json::json!({"kind": "business_location", "name": "Địa điểm kinh doanh Công ty cổ phần Bình Minh",
+            "address": {"street": "Số 1", "ward_code": "26743", "province_code": "79"}});
+        let r = send(&app, post_json(&format!("/v1/enterprises/{}/units", codes[0]), Some(&key), &unit)).await;
+        assert_eq!(r.status, 201, "{}", r.text);
         codes
     });
     let index = tempfile::tempdir().unwrap();
@@ -164,8 +168,10 @@ fn check_finds_a_consistent_register_consistent_and_names_what_breaks() {
     db.conn()
         .batch_execute(&format!(
             "DELETE FROM feed_events WHERE code = '{0}'; \
-             UPDATE enterprises SET record = jsonb_set(record, '{{status}}', '\"suspended\"') WHERE code = '{1}'",
-            codes[0], codes[1]
+             UPDATE enterprises SET record = jsonb_set(record, '{{status}}', '\"suspended\"') WHERE code = '{1}'; \
+             UPDATE units SET record = jsonb_set(record, '{{status}}', '\"ceased\"') WHERE enterprise_code = '{0}'; \
+             UPDATE enterprises SET status = 'suspended' WHERE code = '{2}'",
+            codes[0], codes[1], codes[2]
         ))
         .unwrap();
     let out = check();
@@ -174,8 +180,14 @@ fn check_finds_a_consistent_register_consistent_and_names_what_breaks() {
     let line = |check: &str| text.lines().find(|l| l.contains(check)).unwrap_or_default().to_string();
     assert!(line("feed events").starts_with("failed") && line("feed events").contains(&codes[0]), "{text}");
     assert!(line("current records").starts_with("failed") && line("current records").contains(&codes[1]), "{text}");
+    assert!(line("unit rows").starts_with("failed") && line("unit rows").contains(&codes[0]), "{text}");
+    assert!(line("schedule").starts_with("failed") && line("schedule").contains(&codes[2]), "{text}");
     assert!(line("versions").starts_with("ok"), "{text}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("2 check(s) failed"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("4 check(s) failed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -88,6 +88,27 @@ pub fn unit_mismatches(conn: &mut PgConnection) -> Result<Offenders, StoreError>
     )
 }
 
+/// Unit rows that differ from the unit their enterprise's record lists (a status or an address
+/// changed in one and not the other; examples are unit codes).
+pub fn unit_rows_out_of_step(conn: &mut PgConnection) -> Result<Offenders, StoreError> {
+    offenders(
+        conn,
+        "SELECT u.unit_code AS example, count(*) OVER () AS total FROM units u \
+         JOIN enterprises e ON e.code = u.enterprise_code \
+         WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements(e.record->'units') x WHERE x = u.record) \
+         ORDER BY u.unit_code LIMIT 5",
+    )
+}
+
+/// Suspended enterprises the register's schedule would never end: no `next_due` (SPEC §2.3).
+pub fn suspensions_unscheduled(conn: &mut PgConnection) -> Result<Offenders, StoreError> {
+    offenders(
+        conn,
+        "SELECT code AS example, count(*) OVER () AS total FROM enterprises \
+         WHERE status = 'suspended' AND next_due IS NULL ORDER BY code LIMIT 5",
+    )
+}
+
 /// Licences missing from their enterprise's record (examples are licence numbers).
 pub fn licences_missing_from_records(conn: &mut PgConnection) -> Result<Offenders, StoreError> {
     offenders(

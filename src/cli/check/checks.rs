@@ -71,6 +71,12 @@ const QUERIES: &[(&str, &str, Query)] = &[
     ("feed events", "versions without exactly one feed event", check::versions_without_one_event),
     ("feed head", "feed events above the feed head", check::events_above_head),
     ("units", "enterprises whose record lists other units than the units table", check::unit_mismatches),
+    ("unit rows", "unit rows that differ from the unit their enterprise's record lists", check::unit_rows_out_of_step),
+    (
+        "schedule",
+        "suspended enterprises with no day on which the schedule ends the suspension",
+        check::suspensions_unscheduled,
+    ),
     ("licences", "licences missing from their enterprise's record", check::licences_missing_from_records),
 ];
 
