@@ -376,7 +376,10 @@ fn validate_declared(
     }
 
     if charter_capital > 0 {
-        check_against_owners(&declared, owners, charter_capital, errors, path);
+        // A person named by an entry that is wrong elsewhere is declared (its own errors say
+        // what is wrong), not missing.
+        let named: HashSet<&str> = list.iter().filter_map(|o| o.identity.as_ref()?.number.as_deref()).collect();
+        check_against_owners(&declared, &named, owners, charter_capital, errors, path);
     }
 
     let declared: Option<Vec<BeneficialOwner>> = declared.into_iter().collect();
@@ -391,6 +394,7 @@ fn validate_declared(
 /// share at least the direct one (direct plus indirect is never less than direct).
 fn check_against_owners(
     declared: &[Option<BeneficialOwner>],
+    named: &HashSet<&str>,
     owners: &[Owner],
     charter_capital: i64,
     errors: &mut Errors,
@@ -405,11 +409,12 @@ fn check_against_owners(
         // Exact in integers: 25 % counts, 24.99 % does not.
         let at_threshold = capital * 100 >= 25 * total;
         let direct = share_percent(owner.capital_vnd, charter_capital);
-        let found = declared.iter().enumerate().find_map(|(j, d)| {
-            d.as_ref().filter(|d| d.identity.number == identity.number).map(|d| (j, d))
-        });
+        let found = declared
+            .iter()
+            .enumerate()
+            .find_map(|(j, d)| d.as_ref().filter(|d| d.identity.number == identity.number).map(|d| (j, d)));
         match found {
-            None if at_threshold => errors.add(
+            None if at_threshold && !named.contains(identity.number.as_str()) => errors.add(
                 path,
                 "beneficial_owner_missing",
                 format!(
@@ -471,7 +476,8 @@ fn validate_owner(errors: &mut Errors, path: &str, input: &BeneficialOwnerInput)
         None => Some(None),
     };
 
-    let contact_address = optional_text(errors, &format!("{path}.contact_address"), &input.contact_address, MAX_ADDRESS);
+    let contact_address =
+        optional_text(errors, &format!("{path}.contact_address"), &input.contact_address, MAX_ADDRESS);
     let control_path = format!("{path}.control");
     let control = match (&input.control, basis.as_ref()) {
         (None, Some(_)) if has(Basis::Control) => {
@@ -536,7 +542,11 @@ fn person_name(errors: &mut Errors, path: &str, value: &Option<String>) -> Optio
         return None;
     }
     if !name.chars().all(text::is_person_name_char) {
-        errors.add(path, "invalid_characters", "a person's name holds letters, spaces, apostrophes, hyphens and dots only");
+        errors.add(
+            path,
+            "invalid_characters",
+            "a person's name holds letters, spaces, apostrophes, hyphens and dots only",
+        );
         return None;
     }
     Some(name.to_string())
@@ -753,7 +763,8 @@ pub fn computed(root: &str, owners_of: &dyn Fn(&str) -> Option<Vec<Holding>>) ->
             chains: p.chains,
         })
         .collect();
-    individuals.sort_by(|a, b| b.share_percent.total_cmp(&a.share_percent).then(a.identity_number.cmp(&b.identity_number)));
+    individuals
+        .sort_by(|a, b| b.share_percent.total_cmp(&a.share_percent).then(a.identity_number.cmp(&b.identity_number)));
     Computed {
         enterprise_code: root.to_string(),
         individuals,
@@ -815,8 +826,11 @@ impl Walk<'_> {
                     links.push(Link { enterprise_code: code.clone(), share_percent: share });
                     let chain = Chain { links: links.clone(), share_percent: round4(through * 100.0) };
                     links.pop();
-                    let person =
-                        self.people.entry(identity_number).or_insert(Person { name, fraction: 0.0, chains: Vec::new() });
+                    let person = self.people.entry(identity_number).or_insert(Person {
+                        name,
+                        fraction: 0.0,
+                        chains: Vec::new(),
+                    });
                     person.fraction += through;
                     person.chains.push(chain);
                 }
@@ -925,4 +939,680 @@ pub fn discrepancies(computed: &Computed, declared: &[BeneficialOwner]) -> Vec<D
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+    use crate::record::IdentityKind;
+
+    const AN: &str = "001080012345";
+    const BINH: &str = "079085000002";
+    const CUONG: &str = "001075000003";
+
+    fn individual(name: &str, cccd: &str, capital: i64, charter: i64) -> Owner {
+        Owner {
+            kind: OwnerKind::Individual,
+            name: name.into(),
+            nationality: Some("VN".into()),
+            identity: Some(Identity { kind: IdentityKind::Cccd, number: cccd.into() }),
+            enterprise_code: None,
+            foreign_registration_number: None,
+            capital_vnd: capital,
+            share_percent: share_percent(capital, charter),
+            partner_kind: None,
+        }
+    }
+
+    fn organisation(code: &str, capital: i64, charter: i64) -> Owner {
+        Owner {
+            kind: OwnerKind::Organisation,
+            name: "Công ty CP Sao Mai".into(),
+            nationality: Some("VN".into()),
+            identity: None,
+            enterprise_code: Some(code.into()),
+            foreign_registration_number: None,
+            capital_vnd: capital,
+            share_percent: share_percent(capital, charter),
+            partner_kind: None,
+        }
+    }
+
+    /// A declared owner on basis `ownership`; the birth year matches the CCCD's digits 4–6.
+    fn declared(name: &str, cccd: &str, percent: f64) -> BeneficialOwnerInput {
+        let year = 1900 + cccd[4..6].parse::<i32>().unwrap();
+        BeneficialOwnerInput {
+            full_name: Some(name.into()),
+            birth_date: Some(NaiveDate::from_ymd_opt(year, 4, 12).unwrap()),
+            nationality: Some("VN".into()),
+            identity: Some(IdentityInput { kind: Some("cccd".into()), number: Some(cccd.into()) }),
+            basis: Some(vec!["ownership".into()]),
+            ownership_percent: Some(percent),
+            contact_address: Some("12 Hàng Bài, Hà Nội".into()),
+            control: None,
+        }
+    }
+
+    fn list(owners: Vec<BeneficialOwnerInput>) -> BeneficialOwnershipInput {
+        BeneficialOwnershipInput { beneficial_owners: Some(owners), exempt: None }
+    }
+
+    fn exempt(reason: &str) -> BeneficialOwnershipInput {
+        BeneficialOwnershipInput { beneficial_owners: None, exempt: Some(reason.into()) }
+    }
+
+    /// Validates for a multi-member LLC; the errors as (field, code).
+    fn check(
+        kind: EnterpriseType,
+        input: Option<&BeneficialOwnershipInput>,
+        owners: &[Owner],
+        charter: i64,
+    ) -> (Option<BeneficialOwnership>, Vec<(String, String)>) {
+        let mut e = Errors::default();
+        let result = validate(kind, input, owners, charter, &mut e, "");
+        (result, e.0.into_iter().map(|f| (f.field, f.code.into_owned())).collect())
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(f, c)| (f.to_string(), c.to_string())).collect()
+    }
+
+    /// An and Bình hold 60 % and 40 % of an LLC.
+    fn two_members() -> Vec<Owner> {
+        vec![individual("Nguyễn Văn An", AN, 600, 1000), individual("Trần Thị Bình", BINH, 400, 1000)]
+    }
+
+    #[test]
+    fn a_declaration_of_every_direct_owner_at_25_percent_is_kept() {
+        let input = list(vec![declared("Nguyễn Văn An", AN, 60.0), declared("Trần Thị Bình", BINH, 40.0)]);
+        let (result, errors) = check(EnterpriseType::LlcMulti, Some(&input), &two_members(), 1000);
+        assert!(errors.is_empty(), "{errors:?}");
+        let result = result.unwrap();
+        assert_eq!(result.declared().len(), 2);
+        assert_eq!(result.declared()[0].basis, [Basis::Ownership]);
+        assert_eq!(result.declared()[1].ownership_percent, Some(40.0));
+    }
+
+    #[test]
+    fn a_direct_owner_at_25_percent_or_more_must_be_declared() {
+        let input = list(vec![declared("Nguyễn Văn An", AN, 60.0)]);
+        let mut e = Errors::default();
+        let result = validate(EnterpriseType::LlcMulti, Some(&input), &two_members(), 1000, &mut e, "");
+        assert!(result.is_none());
+        assert_eq!(e.0.len(), 1, "{:?}", e.0);
+        assert_eq!((e.0[0].field.as_str(), &*e.0[0].code), ("beneficial_owners", "beneficial_owner_missing"));
+        assert!(e.0[0].message.contains("Trần Thị Bình") && e.0[0].message.contains("owners[1]"), "{}", e.0[0].message);
+    }
+
+    #[test]
+    fn exactly_25_percent_counts_and_24_99_does_not() {
+        let only_an = list(vec![declared("Nguyễn Văn An", AN, 75.0)]);
+        let owners = [individual("Nguyễn Văn An", AN, 7_500, 10_000), individual("Trần Thị Bình", BINH, 2_500, 10_000)];
+        let (_, errors) = check(EnterpriseType::LlcMulti, Some(&only_an), &owners, 10_000);
+        assert_eq!(errors, pairs(&[("beneficial_owners", "beneficial_owner_missing")]));
+
+        let only_an = list(vec![declared("Nguyễn Văn An", AN, 75.01)]);
+        let owners = [individual("Nguyễn Văn An", AN, 7_501, 10_000), individual("Trần Thị Bình", BINH, 2_499, 10_000)];
+        let (result, errors) = check(EnterpriseType::LlcMulti, Some(&only_an), &owners, 10_000);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(result.is_some());
+    }
+
+    #[test]
+    fn organisation_owners_are_not_declared_themselves() {
+        // A 70 % corporate owner is followed through the graph, not refused here.
+        let owners = [organisation("0100233488", 700, 1000), individual("Nguyễn Văn An", AN, 300, 1000)];
+        let input = list(vec![declared("Nguyễn Văn An", AN, 30.0)]);
+        let (result, errors) = check(EnterpriseType::LlcMulti, Some(&input), &owners, 1000);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(result.is_some());
+    }
+
+    #[test]
+    fn percentages_out_of_range_or_below_the_direct_share_are_refused() {
+        let input = list(vec![declared("Nguyễn Văn An", AN, 50.0), declared("Trần Thị Bình", BINH, 100.5)]);
+        let (result, errors) = check(EnterpriseType::LlcMulti, Some(&input), &two_members(), 1000);
+        assert!(result.is_none());
+        assert_eq!(
+            errors,
+            pairs(&[
+                ("beneficial_owners[1].ownership_percent", "out_of_range"),
+                ("beneficial_owners[0].ownership_percent", "below_direct_share"),
+            ])
+        );
+
+        let input = list(vec![declared("Nguyễn Văn An", AN, 60.0), declared("Trần Thị Bình", BINH, -1.0)]);
+        let (_, errors) = check(EnterpriseType::LlcMulti, Some(&input), &two_members(), 1000);
+        assert_eq!(errors, pairs(&[("beneficial_owners[1].ownership_percent", "out_of_range")]));
+
+        // 0 and 100 are in range; indirect holdings may take a declaration above the direct share.
+        let input = list(vec![declared("Nguyễn Văn An", AN, 100.0), declared("Trần Thị Bình", BINH, 40.0)]);
+        let (result, errors) = check(EnterpriseType::LlcMulti, Some(&input), &two_members(), 1000);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(result.unwrap().declared()[0].ownership_percent, Some(100.0));
+    }
+
+    #[test]
+    fn a_third_declared_to_two_decimals_is_consistent() {
+        let owners = [
+            individual("Nguyễn Văn An", AN, 1, 3),
+            individual("Trần Thị Bình", BINH, 1, 3),
+            individual("Lê Văn Cường", CUONG, 1, 3),
+        ];
+        let input = list(vec![
+            declared("Nguyễn Văn An", AN, 33.33),
+            declared("Trần Thị Bình", BINH, 33.33),
+            declared("Lê Văn Cường", CUONG, 33.33),
+        ]);
+        let (_, errors) = check(EnterpriseType::LlcMulti, Some(&input), &owners, 3);
+        assert!(errors.is_empty(), "{errors:?}");
+        let input = list(vec![
+            declared("Nguyễn Văn An", AN, 33.3),
+            declared("Trần Thị Bình", BINH, 33.33),
+            declared("Lê Văn Cường", CUONG, 33.33),
+        ]);
+        let (_, errors) = check(EnterpriseType::LlcMulti, Some(&input), &owners, 3);
+        assert_eq!(errors, pairs(&[("beneficial_owners[0].ownership_percent", "below_direct_share")]));
+    }
+
+    #[test]
+    fn the_basis_rules() {
+        let owners = [individual("Nguyễn Văn An", AN, 1000, 1000)];
+        let with = |basis: &[&str], percent: Option<f64>, control: Option<&str>| {
+            let mut o = declared("Nguyễn Văn An", AN, 100.0);
+            o.basis = Some(basis.iter().map(|b| b.to_string()).collect());
+            o.ownership_percent = percent;
+            o.control = control.map(str::to_string);
+            check(EnterpriseType::LlcSingle, Some(&list(vec![o])), &owners, 1000).1
+        };
+        assert_eq!(
+            with(&["ownership", "control"], Some(100.0), None),
+            pairs(&[("beneficial_owners[0].control", "required")])
+        );
+        assert_eq!(
+            with(&["ownership", "voting"], Some(100.0), None),
+            pairs(&[("beneficial_owners[0].basis[1]", "unknown_basis")])
+        );
+        assert_eq!(
+            with(&["ownership", "ownership"], Some(100.0), None),
+            pairs(&[("beneficial_owners[0].basis[1]", "duplicate_basis")])
+        );
+        assert_eq!(with(&[], Some(100.0), None), pairs(&[("beneficial_owners[0].basis", "empty")]));
+        assert_eq!(with(&["ownership"], None, None), pairs(&[("beneficial_owners[0].ownership_percent", "required")]));
+        assert_eq!(
+            with(&["ownership"], Some(100.0), Some("appoints the director")),
+            pairs(&[("beneficial_owners[0].control", "not_allowed")])
+        );
+        // The sole owner holds all of it: a declaration on control alone is not enough.
+        assert_eq!(
+            with(&["control"], None, Some("appoints the director")),
+            pairs(&[("beneficial_owners[0].basis", "ownership_basis_missing")])
+        );
+        assert!(with(&["control", "ownership"], Some(100.0), Some("appoints the director")).is_empty());
+    }
+
+    #[test]
+    fn a_control_only_owner_needs_no_percentage() {
+        let mut director = declared("Lê Văn Cường", CUONG, 0.0);
+        director.basis = Some(vec!["control".into()]);
+        director.ownership_percent = None;
+        director.control = Some("appoints and dismisses the board of members' majority".into());
+        let input = list(vec![declared("Nguyễn Văn An", AN, 60.0), declared("Trần Thị Bình", BINH, 40.0), director]);
+        let (result, errors) = check(EnterpriseType::LlcMulti, Some(&input), &two_members(), 1000);
+        assert!(errors.is_empty(), "{errors:?}");
+        let result = result.unwrap();
+        let kept = &result.declared()[2];
+        assert_eq!((kept.basis.as_slice(), kept.ownership_percent), ([Basis::Control].as_slice(), None));
+    }
+
+    #[test]
+    fn identity_checks_are_those_of_representatives() {
+        let owners = [individual("Nguyễn Văn An", AN, 1000, 1000)];
+        let mut no_identity = declared("Nguyễn Văn An", AN, 100.0);
+        no_identity.identity = None;
+        let (_, errors) = check(EnterpriseType::LlcSingle, Some(&list(vec![no_identity])), &owners, 1000);
+        // Without an identity the entry cannot be matched to the sole owner, who is missing too.
+        assert_eq!(
+            errors,
+            pairs(&[("beneficial_owners[0].identity", "required"), ("beneficial_owners", "beneficial_owner_missing")])
+        );
+
+        let mut bad = declared("Nguyễn Văn An", AN, 100.0);
+        bad.identity = Some(IdentityInput { kind: Some("cccd".into()), number: Some("00108001234".into()) });
+        let (_, errors) = check(EnterpriseType::LlcSingle, Some(&list(vec![bad])), &owners, 1000);
+        // The 11-digit number is refused, so the sole owner is also reported as not declared.
+        assert_eq!(
+            errors,
+            pairs(&[
+                ("beneficial_owners[0].identity.number", "invalid_cccd"),
+                ("beneficial_owners", "beneficial_owner_missing"),
+            ])
+        );
+
+        let mut born_elsewhere = declared("Nguyễn Văn An", AN, 100.0);
+        born_elsewhere.birth_date = Some("1990-01-01".parse().unwrap());
+        born_elsewhere.nationality = Some("XX".into());
+        let (_, errors) = check(EnterpriseType::LlcSingle, Some(&list(vec![born_elsewhere])), &owners, 1000);
+        // The entry names the owner's number: declared, with its own errors.
+        assert_eq!(
+            errors,
+            pairs(&[
+                ("beneficial_owners[0].nationality", "unknown_country"),
+                ("beneficial_owners[0].identity.number", "identity_birth_mismatch"),
+            ])
+        );
+
+        // Spaces and case are normalised as for representatives.
+        let mut spaced = declared("  Nguyễn  Văn An ", AN, 100.0);
+        spaced.identity = Some(IdentityInput { kind: Some("cccd".into()), number: Some("001 080 012 345".into()) });
+        spaced.nationality = Some("vn".into());
+        let (result, errors) = check(EnterpriseType::LlcSingle, Some(&list(vec![spaced])), &owners, 1000);
+        assert!(errors.is_empty(), "{errors:?}");
+        let result = result.unwrap();
+        let kept = &result.declared()[0];
+        assert_eq!((kept.full_name.as_str(), kept.identity.number.as_str()), ("Nguyễn Văn An", AN));
+    }
+
+    #[test]
+    fn every_missing_field_is_named_at_once() {
+        let input = list(vec![BeneficialOwnerInput::default()]);
+        let (_, errors) = check(EnterpriseType::LlcMulti, Some(&input), &[], 1000);
+        let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "beneficial_owners[0].full_name",
+                "beneficial_owners[0].birth_date",
+                "beneficial_owners[0].nationality",
+                "beneficial_owners[0].identity",
+                "beneficial_owners[0].basis",
+            ]
+        );
+        assert!(errors.iter().all(|(_, c)| c == "required"));
+    }
+
+    #[test]
+    fn the_list_is_not_empty_and_names_each_person_once() {
+        let (_, errors) = check(EnterpriseType::LlcMulti, Some(&list(vec![])), &[], 1000);
+        assert_eq!(errors, pairs(&[("beneficial_owners", "empty")]));
+        let input = list(vec![declared("Nguyễn Văn An", AN, 60.0), declared("Nguyễn Văn An", AN, 60.0)]);
+        let owners = [individual("Nguyễn Văn An", AN, 600, 1000), organisation("0100233488", 400, 1000)];
+        let (_, errors) = check(EnterpriseType::LlcMulti, Some(&input), &owners, 1000);
+        assert_eq!(errors, pairs(&[("beneficial_owners[1]", "duplicate_beneficial_owner")]));
+    }
+
+    #[test]
+    fn private_enterprises_declare_none() {
+        let owners = [individual("Nguyễn Văn An", AN, 1000, 1000)];
+        let input = list(vec![declared("Nguyễn Văn An", AN, 100.0)]);
+        let (result, errors) = check(EnterpriseType::PrivateEnterprise, Some(&input), &owners, 1000);
+        assert!(result.is_none());
+        assert_eq!(errors, pairs(&[("beneficial_owners", "not_allowed")]));
+        let (_, errors) = check(EnterpriseType::PrivateEnterprise, Some(&exempt("listed")), &owners, 1000);
+        assert_eq!(errors, pairs(&[("exempt", "not_allowed")]));
+        let (result, errors) = check(EnterpriseType::PrivateEnterprise, None, &owners, 1000);
+        assert!(result.is_none() && errors.is_empty(), "{errors:?}");
+    }
+
+    #[test]
+    fn enterprises_with_legal_personality_must_declare_unless_tolerated() {
+        for kind in
+            [EnterpriseType::LlcSingle, EnterpriseType::LlcMulti, EnterpriseType::Jsc, EnterpriseType::Partnership]
+        {
+            let (_, errors) = check(kind, None, &two_members(), 1000);
+            assert_eq!(errors, pairs(&[("beneficial_owners", "required")]), "{kind:?}");
+            let (_, errors) = check(kind, Some(&BeneficialOwnershipInput::default()), &two_members(), 1000);
+            assert_eq!(errors, pairs(&[("beneficial_owners", "required")]), "{kind:?}");
+        }
+        let mut e = Errors::default();
+        let kept = validate_with(
+            EnterpriseType::LlcMulti,
+            None,
+            &two_members(),
+            1000,
+            &mut e,
+            "content",
+            WhenAbsent::Tolerated,
+        );
+        assert!(kept.is_none() && e.is_empty(), "{:?}", e.0);
+        // A prefix names the field under it.
+        let mut e = Errors::default();
+        validate(EnterpriseType::LlcMulti, None, &two_members(), 1000, &mut e, "content");
+        assert_eq!(e.0[0].field, "content.beneficial_owners");
+    }
+
+    #[test]
+    fn an_existing_record_declares_with_its_next_change_of_owners() {
+        let before = two_members();
+        let reordered: Vec<Owner> = before.iter().rev().cloned().collect();
+        let llc = EnterpriseType::LlcMulti;
+        assert_eq!(WhenAbsent::for_change(llc, &before, llc, &reordered), WhenAbsent::Tolerated);
+        let moved = [individual("Nguyễn Văn An", AN, 500, 1000), individual("Trần Thị Bình", BINH, 500, 1000)];
+        assert_eq!(WhenAbsent::for_change(llc, &before, llc, &moved), WhenAbsent::Required);
+        let sold = [individual("Nguyễn Văn An", AN, 600, 1000), individual("Lê Văn Cường", CUONG, 400, 1000)];
+        assert_eq!(WhenAbsent::for_change(llc, &before, llc, &sold), WhenAbsent::Required);
+        assert_eq!(WhenAbsent::for_change(llc, &before, EnterpriseType::Jsc, &before), WhenAbsent::Required);
+    }
+
+    #[test]
+    fn exemptions() {
+        let (result, errors) = check(EnterpriseType::Jsc, Some(&exempt("listed")), &two_members(), 1000);
+        assert!(errors.is_empty(), "{errors:?}");
+        // Exempt: the direct owners at 25 % are not declared, and need not be.
+        assert_eq!(result, Some(BeneficialOwnership::Exempt(ExemptReason::Listed)));
+        let (result, errors) = check(EnterpriseType::LlcSingle, Some(&exempt("state_owned")), &[], 1000);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(result.unwrap().declared(), []);
+
+        let (_, errors) = check(EnterpriseType::LlcMulti, Some(&exempt("listed")), &[], 1000);
+        assert_eq!(errors, pairs(&[("exempt", "exemption_not_applicable")]));
+        let (_, errors) = check(EnterpriseType::Partnership, Some(&exempt("state_owned")), &[], 1000);
+        assert_eq!(errors, pairs(&[("exempt", "exemption_not_applicable")]));
+        let (_, errors) = check(EnterpriseType::Jsc, Some(&exempt("charity")), &[], 1000);
+        assert_eq!(errors, pairs(&[("exempt", "unknown_exemption")]));
+        let (_, errors) = check(EnterpriseType::Jsc, Some(&exempt("")), &[], 1000);
+        assert_eq!(errors, pairs(&[("exempt", "empty")]));
+        let both = BeneficialOwnershipInput {
+            beneficial_owners: Some(vec![declared("Nguyễn Văn An", AN, 60.0)]),
+            exempt: Some("listed".into()),
+        };
+        let (_, errors) = check(EnterpriseType::Jsc, Some(&both), &[], 1000);
+        assert_eq!(errors, pairs(&[("exempt", "not_allowed")]));
+    }
+
+    #[test]
+    fn the_json_shapes() {
+        let body = r#"{"beneficial_owners": [
+            {"full_name": "Nguyễn Văn An", "birth_date": "1980-04-12", "nationality": "VN",
+             "identity": {"kind": "cccd", "number": "001080012345"},
+             "basis": ["ownership", "control"], "ownership_percent": 60,
+             "contact_address": "12 Hàng Bài, Hoàn Kiếm, Hà Nội", "control": "appoints the director"}]}"#;
+        let input: BeneficialOwnershipInput = serde_json::from_str(body).unwrap();
+        let owners = [individual("Nguyễn Văn An", AN, 600, 1000), organisation("0100233488", 400, 1000)];
+        let (result, errors) = check(EnterpriseType::LlcMulti, Some(&input), &owners, 1000);
+        assert!(errors.is_empty(), "{errors:?}");
+        let kept = serde_json::to_value(result.unwrap()).unwrap();
+        assert_eq!(kept["beneficial_owners"][0]["basis"], serde_json::json!(["ownership", "control"]));
+        assert_eq!(kept["beneficial_owners"][0]["identity"]["number"], AN);
+        assert_eq!(kept["beneficial_owners"][0]["ownership_percent"], 60.0);
+
+        let input: BeneficialOwnershipInput = serde_json::from_str(r#"{"exempt": "state_owned"}"#).unwrap();
+        let (result, _) = check(EnterpriseType::Jsc, Some(&input), &[], 1000);
+        assert_eq!(serde_json::to_value(result.unwrap()).unwrap(), serde_json::json!({"exempt": "state_owned"}));
+        let back: BeneficialOwnership = serde_json::from_str(r#"{"exempt": "listed"}"#).unwrap();
+        assert_eq!(back, BeneficialOwnership::Exempt(ExemptReason::Listed));
+
+        // Unknown fields are refused, in the list and in each owner.
+        assert!(serde_json::from_str::<BeneficialOwnershipInput>(r#"{"exempted": "listed"}"#).is_err());
+        assert!(serde_json::from_str::<BeneficialOwnershipInput>(r#"{"beneficial_owners": [{"share": 30}]}"#).is_err());
+    }
+
+    // --- The ownership graph -----------------------------------------------------------------
+
+    fn person(cccd: &str, name: &str, share: f64) -> Holding {
+        Holding { holder: Holder::Individual { identity_number: cccd.into(), name: name.into() }, share_percent: share }
+    }
+
+    fn enterprise(code: &str, share: f64) -> Holding {
+        Holding { holder: Holder::Enterprise { code: code.into() }, share_percent: share }
+    }
+
+    /// A register of enterprises and their holdings, and a record of the codes looked up.
+    struct Register {
+        owners: HashMap<String, Vec<Holding>>,
+        asked: RefCell<Vec<String>>,
+    }
+
+    impl Register {
+        fn new(entries: Vec<(&str, Vec<Holding>)>) -> Register {
+            Register {
+                owners: entries.into_iter().map(|(c, h)| (c.to_string(), h)).collect(),
+                asked: RefCell::new(Vec::new()),
+            }
+        }
+
+        fn compute(&self, root: &str) -> Computed {
+            computed(root, &|code: &str| {
+                self.asked.borrow_mut().push(code.to_string());
+                self.owners.get(code).cloned()
+            })
+        }
+    }
+
+    fn share_of(c: &Computed, cccd: &str) -> Option<f64> {
+        c.individuals.iter().find(|p| p.identity_number == cccd).map(|p| p.share_percent)
+    }
+
+    fn bo(name: &str, cccd: &str, percent: Option<f64>) -> BeneficialOwner {
+        BeneficialOwner {
+            full_name: name.into(),
+            birth_date: "1980-04-12".parse().unwrap(),
+            nationality: "VN".into(),
+            identity: Identity { kind: IdentityKind::Cccd, number: cccd.into() },
+            basis: vec![Basis::Ownership],
+            ownership_percent: percent,
+            contact_address: None,
+            control: None,
+        }
+    }
+
+    /// SPEC §7: A owns 60 % of B, B owns 50 % of C; the individual owning A outright holds 30 % of
+    /// C and is flagged when C does not declare them.
+    #[test]
+    fn the_chain_a_b_c_gives_the_owner_of_a_30_percent_of_c() {
+        let register = Register::new(vec![
+            ("C", vec![enterprise("B", 50.0), person(BINH, "Trần Thị Bình", 50.0)]),
+            ("B", vec![enterprise("A", 60.0), person(CUONG, "Lê Văn Cường", 40.0)]),
+            ("A", vec![person(AN, "Nguyễn Văn An", 100.0)]),
+        ]);
+        let c = register.compute("C");
+        assert!(c.complete(), "{c:?}");
+        assert_eq!(share_of(&c, AN), Some(30.0));
+        assert_eq!(share_of(&c, BINH), Some(50.0));
+        assert_eq!(share_of(&c, CUONG), Some(20.0));
+        let an = c.individuals.iter().find(|p| p.identity_number == AN).unwrap();
+        let link = |code: &str, share: f64| Link { enterprise_code: code.into(), share_percent: share };
+        assert_eq!(
+            an.chains,
+            [Chain { links: vec![link("C", 50.0), link("B", 60.0), link("A", 100.0)], share_percent: 30.0 }]
+        );
+        // Largest first.
+        let order: Vec<&str> = c.individuals.iter().map(|p| p.identity_number.as_str()).collect();
+        assert_eq!(order, [BINH, AN, CUONG]);
+
+        // C declares Bình only: An (30 %) is flagged, Cường (20 %) is not.
+        let found = discrepancies(&c, &[bo("Trần Thị Bình", BINH, Some(50.0))]);
+        assert_eq!(
+            found,
+            [Discrepancy::Undeclared {
+                identity_number: AN.into(),
+                name: "Nguyễn Văn An".into(),
+                computed_percent: 30.0
+            }]
+        );
+        let declared = [bo("Trần Thị Bình", BINH, Some(50.0)), bo("Nguyễn Văn An", AN, Some(30.0))];
+        assert!(discrepancies(&c, &declared).is_empty());
+    }
+
+    #[test]
+    fn two_chains_to_one_person_sum() {
+        // An holds 20 % of C directly and, through B (30 % of C), half of B: 20 + 15 = 35 %.
+        let register = Register::new(vec![
+            ("C", vec![person(AN, "Nguyễn Văn An", 20.0), enterprise("B", 30.0), person(BINH, "Trần Thị Bình", 50.0)]),
+            ("B", vec![person(AN, "Nguyễn Văn An", 50.0), person(CUONG, "Lê Văn Cường", 50.0)]),
+        ]);
+        let c = register.compute("C");
+        assert_eq!(share_of(&c, AN), Some(35.0));
+        let an = c.individuals.iter().find(|p| p.identity_number == AN).unwrap();
+        let shares: Vec<f64> = an.chains.iter().map(|ch| ch.share_percent).collect();
+        assert_eq!(shares, [20.0, 15.0]);
+        assert_eq!(share_of(&c, CUONG), Some(15.0));
+        assert!(c.complete());
+        // Neither direct holding reaches 25 %, the sum does.
+        let found = discrepancies(&c, &[bo("Trần Thị Bình", BINH, Some(50.0))]);
+        assert!(matches!(&found[..], [Discrepancy::Undeclared { identity_number, .. }] if identity_number == AN));
+    }
+
+    #[test]
+    fn a_cycle_terminates_and_is_reported_once() {
+        // C is held half by A and half by B; A and B hold 60 % of each other.
+        let register = Register::new(vec![
+            ("C", vec![enterprise("A", 50.0), enterprise("B", 50.0)]),
+            ("A", vec![enterprise("B", 60.0), person(AN, "Nguyễn Văn An", 40.0)]),
+            ("B", vec![enterprise("A", 60.0), person(BINH, "Trần Thị Bình", 40.0)]),
+        ]);
+        let c = register.compute("C");
+        assert_eq!(c.cycles, [vec!["A".to_string(), "B".into(), "A".into()]]);
+        assert!(!c.complete());
+        // Cut chains: An through A (20) and through B ← A (12): 32 % at least.
+        assert_eq!(share_of(&c, AN), Some(32.0));
+        assert_eq!(share_of(&c, BINH), Some(32.0));
+        // Each code is asked of the register once.
+        let mut asked = register.asked.borrow().clone();
+        asked.sort();
+        assert_eq!(asked, ["A", "B", "C"]);
+
+        // The simplest cycle: A owns B, B owns A.
+        let register = Register::new(vec![("A", vec![enterprise("B", 100.0)]), ("B", vec![enterprise("A", 100.0)])]);
+        let c = register.compute("A");
+        assert_eq!(c.cycles, [vec!["A".to_string(), "B".into(), "A".into()]]);
+        assert!(c.individuals.is_empty());
+    }
+
+    #[test]
+    fn a_foreign_parent_ends_a_chain_without_error() {
+        let foreign = Owner {
+            kind: OwnerKind::Organisation,
+            name: "Pacific Holdings".into(),
+            nationality: Some("SG".into()),
+            identity: None,
+            enterprise_code: None,
+            foreign_registration_number: Some("201912345K".into()),
+            capital_vnd: 200,
+            share_percent: 20.0,
+            partner_kind: None,
+        };
+        let c_owners = [organisation("0100233488", 500, 1000), foreign, individual("Nguyễn Văn An", AN, 300, 1000)];
+        let register = Register::new(vec![
+            ("C", holdings(&c_owners)),
+            // A Vietnamese code the register does not hold (a parent not yet imported).
+        ]);
+        let c = register.compute("C");
+        assert_eq!(share_of(&c, AN), Some(30.0));
+        let ends: Vec<(OpenEndReason, &str, f64)> =
+            c.open_ends.iter().map(|e| (e.reason, e.holder.as_str(), e.chain.share_percent)).collect();
+        assert_eq!(
+            ends,
+            [
+                (OpenEndReason::NotInRegister, "0100233488", 50.0),
+                (OpenEndReason::Untraceable, "Pacific Holdings", 20.0)
+            ]
+        );
+        assert!(!c.complete());
+
+        // An enterprise that is not in the register at all: nothing reached, said so.
+        let c = Register::new(vec![]).compute("X");
+        assert!(c.individuals.is_empty());
+        assert_eq!(c.open_ends[0].reason, OpenEndReason::NotInRegister);
+    }
+
+    #[test]
+    fn exactly_25_percent_through_a_chain_counts_and_24_99_does_not() {
+        let register = Register::new(vec![
+            ("C", vec![enterprise("B", 50.0), person(AN, "Nguyễn Văn An", 50.0)]),
+            ("B", vec![person(BINH, "Trần Thị Bình", 50.0), person(CUONG, "Lê Văn Cường", 50.0)]),
+        ]);
+        let c = register.compute("C");
+        assert_eq!(share_of(&c, BINH), Some(25.0));
+        let found = discrepancies(&c, &[bo("Nguyễn Văn An", AN, Some(50.0))]);
+        assert_eq!(found.len(), 2, "{found:?}");
+
+        let register = Register::new(vec![
+            ("C", vec![enterprise("B", 49.98), person(AN, "Nguyễn Văn An", 50.02)]),
+            ("B", vec![person(BINH, "Trần Thị Bình", 50.0), person(CUONG, "Lê Văn Cường", 50.0)]),
+        ]);
+        let c = register.compute("C");
+        assert_eq!(share_of(&c, BINH), Some(24.99));
+        assert!(discrepancies(&c, &[bo("Nguyễn Văn An", AN, Some(50.02))]).is_empty());
+        assert_eq!(c.at_threshold().count(), 1);
+    }
+
+    #[test]
+    fn declared_percentages_against_the_computed_ones() {
+        let register = Register::new(vec![
+            ("C", vec![enterprise("B", 50.0), person(BINH, "Trần Thị Bình", 50.0)]),
+            ("B", vec![person(AN, "Nguyễn Văn An", 100.0)]),
+        ]);
+        let c = register.compute("C");
+        assert!(c.complete());
+        let differs =
+            |declared: f64| discrepancies(&c, &[bo("Nguyễn Văn An", AN, Some(declared)), bo("B", BINH, Some(50.0))]);
+        assert!(differs(50.5).is_empty());
+        assert!(differs(49.5).is_empty());
+        assert_eq!(
+            differs(51.0),
+            [Discrepancy::PercentDiffers {
+                identity_number: AN.into(),
+                name: "Nguyễn Văn An".into(),
+                declared_percent: 51.0,
+                computed_percent: 50.0
+            }]
+        );
+        assert_eq!(differs(40.0).len(), 1);
+        // Control-only declarations carry no percentage to compare.
+        assert!(discrepancies(&c, &[bo("Nguyễn Văn An", AN, None), bo("B", BINH, Some(50.0))]).is_empty());
+
+        // Half of C held abroad: the computed 25 % is a lower bound; 40 % may be right, 20 % is not.
+        let register = Register::new(vec![
+            ("C", vec![enterprise("B", 50.0), enterprise("0109999999", 50.0)]),
+            ("B", vec![person(AN, "Nguyễn Văn An", 50.0), person(BINH, "Trần Thị Bình", 50.0)]),
+        ]);
+        let c = register.compute("C");
+        assert!(!c.complete());
+        let declared = |an: f64| [bo("Nguyễn Văn An", AN, Some(an)), bo("Trần Thị Bình", BINH, Some(25.0))];
+        assert!(discrepancies(&c, &declared(40.0)).is_empty());
+        assert!(matches!(&discrepancies(&c, &declared(20.0))[..], [Discrepancy::PercentDiffers { .. }]));
+    }
+
+    #[test]
+    fn shares_the_owners_do_not_record_leave_the_graph_open() {
+        // A joint-stock company lists its founders only: 30 % of it.
+        let register = Register::new(vec![("J", vec![person(AN, "Nguyễn Văn An", 30.0)])]);
+        let c = register.compute("J");
+        assert_eq!(c.open_ends.len(), 1);
+        assert_eq!((c.open_ends[0].reason, c.open_ends[0].chain.share_percent), (OpenEndReason::UnrecordedShare, 70.0));
+        assert!(!c.complete());
+    }
+
+    #[test]
+    fn the_work_is_bounded() {
+        // A chain of 30 enterprises stops at the depth limit.
+        let mut entries: Vec<(String, Vec<Holding>)> =
+            (0..30).map(|i| (format!("E{i}"), vec![enterprise(&format!("E{}", i + 1), 100.0)])).collect();
+        entries.push(("E30".into(), vec![person(AN, "Nguyễn Văn An", 100.0)]));
+        let register = Register::new(entries.iter().map(|(c, h)| (c.as_str(), h.clone())).collect());
+        let c = register.compute("E0");
+        assert!(c.individuals.is_empty());
+        assert_eq!(c.open_ends.len(), 1);
+        assert_eq!(c.open_ends[0].reason, OpenEndReason::DepthLimit);
+        assert_eq!(c.open_ends[0].chain.links.len(), MAX_DEPTH);
+
+        // A lattice of cross-holdings (2^19 chains) stops at the work limit, and says so.
+        let mut entries: Vec<(String, Vec<Holding>)> = Vec::new();
+        for level in 0..19 {
+            for side in ["L", "R"] {
+                let up = |s: &str| enterprise(&format!("{s}{}", level + 1), 50.0);
+                entries.push((format!("{side}{level}"), vec![up("L"), up("R")]));
+            }
+        }
+        for side in ["L", "R"] {
+            entries.push((format!("{side}19"), vec![person(AN, "Nguyễn Văn An", 100.0)]));
+        }
+        let register = Register::new(entries.iter().map(|(c, h)| (c.as_str(), h.clone())).collect());
+        let c = register.compute("L0");
+        assert!(c.truncated);
+        assert!(!c.complete());
+    }
 }
