@@ -375,6 +375,18 @@ fn validate_declared(
         }
     }
 
+    // Each unit of capital belongs in the end to one person: the shares of different people,
+    // direct plus indirect, add up to at most all of it.
+    let percents: Vec<f64> = declared.iter().flatten().filter_map(|o| o.ownership_percent).collect();
+    let total: f64 = percents.iter().sum();
+    if total > 100.0 + DECLARED_TOLERANCE * percents.len() as f64 {
+        errors.add(
+            path,
+            "ownership_over_100",
+            format!("the declared ownership percentages add up to {} %, more than all of the capital", round4(total)),
+        );
+    }
+
     if charter_capital > 0 {
         // A person named by an entry that is wrong elsewhere is declared (its own errors say
         // what is wrong), not missing.
@@ -1087,11 +1099,21 @@ mod tests {
         let (_, errors) = check(EnterpriseType::LlcMulti, Some(&input), &two_members(), 1000);
         assert_eq!(errors, pairs(&[("beneficial_owners[1].ownership_percent", "out_of_range")]));
 
-        // 0 and 100 are in range; indirect holdings may take a declaration above the direct share.
-        let input = list(vec![declared("Nguyễn Văn An", AN, 100.0), declared("Trần Thị Bình", BINH, 40.0)]);
-        let (result, errors) = check(EnterpriseType::LlcMulti, Some(&input), &two_members(), 1000);
+        // 100 is in range; indirect holdings (the 40 % company, here) may take a
+        // declaration above the direct share.
+        let owners = [individual("Nguyễn Văn An", AN, 600, 1000), organisation("0100233488", 400, 1000)];
+        let input = list(vec![declared("Nguyễn Văn An", AN, 100.0)]);
+        let (result, errors) = check(EnterpriseType::LlcMulti, Some(&input), &owners, 1000);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(result.unwrap().declared()[0].ownership_percent, Some(100.0));
+    }
+
+    #[test]
+    fn declared_shares_add_up_to_at_most_all_of_the_capital() {
+        let input = list(vec![declared("Nguyễn Văn An", AN, 70.0), declared("Trần Thị Bình", BINH, 40.0)]);
+        let (result, errors) = check(EnterpriseType::LlcMulti, Some(&input), &two_members(), 1000);
+        assert!(result.is_none());
+        assert_eq!(errors, pairs(&[("beneficial_owners", "ownership_over_100")]));
     }
 
     #[test]
@@ -1237,8 +1259,8 @@ mod tests {
     fn the_list_is_not_empty_and_names_each_person_once() {
         let (_, errors) = check(EnterpriseType::LlcMulti, Some(&list(vec![])), &[], 1000);
         assert_eq!(errors, pairs(&[("beneficial_owners", "empty")]));
-        let input = list(vec![declared("Nguyễn Văn An", AN, 60.0), declared("Nguyễn Văn An", AN, 60.0)]);
-        let owners = [individual("Nguyễn Văn An", AN, 600, 1000), organisation("0100233488", 400, 1000)];
+        let input = list(vec![declared("Nguyễn Văn An", AN, 40.0), declared("Nguyễn Văn An", AN, 40.0)]);
+        let owners = [individual("Nguyễn Văn An", AN, 400, 1000), organisation("0100233488", 600, 1000)];
         let (_, errors) = check(EnterpriseType::LlcMulti, Some(&input), &owners, 1000);
         assert_eq!(errors, pairs(&[("beneficial_owners[1]", "duplicate_beneficial_owner")]));
     }
