@@ -2,6 +2,7 @@
 //! the Law on Enterprises (59/2020/QH14, as amended by 76/2025/QH15) and Decree 168/2025, with
 //! unit tests built from the law's own examples.
 
+pub mod beneficial_owners;
 pub mod change;
 pub mod code;
 pub mod effective_date;
