@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use super::enterprise_type::EnterpriseType;
 use super::errors::{join, Errors};
-use super::people::{is_country, norm, required_text, validate_identity, IdentityInput};
+use super::people::{norm, required_text, validate_identity, IdentityInput};
 use super::record::{share_percent, Identity, Owner, OwnerKind};
 use super::text;
 
@@ -469,7 +469,7 @@ fn validate_owner(errors: &mut Errors, path: &str, input: &BeneficialOwnerInput)
     if birth_date.is_none() {
         errors.required(format!("{path}.birth_date"));
     }
-    let nationality = nationality(errors, &format!("{path}.nationality"), &input.nationality);
+    let nationality = super::people::validate_nationality(errors, &format!("{path}.nationality"), &input.nationality);
     let identity = validate_identity(errors, &format!("{path}.identity"), &input.identity, nationality, birth_date);
     let basis = validate_basis(errors, &format!("{path}.basis"), &input.basis);
 
@@ -548,30 +548,11 @@ fn validate_basis(errors: &mut Errors, path: &str, input: &Option<Vec<String>>) 
 /// A person's name, as a legal representative's (`people`): letters, spaces, apostrophes,
 /// hyphens and dots.
 fn person_name(errors: &mut Errors, path: &str, value: &Option<String>) -> Option<String> {
-    let name = required_text(errors, path, value)?;
-    if name.chars().count() > MAX_NAME {
+    if value.as_ref().is_some_and(|name| name.chars().count() > MAX_NAME) {
         errors.add(path, "too_long", format!("at most {MAX_NAME} characters"));
         return None;
     }
-    if !name.chars().all(text::is_person_name_char) {
-        errors.add(
-            path,
-            "invalid_characters",
-            "a person's name holds letters, spaces, apostrophes, hyphens and dots only",
-        );
-        return None;
-    }
-    Some(name.to_string())
-}
-
-fn nationality<'a>(errors: &mut Errors, path: &str, value: &'a Option<String>) -> Option<&'a str> {
-    let n = required_text(errors, path, value)?;
-    if is_country(n) {
-        Some(n)
-    } else {
-        errors.add(path, "unknown_country", "nationality is an ISO 3166-1 alpha-2 country code such as VN");
-        None
-    }
+    super::people::validate_person_name(errors, path, value)
 }
 
 /// Optional free text: absent is fine; given, it is not empty, has no control characters and

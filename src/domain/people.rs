@@ -219,7 +219,7 @@ pub fn validate_identity(
     Some(Identity { kind, number: number.to_string() })
 }
 
-fn validate_nationality<'a>(errors: &mut Errors, path: &str, value: &'a Option<String>) -> Option<&'a str> {
+pub(crate) fn validate_nationality<'a>(errors: &mut Errors, path: &str, value: &'a Option<String>) -> Option<&'a str> {
     let n = required_text(errors, path, value)?;
     if is_country(n) {
         Some(n)
@@ -229,7 +229,7 @@ fn validate_nationality<'a>(errors: &mut Errors, path: &str, value: &'a Option<S
     }
 }
 
-fn validate_person_name(errors: &mut Errors, path: &str, value: &Option<String>) -> Option<String> {
+pub(crate) fn validate_person_name(errors: &mut Errors, path: &str, value: &Option<String>) -> Option<String> {
     let name = required_text(errors, path, value)?;
     if !name.chars().all(text::is_person_name_char) {
         errors.add(
