@@ -191,7 +191,13 @@ pub fn apply_change(record: &Enterprise, valid: ValidContent, at: DateTime<Utc>)
     next.business_lines = valid.business_lines;
     next.legal_representatives = valid.legal_representatives;
     next.owners = Some(valid.owners);
-    let changed = changed_fields(record, &next);
+    // A partnership recorded before partner kinds were kept reads them as
+    // `people::recorded_partner_kind` says: writing them down is not a change of owners.
+    let mut before = record.clone();
+    for o in before.owners.iter_mut().flatten() {
+        o.partner_kind = super::people::recorded_partner_kind(before.enterprise_type, o);
+    }
+    let changed = changed_fields(&before, &next);
     if changed.is_empty() {
         return None;
     }
@@ -225,6 +231,35 @@ mod tests {
         let r = record();
         let content: RegistrationContent = serde_json::from_value(merged_content(&r, &patch)).unwrap();
         apply_change(&r, content.validate_content(&sample(), today()).unwrap(), Utc::now())
+    }
+
+    /// A partnership recorded before partner kinds: a change of its phone number writes the kinds
+    /// down but changes no owner and counts no registration change.
+    #[test]
+    fn partner_kinds_written_down_are_not_an_owners_change() {
+        let mut body: Value = serde_json::from_str(APPENDIX_A).unwrap();
+        body["type"] = "partnership".into();
+        body["name"] = serde_json::json!({"vi": "Công ty hợp danh Vận tải Hoàng Long Phát"});
+        for o in body["owners"].as_array_mut().unwrap() {
+            o["partner_kind"] = "general".into();
+        }
+        let content: RegistrationContent = serde_json::from_value(body).unwrap();
+        let mut old = content.validate_content(&sample(), today()).unwrap().into_new_record(
+            "0100233488".into(),
+            today(),
+            Utc::now(),
+        );
+        old.owners.iter_mut().flatten().for_each(|o| o.partner_kind = None);
+        let patch = serde_json::json!({"head_office": {"phone": "0243 111 2222"}});
+        let content: RegistrationContent = serde_json::from_value(merged_content(&old, &patch)).unwrap();
+        let (next, changed) =
+            apply_change(&old, content.validate_content(&sample(), today()).unwrap(), Utc::now()).unwrap();
+        assert_eq!(changed, ["head_office.phone"]);
+        assert_eq!(next.registration_changes, 0);
+        assert!(next.owners.iter().flatten().all(|o| o.partner_kind.is_some()), "the kinds are written down");
+        let content: RegistrationContent =
+            serde_json::from_value(merged_content(&old, &serde_json::json!({}))).unwrap();
+        assert!(apply_change(&old, content.validate_content(&sample(), today()).unwrap(), Utc::now()).is_none());
     }
 
     #[test]
