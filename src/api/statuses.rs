@@ -67,33 +67,12 @@ pub async fn set_status(
     let now = Utc::now();
     let today = legal_date(now);
     let role = client.role;
-    let ctx = context(client.name.clone(), now, &request);
+    let ctx = context(client.name.clone(), now, today, &request);
     let (modified, filed) = db(&state, move |conn| {
         let mut filed = false;
         let modified = store::modify(conn, &code, expected, EventKind::StatusChanged, &ctx, |record| {
-            let subject = Subject {
-                unit: false,
-                status: record.status,
-                until: record.status_until,
-                registered_on: record.registered_on,
-                scheduled: &record.scheduled_changes,
-            };
-            let decision = request.validate(subject, role, today).map_err(|r| refused(record.status, false, r))?;
-            let mut next = record.clone();
-            let changed = match decision {
-                StatusDecision::Now(change) => {
-                    let (changed_record, changed) = schedule::change_status(record, &change).map_err(blocked)?;
-                    next = changed_record;
-                    changed
-                }
-                StatusDecision::Scheduled(change) => {
-                    filed = true;
-                    next.scheduled_changes.push(schedule::filed(change, record.version + 1, role, today));
-                    vec!["scheduled_changes".to_string()]
-                }
-            };
-            next.version += 1;
-            next.updated_at = now;
+            let (next, changed, was_filed) = decide(record, None, request, role, now)?;
+            filed = was_filed;
             Ok(Some((next, changed)))
         })?;
         Ok((modified, filed))
@@ -143,33 +122,16 @@ pub async fn set_unit_status(
     let now = Utc::now();
     let today = legal_date(now);
     let role = client.role;
-    let ctx = context(client.name.clone(), now, &request);
+    let ctx = context(client.name.clone(), now, today, &request);
     let wanted = unit_code.to_string();
     let (modified, filed) = db(&state, move |conn| {
         let mut filed = false;
         let code = unit_code.enterprise().clone();
         let modified = store::modify(conn, &code, expected, EventKind::UnitChanged, &ctx, |record| {
-            let index = unit_index(record, &wanted)?;
-            let unit = &record.units[index];
-            let subject = Subject {
-                unit: true,
-                status: unit.status,
-                until: unit.status_until,
-                registered_on: unit.registered_on,
-                scheduled: &unit.scheduled_changes,
-            };
-            let decision = request.validate(subject, role, today).map_err(|r| refused(unit.status, true, r))?;
-            let mut next = record.clone();
-            match decision {
-                StatusDecision::Now(change) => next.units[index] = schedule::change_unit_status(unit, &change),
-                StatusDecision::Scheduled(change) => {
-                    filed = true;
-                    next.units[index].scheduled_changes.push(schedule::filed(change, record.version + 1, role, today));
-                }
-            }
-            next.version += 1;
-            next.updated_at = now;
-            Ok(Some((next, vec!["units".to_string()])))
+            let index = record.units.iter().position(|u| u.unit_code == wanted).ok_or(WriteError::NotFound)?;
+            let (next, changed, was_filed) = decide(record, Some(index), request, role, now)?;
+            filed = was_filed;
+            Ok(Some((next, changed)))
         })?;
         Ok((modified, filed))
     })
@@ -223,14 +185,15 @@ pub async fn withdraw(
     let modified = db(&state, move |conn| {
         Ok(store::modify(conn, &code, expected, EventKind::StatusChanged, &ctx, |record| {
             let mut next = record.clone();
-            let (list, field): (&mut Vec<ScheduledChange>, &str) =
-                match next.scheduled_changes.iter().any(|c| c.id == id) {
-                    true => (&mut next.scheduled_changes, "scheduled_changes"),
-                    false => match next.units.iter_mut().find(|u| u.scheduled_changes.iter().any(|c| c.id == id)) {
-                        Some(unit) => (&mut unit.scheduled_changes, "units"),
-                        None => return Err(WriteError::NoScheduledChange(id)),
-                    },
-                };
+            let (list, field): (&mut Vec<ScheduledChange>, &str) = if next.scheduled_changes.iter().any(|c| c.id == id)
+            {
+                (&mut next.scheduled_changes, "scheduled_changes")
+            } else {
+                match next.units.iter_mut().find(|u| u.scheduled_changes.iter().any(|c| c.id == id)) {
+                    Some(unit) => (&mut unit.scheduled_changes, "units"),
+                    None => return Err(WriteError::NoScheduledChange(id)),
+                }
+            };
             let change = list.iter().find(|c| c.id == id).expect("found above");
             if role != Role::Admin && change.filed_by != role {
                 return Err(WriteError::Forbidden(format!(
@@ -251,16 +214,73 @@ pub async fn withdraw(
     Ok(changed_response(&state, modified))
 }
 
-fn context(actor: String, now: chrono::DateTime<Utc>, request: &StatusRequest) -> WriteContext {
-    // A filed change's version takes effect when it is filed; the change itself on its day.
+/// What `request` does to the enterprise (`unit`: to its unit at that place): the next record
+/// (its version and time set), the fields it changes, and whether the change was filed for a
+/// later day rather than made now.
+fn decide(
+    record: &Enterprise,
+    unit: Option<usize>,
+    request: StatusRequest,
+    role: Role,
+    now: chrono::DateTime<Utc>,
+) -> Result<(Enterprise, Vec<String>, bool), WriteError> {
     let today = legal_date(now);
-    let effective_on = request.effective_on.filter(|d| *d <= today).unwrap_or(today);
-    WriteContext { actor, at: now, effective_on, reason: request.reason.clone() }
+    let subject = match unit {
+        None => Subject {
+            unit: false,
+            status: record.status,
+            until: record.status_until,
+            registered_on: record.registered_on,
+            scheduled: &record.scheduled_changes,
+        },
+        Some(i) => {
+            let u = &record.units[i];
+            Subject {
+                unit: true,
+                status: u.status,
+                until: u.status_until,
+                registered_on: u.registered_on,
+                scheduled: &u.scheduled_changes,
+            }
+        }
+    };
+    let decision = request.validate(subject, role, today).map_err(|r| refused(subject.status, subject.unit, r))?;
+    let mut next = record.clone();
+    let filed = matches!(decision, StatusDecision::Scheduled(_));
+    let changed = match (decision, unit) {
+        (StatusDecision::Now(change), None) => {
+            let changed;
+            (next, changed) = schedule::change_status(record, &change).map_err(blocked)?;
+            changed
+        }
+        (StatusDecision::Now(change), Some(i)) => {
+            next.units[i] = schedule::change_unit_status(&record.units[i], &change);
+            vec!["units".to_string()]
+        }
+        (StatusDecision::Scheduled(change), None) => {
+            next.scheduled_changes.push(schedule::filed(change, record.version + 1, role, today));
+            vec!["scheduled_changes".to_string()]
+        }
+        (StatusDecision::Scheduled(change), Some(i)) => {
+            next.units[i].scheduled_changes.push(schedule::filed(change, record.version + 1, role, today));
+            vec!["units".to_string()]
+        }
+    };
+    next.version += 1;
+    next.updated_at = now;
+    Ok((next, changed, filed))
 }
 
-/// The unit's place in the enterprise's list.
-fn unit_index(record: &Enterprise, unit_code: &str) -> Result<usize, WriteError> {
-    record.units.iter().position(|u| u.unit_code == unit_code).ok_or(WriteError::NotFound)
+/// The context of a status request's version: a filed change's version takes effect when it is
+/// filed; the change itself on its day.
+fn context(
+    actor: String,
+    now: chrono::DateTime<Utc>,
+    today: chrono::NaiveDate,
+    request: &StatusRequest,
+) -> WriteContext {
+    let effective_on = request.effective_on.filter(|d| *d <= today).unwrap_or(today);
+    WriteContext { actor, at: now, effective_on, reason: request.reason.clone() }
 }
 
 /// 200 with the record, or 201 for a filed change (its `Location` is the enterprise).

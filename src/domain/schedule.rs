@@ -306,11 +306,10 @@ fn apply_unit(record: &Enterprise, index: usize, day: NaiveDate, step: Step) -> 
 
 fn apply_expiry(record: &Enterprise, day: NaiveDate) -> Applied {
     let mut next = record.clone();
-    let today = day;
     let mut numbers = Vec::new();
     if let Some(licenses) = next.licenses.as_mut() {
         for l in licenses.iter_mut() {
-            if let Some(expired) = license::expire(l, today) {
+            if let Some(expired) = license::expire(l, day) {
                 numbers.push(l.number.clone());
                 *l = expired;
             }
