@@ -26,7 +26,8 @@ use registry::domain::name_check::{
 use registry::domain::record::Enterprise;
 use registry::domain::reference::{Reference, VsicEdition};
 use registry::domain::registration::RegistrationContent;
-use registry::domain::status::{check_transition, Status, StatusRequest, TRANSITIONS};
+use registry::domain::status::{check_transition, Status, TRANSITIONS};
+use registry::domain::status_request::StatusRequest;
 use registry::domain::verify::{verify, VerifyRequest};
 use registry::domain::{text, Role};
 use registry_generate::{Generator, GeneratorInput, Ward};
@@ -733,11 +734,11 @@ proptest! {
     fn status_requests_never_panic(body in status_body(), from in select(Status::ALL.to_vec()), role in select(Role::ALL.to_vec())) {
         let Ok(request) = serde_json::from_value::<StatusRequest>(body) else { return Ok(()) };
         let registered_on = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
-        let subject = registry::domain::status::Subject { unit: false, status: from, until: None, registered_on, scheduled: &[] };
+        let subject = registry::domain::status_request::Subject { unit: false, status: from, until: None, registered_on, scheduled: &[] };
         if let Ok(decision) = request.validate(subject, role, today()) {
             let change = match decision {
-                registry::domain::status::StatusDecision::Now(c) => c,
-                registry::domain::status::StatusDecision::Scheduled(c) => {
+                registry::domain::status_request::StatusDecision::Now(c) => c,
+                registry::domain::status_request::StatusDecision::Scheduled(c) => {
                     prop_assert!(c.effective_on > today());
                     c
                 }

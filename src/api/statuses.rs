@@ -18,9 +18,8 @@ use crate::domain::code::{EnterpriseCodeInput, UnitCode, UnitCodeInput};
 use crate::domain::legal_date;
 use crate::domain::record::{Enterprise, ScheduledChange};
 use crate::domain::schedule::{self, StatusBlocked};
-use crate::domain::status::{
-    next_statuses, StatusDecision, StatusRefusal, StatusRequest, Subject, TransitionError, UNIT_TRANSITIONS,
-};
+use crate::domain::status::{next_statuses, TransitionError, UNIT_TRANSITIONS};
+use crate::domain::status_request::{StatusDecision, StatusRefusal, StatusRequest, Subject};
 use crate::domain::Role;
 use crate::store::enterprises::{self as store, EventKind, Modified, WriteConflict, WriteContext, WriteError};
 

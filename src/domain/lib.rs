@@ -18,6 +18,7 @@ pub mod reference_data;
 pub mod registration;
 pub mod schedule;
 pub mod status;
+pub mod status_request;
 pub mod text;
 pub mod unit;
 pub mod verify;
