@@ -127,6 +127,9 @@ pub struct StoredRecord {
     pub full: Vec<u8>,
     /// The public view.
     pub public: Vec<u8>,
+    /// The authority view (with beneficial owners).
+    #[serde(default)]
+    pub authority: Vec<u8>,
 }
 
 /// A search: free text and/or filters, one page.
@@ -499,7 +502,8 @@ impl SearchIndex {
         let version = doc.get_first(f.record_version).and_then(|v| v.as_u64())?;
         let full = doc.get_first(f.record_full).and_then(|v| v.as_bytes())?.to_vec();
         let public = doc.get_first(f.record_public).and_then(|v| v.as_bytes())?.to_vec();
-        Some(StoredRecord { version, full, public })
+        let authority = doc.get_first(f.record_authority).and_then(|v| v.as_bytes())?.to_vec();
+        Some(StoredRecord { version, full, public, authority })
     }
 
     /// Number of enterprises visible to searches.

@@ -46,6 +46,7 @@ pub(crate) struct Fields {
     pub record_version: Field,
     pub record_full: Field,
     pub record_public: Field,
+    pub record_authority: Field,
 }
 
 fn text(tokenizer: &str, record: IndexRecordOption) -> TextOptions {
@@ -90,6 +91,7 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         record_version: b.add_u64_field("record_version", STORED),
         record_full: b.add_bytes_field("record_full", BytesOptions::default().set_stored()),
         record_public: b.add_bytes_field("record_public", BytesOptions::default().set_stored()),
+        record_authority: b.add_bytes_field("record_authority", BytesOptions::default().set_stored()),
     };
     (b.build(), fields)
 }
@@ -221,6 +223,7 @@ pub(crate) fn to_document(f: &Fields, doc: &EnterpriseDoc) -> TantivyDocument {
         d.add_u64(f.record_version, record.version);
         d.add_bytes(f.record_full, &record.full);
         d.add_bytes(f.record_public, &record.public);
+        d.add_bytes(f.record_authority, &record.authority);
     }
     d
 }

@@ -26,6 +26,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
 
 use super::error::{problems, ApiError};
 use super::{db, AppState};
+use crate::domain::record::View;
 use crate::domain::Role;
 use crate::store::clients::{self, Client};
 
@@ -53,9 +54,10 @@ impl Caller {
         }
     }
 
-    /// Whether the caller sees the full view (any valid key) or the public one.
-    pub fn full_view(&self) -> bool {
-        self.0.is_some()
+    /// What the caller sees of a record (SPEC §7): public without a key, full for transport, the
+    /// authority view (with beneficial owners) for portal, tax, authority and admin.
+    pub fn view(&self) -> View {
+        View::of(self.0.as_ref().map(|c| c.role))
     }
 
     pub fn actor(&self) -> String {

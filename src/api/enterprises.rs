@@ -12,7 +12,7 @@ use super::{body, db, AppState};
 use crate::api::access_log::Action;
 use crate::domain::code::EnterpriseCodeInput;
 use crate::domain::legal_date;
-use crate::domain::record::Enterprise;
+use crate::domain::record::{Enterprise, View};
 use crate::domain::registration::RegistrationContent;
 use crate::indexer::cache::Cached;
 use crate::store::enterprises::{self as store, AsOf, WriteContext, Written};
@@ -154,11 +154,11 @@ pub async fn get_enterprise(
                 )
             })?;
         log_full_view(&state, &caller, &req, &record.code, Some(format!("as_of={raw}")));
-        return Ok(conditional_record(&req, record, caller.full_view()));
+        return Ok(conditional_record(&req, record, caller.view()));
     }
     if let Some(cached) = state.cache.get_fresh(code.as_str()).or_else(|| from_index(&state, code.as_str(), false)) {
         log_full_view(&state, &caller, &req, code.as_str(), None);
-        return Ok(cached_record(&req, &cached, caller.full_view(), false));
+        return Ok(cached_record(&req, &cached, caller.view(), false));
     }
     let record = match db(&state, move |conn| Ok(store::get(conn, &wanted)?)).await {
         Ok(record) => record.ok_or_else(|| ApiError::not_found(format!("no enterprise has code {code}")))?,
@@ -168,7 +168,7 @@ pub async fn get_enterprise(
             let cached =
                 state.cache.get_stale(code.as_str()).or_else(|| from_index(&state, code.as_str(), true)).ok_or(e)?;
             log_full_view(&state, &caller, &req, code.as_str(), Some("served stale: the database is away".into()));
-            return Ok(cached_record(&req, &cached, caller.full_view(), true));
+            return Ok(cached_record(&req, &cached, caller.view(), true));
         }
         Err(e) => return Err(e),
     };
@@ -176,7 +176,7 @@ pub async fn get_enterprise(
     // Serialised once in both views: the answer and the cache share the bytes.
     let cached = std::sync::Arc::new(Cached::of(&record));
     state.cache.put_cached(&record.code, cached.clone());
-    Ok(cached_record(&req, &cached, caller.full_view(), false))
+    Ok(cached_record(&req, &cached, caller.view(), false))
 }
 
 /// The record the search index stores for `code`, when this instance may answer with it: while
@@ -213,7 +213,7 @@ fn log_full_view(state: &AppState, caller: &Caller, req: &HttpRequest, code: &st
 }
 
 /// A record with its ETag, or 304 when `If-None-Match` names it.
-fn conditional_record(req: &HttpRequest, record: Enterprise, full: bool) -> HttpResponse {
+fn conditional_record(req: &HttpRequest, record: Enterprise, view: View) -> HttpResponse {
     let tag = etag(record.version);
     if if_none_match(req, &tag) {
         return HttpResponse::NotModified()
@@ -225,12 +225,12 @@ fn conditional_record(req: &HttpRequest, record: Enterprise, full: bool) -> Http
         .insert_header((header::ETAG, tag))
         .insert_header((header::VARY, "Authorization"))
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
-        .json(record.view(full))
+        .json(record.view(view))
 }
 
 /// A cached record with its ETag, or 304; `stale` when the database could not be asked (the
 /// answer then says so in `Warning`, RFC 9111's "response is stale").
-fn cached_record(req: &HttpRequest, cached: &Cached, full: bool, stale: bool) -> HttpResponse {
+fn cached_record(req: &HttpRequest, cached: &Cached, view: View, stale: bool) -> HttpResponse {
     let tag = etag(cached.version);
     let not_modified = if_none_match(req, &tag);
     let mut res = if not_modified { HttpResponse::NotModified() } else { HttpResponse::Ok() };
@@ -243,5 +243,5 @@ fn cached_record(req: &HttpRequest, cached: &Cached, full: bool, stale: bool) ->
     }
     res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
         .content_type("application/json")
-        .body(cached.body(full))
+        .body(cached.body(view))
 }

@@ -205,6 +205,15 @@ pub enum BeneficialOwnership {
 }
 
 impl BeneficialOwnership {
+    /// The record's two fields (`beneficial_owners`, `exempt`) for a declaration, or none.
+    pub fn into_fields(declared: Option<BeneficialOwnership>) -> (Option<Vec<BeneficialOwner>>, Option<ExemptReason>) {
+        match declared {
+            None => (None, None),
+            Some(BeneficialOwnership::BeneficialOwners(list)) => (Some(list), None),
+            Some(BeneficialOwnership::Exempt(reason)) => (None, Some(reason)),
+        }
+    }
+
     /// The declared owners; none for an exempt enterprise.
     pub fn declared(&self) -> &[BeneficialOwner] {
         match self {

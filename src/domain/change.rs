@@ -21,6 +21,7 @@ const READ_ONLY: &[(&str, &str)] = &[
     ("units", "units are registered through POST /v1/enterprises/{code}/units"),
     ("licenses", "the transport ministry records licences through POST /v1/enterprises/{code}/licenses"),
     ("updated_at", "the register records when a version is written"),
+    ("discrepancies", "the register computes discrepancies from the ownership graph"),
 ];
 
 /// Certificate items (SPEC §2.6): a change to one of them counts as a registration change
@@ -135,7 +136,7 @@ pub fn content_of(record: &Enterprise) -> Value {
             Value::Object(m)
         })
         .collect();
-    serde_json::json!({
+    let mut content = serde_json::json!({
         "type": record.enterprise_type.as_str(),
         "name": record.name,
         "head_office": head_office,
@@ -143,7 +144,15 @@ pub fn content_of(record: &Enterprise) -> Value {
         "business_lines": record.business_lines.iter().map(|l| serde_json::json!({"vsic": l.vsic, "main": l.main})).collect::<Vec<_>>(),
         "legal_representatives": record.legal_representatives,
         "owners": owners,
-    })
+    });
+    // The declaration as a request gives it (a declared owner serialises in the input's shape).
+    if let Some(list) = &record.beneficial_owners {
+        content["beneficial_owners"] = serde_json::to_value(list).expect("serialises");
+    }
+    if let Some(reason) = record.exempt {
+        content["exempt"] = reason.as_str().into();
+    }
+    content
 }
 
 /// Applies a merge patch (RFC 7396) to the record's content.
@@ -158,7 +167,16 @@ pub fn merged_content(record: &Enterprise, patch: &Value) -> Value {
 pub fn changed_fields(old: &Enterprise, new: &Enterprise) -> Vec<String> {
     let (a, b) = (serde_json::to_value(old).expect("serialises"), serde_json::to_value(new).expect("serialises"));
     let mut out = Vec::new();
-    for key in ["name", "head_office", "charter_capital_vnd", "business_lines", "legal_representatives", "owners"] {
+    for key in [
+        "name",
+        "head_office",
+        "charter_capital_vnd",
+        "business_lines",
+        "legal_representatives",
+        "owners",
+        "beneficial_owners",
+        "exempt",
+    ] {
         match (&a[key], &b[key]) {
             (Value::Object(x), Value::Object(y)) => {
                 let mut sub: Vec<&String> = x.keys().chain(y.keys()).collect();
@@ -177,6 +195,12 @@ pub fn changed_fields(old: &Enterprise, new: &Enterprise) -> Vec<String> {
     out
 }
 
+/// Whether a change touches only the beneficial-owner declaration (its event is
+/// `beneficial_owners_changed`, a notification, not a registration change).
+pub fn is_beneficial_owners_only(changed: &[String]) -> bool {
+    !changed.is_empty() && changed.iter().all(|f| f == "beneficial_owners" || f == "exempt")
+}
+
 /// Whether a change touches a certificate item (and so counts as a registration change).
 pub fn is_certificate_change(changed: &[String]) -> bool {
     changed.iter().any(|f| CERTIFICATE_ITEMS.iter().any(|item| f == item || f.starts_with(&format!("{item}."))))
@@ -191,6 +215,8 @@ pub fn apply_change(record: &Enterprise, valid: ValidContent, at: DateTime<Utc>)
     next.business_lines = valid.business_lines;
     next.legal_representatives = valid.legal_representatives;
     next.owners = Some(valid.owners);
+    (next.beneficial_owners, next.exempt) =
+        super::beneficial_owners::BeneficialOwnership::into_fields(valid.beneficial);
     // A partnership recorded before partner kinds were kept reads them as
     // `people::recorded_partner_kind` says: writing them down is not a change of owners.
     let mut before = record.clone();
@@ -330,12 +356,21 @@ mod tests {
         assert_eq!(next.head_office.legacy, r.head_office.legacy, "the legacy address is kept as registered");
         assert_eq!(next.business_lines, r.business_lines, "the lines keep their edition");
         assert_eq!(next.registration_changes, 0);
-        let (next, changed) = change_imported(serde_json::json!({"charter_capital_vnd": 6000000000_i64, "owners": [
+        let owners = serde_json::json!({"charter_capital_vnd": 6000000000_i64, "owners": [
             {"kind": "individual", "name": "Nguyễn Văn An", "nationality": "VN", "identity": {"kind": "cccd", "number": "001080012345"}, "capital_vnd": 4000000000_i64},
-            {"kind": "individual", "name": "Trần Thị Bình", "nationality": "VN", "identity": {"kind": "cccd", "number": "001185054321"}, "capital_vnd": 2000000000_i64}]}))
-        .unwrap()
-        .unwrap();
-        assert_eq!(changed, ["charter_capital_vnd", "owners"]);
+            {"kind": "individual", "name": "Trần Thị Bình", "nationality": "VN", "identity": {"kind": "cccd", "number": "001185054321"}, "capital_vnd": 2000000000_i64}]});
+        // A record that declares no beneficial owners keeps that standing until a change touches
+        // its owners: this one must declare them.
+        let codes: Vec<String> =
+            change_imported(owners.clone()).unwrap_err().into_iter().map(|e| e.code.into_owned()).collect();
+        assert_eq!(codes, ["required"]);
+        let mut declared = owners;
+        declared["beneficial_owners"] = serde_json::json!([
+            {"full_name": "Nguyễn Văn An", "birth_date": "1980-04-12", "nationality": "VN", "identity": {"kind": "cccd", "number": "001080012345"}, "basis": ["ownership"], "ownership_percent": 66.6667},
+            {"full_name": "Trần Thị Bình", "birth_date": "1985-03-02", "nationality": "VN", "identity": {"kind": "cccd", "number": "001185054321"}, "basis": ["ownership"], "ownership_percent": 33.3333}]);
+        let (next, changed) = change_imported(declared).unwrap().unwrap();
+        assert_eq!(changed, ["charter_capital_vnd", "owners", "beneficial_owners"]);
+        assert_eq!(next.beneficial_owners.as_ref().map(Vec::len), Some(2));
         assert_eq!(next.head_office, r.head_office);
     }
 

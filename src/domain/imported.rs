@@ -15,6 +15,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
 use serde::Deserialize;
 
+use super::beneficial_owners::{BeneficialOwner, BeneficialOwnerInput, BeneficialOwnership, Discrepancy, ExemptReason};
 use super::code::{EnterpriseCode, UnitCode};
 use super::enterprise_type::EnterpriseType;
 use super::errors::{Errors, FieldError};
@@ -93,6 +94,15 @@ pub struct ImportedRecord {
     pub scheduled_changes: Vec<ScheduledChange>,
     #[serde(default)]
     pub licenses: Option<Vec<License>>,
+    /// Declared beneficial owners (SPEC §7), checked as a registration's.
+    #[serde(default)]
+    pub beneficial_owners: Option<Vec<BeneficialOwner>>,
+    #[serde(default)]
+    pub exempt: Option<ExemptReason>,
+    /// Derived by the register from the ownership graph after the import: what a line says is
+    /// not kept.
+    #[serde(default)]
+    pub discrepancies: Option<Vec<Discrepancy>>,
     #[serde(default)]
     pub updated_at: Option<DateTime<Utc>>,
 }
@@ -341,6 +351,9 @@ impl ImportedRecord {
             units,
             scheduled_changes: self.scheduled_changes,
             licenses: self.licenses,
+            beneficial_owners: self.beneficial_owners,
+            exempt: self.exempt,
+            discrepancies: None,
             updated_at: self.updated_at.unwrap_or_else(|| start_of_legal_day(last_shown)),
         };
         (record, given)
@@ -471,7 +484,8 @@ pub fn validate(record: &Enterprise, reference: &Reference, now: DateTime<Utc>) 
     check_kept_as_registered(&mut errors, record, legacy_head_office.is_some());
 
     let on = legal_date(record.updated_at);
-    let registered = AsRegistered { head_office: legacy_head_office.as_ref(), business_lines: &record.business_lines };
+    let registered =
+        AsRegistered { head_office: legacy_head_office.as_ref(), business_lines: &record.business_lines, record: None };
     let content = content_of(record).validate_content_as_registered(reference, on, registered);
     let units = code.as_ref().map(|c| validate_units(&mut errors, c, record, reference, on)).unwrap_or_default();
     let valid = match content {
@@ -485,6 +499,7 @@ pub fn validate(record: &Enterprise, reference: &Reference, now: DateTime<Utc>) 
     if !errors.is_empty() {
         return Err(errors.0);
     }
+    let (beneficial_owners, exempt) = BeneficialOwnership::into_fields(valid.beneficial);
     Ok(Enterprise {
         code: code.to_string(),
         enterprise_type: valid.enterprise_type,
@@ -504,6 +519,10 @@ pub fn validate(record: &Enterprise, reference: &Reference, now: DateTime<Utc>) 
         scheduled_changes: record.scheduled_changes.clone(),
         // Licences are the transport ministry's records, kept as exported.
         licenses: record.licenses.clone(),
+        beneficial_owners,
+        exempt,
+        // Derived from the ownership graph by the register, after the import.
+        discrepancies: None,
         updated_at: record.updated_at,
     })
 }
@@ -716,6 +735,21 @@ fn content_of(record: &Enterprise) -> RegistrationContent {
                 })
                 .collect()
         }),
+        beneficial_owners: record.beneficial_owners.as_ref().map(|list| {
+            list.iter()
+                .map(|b| BeneficialOwnerInput {
+                    full_name: Some(b.full_name.clone()),
+                    birth_date: Some(b.birth_date),
+                    nationality: Some(b.nationality.clone()),
+                    identity: Some(identity(&b.identity)),
+                    basis: Some(b.basis.iter().map(|x| x.as_str().to_string()).collect()),
+                    ownership_percent: b.ownership_percent,
+                    contact_address: b.contact_address.clone(),
+                    control: b.control.clone(),
+                })
+                .collect()
+        }),
+        exempt: record.exempt.map(|e| e.as_str().to_string()),
     }
 }
 

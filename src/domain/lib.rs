@@ -37,18 +37,22 @@ pub enum Role {
     Transport,
     /// The tax agency: mirrors the register, owns the tax statuses.
     Tax,
+    /// Anti-money-laundering and law-enforcement bodies: beneficial owners and who controls what
+    /// (SPEC §7), every read logged.
+    Authority,
     /// Operators.
     Admin,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Portal, Role::Transport, Role::Tax, Role::Admin];
+    pub const ALL: [Role; 5] = [Role::Portal, Role::Transport, Role::Tax, Role::Authority, Role::Admin];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Portal => "portal",
             Role::Transport => "transport",
             Role::Tax => "tax",
+            Role::Authority => "authority",
             Role::Admin => "admin",
         }
     }

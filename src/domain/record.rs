@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::beneficial_owners::{BeneficialOwner, Discrepancy, ExemptReason};
 use super::enterprise_type::EnterpriseType;
 use super::reference::VsicEdition;
 use super::status::Status;
@@ -45,6 +46,20 @@ pub struct Enterprise {
     /// hold no licence list; [`Enterprise::licenses`] reads both as none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub licenses: Option<Vec<License>>,
+    /// Declared beneficial owners (SPEC §7): authority view only. `None` when nothing is declared
+    /// (a private enterprise, an exempt one, or one that has not declared yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beneficial_owners: Option<Vec<BeneficialOwner>>,
+    /// Why the enterprise declares no beneficial owners (`listed`, `state_owned`): authority view
+    /// only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ExemptReason>)]
+    pub exempt: Option<ExemptReason>,
+    /// Where the declaration disagrees with the ownership graph the register computes (SPEC §7):
+    /// flagged, never refused; authority view only, always listed there (empty when none). The
+    /// register recomputes it when an owner upstream changes, as a new version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discrepancies: Option<Vec<Discrepancy>>,
     /// When this version was recorded.
     pub updated_at: DateTime<Utc>,
 }
@@ -359,21 +374,96 @@ impl License {
     }
 }
 
+/// What a caller sees of a record (SPEC §7): the one place that decides it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    /// No key: no identity documents, birth dates, owners, licences or beneficial owners.
+    Public,
+    /// The transport ministry: every registration field and licences; no beneficial owners.
+    Full,
+    /// Portal (which files them), tax, `authority` and admin: the full view with
+    /// `beneficial_owners`, `exempt` and `discrepancies`.
+    Authority,
+}
+
+impl View {
+    pub const ALL: [View; 3] = [View::Public, View::Full, View::Authority];
+
+    /// The view of a caller with `role` (none: no key).
+    pub fn of(role: Option<Role>) -> View {
+        match role {
+            None => View::Public,
+            Some(Role::Transport) => View::Full,
+            Some(Role::Portal | Role::Tax | Role::Authority | Role::Admin) => View::Authority,
+        }
+    }
+
+    /// Whether the view holds personal data (identity documents, birth dates, owners).
+    pub fn is_personal(self) -> bool {
+        self != View::Public
+    }
+
+    /// Whether the view holds beneficial-owner data (every read of it is access-logged).
+    pub fn has_beneficial_owners(self) -> bool {
+        self == View::Authority
+    }
+
+    /// Whether a field of the record (a top-level key, or a `changed_fields` path) is in the view.
+    pub fn shows_field(self, field: &str) -> bool {
+        let top = field.split(['.', '[']).next().unwrap_or(field);
+        match self {
+            View::Authority => true,
+            View::Full => !BENEFICIAL_FIELDS.contains(&top),
+            View::Public => !BENEFICIAL_FIELDS.contains(&top) && !PERSONAL_FIELDS.contains(&top),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            View::Public => "public",
+            View::Full => "full",
+            View::Authority => "authority",
+        }
+    }
+}
+
+/// The record's beneficial-owner fields: authority view only.
+pub const BENEFICIAL_FIELDS: &[&str] = &["beneficial_owners", "exempt", "discrepancies"];
+
+/// The record's top-level fields that are personal data as a whole (the public view leaves them
+/// out; identity documents and birth dates inside representatives are removed one by one).
+const PERSONAL_FIELDS: &[&str] = &["owners", "licenses"];
+
 impl Enterprise {
-    /// The public view (no key): no identity documents, no birth dates, no owners, no licences.
-    pub fn public_view(mut self) -> Enterprise {
-        self.owners = None;
-        self.licenses = None;
-        for rep in &mut self.legal_representatives {
+    /// The public view (no key): no identity documents, no birth dates, no owners, no licences,
+    /// nothing of beneficial owners.
+    pub fn public_view(self) -> Enterprise {
+        let mut record = self.full_view();
+        record.owners = None;
+        record.licenses = None;
+        for rep in &mut record.legal_representatives {
             rep.birth_date = None;
             rep.identity = None;
         }
+        record
+    }
+
+    /// The full view (transport): every registration field, with `licenses` always listed (empty
+    /// when none); nothing of beneficial owners.
+    pub fn full_view(mut self) -> Enterprise {
+        self.licenses.get_or_insert_with(Vec::new);
+        self.beneficial_owners = None;
+        self.exempt = None;
+        self.discrepancies = None;
         self
     }
 
-    /// The full view: every field, with `licenses` always listed (empty when none).
-    pub fn full_view(mut self) -> Enterprise {
+    /// The authority view: the full view with the declared beneficial owners (or the exemption)
+    /// and `discrepancies` always listed.
+    pub fn authority_view(mut self) -> Enterprise {
         self.licenses.get_or_insert_with(Vec::new);
+        self.discrepancies.get_or_insert_with(Vec::new);
         self
     }
 
@@ -382,12 +472,17 @@ impl Enterprise {
         self.licenses.as_deref().unwrap_or_default()
     }
 
-    /// The view for a caller: full with a key, public without.
-    pub fn view(self, full: bool) -> Enterprise {
-        if full {
-            self.full_view()
-        } else {
-            self.public_view()
+    /// The discrepancies flagged on the record.
+    pub fn discrepancies(&self) -> &[Discrepancy] {
+        self.discrepancies.as_deref().unwrap_or_default()
+    }
+
+    /// The record in `view`.
+    pub fn view(self, view: View) -> Enterprise {
+        match view {
+            View::Public => self.public_view(),
+            View::Full => self.full_view(),
+            View::Authority => self.authority_view(),
         }
     }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use super::beneficial_owners::{self, BeneficialOwnerInput, BeneficialOwnership, BeneficialOwnershipInput, WhenAbsent};
 use super::enterprise_type::{self, EnterpriseType, NameError};
 use super::errors::{Errors, FieldError};
 use super::people::{self, norm, required_text, OwnerInput, RepresentativeInput};
@@ -49,6 +50,13 @@ pub struct RegistrationContent {
     #[validate(nested)]
     #[schema(value_type = Vec<OwnerInput>, required = true)]
     pub owners: Option<Vec<OwnerInput>>,
+    /// The beneficial owners (SPEC §7): every individual holding 25 % or more directly, and
+    /// whoever controls the enterprise. Not for a private enterprise; not with `exempt`.
+    #[schema(value_type = Option<Vec<BeneficialOwnerInput>>, min_items = 1)]
+    pub beneficial_owners: Option<Vec<BeneficialOwnerInput>>,
+    /// `listed` (a listed joint-stock company) or `state_owned`: no declaration.
+    #[schema(value_type = Option<beneficial_owners::ExemptReason>)]
+    pub exempt: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, Validate, ToSchema)]
@@ -109,6 +117,8 @@ pub struct ValidContent {
     pub business_lines: Vec<BusinessLine>,
     pub legal_representatives: Vec<LegalRepresentative>,
     pub owners: Vec<Owner>,
+    /// The declaration (or exemption); `None` when nothing is declared.
+    pub beneficial: Option<BeneficialOwnership>,
 }
 
 /// The most business lines one enterprise may list (a sanity bound, not a rule of law).
@@ -119,16 +129,49 @@ const MAX_LINES: usize = 500;
 /// business lines of VSIC 2018 (before 15 November 2025). A registration change keeps them while
 /// it leaves them as they are: a line already on the record keeps its edition, an unchanged legacy
 /// head office (street, ward, province) stays legacy. A new registration has none.
+///
+/// Beneficial owners: a record that declares none (registered before the duty of 1 July 2025, or
+/// without a declaration since) keeps that standing until a change touches its type or owners,
+/// which must declare them ([`WhenAbsent::for_change`]); a record that declares them carries the
+/// declaration into every change, and a change that removes it is refused.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AsRegistered<'a> {
     pub head_office: Option<&'a HeadOffice>,
     pub business_lines: &'a [BusinessLine],
+    /// The record before the change, for what an absent declaration means; `None` for a new
+    /// registration or an import.
+    pub record: Option<&'a Enterprise>,
 }
 
 impl<'a> AsRegistered<'a> {
     /// What `record` holds as registered.
     pub fn of(record: &'a Enterprise) -> Self {
-        AsRegistered { head_office: Some(&record.head_office), business_lines: &record.business_lines }
+        AsRegistered {
+            head_office: Some(&record.head_office),
+            business_lines: &record.business_lines,
+            record: Some(record),
+        }
+    }
+
+    /// What a content without a declaration means against this record.
+    fn when_absent(&self, kind: Option<EnterpriseType>, owners: &[Owner]) -> WhenAbsent {
+        let Some(record) = self.record else {
+            // A new registration (SPEC Appendix A declares none): accepted, and every individual
+            // the register computes at 25 % or more is flagged as an undeclared discrepancy.
+            return WhenAbsent::Tolerated;
+        };
+        if record.beneficial_owners.is_some() || record.exempt.is_some() {
+            return WhenAbsent::Required;
+        }
+        match kind {
+            Some(kind) => WhenAbsent::for_change(
+                record.enterprise_type,
+                record.owners.as_deref().unwrap_or_default(),
+                kind,
+                owners,
+            ),
+            None => WhenAbsent::Tolerated,
+        }
     }
 }
 
@@ -157,6 +200,7 @@ impl RegistrationContent {
         for o in self.owners.iter_mut().flatten() {
             o.normalize();
         }
+        self.exempt = norm(self.exempt.take());
     }
 
     /// Checks every rule and reports every failure with its field path. `on` is the legal date
@@ -195,6 +239,31 @@ impl RegistrationContent {
         if let (Some(kind), Some(reps), Some(owners)) = (kind, &reps, &owners) {
             people::check_representatives(&mut errors, kind, reps, owners);
         }
+        let declaration =
+            BeneficialOwnershipInput { beneficial_owners: self.beneficial_owners.clone(), exempt: self.exempt.clone() };
+        let beneficial = match (kind, &owners, capital) {
+            (Some(kind), Some(owners), Some(capital)) => beneficial_owners::validate_with(
+                kind,
+                Some(&declaration),
+                owners,
+                capital,
+                &mut errors,
+                "",
+                registered.when_absent(Some(kind), owners),
+            ),
+            // The owners or the capital are wrong: the declaration is checked on its own (each
+            // person), not against them.
+            (Some(kind), _, _) => beneficial_owners::validate_with(
+                kind,
+                Some(&declaration),
+                &[],
+                0,
+                &mut errors,
+                "",
+                WhenAbsent::Tolerated,
+            ),
+            (None, _, _) => None,
+        };
 
         if !errors.is_empty() {
             return Err(errors.0);
@@ -209,6 +278,7 @@ impl RegistrationContent {
             business_lines: business_lines.ok_or_else(missing)?,
             legal_representatives: reps.ok_or_else(missing)?,
             owners: owners.ok_or_else(missing)?,
+            beneficial,
         })
     }
 }
@@ -580,6 +650,7 @@ pub fn validate_lines(
 impl ValidContent {
     /// The record of a new registration, version 1.
     pub fn into_new_record(self, code: String, registered_on: NaiveDate, at: DateTime<Utc>) -> Enterprise {
+        let (beneficial_owners, exempt) = BeneficialOwnership::into_fields(self.beneficial);
         Enterprise {
             code,
             enterprise_type: self.enterprise_type,
@@ -597,6 +668,9 @@ impl ValidContent {
             units: Vec::new(),
             scheduled_changes: Vec::new(),
             licenses: Some(Vec::new()),
+            beneficial_owners,
+            exempt,
+            discrepancies: None,
             updated_at: at,
         }
     }

@@ -22,25 +22,27 @@ use bytes::Bytes;
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
 
-use crate::domain::record::Enterprise;
+use crate::domain::record::{Enterprise, View};
 
 /// One record, serialised once in each view.
 #[derive(Debug)]
 pub struct Cached {
     pub version: i32,
-    /// The full view (callers with a key).
+    /// The full view (transport).
     pub full: Bytes,
     /// The public view.
     pub public: Bytes,
+    /// The authority view (with beneficial owners).
+    pub authority: Bytes,
 }
 
-/// Both views of a record, serialised: what a look-up answers.
+/// The three views of a record, serialised: what a look-up answers.
 pub fn views(record: &Enterprise) -> registry_index::StoredRecord {
-    let record = record.clone().full_view();
-    let full = serde_json::to_vec(&record).expect("records serialise");
     let version = record.version.max(0) as u64;
-    let public = serde_json::to_vec(&record.public_view()).expect("records serialise");
-    registry_index::StoredRecord { version, full, public }
+    let authority = serde_json::to_vec(&record.clone().authority_view()).expect("records serialise");
+    let full = serde_json::to_vec(&record.clone().full_view()).expect("records serialise");
+    let public = serde_json::to_vec(&record.clone().public_view()).expect("records serialise");
+    registry_index::StoredRecord { version, full, public, authority }
 }
 
 impl Cached {
@@ -54,14 +56,15 @@ impl Cached {
             version: i32::try_from(views.version).unwrap_or(i32::MAX),
             full: views.full.into(),
             public: views.public.into(),
+            authority: views.authority.into(),
         }
     }
 
-    pub fn body(&self, full: bool) -> Bytes {
-        if full {
-            self.full.clone()
-        } else {
-            self.public.clone()
+    pub fn body(&self, view: View) -> Bytes {
+        match view {
+            View::Public => self.public.clone(),
+            View::Full => self.full.clone(),
+            View::Authority => self.authority.clone(),
         }
     }
 }
@@ -71,7 +74,7 @@ struct ByBytes;
 
 impl Weighter<String, Arc<Cached>> for ByBytes {
     fn weight(&self, code: &String, c: &Arc<Cached>) -> u64 {
-        (code.len() + c.full.len() + c.public.len() + 64) as u64
+        (code.len() + c.full.len() + c.public.len() + c.authority.len() + 64) as u64
     }
 }
 
