@@ -49,6 +49,16 @@ pub enum Action {
     Export,
     /// A page of the change feed (full records).
     Changes,
+    /// One enterprise's record in the authority view (with beneficial owners).
+    AuthorityView,
+    /// One enterprise's beneficial owners, declared and computed.
+    BeneficialOwners,
+    /// The enterprises a person controls (the identity number in the detail).
+    Control,
+    /// A page of the enterprises with discrepancies.
+    Discrepancies,
+    /// The BODS export of the whole register.
+    BodsExport,
 }
 
 impl Action {
@@ -58,6 +68,11 @@ impl Action {
             Action::Verify => "verify",
             Action::Export => "export",
             Action::Changes => "changes",
+            Action::AuthorityView => "authority_view",
+            Action::BeneficialOwners => "beneficial_owners",
+            Action::Control => "control",
+            Action::Discrepancies => "discrepancies",
+            Action::BodsExport => "bods_export",
         }
     }
 }

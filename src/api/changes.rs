@@ -29,7 +29,8 @@ pub(super) fn changed_response(state: &AppState, modified: Modified) -> HttpResp
         tracing::info!(code = %record.code, version = record.version, "changed");
         state.cache.wrote(&record);
     }
-    HttpResponse::Ok().insert_header((header::ETAG, etag(record.version))).json(record)
+    // Portal, tax and admin write: the authority view.
+    HttpResponse::Ok().insert_header((header::ETAG, etag(record.version))).json(record.authority_view())
 }
 
 /// File a registration change.
@@ -218,6 +219,7 @@ pub struct HistoryPage {
 )]
 pub async fn history(
     state: web::Data<AppState>,
+    caller: Caller,
     path: web::Path<String>,
     params: web::Query<HistoryParams>,
 ) -> Result<HttpResponse, ApiError> {
@@ -240,6 +242,16 @@ pub async fn history(
         .ok_or_else(|| ApiError::not_found(format!("no enterprise has code {code}")))?;
     let next =
         versions.last().filter(|v| versions.len() as i64 == limit && v.version > 1).map(|v| format!("v{}", v.version));
-    let versions = versions.into_iter().map(VersionView::from).collect();
+    // The changed fields a caller's view holds (no one without the authority view learns which
+    // beneficial-owner fields changed).
+    let view = caller.view();
+    let versions = versions
+        .into_iter()
+        .map(VersionView::from)
+        .map(|mut v| {
+            v.changed_fields.retain(|f| view.shows_change(f));
+            v
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(HistoryPage { code: code.to_string(), versions, next }))
 }

@@ -84,7 +84,7 @@ pub async fn register(
         Written::Done(record) => {
             tracing::info!(code = %record.code, "registered");
             state.cache.wrote(&record);
-            Ok(registered(&record).answer(&record))
+            Ok(registered(&record).answer(&record.clone().authority_view()))
         }
         Written::Replay(stored) => Ok(replay(stored)),
     }
@@ -208,7 +208,8 @@ fn from_index(state: &AppState, code: &str, stale: bool) -> Option<std::sync::Ar
 /// Logs a read of an enterprise's personal data (any caller with a key sees the full view).
 fn log_full_view(state: &AppState, caller: &Caller, req: &HttpRequest, code: &str, detail: Option<String>) {
     if let Some(client) = &caller.0 {
-        state.access.record(client, Action::Enterprise, Some(code), detail, super::request_id(req));
+        let action = if caller.view().has_beneficial_owners() { Action::AuthorityView } else { Action::Enterprise };
+        state.access.record(client, action, Some(code), detail, super::request_id(req));
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod access_log;
 pub mod auth;
+pub mod beneficial_owners;
 pub mod body;
 pub mod changes;
 pub mod enterprises;
@@ -166,6 +167,9 @@ Errors are application/problem+json with a stable `type` code and the JSON path 
         licenses::get_license,
         licenses::set_license_status,
         verify::verify,
+        beneficial_owners::enterprise_owners,
+        beneficial_owners::person_control,
+        beneficial_owners::discrepancies,
     ),
     components(schemas(
         error::ProblemBody,
@@ -182,6 +186,7 @@ Errors are application/problem+json with a stable `type` code and the JSON path 
         (name = "licenses", description = "Road-transport licences recorded by the transport ministry"),
         (name = "verify", description = "Verification of claims about an enterprise, revealing no personal data"),
         (name = "feed", description = "The change feed and the snapshot export that mirrors follow"),
+        (name = "beneficial owners", description = "Beneficial owners (chủ sở hữu hưởng lợi): declared, computed through the ownership graph, for the authorities"),
         (name = "operations", description = "Health and readiness"),
     )
 )]
@@ -246,6 +251,17 @@ fn v1() -> actix_web::Scope {
         .service(resource("/reference/vsic", "GET").route(web::get().to(reference::vsic)))
         .service(resource("/changes", "GET").route(web::get().to(feed::changes)))
         .service(resource("/export", "GET").route(web::get().to(feed::export)))
+        .service(
+            resource("/enterprises/{code}/beneficial-owners", "GET")
+                .route(web::get().to(beneficial_owners::enterprise_owners)),
+        )
+        .service(
+            resource("/people/{identity_number}/control", "GET")
+                .route(web::get().to(beneficial_owners::person_control)),
+        )
+        .service(
+            resource("/beneficial-owners/discrepancies", "GET").route(web::get().to(beneficial_owners::discrepancies)),
+        )
 }
 
 /// A resource that serves the methods in `allow` (as `Allow` spells them) and answers any other

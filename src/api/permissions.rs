@@ -48,6 +48,21 @@ pub const GET_LICENSE: Permission =
 pub const VERIFY: Permission =
     Permission { method: "POST", route: "/v1/verify", roles: &[Role::Portal, Role::Transport, Role::Tax] };
 pub const EXPORT: Permission = Permission { method: "GET", route: "/v1/export", roles: &[Role::Tax] };
+/// The authority view's roles (SPEC §7): portal (which files them), tax, authority.
+pub const BENEFICIAL_OWNERS: Permission = Permission {
+    method: "GET",
+    route: "/v1/enterprises/{code}/beneficial-owners",
+    roles: &[Role::Portal, Role::Tax, Role::Authority],
+};
+pub const PERSON_CONTROL: Permission =
+    Permission { method: "GET", route: "/v1/people/{identity_number}/control", roles: &[Role::Tax, Role::Authority] };
+pub const DISCREPANCIES: Permission = Permission {
+    method: "GET",
+    route: "/v1/beneficial-owners/discrepancies",
+    roles: &[Role::Portal, Role::Tax, Role::Authority],
+};
+pub const BODS_EXPORT: Permission =
+    Permission { method: "GET", route: "/v1/beneficial-owners/export", roles: &[Role::Authority] };
 
 /// Every route of the API.
 pub const ALL: &[Permission] = &[
@@ -71,6 +86,10 @@ pub const ALL: &[Permission] = &[
     public("GET", "/v1/suggest"),
     CHANGES,
     EXPORT,
+    BENEFICIAL_OWNERS,
+    PERSON_CONTROL,
+    DISCREPANCIES,
+    BODS_EXPORT,
     public("GET", "/v1/reference/provinces"),
     public("GET", "/v1/reference/provinces/{code}/wards"),
     public("GET", "/v1/reference/vsic"),

@@ -291,7 +291,7 @@ fn answer(state: &AppState, modified: Modified, filed: bool) -> HttpResponse {
             HttpResponse::Created()
                 .insert_header((header::ETAG, etag(record.version)))
                 .insert_header((header::LOCATION, format!("/v1/enterprises/{}", record.code)))
-                .json(record)
+                .json(record.authority_view())
         }
         (modified, _) => changed_response(state, modified),
     }

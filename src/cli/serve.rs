@@ -28,6 +28,7 @@ pub fn serve(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
     // Prepared for serving while the service starts answering (see `indexer::warm_in_background`).
     crate::indexer::warm_in_background(search.index())?;
     store::schedule::run_in_background(pool.clone(), Duration::from_secs(args.schedule_interval.max(1)))?;
+    store::ownership::run_in_background(pool.clone())?;
     let feed = api::feed::FeedWaker::new(&db.url);
     let state = web::Data::new(
         AppState::new(pool, reference, search, feed).with_limits(args.limits()).with_cache(args.cache_mb << 20),

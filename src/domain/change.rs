@@ -198,7 +198,8 @@ pub fn changed_fields(old: &Enterprise, new: &Enterprise) -> Vec<String> {
 /// Whether a change touches only the beneficial-owner declaration (its event is
 /// `beneficial_owners_changed`, a notification, not a registration change).
 pub fn is_beneficial_owners_only(changed: &[String]) -> bool {
-    !changed.is_empty() && changed.iter().all(|f| f == "beneficial_owners" || f == "exempt")
+    !changed.is_empty()
+        && changed.iter().all(|f| matches!(f.as_str(), "beneficial_owners" | "exempt" | "discrepancies"))
 }
 
 /// Whether a change touches a certificate item (and so counts as a registration change).

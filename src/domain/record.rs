@@ -419,6 +419,14 @@ impl View {
         }
     }
 
+    /// Whether a `changed_fields` entry is listed to a caller with this view: the names of
+    /// changed fields are not personal, except that a change of beneficial owners is told only
+    /// to the authority view.
+    pub fn shows_change(self, field: &str) -> bool {
+        let top = field.split(['.', '[']).next().unwrap_or(field);
+        self == View::Authority || !BENEFICIAL_FIELDS.contains(&top)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             View::Public => "public",

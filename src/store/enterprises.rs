@@ -31,6 +31,8 @@ pub enum EventKind {
     UnitChanged,
     LicenseRecorded,
     LicenseChanged,
+    /// The declaration of beneficial owners, or the discrepancies the register flags, changed.
+    BeneficialOwnersChanged,
 }
 
 impl EventKind {
@@ -43,6 +45,7 @@ impl EventKind {
             EventKind::UnitChanged => "unit_changed",
             EventKind::LicenseRecorded => "license_recorded",
             EventKind::LicenseChanged => "license_changed",
+            EventKind::BeneficialOwnersChanged => "beneficial_owners_changed",
         }
     }
 }
@@ -325,6 +328,8 @@ pub fn register(
         // historical code), which the insert finds taken.
         let (prefix, mut serial) = lock_serial(conn, &content.head_office.province_code)?;
         let mut record = content.into_new_record(String::new(), ctx.effective_on, ctx.at);
+        // Its chains of owners upwards: nothing can be downstream of a new enterprise yet.
+        record.discrepancies = super::ownership::discrepancies_of(conn, &record)?;
         loop {
             let Some((s, code)) = EnterpriseCode::next_valid(&prefix, serial as u32) else {
                 return Err(WriteError::CodesExhausted(prefix));
@@ -335,6 +340,7 @@ pub fn register(
                 break;
             }
         }
+        super::ownership::sync_links(conn, &record)?;
         idempotency::finish(conn, idem, &record)?;
         Ok(Written::Done(record))
     })
@@ -689,8 +695,22 @@ pub fn modify(
         if record.version != expected {
             return Err(WriteError::VersionMismatch { current: record.version });
         }
-        let Some((next, changed)) = change(&record)? else {
+        let Some((mut next, mut changed)) = change(&record)? else {
             return Ok(Modified::Unchanged(record));
+        };
+        if super::ownership::touches_own_computation(&changed) {
+            super::ownership::refresh(conn, Some(&record), &mut next, &mut changed)?;
+        }
+        if super::ownership::touches_downstream(&changed) {
+            super::ownership::sync_links(conn, &next)?;
+            super::ownership::queue(conn, code.as_str(), super::ownership::Scope::Downstream)?;
+        }
+        // A change of the declaration alone is its own event: a notification, not a change of
+        // the registration.
+        let kind = if kind == EventKind::Changed && crate::domain::change::is_beneficial_owners_only(&changed) {
+            EventKind::BeneficialOwnersChanged
+        } else {
+            kind
         };
         let owners = next.owners.as_deref().unwrap_or_default();
         if changed.iter().any(|f| f == "owners") {

@@ -8,7 +8,7 @@ use diesel::sql_types::{Array, BigInt, Date, Integer, Nullable, Text, Timestampt
 
 use super::schema::feed_head;
 use super::StoreError;
-use crate::domain::record::Enterprise;
+use crate::domain::record::{Enterprise, View, BENEFICIAL_FIELDS};
 
 /// One event with the record at its version: decoded ([`StoredEvent`], what [`read`] gives) or
 /// its stored JSON text ([`RawEvent`], what [`read_raw`] gives).
@@ -84,16 +84,69 @@ pub fn read(conn: &mut PgConnection, after: i64, limit: i64) -> Result<Vec<Store
         .collect()
 }
 
-/// [`read`] without decoding the records: what the feed's HTTP answer passes through as it is
-/// (the full view: `licenses` listed).
-pub fn read_raw(conn: &mut PgConnection, after: i64, limit: i64) -> Result<Vec<RawEvent>, StoreError> {
+/// [`read`] without decoding the records: what the feed's HTTP answer passes through as it is,
+/// in the consumer's `view` ([`view_text`]; `changed_fields` of that view only).
+pub fn read_raw(conn: &mut PgConnection, after: i64, limit: i64, view: View) -> Result<Vec<RawEvent>, StoreError> {
     Ok(read_text(conn, after, limit)?
         .into_iter()
         .map(|mut e| {
-            e.record = full_view_text(std::mem::take(&mut e.record));
+            e.record = view_text(std::mem::take(&mut e.record), view);
+            e.changed_fields.retain(|f| view.shows_change(f));
             e
         })
         .collect())
+}
+
+/// A stored version's JSON text (as serde_json wrote an [`Enterprise`]: compact, its fields in
+/// the struct's order) in `view`, without decoding it: the full view lists `licenses` and leaves
+/// out the beneficial-owner fields; the authority view also lists `discrepancies`. Only the
+/// full and authority views are asked of the feed (the public has no feed).
+///
+/// The beneficial-owner fields (`beneficial_owners`, `exempt`, `discrepancies`) are written
+/// together just before `updated_at`, the last field: the full view cuts them out as one slice. A
+/// key with its quotes can only be the record's own (inside a string a quote is escaped, and no
+/// nested object has these keys). A text in another shape is decoded and encoded again.
+pub fn view_text(record: String, view: View) -> String {
+    let record = full_view_text(record);
+    match view {
+        View::Authority => {
+            if record.contains("\"discrepancies\":") {
+                record
+            } else {
+                append_field(record, "\"discrepancies\":[]")
+            }
+        }
+        View::Full | View::Public => {
+            let start = BENEFICIAL_FIELDS.iter().filter_map(|f| record.find(&format!(",\"{f}\":"))).min();
+            let Some(start) = start else { return record };
+            match record[start..].find(",\"updated_at\":") {
+                Some(end) => {
+                    let mut out = String::with_capacity(record.len());
+                    out.push_str(&record[..start]);
+                    out.push_str(&record[start + end..]);
+                    out
+                }
+                None => match serde_json::from_str::<Enterprise>(&record) {
+                    Ok(decoded) => serde_json::to_string(&decoded.view(view)).expect("records serialise"),
+                    Err(_) => record,
+                },
+            }
+        }
+    }
+}
+
+/// `record` (a JSON object's text) with `field` (`"key":value`) added at its end.
+fn append_field(mut record: String, field: &str) -> String {
+    if record.ends_with('}') {
+        record.pop();
+        let empty = record.trim_end().ends_with('{');
+        if !empty {
+            record.push(',');
+        }
+        record.push_str(field);
+        record.push('}');
+    }
+    record
 }
 
 /// A stored record's JSON text in its full view: records written before licences existed get
@@ -101,13 +154,12 @@ pub fn read_raw(conn: &mut PgConnection, after: i64, limit: i64) -> Result<Vec<R
 ///
 /// The text is a JSON object as serde_json wrote it (compact). A key `"licenses":` can only be
 /// the record's own: inside a string a quote is escaped, and no nested object has that key.
-pub fn full_view_text(mut record: String) -> String {
-    if !record.contains("\"licenses\":") && record.ends_with('}') {
-        record.pop();
-        let empty = record.trim_end().ends_with('{');
-        record.push_str(if empty { "\"licenses\":[]}" } else { ",\"licenses\":[]}" });
+pub fn full_view_text(record: String) -> String {
+    if record.contains("\"licenses\":") {
+        record
+    } else {
+        append_field(record, "\"licenses\":[]")
     }
-    record
 }
 
 /// The last position handed out to a committed transaction (or one that rolled back: no event
@@ -251,7 +303,8 @@ struct RecordRow {
 /// Rows fetched from the server-side cursor at a time: memory stays constant whatever the size.
 const EXPORT_BATCH: usize = 500;
 
-/// Every enterprise, ordered by code, from one REPEATABLE READ READ ONLY snapshot, preceded by
+/// Every enterprise in the authority view (the tax agency's, with beneficial owners and
+/// `discrepancies` always listed), ordered by code, from one REPEATABLE READ READ ONLY snapshot, preceded by
 /// the feed head read inside that snapshot (its first statement, which takes the snapshot).
 ///
 /// Positions are taken under the `feed_head` row lock until commit, so the snapshot sees every
@@ -270,7 +323,10 @@ pub fn export(
         let total = if count { Some(super::enterprise_count(conn)?) } else { None };
         sink(ExportItem::Start { head, total })?;
         diesel::sql_query(
-            "DECLARE registry_export NO SCROLL CURSOR FOR SELECT record::text AS record FROM enterprises ORDER BY code",
+            "DECLARE registry_export NO SCROLL CURSOR FOR \
+             SELECT (CASE WHEN record ? 'discrepancies' THEN record \
+                          ELSE record || '{\"discrepancies\": []}'::jsonb END)::text AS record \
+             FROM enterprises ORDER BY code",
         )
         .execute(conn)?;
         let mut n = 0u64;
@@ -292,7 +348,24 @@ pub fn export(
 
 #[cfg(test)]
 mod tests {
-    use super::full_view_text;
+    use super::{full_view_text, view_text};
+    use crate::domain::record::View;
+
+    #[test]
+    fn each_consumer_gets_its_view_of_a_stored_version() {
+        let stored = r#"{"code":"0100000010","licenses":[],"beneficial_owners":[{"full_name":"A","identity":{"kind":"cccd","number":"001080012345"}}],"discrepancies":[{"kind":"undeclared"}],"updated_at":"2026-12-01T00:00:00Z"}"#;
+        let full = view_text(stored.into(), View::Full);
+        assert_eq!(full, r#"{"code":"0100000010","licenses":[],"updated_at":"2026-12-01T00:00:00Z"}"#);
+        assert_eq!(view_text(stored.into(), View::Authority), stored);
+        let exempt = r#"{"code":"0100000010","licenses":[],"exempt":"listed","updated_at":"2026-12-01T00:00:00Z"}"#;
+        assert!(!view_text(exempt.into(), View::Full).contains("exempt"));
+        let authority = view_text(exempt.into(), View::Authority);
+        assert!(authority.ends_with(r#","discrepancies":[]}"#), "{authority}");
+        assert!(serde_json::from_str::<serde_json::Value>(&authority).is_ok());
+        // A name that mentions a key is a string, its quotes escaped: nothing is cut.
+        let named = r#"{"name":{"vi":"Công ty \",\"exempt\": TNHH"},"licenses":[],"updated_at":"x"}"#;
+        assert_eq!(view_text(named.into(), View::Full), named);
+    }
 
     #[test]
     fn the_full_view_lists_licences_even_when_none_were_recorded() {

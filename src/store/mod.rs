@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod import;
 pub mod licenses;
 pub mod mirror;
+pub mod ownership;
 pub mod prepared;
 pub mod reference;
 pub mod schedule;

@@ -23,7 +23,7 @@ use super::permissions;
 use super::{db, AppState};
 use crate::api::access_log::Action;
 use crate::domain::license;
-use crate::domain::record::{Enterprise, License};
+use crate::domain::record::{Enterprise, License, View};
 use crate::store::enterprises::EventKind;
 use crate::store::feed::{self, ExportError, Listener, RawEvent};
 
@@ -163,7 +163,7 @@ type PageFuture = Shared<Pin<Box<dyn Future<Output = Option<Arc<Page>>> + Send>>
 /// dropped and the request reads afresh. Pages are kept per instance, at most [`AHEAD_PAGES`] at
 /// a time for [`AHEAD_KEEP`]: derived data that only saves work.
 pub struct ReadAhead {
-    pages: Mutex<Vec<(i64, i64, Instant, PageFuture)>>,
+    pages: Mutex<Vec<(i64, i64, View, Instant, PageFuture)>>,
     hits: AtomicU64,
 }
 
@@ -185,17 +185,17 @@ impl ReadAhead {
     }
 
     /// Whether the page after `after` of `limit` events has been read ahead and waits to be taken.
-    pub fn is_read(&self, after: i64, limit: i64) -> bool {
+    pub fn is_read(&self, after: i64, limit: i64, view: View) -> bool {
         let pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        pages.iter().any(|(a, l, _, f)| *a == after && *l == limit && f.peek().is_some())
+        pages.iter().any(|(a, l, v, _, f)| *a == after && *l == limit && *v == view && f.peek().is_some())
     }
 
     /// The page after `after` of `limit` events, when it was read ahead and is full.
-    async fn take(&self, after: i64, limit: i64) -> Option<Arc<Page>> {
+    async fn take(&self, after: i64, limit: i64, view: View) -> Option<Arc<Page>> {
         let future = {
             let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-            let i = pages.iter().position(|(a, l, _, _)| *a == after && *l == limit)?;
-            pages.swap_remove(i).3
+            let i = pages.iter().position(|(a, l, v, _, _)| *a == after && *l == limit && *v == view)?;
+            pages.swap_remove(i).4
         };
         let page = future.await.filter(|p| p.count as i64 == limit)?;
         self.hits.fetch_add(1, Ordering::Relaxed);
@@ -203,10 +203,10 @@ impl ReadAhead {
     }
 
     /// Starts reading the page after `after` of `limit` events, unless it is being read already.
-    fn start(&self, state: web::Data<AppState>, after: i64, limit: i64) {
+    fn start(&self, state: web::Data<AppState>, after: i64, limit: i64, view: View) {
         let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        pages.retain(|(_, _, at, _)| at.elapsed() < AHEAD_KEEP);
-        if pages.iter().any(|(a, l, _, _)| *a == after && *l == limit) {
+        pages.retain(|(_, _, _, at, _)| at.elapsed() < AHEAD_KEEP);
+        if pages.iter().any(|(a, l, v, _, _)| *a == after && *l == limit && *v == view) {
             return;
         }
         if pages.len() >= AHEAD_PAGES {
@@ -214,18 +214,18 @@ impl ReadAhead {
             drop(pages.remove(0));
         }
         let read: Pin<Box<dyn Future<Output = Option<Arc<Page>>> + Send>> =
-            Box::pin(async move { read_page(&state, Cursor(after), limit).await.ok().map(Arc::new) });
+            Box::pin(async move { read_page(&state, Cursor(after), limit, view).await.ok().map(Arc::new) });
         let future = read.shared();
         actix_web::rt::spawn(future.clone());
-        pages.push((after, limit, Instant::now(), future));
+        pages.push((after, limit, view, Instant::now(), future));
     }
 }
 
 /// Reads the page after `after` and writes its JSON, on a database thread. Only an empty page
 /// needs the feed's head, to refuse a cursor beyond it: events after a position prove it below.
-async fn read_page(state: &AppState, after: Cursor, limit: i64) -> Result<Page, ApiError> {
+async fn read_page(state: &AppState, after: Cursor, limit: i64, view: View) -> Result<Page, ApiError> {
     db(state, move |conn| {
-        let events = feed::read_raw(conn, after.0, limit)?;
+        let events = feed::read_raw(conn, after.0, limit, view)?;
         if events.is_empty() && after.0 > feed::head(conn)? {
             return Err(invalid_cursor("beyond_head", "the cursor is beyond the feed's head"));
         }
@@ -264,7 +264,7 @@ pub struct FeedEvent<'a> {
     /// This event's position: resume after it with `?after=`.
     cursor: String,
     /// `registered`, `changed`, `status_changed`, `unit_registered`, `unit_changed`, `license_recorded`,
-    /// `license_changed`.
+    /// `license_changed`, `beneficial_owners_changed`.
     kind: &'a str,
     code: &'a str,
     version: i32,
@@ -278,7 +278,8 @@ pub struct FeedEvent<'a> {
     /// `revoked`, `tax_revoked`): its licences still in force, for the transport ministry to act on.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     licenses_in_force: Vec<License>,
-    /// The full record at this version.
+    /// The record at this version, in the consumer's view (tax: the authority view, with
+    /// beneficial owners; transport: the full view, without).
     // Serialised as `null`, which `page_json` replaces by the record's stored JSON text: the
     // record passes through as stored, never decoded and encoded again. Last, so that the
     // replaced `null` ends the object.
@@ -367,6 +368,8 @@ pub async fn changes(
     params: web::Query<ChangesParams>,
 ) -> Result<HttpResponse, ApiError> {
     let client = caller.require(permissions::CHANGES.roles)?.clone();
+    // Each consumer reads its own view: tax the authority view, transport the full one.
+    let view = caller.view();
     let limit = params.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_parameter("limit", "out_of_range", "limit is 1 to 1000"));
@@ -390,14 +393,14 @@ pub async fn changes(
         }
         // A consumer catching up asks for the next page next: read it meanwhile.
         if page.count as i64 == limit {
-            state.feed_ahead.start(state.clone(), page.last, limit);
+            state.feed_ahead.start(state.clone(), page.last, limit, view);
         }
         HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .content_type("application/json")
             .body(page.body.clone())
     };
-    if let Some(page) = state.feed_ahead.take(after.0, limit).await {
+    if let Some(page) = state.feed_ahead.take(after.0, limit, view).await {
         return Ok(respond(&page));
     }
     // Subscribed before the first read, so a commit between the read and the wait still wakes.
@@ -406,7 +409,7 @@ pub async fn changes(
         if let Some(rx) = wake.as_mut() {
             rx.borrow_and_update();
         }
-        let page = read_page(&state, after, limit).await?;
+        let page = read_page(&state, after, limit, view).await?;
         let now = Instant::now();
         let rx = match wake.as_mut() {
             Some(rx) if page.count == 0 && now < deadline => rx,

@@ -1,0 +1,529 @@
+//! The ownership graph in PostgreSQL (SPEC §7): the computation of an enterprise's beneficial
+//! owners through the enterprises that own it, the discrepancies it flags on the record, and the
+//! recomputation of everything downstream when an owner changes.
+//!
+//! **Where the computation runs.** A write computes the written enterprise's own discrepancies in
+//! its transaction (they are part of the version it writes): its chains of owners upwards are read
+//! from the current records, one query per level, none for an enterprise owned by people only. The
+//! enterprises *downstream* of a changed owner (those it holds, directly or through others) are
+//! recomputed by a worker that every instance runs ([`run_in_background`]): the write queues its
+//! code in `ownership_recompute` in the same transaction, so the queue holds it exactly when the
+//! change committed; the worker takes it (an advisory lock per entry: one instance per entry),
+//! walks `ownership_links` downwards and recomputes each enterprise there in a transaction of its
+//! own, writing a new version (`beneficial_owners_changed`, actor `ownership`) only where the
+//! discrepancies change. Why not in the writing transaction: a change at the top of a chain of
+//! 1,000 enterprises would hold 1,000 row locks and write 1,000 versions before it answers; the
+//! worker leaves the write at its usual cost and brings the chain up to date within its bound
+//! (BENCHMARKS.md: the worker polls every [`POLL`] and recomputes about a thousand enterprises a
+//! second). A crash loses nothing: an entry leaves the queue only once its recomputation committed.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Double, Jsonb, Text, Timestamptz};
+
+use super::enterprises::{decode, write_version, EventKind, WriteContext};
+use super::prepared::prepared;
+use super::StoreError;
+use crate::domain::beneficial_owners::{self, Computed, Discrepancy, Holding, MAX_DEPTH};
+use crate::domain::enterprise_type::EnterpriseType;
+use crate::domain::record::{Enterprise, Owner, OwnerKind};
+use crate::domain::status::Status;
+
+/// The actor of the versions the recomputation writes.
+pub const ACTOR: &str = "ownership";
+
+/// How often the worker looks at the queue when it found nothing to do.
+pub const POLL: Duration = Duration::from_millis(500);
+
+/// The most enterprises one computation reads upwards, and one downstream walk reaches: bounds on
+/// the work of one entry whatever the graph (the domain's walk has its own).
+const MAX_UPSTREAM: usize = 10_000;
+const MAX_DOWNSTREAM: usize = 200_000;
+
+/// Whether an enterprise of this type declares beneficial owners (legal personality).
+pub fn declares(kind: EnterpriseType) -> bool {
+    kind != EnterpriseType::PrivateEnterprise
+}
+
+/// The holdings of every enterprise upstream of a record with `owners` (its enterprise owners,
+/// theirs, and so on), read from the current records level by level: one query per level, none
+/// when the owners are people. A code the register does not hold is absent.
+pub fn upstream(conn: &mut PgConnection, owners: &[Owner]) -> Result<HashMap<String, Vec<Holding>>, StoreError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        code: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Jsonb>)]
+        owners: Option<serde_json::Value>,
+    }
+    let mut found: HashMap<String, Vec<Holding>> = HashMap::new();
+    let mut asked: HashSet<String> = HashSet::new();
+    let mut frontier: Vec<String> = enterprise_codes(owners).filter(|c| asked.insert(c.clone())).collect();
+    let mut depth = 0;
+    while !frontier.is_empty() && depth < MAX_DEPTH && asked.len() <= MAX_UPSTREAM {
+        let rows: Vec<Row> = prepared("SELECT code, record->'owners' AS owners FROM enterprises WHERE code = ANY($1)")
+            .bind::<Array<Text>, _>(&frontier)
+            .load(conn)?;
+        let mut next = Vec::new();
+        for row in rows {
+            let owners: Vec<Owner> = row.owners.map(decode).transpose()?.unwrap_or_default();
+            next.extend(enterprise_codes(&owners).filter(|c| asked.insert(c.clone())));
+            found.insert(row.code, beneficial_owners::holdings(&owners));
+        }
+        frontier = next;
+        depth += 1;
+    }
+    Ok(found)
+}
+
+fn enterprise_codes(owners: &[Owner]) -> impl Iterator<Item = String> + '_ {
+    owners.iter().filter(|o| o.kind == OwnerKind::Organisation).filter_map(|o| o.enterprise_code.clone())
+}
+
+/// Follows the ownership graph from `record` (as it is about to be written, or as it is).
+pub fn compute(conn: &mut PgConnection, record: &Enterprise) -> Result<Computed, StoreError> {
+    let owners = record.owners.as_deref().unwrap_or_default();
+    let graph = upstream(conn, owners)?;
+    let own = beneficial_owners::holdings(owners);
+    let root = record.code.clone();
+    Ok(beneficial_owners::computed(&record.code, &|code: &str| {
+        if code == root {
+            Some(own.clone())
+        } else {
+            graph.get(code).cloned()
+        }
+    }))
+}
+
+/// The discrepancies the register flags on `record`: none for an enterprise that declares no
+/// beneficial owners by law (a private enterprise) or is exempt.
+pub fn discrepancies_of(conn: &mut PgConnection, record: &Enterprise) -> Result<Option<Vec<Discrepancy>>, StoreError> {
+    if !declares(record.enterprise_type) || record.exempt.is_some() {
+        return Ok(None);
+    }
+    let computed = compute(conn, record)?;
+    let found = beneficial_owners::discrepancies(&computed, record.beneficial_owners.as_deref().unwrap_or_default());
+    Ok((!found.is_empty()).then_some(found))
+}
+
+/// Sets the discrepancies of `next` (the version being written) and names the field in `changed`
+/// when they differ from `before`'s.
+pub fn refresh(
+    conn: &mut PgConnection,
+    before: Option<&Enterprise>,
+    next: &mut Enterprise,
+    changed: &mut Vec<String>,
+) -> Result<(), StoreError> {
+    next.discrepancies = discrepancies_of(conn, next)?;
+    if before.is_some_and(|b| b.discrepancies != next.discrepancies) && !changed.iter().any(|f| f == "discrepancies") {
+        changed.push("discrepancies".into());
+    }
+    Ok(())
+}
+
+/// Whether a change of these fields changes what the graph computes for the enterprise itself.
+pub fn touches_own_computation(changed: &[String]) -> bool {
+    changed.iter().any(|f| {
+        matches!(f.as_str(), "owners" | "charter_capital_vnd" | "beneficial_owners" | "exempt" | "type")
+            || f.starts_with("owners")
+    })
+}
+
+/// Whether a change of these fields changes what the graph computes downstream.
+pub fn touches_downstream(changed: &[String]) -> bool {
+    changed.iter().any(|f| f == "owners" || f.starts_with("owners") || f == "charter_capital_vnd")
+}
+
+/// Writes the graph's edges out of `record` (its enterprise owners) in place of the ones it had.
+pub fn sync_links(conn: &mut PgConnection, record: &Enterprise) -> QueryResult<()> {
+    let mut shares: HashMap<String, f64> = HashMap::new();
+    for o in record.owners.iter().flatten() {
+        if let (OwnerKind::Organisation, Some(code)) = (o.kind, &o.enterprise_code) {
+            *shares.entry(code.clone()).or_default() += o.share_percent;
+        }
+    }
+    prepared("DELETE FROM ownership_links WHERE owned_code = $1").bind::<Text, _>(&record.code).execute(conn)?;
+    if shares.is_empty() {
+        return Ok(());
+    }
+    let (holders, percents): (Vec<String>, Vec<f64>) = shares.into_iter().unzip();
+    prepared(
+        "INSERT INTO ownership_links (owned_code, holder_code, share_percent) \
+         SELECT $1, h, p FROM unnest($2::text[], $3::float8[]) AS t(h, p)",
+    )
+    .bind::<Text, _>(&record.code)
+    .bind::<Array<Text>, _>(&holders)
+    .bind::<Array<Double>, _>(&percents)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// What a queue entry asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Recompute the enterprise itself (an imported record).
+    Itself,
+    /// Recompute every enterprise the enterprise holds, directly or through others.
+    Downstream,
+}
+
+impl Scope {
+    fn as_str(self) -> &'static str {
+        match self {
+            Scope::Itself => "self",
+            Scope::Downstream => "downstream",
+        }
+    }
+}
+
+/// Queues a recomputation, in the caller's transaction.
+pub fn queue(conn: &mut PgConnection, code: &str, scope: Scope) -> QueryResult<()> {
+    prepared(
+        "INSERT INTO ownership_recompute (code, scope) VALUES ($1, $2) \
+         ON CONFLICT (code, scope) DO UPDATE SET queued_at = now()",
+    )
+    .bind::<Text, _>(code)
+    .bind::<Text, _>(scope.as_str())
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Every enterprise `code` holds, directly or through others (not `code` itself unless a cycle
+/// leads back to it), nearest first.
+pub fn downstream(conn: &mut PgConnection, code: &str) -> Result<Vec<String>, StoreError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        owned_code: String,
+    }
+    let mut seen: HashSet<String> = HashSet::from([code.to_string()]);
+    let mut out = Vec::new();
+    let mut frontier = vec![code.to_string()];
+    while !frontier.is_empty() && out.len() < MAX_DOWNSTREAM {
+        let rows: Vec<Row> =
+            prepared("SELECT DISTINCT owned_code FROM ownership_links WHERE holder_code = ANY($1) ORDER BY owned_code")
+                .bind::<Array<Text>, _>(&frontier)
+                .load(conn)?;
+        frontier = rows.into_iter().map(|r| r.owned_code).filter(|c| seen.insert(c.clone())).collect();
+        out.extend(frontier.iter().cloned());
+    }
+    if seen.len() > 1 && out.len() < MAX_DOWNSTREAM {
+        // A cycle back to the start changes its own computation too.
+        let back: i64 =
+            prepared("SELECT count(*) AS n FROM ownership_links WHERE owned_code = $1 AND holder_code = ANY($2)")
+                .bind::<Text, _>(code)
+                .bind::<Array<Text>, _>(&out)
+                .get_result::<Count>(conn)?
+                .n;
+        if back > 0 {
+            out.push(code.to_string());
+        }
+    }
+    out.truncate(MAX_DOWNSTREAM);
+    Ok(out)
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Recomputes one enterprise in a transaction of its own: a new version when its discrepancies
+/// change, nothing otherwise (nor for a ceased enterprise, which accepts no change).
+pub fn recompute_one(conn: &mut PgConnection, code: &str, at: DateTime<Utc>) -> Result<Option<Enterprise>, StoreError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Jsonb)]
+        record: serde_json::Value,
+    }
+    conn.transaction(|conn| {
+        let row: Option<Row> = prepared("SELECT record FROM enterprises WHERE code = $1 FOR UPDATE")
+            .bind::<Text, _>(code)
+            .get_result(conn)
+            .optional()?;
+        let Some(row) = row else { return Ok(None) };
+        let record: Enterprise = decode(row.record)?;
+        if record.status == Status::Ceased {
+            return Ok(None);
+        }
+        let found = discrepancies_of(conn, &record)?;
+        if found == record.discrepancies {
+            return Ok(None);
+        }
+        let mut next = record.clone();
+        next.discrepancies = found;
+        next.version = record.version + 1;
+        next.updated_at = at;
+        let ctx = WriteContext {
+            actor: ACTOR.into(),
+            at,
+            effective_on: crate::domain::legal_date(at),
+            reason: Some("the ownership graph was recomputed: an owner upstream changed".into()),
+        };
+        write_version(conn, &next, EventKind::BeneficialOwnersChanged, &["discrepancies"], &ctx)?;
+        tracing::info!(
+            code,
+            version = next.version,
+            discrepancies = next.discrepancies().len(),
+            "recomputed the beneficial owners of an enterprise downstream of a change"
+        );
+        Ok(Some(next))
+    })
+}
+
+/// What one round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    /// Queue entries done.
+    pub entries: usize,
+    /// Enterprises recomputed.
+    pub recomputed: usize,
+    /// Versions written (discrepancies that changed).
+    pub written: usize,
+}
+
+/// One round: takes up to `limit` queue entries no other instance holds, oldest first, and does
+/// each: recomputes its enterprises, then removes it (unless it was queued again meanwhile).
+pub fn recompute_round(conn: &mut PgConnection, limit: i64, at: DateTime<Utc>) -> Result<Round, StoreError> {
+    #[derive(QueryableByName)]
+    struct Entry {
+        #[diesel(sql_type = Text)]
+        code: String,
+        #[diesel(sql_type = Text)]
+        scope: String,
+        #[diesel(sql_type = Timestamptz)]
+        queued_at: DateTime<Utc>,
+    }
+    #[derive(QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        locked: bool,
+    }
+    let entries: Vec<Entry> =
+        prepared("SELECT code, scope, queued_at FROM ownership_recompute ORDER BY queued_at LIMIT $1")
+            .bind::<diesel::sql_types::BigInt, _>(&limit)
+            .load(conn)?;
+    let mut round = Round::default();
+    for entry in entries {
+        let key = format!("{}:{}", entry.scope, entry.code);
+        let locked = prepared("SELECT pg_try_advisory_lock(hashtextextended($1, 76)) AS locked")
+            .bind::<Text, _>(&key)
+            .get_result::<Locked>(conn)?
+            .locked;
+        if !locked {
+            continue;
+        }
+        let result = (|| -> Result<(), StoreError> {
+            let targets = if entry.scope == Scope::Itself.as_str() {
+                vec![entry.code.clone()]
+            } else {
+                downstream(conn, &entry.code)?
+            };
+            for code in &targets {
+                round.recomputed += 1;
+                if recompute_one(conn, code, at)?.is_some() {
+                    round.written += 1;
+                }
+            }
+            prepared("DELETE FROM ownership_recompute WHERE code = $1 AND scope = $2 AND queued_at <= $3")
+                .bind::<Text, _>(&entry.code)
+                .bind::<Text, _>(&entry.scope)
+                .bind::<Timestamptz, _>(&entry.queued_at)
+                .execute(conn)?;
+            round.entries += 1;
+            Ok(())
+        })();
+        prepared("SELECT pg_advisory_unlock(hashtextextended($1, 76)) AS locked")
+            .bind::<Text, _>(&key)
+            .execute(conn)?;
+        result?;
+    }
+    Ok(round)
+}
+
+/// Entries waiting in the queue (for `/metrics` and `registry check`).
+pub fn queued(conn: &mut PgConnection) -> Result<i64, StoreError> {
+    Ok(prepared("SELECT count(*) AS n FROM ownership_recompute").get_result::<Count>(conn)?.n)
+}
+
+/// Runs rounds for as long as the process lives, on a thread of its own: at once while the queue
+/// has entries, every [`POLL`] when it is empty. Every instance runs one.
+pub fn run_in_background(pool: super::PgPool) -> std::io::Result<()> {
+    std::thread::Builder::new().name("ownership".into()).spawn(move || loop {
+        let busy = match pool.get() {
+            Ok(mut conn) => match recompute_round(&mut conn, 50, Utc::now()) {
+                Ok(round) if round.entries > 0 => {
+                    tracing::info!(
+                        entries = round.entries,
+                        recomputed = round.recomputed,
+                        versions = round.written,
+                        "the ownership graph was recomputed downstream of changes"
+                    );
+                    true
+                }
+                Ok(_) => false,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the ownership recomputation failed; it is tried again");
+                    false
+                }
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "the ownership recomputation found no database connection");
+                false
+            }
+        };
+        if !busy {
+            std::thread::sleep(POLL);
+        }
+    })?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+// ---------------------------------------------------------------------------------------------
+
+/// The current records that name `identity_number` (as an owner, a legal representative or a
+/// declared beneficial owner), by the `enterprises_people` index, ordered by code.
+pub fn naming(conn: &mut PgConnection, identity_number: &str) -> Result<Vec<Enterprise>, StoreError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Jsonb)]
+        record: serde_json::Value,
+    }
+    // Materialised first: a person is named by a handful of records, and the planner must not
+    // walk the primary key in code order looking for them.
+    let rows: Vec<Row> = prepared(
+        "WITH m AS MATERIALIZED (SELECT code, record FROM enterprises \
+             WHERE jsonb_path_query_array(record, 'lax $.*[*].identity.number') @> jsonb_build_array($1::text)) \
+         SELECT record FROM m ORDER BY code LIMIT 10000",
+    )
+    .bind::<Text, _>(identity_number)
+    .load(conn)?;
+    rows.into_iter().map(|r| decode(r.record)).collect()
+}
+
+/// The current records of `codes`, by code.
+pub fn records(conn: &mut PgConnection, codes: &[String]) -> Result<Vec<Enterprise>, StoreError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Jsonb)]
+        record: serde_json::Value,
+    }
+    let rows: Vec<Row> = prepared("SELECT record FROM enterprises WHERE code = ANY($1) ORDER BY code")
+        .bind::<Array<Text>, _>(codes)
+        .load(conn)?;
+    rows.into_iter().map(|r| decode(r.record)).collect()
+}
+
+/// One enterprise with discrepancies flagged.
+#[derive(Debug, Clone)]
+pub struct Flagged {
+    pub code: String,
+    pub name: String,
+    pub status: String,
+    pub discrepancies: Vec<Discrepancy>,
+}
+
+/// The enterprises with discrepancies flagged, by code after `after`, at most `limit`.
+pub fn flagged(conn: &mut PgConnection, after: &str, limit: i64) -> Result<Vec<Flagged>, StoreError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        code: String,
+        #[diesel(sql_type = Text)]
+        name_vi: String,
+        #[diesel(sql_type = Text)]
+        status: String,
+        #[diesel(sql_type = Jsonb)]
+        discrepancies: serde_json::Value,
+    }
+    let rows: Vec<Row> = prepared(
+        "SELECT code, name_vi, status, record->'discrepancies' AS discrepancies FROM enterprises \
+         WHERE record ? 'discrepancies' AND code > $1 ORDER BY code LIMIT $2",
+    )
+    .bind::<Text, _>(after)
+    .bind::<diesel::sql_types::BigInt, _>(&limit)
+    .load(conn)?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Flagged { code: r.code, name: r.name_vi, status: r.status, discrepancies: decode(r.discrepancies)? })
+        })
+        .collect()
+}
+
+/// What the beneficial-owner export hands its sink.
+pub enum ExportItem<'a> {
+    /// The snapshot is taken: the feed head inside it.
+    Start { head: i64 },
+    /// One enterprise with legal personality and what the graph computes for it.
+    Record { record: &'a Enterprise, computed: &'a Computed },
+}
+
+/// Every enterprise with legal personality, ordered by code, with its computed beneficial owners,
+/// from one REPEATABLE READ READ ONLY snapshot. The holdings of every enterprise that holds
+/// another are read first (the graph's inner nodes, a small part of the register), so that each
+/// record's computation needs no query of its own.
+pub fn export(
+    conn: &mut PgConnection,
+    mut sink: impl FnMut(ExportItem<'_>) -> std::io::Result<()>,
+) -> Result<u64, super::feed::ExportError> {
+    #[derive(QueryableByName)]
+    struct Holder {
+        #[diesel(sql_type = Text)]
+        code: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Jsonb>)]
+        owners: Option<serde_json::Value>,
+    }
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        record: String,
+    }
+    conn.build_transaction().repeatable_read().read_only().run(|conn| {
+        let head = super::feed::head(conn)?;
+        sink(ExportItem::Start { head })?;
+        let holders: Vec<Holder> = diesel::sql_query(
+            "SELECT code, record->'owners' AS owners FROM enterprises \
+             WHERE code IN (SELECT DISTINCT holder_code FROM ownership_links)",
+        )
+        .load(conn)?;
+        let mut graph: HashMap<String, Vec<Holding>> = HashMap::with_capacity(holders.len());
+        for h in holders {
+            let owners: Vec<Owner> = h.owners.map(decode).transpose()?.unwrap_or_default();
+            graph.insert(h.code, beneficial_owners::holdings(&owners));
+        }
+        diesel::sql_query(
+            "DECLARE registry_bo_export NO SCROLL CURSOR FOR SELECT record::text AS record FROM enterprises \
+             WHERE enterprise_type <> 'private_enterprise' ORDER BY code",
+        )
+        .execute(conn)?;
+        let mut n = 0u64;
+        loop {
+            let rows: Vec<Row> = diesel::sql_query("FETCH 500 FROM registry_bo_export").load(conn)?;
+            let last = rows.len() < 500;
+            for row in rows {
+                let record: Enterprise = serde_json::from_str(&row.record)
+                    .map_err(|e| StoreError::Database(diesel::result::Error::DeserializationError(Box::new(e))))?;
+                let own = beneficial_owners::holdings(record.owners.as_deref().unwrap_or_default());
+                let computed = beneficial_owners::computed(&record.code, &|code: &str| {
+                    if code == record.code {
+                        Some(own.clone())
+                    } else {
+                        graph.get(code).cloned()
+                    }
+                });
+                sink(ExportItem::Record { record: &record, computed: &computed })?;
+                n += 1;
+            }
+            if last {
+                break;
+            }
+        }
+        Ok(n)
+    })
+}
