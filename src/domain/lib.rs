@@ -3,6 +3,7 @@
 //! unit tests built from the law's own examples.
 
 pub mod beneficial_owners;
+pub mod bods;
 pub mod change;
 pub mod code;
 pub mod effective_date;
