@@ -53,7 +53,7 @@ cargo build --locked --quiet --bin registry
 export DATABASE_URL=$URL REGISTRY_DATA_DIR=$WORK/var REGISTRY_LOG=info
 "$BIN" migrate >/dev/null 2>&1
 declare -A KEY
-for role in portal transport tax admin; do
+for role in portal transport tax authority admin; do
   KEY[$role]=$("$BIN" clients add "schemathesis-$role" --role "$role" 2>/dev/null)
 done
 
@@ -97,6 +97,8 @@ for after in "" "&after=$(curl -sf "$BASE/v1/changes?limit=7" -H "Authorization:
   curl -sf "$BASE/v1/changes?limit=3$after" -H "Authorization: Bearer ${KEY[tax]}" | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["next"]))'
 done >"$WORK/cursors.dict"
 echo "\"GP-VT-$code\"" >"$WORK/licenses.dict"
+# The people of SPEC Appendix A (an owner and legal representative, and an owner).
+printf '"%s"\n' 001080012345 001185054321 >"$WORK/people.dict"
 printf '"\\"v%s\\""\n' 1 2 3 4 >"$WORK/etags.dict"
 {
   cat tests/schemathesis/schemathesis.toml
@@ -111,6 +113,7 @@ etags = { from-file = "$WORK/etags.dict" }
 provinces = { from-file = "$WORK/provinces.dict" }
 wards = { from-file = "$WORK/wards.dict" }
 cursors = { from-file = "$WORK/cursors.dict" }
+people = { from-file = "$WORK/people.dict" }
 
 [parameters]
 "path.code" = { dictionary = "codes", probability = 0.5 }
@@ -120,11 +123,12 @@ cursors = { from-file = "$WORK/cursors.dict" }
 "query.province" = { dictionary = "provinces", probability = 0.8 }
 "query.ward" = { dictionary = "wards", probability = 0.8 }
 "query.after" = { dictionary = "cursors", probability = 0.5 }
+"path.identity_number" = { dictionary = "people", probability = 0.5 }
 EOF
 } >"$WORK/schemathesis.toml"
 
 failed=()
-for who in admin portal transport tax none; do
+for who in admin portal transport tax authority none; do
   auth=()
   [ "$who" != none ] && auth=(-H "Authorization: Bearer ${KEY[$who]}")
   log "st run as $who (seed $SEED, at most $EXAMPLES examples per operation)"

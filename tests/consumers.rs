@@ -412,8 +412,8 @@ async fn full_views_verifications_and_bulk_reads_are_logged_and_public_reads_are
         seen,
         vec![
             ("transport", "verify", None),
-            ("tax-agency", "enterprise", Some("as_of=2030-01-01")),
-            ("tax-agency", "enterprise", None),
+            ("tax-agency", "authority_view", Some("as_of=2030-01-01")),
+            ("tax-agency", "authority_view", None),
         ]
     );
     assert!(entries.iter().all(|e| e.request_id.is_some()));

@@ -129,6 +129,13 @@ pub struct RegistrationPatch {
     pub legal_representatives: Option<Vec<crate::domain::people::RepresentativeInput>>,
     #[schema(nullable = false)]
     pub owners: Option<Vec<crate::domain::people::OwnerInput>>,
+    /// The declared beneficial owners (SPEC §7), replaced whole; required when the owners change.
+    /// `null` with `exempt` to become exempt.
+    #[schema(min_items = 1)]
+    pub beneficial_owners: Option<Vec<crate::domain::beneficial_owners::BeneficialOwnerInput>>,
+    /// `listed` or `state_owned`: no declaration (`null` with a declaration to end an exemption).
+    #[schema(value_type = Option<crate::domain::beneficial_owners::ExemptReason>)]
+    pub exempt: Option<String>,
     /// The change's legal effective date: not before the registration, not in the future
     /// (default today).
     pub effective_on: Option<chrono::NaiveDate>,

@@ -54,6 +54,7 @@ problems! {
     SCHEDULED_CHANGE_DUE = 409, "scheduled_change_due", "The scheduled change's day has come; it can no longer be withdrawn";
     NOTICE_TOO_SHORT = 422, "notice_too_short", "A suspension is notified at least 3 working days before it starts";
     STATUS_REPLACED = 422, "status_replaced", "This status is no longer one of the register's (Decree 168/2025)";
+    BENEFICIAL_OWNER_MISSING = 422, "beneficial_owner_missing", "An individual holding 25 % or more of the charter capital directly is not declared as a beneficial owner";
     UNIT_LIMIT = 409, "unit_limit", "The enterprise has used every unit code";
     CODES_EXHAUSTED = 409, "codes_exhausted", "No enterprise code is left for this prefix";
     VERSION_MISMATCH = 412, "version_mismatch", "The record changed since the version this request was based on";

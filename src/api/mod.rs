@@ -170,6 +170,7 @@ Errors are application/problem+json with a stable `type` code and the JSON path 
         beneficial_owners::enterprise_owners,
         beneficial_owners::person_control,
         beneficial_owners::discrepancies,
+        beneficial_owners::bods_export,
     ),
     components(schemas(
         error::ProblemBody,
@@ -262,6 +263,7 @@ fn v1() -> actix_web::Scope {
         .service(
             resource("/beneficial-owners/discrepancies", "GET").route(web::get().to(beneficial_owners::discrepancies)),
         )
+        .service(resource("/beneficial-owners/export", "GET").route(web::get().to(beneficial_owners::bods_export)))
 }
 
 /// A resource that serves the methods in `allow` (as `Allow` spells them) and answers any other

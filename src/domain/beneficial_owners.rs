@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use super::enterprise_type::EnterpriseType;
 use super::errors::{join, Errors};
 use super::people::{norm, required_text, validate_identity, IdentityInput};
-use super::record::{share_percent, Identity, Owner, OwnerKind};
+use super::record::{share_percent, Enterprise, Identity, Owner, OwnerKind};
 use super::text;
 
 /// The share from which an individual is a beneficial owner by ownership: 25 % of the charter
@@ -941,6 +941,20 @@ pub fn discrepancies(computed: &Computed, declared: &[BeneficialOwner]) -> Vec<D
         }
     }
     found
+}
+
+/// The discrepancies of a record judged on its own owners only (its enterprise owners are ends
+/// the walk does not follow, so every computed share is a lower bound): what an import derives
+/// before the register follows the graph. `None` when there are none, or when the record declares
+/// nothing by law (a private enterprise) or is exempt.
+pub fn direct_discrepancies(record: &Enterprise) -> Option<Vec<Discrepancy>> {
+    if record.enterprise_type == EnterpriseType::PrivateEnterprise || record.exempt.is_some() {
+        return None;
+    }
+    let own = holdings(record.owners.as_deref().unwrap_or_default());
+    let computed = computed(&record.code, &|code: &str| (code == record.code).then(|| own.clone()));
+    let found = discrepancies(&computed, record.beneficial_owners.as_deref().unwrap_or_default());
+    (!found.is_empty()).then_some(found)
 }
 
 #[cfg(test)]

@@ -114,10 +114,12 @@ impl<'a> Declaration<'a> {
         Declaration {
             record,
             subject: entity_record_id(&record.code),
-            declared_on: super::legal_date(record.updated_at),
-            published_on: super::legal_date(published),
+            // Dates in UTC, as BODS consumers (and libcovebods' future-date checks) read them: the
+            // Vietnamese legal day runs 7 hours ahead of them.
+            declared_on: record.updated_at.date_naive(),
+            published_on: published.date_naive(),
             publication: json!({
-                "publicationDate": super::legal_date(published).to_string(),
+                "publicationDate": published.date_naive().to_string(),
                 "bodsVersion": BODS_VERSION,
                 "publisher": {"name": PUBLISHER},
             }),

@@ -500,7 +500,7 @@ pub fn validate(record: &Enterprise, reference: &Reference, now: DateTime<Utc>) 
         return Err(errors.0);
     }
     let (beneficial_owners, exempt) = BeneficialOwnership::into_fields(valid.beneficial);
-    Ok(Enterprise {
+    let mut imported = Enterprise {
         code: code.to_string(),
         enterprise_type: valid.enterprise_type,
         name: valid.name,
@@ -521,10 +521,13 @@ pub fn validate(record: &Enterprise, reference: &Reference, now: DateTime<Utc>) 
         licenses: record.licenses.clone(),
         beneficial_owners,
         exempt,
-        // Derived from the ownership graph by the register, after the import.
+        // Judged on the record's own owners here; the register follows its enterprise owners
+        // after the import (store::ownership).
         discrepancies: None,
         updated_at: record.updated_at,
-    })
+    };
+    imported.discrepancies = super::beneficial_owners::direct_discrepancies(&imported);
+    Ok(imported)
 }
 
 /// The record's counters: versions are numbered from 1, and each version after the first counts

@@ -120,6 +120,23 @@ pub fn licences_missing_from_records(conn: &mut PgConnection) -> Result<Offender
     )
 }
 
+/// Edges of the ownership graph (`ownership_links`) that differ from the enterprise owners the
+/// records list: missing, left over, or with another share (examples are `owned<-holder`).
+pub fn ownership_links_out_of_step(conn: &mut PgConnection) -> Result<Offenders, StoreError> {
+    offenders(
+        conn,
+        "WITH expected AS (SELECT e.code AS owned_code, o->>'enterprise_code' AS holder_code, \
+                  sum((o->>'share_percent')::double precision) AS share \
+              FROM enterprises e, jsonb_array_elements(coalesce(e.record->'owners', '[]'::jsonb)) AS o \
+              WHERE o->>'enterprise_code' IS NOT NULL GROUP BY 1, 2) \
+         SELECT coalesce(x.owned_code, l.owned_code) || '<-' || coalesce(x.holder_code, l.holder_code) AS example, \
+                count(*) OVER () AS total \
+         FROM expected x FULL JOIN ownership_links l USING (owned_code, holder_code) \
+         WHERE x.owned_code IS NULL OR l.owned_code IS NULL OR abs(x.share - l.share_percent) > 1e-6 \
+         ORDER BY 1 LIMIT 5",
+    )
+}
+
 /// At most `limit` enterprise codes after `after`, in order (a pass over every code in batches).
 pub fn codes_after(conn: &mut PgConnection, after: &str, limit: i64) -> Result<Vec<String>, StoreError> {
     Ok(enterprises::table

@@ -494,6 +494,7 @@ pub fn load_batch(
         copy_batch(conn, &batch)?;
         let loaded_codes: Vec<&str> = codes.iter().copied().filter(|c| !existing.iter().any(|e| e == c)).collect();
         record_licenses(conn, &loaded_codes)?;
+        record_ownership(conn, &loaded_codes)?;
         advance_serials(conn, batch.serials)?;
         let mut loaded = batch.loaded;
         let mut refused = batch.refused;
@@ -658,6 +659,24 @@ fn record_licenses(conn: &mut PgConnection, codes: &[&str]) -> QueryResult<()> {
                 e.updated_at, 'import' \
          FROM enterprises e, jsonb_array_elements(coalesce(e.record->'licenses', '[]'::jsonb)) AS l \
          WHERE e.code = ANY($1) ON CONFLICT (number) DO NOTHING",
+    )
+    .bind::<Array<Text>, _>(codes)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The ownership graph's edges out of the records of `codes` (their enterprise owners), and each
+/// such record queued for the register to follow its chains of owners (store::ownership): the
+/// import judged it on its own owners only.
+fn record_ownership(conn: &mut PgConnection, codes: &[&str]) -> QueryResult<()> {
+    diesel::sql_query(
+        "WITH l AS (INSERT INTO ownership_links (owned_code, holder_code, share_percent) \
+             SELECT e.code, o->>'enterprise_code', sum((o->>'share_percent')::double precision) \
+             FROM enterprises e, jsonb_array_elements(coalesce(e.record->'owners', '[]'::jsonb)) AS o \
+             WHERE e.code = ANY($1) AND o->>'enterprise_code' IS NOT NULL \
+             GROUP BY 1, 2 ON CONFLICT (owned_code, holder_code) DO NOTHING RETURNING owned_code) \
+         INSERT INTO ownership_recompute (code, scope) SELECT DISTINCT owned_code, 'self' FROM l \
+         ON CONFLICT (code, scope) DO NOTHING",
     )
     .bind::<Array<Text>, _>(codes)
     .execute(conn)?;

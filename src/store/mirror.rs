@@ -125,7 +125,14 @@ pub fn records(conn: &mut PgConnection) -> QueryResult<Vec<MirrorRecord>> {
     diesel::sql_query("SELECT code, version, record FROM mirror_enterprises ORDER BY code").load(conn)
 }
 
-/// The register's own records in the same shape, ordered by code (to compare a copy with).
+/// The register's own records in the same shape, ordered by code (to compare a copy with): in
+/// the tax agency's view (the authority view, `discrepancies` always listed), as its feed and
+/// export carry them.
 pub fn register_records(conn: &mut PgConnection) -> QueryResult<Vec<MirrorRecord>> {
-    diesel::sql_query("SELECT code, version, record FROM enterprises ORDER BY code").load(conn)
+    diesel::sql_query(
+        "SELECT code, version, CASE WHEN record ? 'discrepancies' THEN record \
+                ELSE record || '{\"discrepancies\": []}'::jsonb END AS record \
+         FROM enterprises ORDER BY code",
+    )
+    .load(conn)
 }

@@ -429,7 +429,7 @@ pub async fn changes(
 }
 
 /// Whether the request accepts a gzip body.
-fn accepts_gzip(req: &HttpRequest) -> bool {
+pub(crate) fn accepts_gzip(req: &HttpRequest) -> bool {
     req.headers().get_all(header::ACCEPT_ENCODING).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|e| {
         let mut parts = e.split(';');
         let name = parts.next().unwrap_or("").trim();
@@ -440,14 +440,14 @@ fn accepts_gzip(req: &HttpRequest) -> bool {
 }
 
 /// How long the export waits for a client that reads nothing before it gives up.
-const EXPORT_STALL: Duration = Duration::from_secs(60);
+pub(crate) const EXPORT_STALL: Duration = Duration::from_secs(60);
 /// Hands chunks to the response body through a bounded channel: the export goes no faster than
 /// the client reads, and stops when the client goes away or stalls.
-struct ChannelWriter {
-    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
-    rt: tokio::runtime::Handle,
+pub(crate) struct ChannelWriter {
+    pub(crate) tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    pub(crate) rt: tokio::runtime::Handle,
     /// Once a send failed, every later write (the buffers' flush on drop) fails at once.
-    failed: bool,
+    pub(crate) failed: bool,
 }
 
 impl Write for ChannelWriter {

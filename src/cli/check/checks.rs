@@ -78,6 +78,11 @@ const QUERIES: &[(&str, &str, Query)] = &[
         check::suspensions_unscheduled,
     ),
     ("licences", "licences missing from their enterprise's record", check::licences_missing_from_records),
+    (
+        "ownership graph",
+        "edges of the ownership graph that differ from the enterprise owners the records list",
+        check::ownership_links_out_of_step,
+    ),
 ];
 
 /// Every check of the database and the feed.
