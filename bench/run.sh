@@ -179,6 +179,31 @@ t=$(now)
 plines=$(psql "$DATABASE_URL" -Atc "COPY (SELECT record FROM enterprises ORDER BY code) TO STDOUT" | wc -l)
 echo "{\"seconds\": $(since "$t"), \"lines\": $plines}" >"$OUT/export_copy.json"
 
+# 8b. Beneficial owners (SPEC §7): an enterprise's owners and a person's control (wrk, 32
+# connections, authority key), a change at the top of 1,110 enterprises downstream while 16 writers
+# change records, and the BODS export.
+log "beneficial owners"
+AUTHORITY=$("$BIN" clients add "bench-authority-$$" --role authority)
+psql "$DATABASE_URL" -Atc "SELECT c.code FROM bench_codes c JOIN enterprises e USING (code) \
+  WHERE e.enterprise_type <> 'private_enterprise' ORDER BY c.i LIMIT 200000" >"$WORK/bo_codes.txt"
+psql "$DATABASE_URL" -Atc "SELECT DISTINCT b->'identity'->>'number' FROM enterprises TABLESAMPLE SYSTEM (2), \
+  jsonb_array_elements(coalesce(record->'beneficial_owners', record->'owners')) b \
+  WHERE b->'identity'->>'number' IS NOT NULL LIMIT 50000" >"$WORK/bo_people.txt"
+SUFFIX=/beneficial-owners CODES=$WORK/bo_codes.txt KEY=$AUTHORITY wrk -t2 -c32 -d10s -s "$ROOT/bench/lookup.lua" "$URL" >/dev/null
+SUFFIX=/beneficial-owners CODES=$WORK/bo_codes.txt KEY=$AUTHORITY wrk -t2 -c32 -d"${SECS}s" \
+  -s "$ROOT/bench/lookup.lua" "$URL" | tail -1 >"$OUT/bo_owners.json"
+PREFIX=/v1/people/ SUFFIX=/control CODES=$WORK/bo_people.txt KEY=$AUTHORITY wrk -t2 -c32 -d"${SECS}s" \
+  -s "$ROOT/bench/lookup.lua" "$URL" | tail -1 >"$OUT/bo_control.json"
+"$DRIVER" --url "$URL" writes --writers 16 --secs "$((SECS * 2))" --mode change --db "$DATABASE_URL" \
+  >"$OUT/bo_writes.json" &
+WRITERS=$!
+sleep 10
+python3 "$ROOT/bench/ownership_chain.py" "$URL" "$PORTAL" "$DATABASE_URL" >"$OUT/bo_chain.json"
+wait "$WRITERS"
+t=$(now)
+statements=$(curl -fsS -H "Authorization: Bearer $AUTHORITY" "$URL/v1/beneficial-owners/export" | wc -l)
+echo "{\"seconds\": $(since "$t"), \"statements\": $statements}" >"$OUT/bo_export.json"
+
 # 9. Mixed load (issue 8), when asked for.
 if [ "$MIXED_SECS" -gt 0 ]; then
   log "mixed load for $MIXED_SECS s at $MIXED_RATE req/s"

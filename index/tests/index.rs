@@ -395,6 +395,8 @@ fn with_record(mut d: EnterpriseDoc, version: u64) -> EnterpriseDoc {
         version,
         full: format!("{{\"code\":\"{}\",\"version\":{version},\"owners\":[]}}", d.code).into_bytes(),
         public: format!("{{\"code\":\"{}\",\"version\":{version}}}", d.code).into_bytes(),
+        authority: format!("{{\"code\":\"{}\",\"version\":{version},\"owners\":[],\"discrepancies\":[]}}", d.code)
+            .into_bytes(),
     });
     d
 }
@@ -417,6 +419,7 @@ fn stored_records_are_looked_up_by_code_across_segments_and_reopens() {
         assert_eq!(r.version, 1);
         assert_eq!(r.public, br#"{"code":"0100000002","version":1}"#);
         assert_eq!(r.full, br#"{"code":"0100000002","version":1,"owners":[]}"#);
+        assert_eq!(r.authority, br#"{"code":"0100000002","version":1,"owners":[],"discrepancies":[]}"#);
         assert_eq!(idx.record("0100000004").unwrap(), None);
         assert_eq!(idx.record("0100000009").unwrap(), None);
         // A new version replaces the old one (deleted in its segment); uncommitted, it is not seen.
