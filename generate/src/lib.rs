@@ -40,6 +40,7 @@ mod address;
 mod history;
 mod json;
 mod names;
+mod ownership;
 mod people;
 mod places;
 mod records;
