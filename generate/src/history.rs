@@ -310,7 +310,7 @@ impl RecordGenerator {
 }
 
 /// A time between `from` and `to` (inclusive, to the second); `from` when `to` is earlier.
-fn random_time(rng: &mut ChaCha8Rng, from: DateTime<Utc>, to: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn random_time(rng: &mut ChaCha8Rng, from: DateTime<Utc>, to: DateTime<Utc>) -> DateTime<Utc> {
     let span = (to - from).num_seconds();
     if span <= 0 {
         return from;

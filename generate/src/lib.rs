@@ -32,14 +32,22 @@
 //! about 190 MB resident at 2 million). Organisation owners use only `organisation_owner_codes`
 //! (none when empty); their names are invented, not looked up.
 //!
+//! Beneficial owners (SPEC §7, `ownership`): [`RecordGenerator`] holds its enterprise owners in a
+//! pool of the last 500 enterprises with legal personality, each with the individuals at the ends
+//! of its chains and their shares (a few dozen entries at most), so a child's declaration is
+//! computed through its parents without looking anything up: memory stays bounded whatever the
+//! count, and the draw stays one sequential, deterministic stream.
+//!
 //! The files: `registration` (the body generator), `names`, `address`, `people` and `vsic` (the
 //! parts of a body), `places` and `vocabulary` (what is drawn from, built from the tables of
-//! `words`), `sampling` and `json` (helpers); `records`, `history` and `write` (full records).
+//! `words`), `sampling` and `json` (helpers); `records`, `history`, `ownership` and `write` (full
+//! records).
 
 mod address;
 mod history;
 mod json;
 mod names;
+mod ownership;
 mod people;
 mod places;
 mod records;

@@ -17,7 +17,7 @@ pub(crate) struct Person {
     pub(crate) name: String,
     pub(crate) birth: NaiveDate,
     pub(crate) nationality: &'static str,
-    id_kind: &'static str,
+    pub(crate) id_kind: &'static str,
     pub(crate) id_number: String,
 }
 
@@ -114,6 +114,16 @@ impl Generator {
         }
         let parts = self.split_capital(capital, founders.owners.len(), true);
         let mut owners = founders.owners_json(parts);
+        // Who the individual owners are (their birth dates are not on the record): the
+        // beneficial-owner declaration names them.
+        self.owner_persons = founders
+            .owners
+            .iter()
+            .map(|o| match o {
+                Owner::Person(i) => Some(founders.persons[*i].clone()),
+                Owner::Organisation { .. } => None,
+            })
+            .collect();
         if kind == EnterpriseType::Partnership {
             // Art. 177.1: the partners drawn are general partners, individuals (no draw, so the
             // sequence of every other body stays as it was).
@@ -241,6 +251,11 @@ impl Generator {
                 break c;
             }
         };
+        Owner::Organisation { name: self.organisation_name(), code }
+    }
+
+    /// An invented name of an organisation owner.
+    fn organisation_name(&mut self) -> String {
         let prefix = match self.rng.random_range(0..10u32) {
             0..=5 => "Công ty cổ phần",
             6..=8 => "Công ty TNHH",
@@ -253,7 +268,7 @@ impl Generator {
         let (trade, first, ending) = (&words.trades[t].vi, &words.syllables[a].text, &words.syllables[b].text);
         let name =
             if a == b { format!("{prefix} {trade} {first}") } else { format!("{prefix} {trade} {first} {ending}") };
-        Owner::Organisation { name: nfc(&name), code }
+        nfc(&name)
     }
 
     /// A Vietnamese citizen with a fresh CCCD; its name differs from the others in `persons`.

@@ -16,6 +16,7 @@ use registry_domain::reference::{Reference, VsicEdition};
 use registry_domain::status::Status;
 
 use crate::json::string;
+use crate::ownership::{add, Held, Plan, CROSS_SHARE};
 use crate::places::{legacy_places, LegacyPlace};
 use crate::registration::{BodyPlan, Generator, GeneratorInput, Ward};
 use crate::sampling::{hash_str, pick, U64Set, Weighted};
@@ -56,7 +57,10 @@ const REGISTRATIONS_PER_YEAR: &[(i32, u64)] = &[
 /// among the old); units for some; changes of capital, representatives, address, lines, contacts
 /// and names, unit registrations and status changes along the legal transitions. Names are
 /// unique by the art. 41 keys of [`registry_domain::name_check::keys`] among everything generated
-/// (former names included), so no two generated enterprises conflict.
+/// (former names included), so no two generated enterprises conflict. Companies and partnerships
+/// declare their beneficial owners (or are exempt) from 1 July 2025 (see `ownership`): some are
+/// held 50 % or more by earlier generated enterprises, chains two to four levels deep, a few hold
+/// each other.
 ///
 /// Records come out rough (unit and ward names, VSIC names and shares left empty); [`crate::resolve`]
 /// fills them in through the import's own validation, which also proves them valid.
@@ -76,6 +80,10 @@ pub struct RecordGenerator {
     core_keys: U64Set,
     abbreviation_keys: U64Set,
     foreign_keys: U64Set,
+    /// The enterprises later ones may hold (as `inner.org_codes`), with the individuals behind.
+    pub(crate) pool: Vec<Held>,
+    /// The second of a cross-holding pair, returned by the next call.
+    pending: Option<Vec<Enterprise>>,
 }
 
 /// The statuses drawn for a current record, by the weights' index: the fifth is the share of
@@ -126,6 +134,8 @@ impl RecordGenerator {
             core_keys: U64Set::default(),
             abbreviation_keys: U64Set::default(),
             foreign_keys: U64Set::default(),
+            pool: Vec::new(),
+            pending: None,
         }
     }
 
@@ -138,6 +148,49 @@ impl RecordGenerator {
     /// The next enterprise: its versions, oldest first, the last one current (rough: see
     /// [`crate::resolve`]).
     pub fn next_enterprise(&mut self) -> Vec<Enterprise> {
+        if let Some(versions) = self.pending.take() {
+            return versions;
+        }
+        let first = self.first_version();
+        let mut a = self.shape(first);
+        if !Self::may_cross(&a) || !self.inner.rng.random_bool(CROSS_SHARE) {
+            let (through, depth) = self.through(&a, None);
+            let plan = self.plan(&a, through, depth);
+            return self.finish(a.record, plan);
+        }
+        // A cross-holding: this one and the next hold each other (the register cuts the cycle).
+        let second = self.first_version();
+        let mut b = self.shape(second);
+        if Self::may_cross(&b) {
+            self.cross(&mut a, &mut b);
+        }
+        let (code_a, code_b) = (a.record.code.clone(), b.record.code.clone());
+        let (mut through_a, depth_a) = self.through(&a, Some(&code_b));
+        let (mut through_b, depth_b) = self.through(&b, Some(&code_a));
+        let (a_in_b, b_in_a) = (Self::share_of(&b, &code_a), Self::share_of(&a, &code_b));
+        let (base_a, base_b) = (through_a.clone(), through_b.clone());
+        for (p, s) in &base_b {
+            add(&mut through_a, p, b_in_a * s / 100.0);
+        }
+        for (p, s) in &base_a {
+            add(&mut through_b, p, a_in_b * s / 100.0);
+        }
+        let plan_a = self.plan(&a, through_a, depth_a.max(depth_b));
+        let plan_b = self.plan(&b, through_b, depth_a.max(depth_b));
+        let versions = self.finish(a.record, plan_a);
+        self.pending = Some(self.finish(b.record, plan_b));
+        versions
+    }
+
+    /// The versions of an enterprise whose first version and declaration are drawn.
+    fn finish(&mut self, first: Enterprise, plan: Plan) -> Vec<Enterprise> {
+        let mut versions = if self.history == 0 { vec![self.current_only(first)] } else { self.with_history(first) };
+        self.settle(&mut versions, plan);
+        versions
+    }
+
+    /// A first version: the registration as drawn, with its code (owners not yet shaped).
+    fn first_version(&mut self) -> Enterprise {
         let registered_on = self.registration_date();
         let at = self.office_time(registered_on);
         let rng = &mut self.inner.rng;
@@ -169,17 +222,7 @@ impl RecordGenerator {
             }
         };
         let code = self.allocate(&prefix);
-        let first = rough_record(body, code.clone(), registered_on, at, legacy, edition);
-        let versions = if self.history == 0 { vec![self.current_only(first)] } else { self.with_history(first) };
-        // Later enterprises may be owned by this one.
-        let org = &mut self.inner.org_codes;
-        if org.len() < 500 {
-            org.push(code);
-        } else {
-            let i = self.inner.rng.random_range(0..org.len());
-            org[i] = code;
-        }
-        versions
+        rough_record(body, code, registered_on, at, legacy, edition)
     }
 
     fn registration_date(&mut self) -> NaiveDate {

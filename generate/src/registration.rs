@@ -7,6 +7,7 @@ use serde_json::Value;
 use registry_domain::enterprise_type::EnterpriseType;
 
 use crate::json::{obj, string};
+use crate::people::Person;
 use crate::places::Places;
 use crate::sampling::{U64Set, Weighted};
 use crate::vocabulary::Vocabulary;
@@ -69,6 +70,8 @@ pub struct Generator {
     pub(crate) en_names: U64Set,
     pub(crate) abbreviations: U64Set,
     pub(crate) identities: U64Set,
+    /// The individual owners of the last body drawn, in owner order (`None`: an organisation).
+    pub(crate) owner_persons: Vec<Option<Person>>,
 }
 
 impl Generator {
@@ -90,6 +93,7 @@ impl Generator {
             en_names: U64Set::default(),
             abbreviations: U64Set::default(),
             identities: U64Set::default(),
+            owner_persons: Vec::new(),
         }
     }
 

@@ -166,3 +166,165 @@ fn vocabulary_is_clean() {
         assert!(!nfc(t).to_lowercase().split(' ').all(|w| syl.contains(w)), "{t}");
     }
 }
+
+mod beneficial {
+    //! Beneficial owners of generated records (SPEC §7): every declaration passes the import,
+    //! the register's own walk of the ownership graph finds the chains and cross-holdings
+    //! generated, and agrees with the declarations but for the few deliberate discrepancies.
+
+    use std::collections::{BTreeMap, HashMap};
+
+    use registry_domain::beneficial_owners::{computed, discrepancies, holdings, Basis, Discrepancy, Holding};
+    use registry_domain::enterprise_type::EnterpriseType;
+    use registry_domain::record::{Enterprise, OwnerKind};
+    use registry_domain::reference_data;
+
+    use crate::records::{default_as_of, RecordGenerator};
+
+    /// `n` current records of seed `seed`, each resolved through the import's validation (which
+    /// checks the declaration as a registration's).
+    fn current(seed: u64, n: usize) -> Vec<Enterprise> {
+        let reference = reference_data::reference();
+        let mut g = RecordGenerator::new(seed, reference.clone(), 0, default_as_of());
+        (0..n)
+            .map(|_| {
+                let versions =
+                    crate::resolve(&g.next_enterprise(), &reference, g.as_of_time()).unwrap_or_else(|e| panic!("{e}"));
+                versions.into_iter().last().unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn declarations_pass_the_import_and_agree_with_the_graph() {
+        let n: usize = std::env::var("GENERATE_SAMPLE").ok().and_then(|s| s.parse().ok()).unwrap_or(6000);
+        let all = current(42, n);
+        let register: HashMap<&str, Vec<Holding>> =
+            all.iter().map(|r| (r.code.as_str(), holdings(r.owners.as_deref().unwrap_or_default()))).collect();
+        let mut c: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut count = |k: &'static str| *c.entry(k).or_default() += 1;
+        for r in &all {
+            let kind = r.enterprise_type;
+            if kind == EnterpriseType::PrivateEnterprise {
+                assert!(r.beneficial_owners.is_none() && r.exempt.is_none(), "{}", r.code);
+                continue;
+            }
+            count("legal persons");
+            let owners = r.owners.as_deref().unwrap_or_default();
+            let total = r.charter_capital_vnd;
+            let parent = owners.iter().find(|o| o.kind == OwnerKind::Organisation && o.share_percent >= 50.0);
+            if parent.is_some_and(|p| register.contains_key(p.enterprise_code.as_deref().unwrap_or_default())) {
+                count("held 50 % or more by a generated enterprise");
+            }
+            for o in owners.iter().filter(|o| o.kind == OwnerKind::Individual) {
+                let bp = i128::from(o.capital_vnd) * 10_000 / i128::from(total);
+                if i128::from(o.capital_vnd) * 10_000 == bp * i128::from(total) {
+                    match bp {
+                        2499 => count("individual at 24.99 %"),
+                        2500 => count("individual at 25 %"),
+                        2501 => count("individual at 25.01 %"),
+                        _ => {}
+                    }
+                }
+                if (o.share_percent - 33.3333).abs() < 1e-9 || (o.share_percent - 33.33).abs() < 1e-9 {
+                    count("individual at 33.33 %");
+                }
+            }
+            let graph = computed(&r.code, &|code: &str| register.get(code).cloned());
+            let deepest = graph.individuals.iter().flat_map(|p| &p.chains).map(|ch| ch.links.len()).max().unwrap_or(0);
+            if deepest >= 3 {
+                count("chains of 2 or more enterprise levels");
+            }
+            if deepest >= 4 {
+                count("chains of 3 or more enterprise levels");
+            }
+            if !graph.cycles.is_empty() {
+                count("in a cross-holding");
+            }
+            let Some(declared) = &r.beneficial_owners else {
+                if let Some(exempt) = r.exempt {
+                    count(if exempt.as_str() == "listed" { "exempt: listed" } else { "exempt: state owned" });
+                } else {
+                    assert!(r.registered_on < "2025-07-01".parse().unwrap(), "{} must declare", r.code);
+                    count("not declared (registered before the duty, unchanged)");
+                }
+                continue;
+            };
+            count("declared");
+            assert!(r.updated_at.date_naive() >= "2025-06-30".parse().unwrap(), "{}", r.code);
+            if declared.iter().any(|d| d.basis == [Basis::Control]) {
+                count("with a control-only beneficial owner");
+            }
+            if declared.iter().any(|d| d.basis == [Basis::Ownership, Basis::Control]) {
+                count("with an owner on both bases");
+            }
+            if deepest >= 2 {
+                count("declared, with chains");
+            }
+            for found in discrepancies(&graph, declared) {
+                match found {
+                    Discrepancy::Undeclared { computed_percent, .. } => {
+                        assert!(deepest >= 2, "{}: an undeclared holder without a chain", r.code);
+                        assert!(computed_percent >= 25.0);
+                        count("discrepancy: indirect holder undeclared");
+                    }
+                    Discrepancy::PercentDiffers { declared_percent, computed_percent, .. } => {
+                        assert!(deepest >= 2, "{}: {declared_percent} / {computed_percent}", r.code);
+                        assert!(
+                            computed_percent - declared_percent >= 2.5,
+                            "{}: {declared_percent} / {computed_percent}",
+                            r.code
+                        );
+                        count("discrepancy: declared percent off");
+                    }
+                }
+            }
+        }
+        println!("{n} records: {c:#?}");
+        let get = |k: &str| c.get(k).copied().unwrap_or(0);
+        let legal = get("legal persons") as f64;
+        let declared = get("declared") as f64 + get("exempt: listed") as f64 + get("exempt: state owned") as f64;
+        assert!((0.75..0.95).contains(&(declared / legal)), "{c:?}");
+        for k in [
+            "held 50 % or more by a generated enterprise",
+            "chains of 2 or more enterprise levels",
+            "chains of 3 or more enterprise levels",
+            "in a cross-holding",
+            "exempt: listed",
+            "exempt: state owned",
+            "individual at 24.99 %",
+            "individual at 25 %",
+            "individual at 25.01 %",
+            "individual at 33.33 %",
+            "with a control-only beneficial owner",
+            "with an owner on both bases",
+            "discrepancy: indirect holder undeclared",
+        ] {
+            assert!(get(k) > 0, "no {k}: {c:?}");
+        }
+        let chained = get("declared, with chains") as f64;
+        let deliberate =
+            (get("discrepancy: indirect holder undeclared") + get("discrepancy: declared percent off")) as f64;
+        assert!(deliberate / chained < 0.08, "{c:?}");
+    }
+
+    #[test]
+    fn with_history_every_version_passes_and_declares_from_the_duty_on() {
+        let reference = reference_data::reference();
+        let mut g = RecordGenerator::new(9, reference.clone(), 3, default_as_of());
+        let (mut declaring, mut later) = (0, 0);
+        for _ in 0..1500 {
+            let versions =
+                crate::resolve(&g.next_enterprise(), &reference, g.as_of_time()).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(versions.len(), 4);
+            for v in &versions {
+                let declares = v.beneficial_owners.is_some() || v.exempt.is_some();
+                let after = registry_domain::legal_date(v.updated_at) >= "2025-07-01".parse().unwrap();
+                assert!(!declares || after, "{} version {} declares before the duty", v.code, v.version);
+                declaring += usize::from(declares);
+                later += usize::from(after && v.enterprise_type != EnterpriseType::PrivateEnterprise);
+            }
+        }
+        assert_eq!(declaring, later);
+    }
+}
