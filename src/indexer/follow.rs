@@ -328,7 +328,12 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let search = Search::open(root.path()).unwrap();
         let (_, empty) = warm_in_background(search.index()).unwrap().join().unwrap();
-        let record = registry_index::StoredRecord { version: 1, full: vec![b'x'; 5000], public: vec![b'y'; 3000] };
+        let record = registry_index::StoredRecord {
+            version: 1,
+            full: vec![b'x'; 5000],
+            public: vec![b'y'; 3000],
+            authority: vec![b'z'; 6000],
+        };
         let doc = EnterpriseDoc { code: "0100000001".into(), record: Some(record), ..Default::default() };
         search.index().upsert(&doc).unwrap();
         search.index().commit(1).unwrap();

@@ -147,6 +147,9 @@ pub struct Page {
     last: i64,
 }
 
+/// A page being read ahead: after, limit, view, when it was started, and its read.
+type AheadPage = (i64, i64, View, Instant, PageFuture);
+
 type PageFuture = Shared<Pin<Box<dyn Future<Output = Option<Arc<Page>>> + Send>>>;
 
 /// The next page of each consumer catching up, read while the current one is on its way to it.
@@ -163,7 +166,7 @@ type PageFuture = Shared<Pin<Box<dyn Future<Output = Option<Arc<Page>>> + Send>>
 /// dropped and the request reads afresh. Pages are kept per instance, at most [`AHEAD_PAGES`] at
 /// a time for [`AHEAD_KEEP`]: derived data that only saves work.
 pub struct ReadAhead {
-    pages: Mutex<Vec<(i64, i64, View, Instant, PageFuture)>>,
+    pages: Mutex<Vec<AheadPage>>,
     hits: AtomicU64,
 }
 
