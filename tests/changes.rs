@@ -53,12 +53,23 @@ async fn registration_changes_bump_the_version_and_certificate_items_the_count()
     assert_eq!(r.body["legal_representatives"][0]["full_name"], "Trần Thị Bình");
     assert_eq!(r.body["registration_changes"], 3);
 
-    // Change the capital (the owners' contributions move with it).
+    // Change the capital (the owners' contributions move with it): a change of the owners, which
+    // declares the beneficial owners (SPEC §7).
     let mut owners = appendix_a()["owners"].clone();
     owners[0]["capital_vnd"] = json!(5_000_000_000i64);
+    let declared = json!([
+        {"full_name": "Nguyễn Văn An", "birth_date": "1980-04-12", "nationality": "VN",
+         "identity": {"kind": "cccd", "number": "001080012345"}, "basis": ["ownership"], "ownership_percent": 71.4286},
+        {"full_name": "Trần Thị Bình", "birth_date": "1985-03-04", "nationality": "VN",
+         "identity": {"kind": "cccd", "number": "001185054321"}, "basis": ["ownership"], "ownership_percent": 28.5714}]);
     let r = send(
         &app,
-        patch(&path, &key, Some("\"v4\""), &json!({"charter_capital_vnd": 7_000_000_000i64, "owners": owners})),
+        patch(
+            &path,
+            &key,
+            Some("\"v4\""),
+            &json!({"charter_capital_vnd": 7_000_000_000i64, "owners": owners, "beneficial_owners": declared}),
+        ),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text);

@@ -510,3 +510,101 @@ async fn no_public_answer_holds_personal_data() {
     let lines: Vec<Value> = export.text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(!leaks(&lines[1], &secrets).is_empty());
 }
+
+/// The keys of beneficial-owner data (SPEC §7): the authority view's only.
+const BENEFICIAL_KEYS: &[&str] = &["beneficial_owners", "discrepancies", "exempt"];
+
+fn beneficial_leaks(value: &Value, path: &str, secrets: &[&str], found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if BENEFICIAL_KEYS.contains(&k.as_str()) {
+                    found.push(format!("{path}.{k}"));
+                }
+                beneficial_leaks(v, &format!("{path}.{k}"), secrets, found);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                beneficial_leaks(v, &format!("{path}[{i}]"), secrets, found);
+            }
+        }
+        Value::String(s) if secrets.iter().any(|secret| s.contains(secret)) => found.push(format!("{path} = {s:?}")),
+        _ => {}
+    }
+}
+
+/// Beneficial-owner data reaches the authority view only: the public and the transport ministry
+/// find none of it on any route, in the feed or in an answer to a write, wherever they may read.
+#[actix_web::test]
+async fn beneficial_owner_data_reaches_the_authority_view_only() {
+    let db = TestDb::new();
+    let portal = db.key("portal", Role::Portal);
+    let transport = db.key("transport", Role::Transport);
+    let tax = db.key("tax", Role::Tax);
+    let state = state(&db);
+    let app = test::init_service(api::app(state.clone())).await;
+    // A control-only beneficial owner, named nowhere else on the record.
+    let mut body = appendix_a();
+    body["beneficial_owners"] = json!([
+        {"full_name": "Nguyễn Văn An", "birth_date": "1980-04-12", "nationality": "VN",
+         "identity": {"kind": "cccd", "number": "001080012345"}, "basis": ["ownership"], "ownership_percent": 60},
+        {"full_name": "Trần Thị Bình", "birth_date": "1985-03-02", "nationality": "VN",
+         "identity": {"kind": "cccd", "number": "001185054321"}, "basis": ["ownership"], "ownership_percent": 40},
+        {"full_name": "Hoàng Văn Kiểm", "birth_date": "1960-06-30", "nationality": "VN",
+         "identity": {"kind": "cccd", "number": "001060777888"}, "basis": ["control"],
+         "contact_address": "Số 9 ngõ Bí Mật, Hà Nội", "control": "Quyết định sửa đổi Điều lệ qua thỏa thuận riêng"}]);
+    let code = register(&app, &portal, &body).await.code;
+    let lic =
+        send(&app, post_json(&format!("/v1/enterprises/{code}/licenses"), Some(&transport), &license_body("GP-BO-1")))
+            .await;
+    assert_eq!(lic.status, 201, "{}", lic.text);
+    let secrets = ["Hoàng Văn Kiểm", "001060777888", "Ngõ Bí Mật", "ngõ Bí Mật", "thỏa thuận riêng"];
+    let check = |who: &str, path: &str, body: &Value| {
+        let mut found = Vec::new();
+        beneficial_leaks(body, "$", &secrets, &mut found);
+        assert_eq!(found, Vec::<String>::new(), "{who} {path}");
+    };
+    let started = std::time::Instant::now();
+    while send(&app, get("/v1/search?q=Ho%C3%A0ng%20Long%20Ph%C3%A1t", None)).await.body["hits"]
+        .as_array()
+        .is_none_or(|h| h.is_empty())
+    {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "the index did not catch up");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let routes = [
+        format!("/v1/enterprises/{code}"),
+        format!("/v1/enterprises/{code}?as_of={}", today()),
+        format!("/v1/enterprises/{code}/history"),
+        format!("/v1/enterprises/{code}/units"),
+        "/v1/search?q=Ho%C3%A0ng%20Long%20Ph%C3%A1t".into(),
+        "/v1/search?q=001060777888".into(),
+        "/v1/search?q=Ho%C3%A0ng%20V%C4%83n%20Ki%E1%BB%83m".into(),
+        "/v1/suggest?q=Ho%C3%A0ng".into(),
+        "/v1/licenses/GP-BO-1".into(),
+        "/v1/changes".into(),
+    ];
+    for path in &routes {
+        let r = send(&app, get(path, None)).await;
+        if r.status == 200 {
+            check("the public", path, &r.body);
+        }
+        let r = send(&app, get(path, Some(&transport))).await;
+        assert_eq!(r.status, 200, "transport {path}: {}", r.text);
+        check("transport", path, &r.body);
+    }
+    check("transport", "the licence's answer", &lic.body);
+    let r = verify(&app, &transport, json!({"code": code, "legal_representative": {"full_name": "Hoàng Văn Kiểm", "identity_number": "001060777888"}})).await;
+    check("transport", "/v1/verify", &r.body);
+    // The authority view holds it: the record, the tax agency's feed and export.
+    let found = |body: &Value| {
+        let mut found = Vec::new();
+        beneficial_leaks(body, "$", &secrets, &mut found);
+        !found.is_empty()
+    };
+    assert!(found(&send(&app, get(&format!("/v1/enterprises/{code}"), Some(&tax))).await.body));
+    assert!(found(&send(&app, get("/v1/changes", Some(&tax))).await.body));
+    let export = send(&app, get("/v1/export", Some(&tax))).await;
+    assert!(export.text.lines().skip(1).any(|l| found(&serde_json::from_str(l).unwrap())));
+}

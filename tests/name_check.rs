@@ -291,7 +291,21 @@ async fn the_subsidiary_exception_needs_a_registered_parent_with_more_than_half(
     let Registered { code, etag } = register(&app, &key, &sub).await;
     let owners = json!([sub["owners"][0], {"kind": "organisation", "name": "Công ty TNHH Không Có",
         "enterprise_code": unknown, "capital_vnd": 400_000_000}]);
-    let r = send(&app, patch(&format!("/v1/enterprises/{code}"), &key, Some(&etag), &json!({"owners": owners}))).await;
+    // (A change of owners declares the beneficial owners, SPEC §7: here the representative, who
+    // controls the company.)
+    let declared = json!([{"full_name": "Phạm Văn Dũng", "birth_date": "1982-05-06", "nationality": "VN",
+        "identity": {"kind": "cccd", "number": "031082000002"}, "basis": ["control"],
+        "control": "Bổ nhiệm, miễn nhiệm đa số thành viên Hội đồng thành viên"}]);
+    let r = send(
+        &app,
+        patch(
+            &format!("/v1/enterprises/{code}"),
+            &key,
+            Some(&etag),
+            &json!({"owners": owners, "beneficial_owners": declared}),
+        ),
+    )
+    .await;
     assert_eq!((r.status, r.body["type"].as_str()), (422, Some("unknown_enterprise")), "{}", r.text);
     assert!(r.has_error("owners[1].enterprise_code", "unknown_enterprise"), "{:?}", r.field_errors());
 }

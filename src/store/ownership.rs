@@ -51,7 +51,17 @@ pub fn declares(kind: EnterpriseType) -> bool {
 /// The holdings of every enterprise upstream of a record with `owners` (its enterprise owners,
 /// theirs, and so on), read from the current records level by level: one query per level, none
 /// when the owners are people. A code the register does not hold is absent.
-pub fn upstream(conn: &mut PgConnection, owners: &[Owner]) -> Result<HashMap<String, Vec<Holding>>, StoreError> {
+///
+/// With `lock` (a write computing the version it writes) each enterprise read is locked `FOR
+/// SHARE` until the write commits: a change of one of them then waits for the write, or the write
+/// reads it changed. Either way the change's recomputation downstream, queued at its commit, finds
+/// the write's edges: no enterprise keeps a computation made from an owner's state that a committed
+/// change replaced.
+pub fn upstream(
+    conn: &mut PgConnection,
+    owners: &[Owner],
+    lock: bool,
+) -> Result<HashMap<String, Vec<Holding>>, StoreError> {
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = Text)]
@@ -64,9 +74,14 @@ pub fn upstream(conn: &mut PgConnection, owners: &[Owner]) -> Result<HashMap<Str
     let mut frontier: Vec<String> = enterprise_codes(owners).filter(|c| asked.insert(c.clone())).collect();
     let mut depth = 0;
     while !frontier.is_empty() && depth < MAX_DEPTH && asked.len() <= MAX_UPSTREAM {
-        let rows: Vec<Row> = prepared("SELECT code, record->'owners' AS owners FROM enterprises WHERE code = ANY($1)")
-            .bind::<Array<Text>, _>(&frontier)
-            .load(conn)?;
+        let query = if lock {
+            prepared(
+                "SELECT code, record->'owners' AS owners FROM enterprises WHERE code = ANY($1) ORDER BY code FOR SHARE",
+            )
+        } else {
+            prepared("SELECT code, record->'owners' AS owners FROM enterprises WHERE code = ANY($1)")
+        };
+        let rows: Vec<Row> = query.bind::<Array<Text>, _>(&frontier).load(conn)?;
         let mut next = Vec::new();
         for row in rows {
             let owners: Vec<Owner> = row.owners.map(decode).transpose()?.unwrap_or_default();
@@ -83,10 +98,15 @@ fn enterprise_codes(owners: &[Owner]) -> impl Iterator<Item = String> + '_ {
     owners.iter().filter(|o| o.kind == OwnerKind::Organisation).filter_map(|o| o.enterprise_code.clone())
 }
 
-/// Follows the ownership graph from `record` (as it is about to be written, or as it is).
+/// Follows the ownership graph from `record` (as it is).
 pub fn compute(conn: &mut PgConnection, record: &Enterprise) -> Result<Computed, StoreError> {
+    compute_with(conn, record, false)
+}
+
+/// [`compute`], locking what it reads upwards when `lock` ([`upstream`]).
+fn compute_with(conn: &mut PgConnection, record: &Enterprise, lock: bool) -> Result<Computed, StoreError> {
     let owners = record.owners.as_deref().unwrap_or_default();
-    let graph = upstream(conn, owners)?;
+    let graph = upstream(conn, owners, lock)?;
     let own = beneficial_owners::holdings(owners);
     let root = record.code.clone();
     Ok(beneficial_owners::computed(&record.code, &|code: &str| {
@@ -98,13 +118,14 @@ pub fn compute(conn: &mut PgConnection, record: &Enterprise) -> Result<Computed,
     }))
 }
 
-/// The discrepancies the register flags on `record`: none for an enterprise that declares no
-/// beneficial owners by law (a private enterprise) or is exempt.
+/// The discrepancies the register flags on `record` (the version a write is about to write: what
+/// it reads upwards stays locked until the write commits): none for an enterprise that declares
+/// no beneficial owners by law (a private enterprise) or is exempt.
 pub fn discrepancies_of(conn: &mut PgConnection, record: &Enterprise) -> Result<Option<Vec<Discrepancy>>, StoreError> {
     if !declares(record.enterprise_type) || record.exempt.is_some() {
         return Ok(None);
     }
-    let computed = compute(conn, record)?;
+    let computed = compute_with(conn, record, true)?;
     let found = beneficial_owners::discrepancies(&computed, record.beneficial_owners.as_deref().unwrap_or_default());
     Ok((!found.is_empty()).then_some(found))
 }
@@ -303,11 +324,19 @@ pub fn recompute_round(conn: &mut PgConnection, limit: i64, at: DateTime<Utc>) -
         #[diesel(sql_type = diesel::sql_types::Bool)]
         locked: bool,
     }
+    // Most changed owners hold no other enterprise: their entries go at once, in one statement.
+    // (An enterprise that names one as owner in a transaction not yet committed read it `FOR
+    // SHARE`, so the change it would miss committed after that transaction: see `upstream`.)
+    let mut round = Round::default();
+    round.entries += prepared(
+        "DELETE FROM ownership_recompute r WHERE r.scope = 'downstream' \
+         AND NOT EXISTS (SELECT 1 FROM ownership_links l WHERE l.holder_code = r.code)",
+    )
+    .execute(conn)?;
     let entries: Vec<Entry> =
         prepared("SELECT code, scope, queued_at FROM ownership_recompute ORDER BY queued_at LIMIT $1")
             .bind::<diesel::sql_types::BigInt, _>(&limit)
             .load(conn)?;
-    let mut round = Round::default();
     for entry in entries {
         let key = format!("{}:{}", entry.scope, entry.code);
         let locked = prepared("SELECT pg_try_advisory_lock(hashtextextended($1, 76)) AS locked")
