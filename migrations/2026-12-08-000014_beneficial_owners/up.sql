@@ -36,9 +36,11 @@ CREATE TABLE ownership_recompute (
 INSERT INTO ownership_recompute (code, scope) SELECT DISTINCT owned_code, 'self' FROM ownership_links;
 
 -- Every identity number a record names (owners, legal representatives, declared beneficial
--- owners): GET /v1/people/{identity_number}/control.
+-- owners): GET /v1/people/{identity_number}/control. Without the pending list (fastupdate): a
+-- record names a handful of people, and a look-up must not scan megabytes of entries that writes
+-- left pending (3.5 ms for a person named nowhere, against 0.02 ms without).
 CREATE INDEX enterprises_people ON enterprises
-    USING gin (jsonb_path_query_array(record, 'lax $.*[*].identity.number') jsonb_path_ops);
+    USING gin (jsonb_path_query_array(record, 'lax $.*[*].identity.number') jsonb_path_ops) WITH (fastupdate = off);
 
 -- The enterprises with discrepancies flagged: GET /v1/beneficial-owners/discrepancies.
 CREATE INDEX enterprises_discrepancies ON enterprises (code) WHERE record ? 'discrepancies';

@@ -125,6 +125,18 @@ pub async fn enterprise_owners(
 ) -> Result<HttpResponse, ApiError> {
     let client = caller.require(permissions::BENEFICIAL_OWNERS.roles)?.clone();
     let code = parse_code(&path)?;
+    // Most enterprises are owned by people only: what the graph computes for them is in their own
+    // record, which this instance's cache (or the search index's stored copy) holds while it
+    // follows the feed. Only an enterprise with an enterprise among its owners needs the database.
+    if let Some(record) = cached(&state, code.as_str()) {
+        if !record.owners.iter().flatten().any(|o| o.kind == OwnerKind::Organisation && o.enterprise_code.is_some()) {
+            let own = beneficial_owners::holdings(record.owners.as_deref().unwrap_or_default());
+            let computed =
+                beneficial_owners::computed(&record.code, &|c: &str| (c == record.code).then(|| own.clone()));
+            state.access.record(&client, Action::BeneficialOwners, Some(code.as_str()), None, super::request_id(&req));
+            return Ok(HttpResponse::Ok().json(BeneficialOwnersView::new(record, computed)));
+        }
+    }
     let wanted = code.clone();
     let (record, computed) = db(&state, move |conn| {
         let Some(record) = crate::store::enterprises::get(conn, &wanted)? else { return Ok(None) };
@@ -135,6 +147,13 @@ pub async fn enterprise_owners(
     .ok_or_else(|| ApiError::not_found(format!("no enterprise has code {code}")))?;
     state.access.record(&client, Action::BeneficialOwners, Some(code.as_str()), None, super::request_id(&req));
     Ok(HttpResponse::Ok().json(BeneficialOwnersView::new(record, computed)))
+}
+
+/// The current record from this instance's cache or the search index's stored copy, while they
+/// follow the feed (as a look-up by code would answer it); `None` to ask the database.
+fn cached(state: &AppState, code: &str) -> Option<Enterprise> {
+    let hit = state.cache.get_fresh(code).or_else(|| super::enterprises::from_index(state, code, false))?;
+    serde_json::from_slice(&hit.authority).ok()
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -323,19 +342,18 @@ fn control_of(conn: &mut diesel::PgConnection, number: &str) -> Result<Vec<Contr
         }
         out.insert(record.code.clone(), entry);
     }
-    // The graph: the person's own enterprises, then everything they hold.
-    let mut reached: Vec<String> = owned.clone();
-    for code in &owned {
-        if reached.len() >= CONTROL_DOWNSTREAM {
-            break;
-        }
-        reached.extend(ownership::downstream(conn, code)?);
+    // The graph: the person's own enterprises (read above), then everything they hold.
+    let downstream = ownership::downstream_of(conn, &owned)?;
+    let mut reached: Vec<Enterprise> = named.into_iter().filter(|r| owned.contains(&r.code)).collect();
+    let more: Vec<String> = downstream
+        .into_iter()
+        .filter(|c| !owned.contains(c))
+        .take(CONTROL_DOWNSTREAM.saturating_sub(reached.len()))
+        .collect();
+    if !more.is_empty() {
+        reached.extend(ownership::records(conn, &more)?);
     }
-    reached.sort();
-    reached.dedup();
-    reached.truncate(CONTROL_DOWNSTREAM);
-    let records = ownership::records(conn, &reached)?;
-    for record in records {
+    for record in reached {
         let computed = ownership::compute(conn, &record)?;
         let Some(person) = computed.individuals.into_iter().find(|p| p.identity_number == number) else { continue };
         let at_threshold = person.share_percent + 1e-9 >= beneficial_owners::THRESHOLD_PERCENT;

@@ -183,7 +183,7 @@ pub async fn get_enterprise(
 /// its follower keeps up with the feed (`stale`: however far behind, for when the database is
 /// away), and never older than a version this instance has just written (`RecordCache::floor`).
 /// What it answers goes into the cache, which serves a record asked again faster still.
-fn from_index(state: &AppState, code: &str, stale: bool) -> Option<std::sync::Arc<Cached>> {
+pub(super) fn from_index(state: &AppState, code: &str, stale: bool) -> Option<std::sync::Arc<Cached>> {
     let cache = &state.cache;
     if !(cache.is_fresh() || stale && cache.is_followed()) {
         return None;

@@ -22,9 +22,23 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let mut out = out.0;
     // Every consumer's lag, from the positions the instances wrote (at most a second late); left
     // out while the database is away or slow to answer.
-    let lags = super::db(&state, |conn| Ok(crate::store::feed::consumer_lags(conn)?));
-    if let Ok(Ok(lags)) = tokio::time::timeout(std::time::Duration::from_millis(500), lags).await {
+    let lags = super::db(&state, |conn| {
+        Ok((crate::store::feed::consumer_lags(conn)?, crate::store::ownership::queue_state(conn)?))
+    });
+    if let Ok(Ok((lags, queue))) = tokio::time::timeout(std::time::Duration::from_millis(500), lags).await {
         write_consumer_lags(&mut out, &lags, chrono::Utc::now());
+        let mut more = Exposition::default();
+        more.gauge(
+            "registry_ownership_recompute_queued",
+            "Changed owners whose downstream enterprises wait for the ownership worker (SPEC §7).",
+            queue.queued as f64,
+        );
+        more.gauge(
+            "registry_ownership_recompute_oldest_seconds",
+            "Age of the oldest entry in the ownership recomputation queue (0 when empty): alert past the stated bound.",
+            queue.oldest_seconds,
+        );
+        out.push_str(&more.0);
     }
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out)
 }

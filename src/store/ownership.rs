@@ -215,14 +215,21 @@ pub fn queue(conn: &mut PgConnection, code: &str, scope: Scope) -> QueryResult<(
 /// Every enterprise `code` holds, directly or through others (not `code` itself unless a cycle
 /// leads back to it), nearest first.
 pub fn downstream(conn: &mut PgConnection, code: &str) -> Result<Vec<String>, StoreError> {
+    downstream_of(conn, &[code.to_string()])
+}
+
+/// Every enterprise the enterprises `from` hold, directly or through others, nearest first, one
+/// query per level (one in all when they hold none); one of `from` is in it only when a cycle
+/// leads back to it.
+pub fn downstream_of(conn: &mut PgConnection, from: &[String]) -> Result<Vec<String>, StoreError> {
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = Text)]
         owned_code: String,
     }
-    let mut seen: HashSet<String> = HashSet::from([code.to_string()]);
+    let mut seen: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
-    let mut frontier = vec![code.to_string()];
+    let mut frontier = from.to_vec();
     while !frontier.is_empty() && out.len() < MAX_DOWNSTREAM {
         let rows: Vec<Row> =
             prepared("SELECT DISTINCT owned_code FROM ownership_links WHERE holder_code = ANY($1) ORDER BY owned_code")
@@ -231,26 +238,8 @@ pub fn downstream(conn: &mut PgConnection, code: &str) -> Result<Vec<String>, St
         frontier = rows.into_iter().map(|r| r.owned_code).filter(|c| seen.insert(c.clone())).collect();
         out.extend(frontier.iter().cloned());
     }
-    if seen.len() > 1 && out.len() < MAX_DOWNSTREAM {
-        // A cycle back to the start changes its own computation too.
-        let back: i64 =
-            prepared("SELECT count(*) AS n FROM ownership_links WHERE owned_code = $1 AND holder_code = ANY($2)")
-                .bind::<Text, _>(code)
-                .bind::<Array<Text>, _>(&out)
-                .get_result::<Count>(conn)?
-                .n;
-        if back > 0 {
-            out.push(code.to_string());
-        }
-    }
     out.truncate(MAX_DOWNSTREAM);
     Ok(out)
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
 }
 
 /// Recomputes one enterprise in a transaction of its own: a new version when its discrepancies
@@ -374,9 +363,28 @@ pub fn recompute_round(conn: &mut PgConnection, limit: i64, at: DateTime<Utc>) -
     Ok(round)
 }
 
-/// Entries waiting in the queue (for `/metrics` and `registry check`).
-pub fn queued(conn: &mut PgConnection) -> Result<i64, StoreError> {
-    Ok(prepared("SELECT count(*) AS n FROM ownership_recompute").get_result::<Count>(conn)?.n)
+/// The recomputation queue, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QueueState {
+    pub queued: i64,
+    /// Age of the oldest entry, 0 when the queue is empty.
+    pub oldest_seconds: f64,
+}
+
+pub fn queue_state(conn: &mut PgConnection) -> Result<QueueState, StoreError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+        #[diesel(sql_type = Double)]
+        oldest: f64,
+    }
+    let row: Row = prepared(
+        "SELECT count(*) AS n, coalesce(extract(epoch FROM now() - min(queued_at)), 0)::float8 AS oldest \
+         FROM ownership_recompute",
+    )
+    .get_result(conn)?;
+    Ok(QueueState { queued: row.n, oldest_seconds: row.oldest })
 }
 
 /// Runs rounds for as long as the process lives, on a thread of its own: at once while the queue
