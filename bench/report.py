@@ -162,6 +162,12 @@ def main():
             imp["seconds"] <= 300 * count / 2_000_000 if count else None,
             f"{imp['records'] / imp['seconds']:,.0f} records/s; the import process's peak RSS "
             f"{imp['max_rss_kb'] / 1024:,.0f} MiB")
+    settle = load(out, "ownership_settle")
+    if settle:
+        row(f"after the import: the graph followed from {settle['queued']:,} records with enterprise owners", "", 
+            f"{settle['seconds']:.0f} s", "", "", None,
+            f"{settle['versions']:,} records flagged beyond what their own owners showed (a version each, actor "
+            "`ownership`); measured before everything else")
     bo_owners, bo_control = load(out, "bo_owners"), load(out, "bo_control")
     bo_chain, bo_writes, bo_export = load(out, "bo_chain"), load(out, "bo_writes"), load(out, "bo_export")
     if bo_owners:

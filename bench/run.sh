@@ -105,6 +105,14 @@ for _ in $(seq 1 600); do
   sleep 1
 done
 curl -fs "$URL/readyz" >/dev/null
+# The import judged each record on its own owners; the ownership worker follows the chains of those
+# with enterprise owners (SPEC §7) before anything is measured.
+log "waiting for the ownership worker to follow the imported chains"
+t=$(now)
+queued=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM ownership_recompute")
+until [ "$(psql "$DATABASE_URL" -Atc 'SELECT count(*) FROM ownership_recompute')" = 0 ]; do sleep 1; done
+echo "{\"seconds\": $(since "$t"), \"queued\": $queued, \"versions\": $(psql "$DATABASE_URL" -Atc \
+  "SELECT count(*) FROM enterprise_versions WHERE actor = 'ownership'")}" >"$OUT/ownership_settle.json"
 PORTAL=$("$BIN" clients add "bench-portal-$$" --role portal)
 TAX=$("$BIN" clients add "bench-tax-$$" --role tax)
 export BENCH_PORTAL_KEY=$PORTAL BENCH_TAX_KEY=$TAX

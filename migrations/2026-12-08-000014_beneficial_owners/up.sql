@@ -33,6 +33,7 @@ CREATE TABLE ownership_recompute (
     queued_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (code, scope)
 );
+CREATE INDEX ownership_recompute_queued ON ownership_recompute (queued_at);
 INSERT INTO ownership_recompute (code, scope) SELECT DISTINCT owned_code, 'self' FROM ownership_links;
 
 -- Every identity number a record names (owners, legal representatives, declared beneficial

@@ -183,6 +183,12 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(error = %e, "database unavailable");
                 ApiError::unavailable("the database is unavailable; try again shortly")
             }
+            // Two transactions waited for each other (a write and the ownership worker over a
+            // cycle of cross-holdings): PostgreSQL ended this one, which wrote nothing.
+            e if e.is_transient() => {
+                tracing::warn!(error = %e, "a transaction was ended by PostgreSQL; the client may retry");
+                ApiError::unavailable("the write met a concurrent one and was not made; try again")
+            }
             e => {
                 tracing::error!(error = %e, "database error");
                 ApiError::internal()

@@ -48,6 +48,17 @@ impl From<diesel::r2d2::PoolError> for StoreError {
 }
 
 impl StoreError {
+    /// Whether PostgreSQL ended the transaction for what other transactions did (a deadlock, a
+    /// serialisation failure): nothing was written, and the same request may succeed again.
+    pub fn is_transient(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            StoreError::Database(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => true,
+            StoreError::Database(Error::DatabaseError(_, info)) => info.message().contains("deadlock detected"),
+            _ => false,
+        }
+    }
+
     /// Whether the error says the connection is gone rather than the query was wrong.
     pub fn is_unavailable(&self) -> bool {
         match self {

@@ -62,6 +62,15 @@ pub fn upstream(
     owners: &[Owner],
     lock: bool,
 ) -> Result<HashMap<String, Vec<Holding>>, StoreError> {
+    upstream_from(conn, enterprise_codes(owners).collect(), lock)
+}
+
+/// [`upstream`] of several records at once: `codes` are their enterprise owners.
+fn upstream_from(
+    conn: &mut PgConnection,
+    codes: Vec<String>,
+    lock: bool,
+) -> Result<HashMap<String, Vec<Holding>>, StoreError> {
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = Text)]
@@ -71,7 +80,7 @@ pub fn upstream(
     }
     let mut found: HashMap<String, Vec<Holding>> = HashMap::new();
     let mut asked: HashSet<String> = HashSet::new();
-    let mut frontier: Vec<String> = enterprise_codes(owners).filter(|c| asked.insert(c.clone())).collect();
+    let mut frontier: Vec<String> = codes.into_iter().filter(|c| asked.insert(c.clone())).collect();
     let mut depth = 0;
     while !frontier.is_empty() && depth < MAX_DEPTH && asked.len() <= MAX_UPSTREAM {
         let query = if lock {
@@ -296,8 +305,11 @@ pub struct Round {
     pub written: usize,
 }
 
-/// One round: takes up to `limit` queue entries no other instance holds, oldest first, and does
-/// each: recomputes its enterprises, then removes it (unless it was queued again meanwhile).
+/// One round, by one instance at a time (a session advisory lock; another instance skips the
+/// round): takes up to `limit` queue entries, oldest first, and recomputes their enterprises in
+/// batches. A batch reads its records and everything upstream of them with one query per level,
+/// computes each in memory, and writes (through [`recompute_one`], under the record's lock) only
+/// those whose discrepancies change; then the entries go, unless queued again meanwhile.
 pub fn recompute_round(conn: &mut PgConnection, limit: i64, at: DateTime<Utc>) -> Result<Round, StoreError> {
     #[derive(QueryableByName)]
     struct Entry {
@@ -313,55 +325,92 @@ pub fn recompute_round(conn: &mut PgConnection, limit: i64, at: DateTime<Utc>) -
         #[diesel(sql_type = diesel::sql_types::Bool)]
         locked: bool,
     }
-    // Most changed owners hold no other enterprise: their entries go at once, in one statement.
-    // (An enterprise that names one as owner in a transaction not yet committed read it `FOR
-    // SHARE`, so the change it would miss committed after that transaction: see `upstream`.)
-    let mut round = Round::default();
-    round.entries += prepared(
-        "DELETE FROM ownership_recompute r WHERE r.scope = 'downstream' \
-         AND NOT EXISTS (SELECT 1 FROM ownership_links l WHERE l.holder_code = r.code)",
-    )
-    .execute(conn)?;
-    let entries: Vec<Entry> =
-        prepared("SELECT code, scope, queued_at FROM ownership_recompute ORDER BY queued_at LIMIT $1")
-            .bind::<diesel::sql_types::BigInt, _>(&limit)
-            .load(conn)?;
-    for entry in entries {
-        let key = format!("{}:{}", entry.scope, entry.code);
-        let locked = prepared("SELECT pg_try_advisory_lock(hashtextextended($1, 76)) AS locked")
-            .bind::<Text, _>(&key)
-            .get_result::<Locked>(conn)?
-            .locked;
-        if !locked {
-            continue;
+    let locked = prepared("SELECT pg_try_advisory_lock(76, 1) AS locked").get_result::<Locked>(conn)?.locked;
+    if !locked {
+        return Ok(Round::default());
+    }
+    let result = (|| -> Result<Round, StoreError> {
+        // Most changed owners hold no other enterprise: their entries go at once, in one
+        // statement. (An enterprise that names one as owner in a transaction not yet committed
+        // read it `FOR SHARE`, so the change it would miss committed after that transaction: see
+        // `upstream`.)
+        let mut round = Round::default();
+        round.entries += prepared(
+            "DELETE FROM ownership_recompute r WHERE r.scope = 'downstream' \
+             AND NOT EXISTS (SELECT 1 FROM ownership_links l WHERE l.holder_code = r.code)",
+        )
+        .execute(conn)?;
+        let entries: Vec<Entry> =
+            prepared("SELECT code, scope, queued_at FROM ownership_recompute ORDER BY queued_at LIMIT $1")
+                .bind::<diesel::sql_types::BigInt, _>(&limit)
+                .load(conn)?;
+        if entries.is_empty() {
+            return Ok(round);
         }
-        let result = (|| -> Result<(), StoreError> {
-            let targets = if entry.scope == Scope::Itself.as_str() {
-                vec![entry.code.clone()]
-            } else {
-                downstream(conn, &entry.code)?
-            };
-            for code in &targets {
+        let changed: Vec<String> =
+            entries.iter().filter(|e| e.scope == Scope::Downstream.as_str()).map(|e| e.code.clone()).collect();
+        let mut targets: Vec<String> =
+            entries.iter().filter(|e| e.scope == Scope::Itself.as_str()).map(|e| e.code.clone()).collect();
+        targets.extend(downstream_of(conn, &changed)?);
+        targets.sort();
+        targets.dedup();
+        for batch in targets.chunks(RECOMPUTE_BATCH) {
+            let records = records(conn, batch)?;
+            let parents: Vec<String> =
+                records.iter().flat_map(|r| enterprise_codes(r.owners.as_deref().unwrap_or_default())).collect();
+            let graph = upstream_from(conn, parents, false)?;
+            for record in &records {
                 round.recomputed += 1;
-                if recompute_one(conn, code, at)?.is_some() {
+                if record.status == Status::Ceased {
+                    continue;
+                }
+                let found = if !declares(record.enterprise_type) || record.exempt.is_some() {
+                    None
+                } else {
+                    let own = beneficial_owners::holdings(record.owners.as_deref().unwrap_or_default());
+                    let computed = beneficial_owners::computed(&record.code, &|code: &str| {
+                        if code == record.code {
+                            Some(own.clone())
+                        } else {
+                            graph.get(code).cloned()
+                        }
+                    });
+                    let found = beneficial_owners::discrepancies(
+                        &computed,
+                        record.beneficial_owners.as_deref().unwrap_or_default(),
+                    );
+                    (!found.is_empty()).then_some(found)
+                };
+                if found != record.discrepancies && recompute_one(conn, &record.code, at)?.is_some() {
                     round.written += 1;
                 }
             }
-            prepared("DELETE FROM ownership_recompute WHERE code = $1 AND scope = $2 AND queued_at <= $3")
-                .bind::<Text, _>(&entry.code)
-                .bind::<Text, _>(&entry.scope)
-                .bind::<Timestamptz, _>(&entry.queued_at)
-                .execute(conn)?;
-            round.entries += 1;
-            Ok(())
-        })();
-        prepared("SELECT pg_advisory_unlock(hashtextextended($1, 76)) AS locked")
-            .bind::<Text, _>(&key)
-            .execute(conn)?;
-        result?;
-    }
-    Ok(round)
+        }
+        let (codes, scopes, times): (Vec<String>, Vec<String>, Vec<DateTime<Utc>>) = entries
+            .into_iter()
+            .map(|e| (e.code, e.scope, e.queued_at))
+            .fold((Vec::new(), Vec::new(), Vec::new()), |(mut c, mut s, mut t), (code, scope, at)| {
+                c.push(code);
+                s.push(scope);
+                t.push(at);
+                (c, s, t)
+            });
+        round.entries += prepared(
+            "DELETE FROM ownership_recompute r USING unnest($1::text[], $2::text[], $3::timestamptz[]) AS e(code, scope, at) \
+             WHERE r.code = e.code AND r.scope = e.scope AND r.queued_at <= e.at",
+        )
+        .bind::<Array<Text>, _>(&codes)
+        .bind::<Array<Text>, _>(&scopes)
+        .bind::<Array<Timestamptz>, _>(&times)
+        .execute(conn)?;
+        Ok(round)
+    })();
+    prepared("SELECT pg_advisory_unlock(76, 1) AS locked").execute(conn)?;
+    result
 }
+
+/// Records read and computed together by the worker.
+const RECOMPUTE_BATCH: usize = 500;
 
 /// The recomputation queue, for `/metrics`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -392,7 +441,7 @@ pub fn queue_state(conn: &mut PgConnection) -> Result<QueueState, StoreError> {
 pub fn run_in_background(pool: super::PgPool) -> std::io::Result<()> {
     std::thread::Builder::new().name("ownership".into()).spawn(move || loop {
         let busy = match pool.get() {
-            Ok(mut conn) => match recompute_round(&mut conn, 50, Utc::now()) {
+            Ok(mut conn) => match recompute_round(&mut conn, 2000, Utc::now()) {
                 Ok(round) if round.entries > 0 => {
                     tracing::info!(
                         entries = round.entries,
