@@ -517,11 +517,25 @@ pub async fn bods_export(
                 }
                 Ok(())
             }
-            ownership::ExportItem::Record { record, computed } => {
-                for statement in crate::domain::bods::statements(record, Some(computed), published) {
-                    serde_json::to_writer(&mut out, &statement)?;
-                    out.write_all(b"\n")?;
-                    statements += 1;
+            ownership::ExportItem::Batch(batch) => {
+                use rayon::prelude::*;
+                // Statements are built and serialised on every core, written in code order.
+                let lines: Vec<(u64, Vec<u8>)> = batch
+                    .par_iter()
+                    .map(|(record, computed)| {
+                        let mut buf = Vec::with_capacity(4096);
+                        let mut n = 0;
+                        for statement in crate::domain::bods::statements(record, Some(computed), published) {
+                            serde_json::to_writer(&mut buf, &statement).expect("statements serialise");
+                            buf.push(b'\n');
+                            n += 1;
+                        }
+                        (n, buf)
+                    })
+                    .collect();
+                for (n, buf) in lines {
+                    out.write_all(&buf)?;
+                    statements += n;
                 }
                 Ok(())
             }

@@ -20,6 +20,8 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use rayon::prelude::*;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Double, Jsonb, Text, Timestamptz};
@@ -27,7 +29,7 @@ use diesel::sql_types::{Array, Double, Jsonb, Text, Timestamptz};
 use super::enterprises::{decode, write_version, EventKind, WriteContext};
 use super::prepared::prepared;
 use super::StoreError;
-use crate::domain::beneficial_owners::{self, Computed, Discrepancy, Holding, MAX_DEPTH};
+use crate::domain::beneficial_owners::{self, Computed, Discrepancy, Holder, Holding, MAX_DEPTH};
 use crate::domain::enterprise_type::EnterpriseType;
 use crate::domain::record::{Enterprise, Owner, OwnerKind};
 use crate::domain::status::Status;
@@ -542,12 +544,61 @@ pub fn flagged(conn: &mut PgConnection, after: &str, limit: i64) -> Result<Vec<F
         .collect()
 }
 
+/// The holdings of every enterprise that holds another (the graph's inner nodes), one row per
+/// holding and in batches from a cursor: no record is decoded whole, and memory is the map alone
+/// (about 200,000 enterprises at 2 M; decoding their owners' JSON at once took a gigabyte).
+fn inner_nodes(conn: &mut PgConnection) -> Result<HashMap<String, Vec<Holding>>, StoreError> {
+    #[derive(QueryableByName)]
+    struct HoldingRow {
+        #[diesel(sql_type = Text)]
+        code: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        kind: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        name: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        identity_number: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        enterprise_code: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Double>)]
+        share_percent: Option<f64>,
+    }
+    diesel::sql_query(
+        "DECLARE registry_bo_holders NO SCROLL CURSOR FOR \
+         SELECT e.code, o->>'kind' AS kind, o->>'name' AS name, o->'identity'->>'number' AS identity_number, \
+                o->>'enterprise_code' AS enterprise_code, (o->>'share_percent')::float8 AS share_percent \
+         FROM enterprises e, jsonb_array_elements(coalesce(e.record->'owners', '[]'::jsonb)) AS o \
+         WHERE e.code IN (SELECT DISTINCT holder_code FROM ownership_links)",
+    )
+    .execute(conn)?;
+    let mut graph: HashMap<String, Vec<Holding>> = HashMap::new();
+    loop {
+        let rows: Vec<HoldingRow> = diesel::sql_query("FETCH 5000 FROM registry_bo_holders").load(conn)?;
+        let last = rows.len() < 5000;
+        for r in rows {
+            let name = r.name.unwrap_or_default();
+            let holder = match (r.kind.as_deref(), r.identity_number, r.enterprise_code) {
+                (Some("individual"), Some(identity_number), _) => Holder::Individual { identity_number, name },
+                (Some("organisation"), _, Some(code)) => Holder::Enterprise { code },
+                _ => Holder::Untraceable { name },
+            };
+            graph.entry(r.code).or_default().push(Holding { holder, share_percent: r.share_percent.unwrap_or(0.0) });
+        }
+        if last {
+            break;
+        }
+    }
+    diesel::sql_query("CLOSE registry_bo_holders").execute(conn)?;
+    graph.shrink_to_fit();
+    Ok(graph)
+}
+
 /// What the beneficial-owner export hands its sink.
 pub enum ExportItem<'a> {
     /// The snapshot is taken: the feed head inside it.
     Start { head: i64 },
-    /// One enterprise with legal personality and what the graph computes for it.
-    Record { record: &'a Enterprise, computed: &'a Computed },
+    /// Enterprises with legal personality, in code order, each with what the graph computes for it.
+    Batch(&'a [(Enterprise, Computed)]),
 }
 
 /// Every enterprise with legal personality, ordered by code, with its computed beneficial owners,
@@ -559,13 +610,6 @@ pub fn export(
     mut sink: impl FnMut(ExportItem<'_>) -> std::io::Result<()>,
 ) -> Result<u64, super::feed::ExportError> {
     #[derive(QueryableByName)]
-    struct Holder {
-        #[diesel(sql_type = Text)]
-        code: String,
-        #[diesel(sql_type = diesel::sql_types::Nullable<Jsonb>)]
-        owners: Option<serde_json::Value>,
-    }
-    #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = Text)]
         record: String,
@@ -573,43 +617,60 @@ pub fn export(
     conn.build_transaction().repeatable_read().read_only().run(|conn| {
         let head = super::feed::head(conn)?;
         sink(ExportItem::Start { head })?;
-        let holders: Vec<Holder> = diesel::sql_query(
-            "SELECT code, record->'owners' AS owners FROM enterprises \
-             WHERE code IN (SELECT DISTINCT holder_code FROM ownership_links)",
-        )
-        .load(conn)?;
-        let mut graph: HashMap<String, Vec<Holding>> = HashMap::with_capacity(holders.len());
-        for h in holders {
-            let owners: Vec<Owner> = h.owners.map(decode).transpose()?.unwrap_or_default();
-            graph.insert(h.code, beneficial_owners::holdings(&owners));
-        }
+        let graph = inner_nodes(conn)?;
         diesel::sql_query(
             "DECLARE registry_bo_export NO SCROLL CURSOR FOR SELECT record::text AS record FROM enterprises \
              WHERE enterprise_type <> 'private_enterprise' ORDER BY code",
         )
         .execute(conn)?;
+        // PostgreSQL reads the next rows while this thread computes and writes the last ones: a
+        // reader thread fetches into a channel of two batches.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Row>, StoreError>>(2);
         let mut n = 0u64;
-        loop {
-            let rows: Vec<Row> = diesel::sql_query("FETCH 500 FROM registry_bo_export").load(conn)?;
-            let last = rows.len() < 500;
-            for row in rows {
-                let record: Enterprise = serde_json::from_str(&row.record)
-                    .map_err(|e| StoreError::Database(diesel::result::Error::DeserializationError(Box::new(e))))?;
-                let own = beneficial_owners::holdings(record.owners.as_deref().unwrap_or_default());
-                let computed = beneficial_owners::computed(&record.code, &|code: &str| {
-                    if code == record.code {
-                        Some(own.clone())
-                    } else {
-                        graph.get(code).cloned()
-                    }
-                });
-                sink(ExportItem::Record { record: &record, computed: &computed })?;
-                n += 1;
+        std::thread::scope(|scope| -> Result<(), super::feed::ExportError> {
+            let reader = scope.spawn(move || loop {
+                let rows = diesel::sql_query("FETCH 1000 FROM registry_bo_export").load::<Row>(conn);
+                let last = rows.as_ref().map_or(true, |r| r.len() < 1000);
+                if tx.send(rows.map_err(StoreError::from)).is_err() || last {
+                    return;
+                }
+            });
+            let mut result = Ok(());
+            for rows in rx.iter() {
+                let step = (|| -> Result<(), super::feed::ExportError> {
+                    let rows = rows?;
+                    // Decoded and computed on every core; handed on in code order.
+                    let batch: Vec<(Enterprise, Computed)> = rows
+                        .par_iter()
+                        .map(|row| {
+                            let record: Enterprise = serde_json::from_str(&row.record).map_err(|e| {
+                                StoreError::Database(diesel::result::Error::DeserializationError(Box::new(e)))
+                            })?;
+                            let own = beneficial_owners::holdings(record.owners.as_deref().unwrap_or_default());
+                            let computed = beneficial_owners::computed(&record.code, &|code: &str| {
+                                if code == record.code {
+                                    Some(own.clone())
+                                } else {
+                                    graph.get(code).cloned()
+                                }
+                            });
+                            Ok((record, computed))
+                        })
+                        .collect::<Result<_, StoreError>>()?;
+                    n += batch.len() as u64;
+                    sink(ExportItem::Batch(&batch))?;
+                    Ok(())
+                })();
+                if step.is_err() {
+                    result = step;
+                    break;
+                }
             }
-            if last {
-                break;
-            }
-        }
+            // Dropping the receiver ends the reader at its next send.
+            drop(rx);
+            let _ = reader.join();
+            result
+        })?;
         Ok(n)
     })
 }
