@@ -40,6 +40,9 @@ pub const ACTOR: &str = "ownership";
 /// How often the worker looks at the queue when it found nothing to do.
 pub const POLL: Duration = Duration::from_millis(500);
 
+/// The longest the worker waits after failures before it tries again.
+const BACKOFF_MAX: Duration = Duration::from_secs(15);
+
 /// The most enterprises one computation reads upwards, and one downstream walk reaches: bounds on
 /// the work of one entry whatever the graph (the domain's walk has its own).
 const MAX_UPSTREAM: usize = 10_000;
@@ -441,32 +444,50 @@ pub fn queue_state(conn: &mut PgConnection) -> Result<QueueState, StoreError> {
 /// Runs rounds for as long as the process lives, on a thread of its own: at once while the queue
 /// has entries, every [`POLL`] when it is empty. Every instance runs one.
 pub fn run_in_background(pool: super::PgPool) -> std::io::Result<()> {
+    let mut failures: u32 = 0;
     std::thread::Builder::new().name("ownership".into()).spawn(move || loop {
-        let busy = match pool.get() {
+        // What to do next: go on at once (entries were done), poll, or back off after a failure
+        // (doubling from the poll interval up to BACKOFF_MAX, logged once per failure streak and
+        // then at each doubling, not every poll while PostgreSQL is away).
+        let failure = match pool.get() {
             Ok(mut conn) => match recompute_round(&mut conn, 2000, Utc::now()) {
-                Ok(round) if round.entries > 0 => {
-                    tracing::info!(
-                        entries = round.entries,
-                        recomputed = round.recomputed,
-                        versions = round.written,
-                        "the ownership graph was recomputed downstream of changes"
-                    );
-                    true
+                Ok(round) => {
+                    if round.entries > 0 {
+                        tracing::info!(
+                            entries = round.entries,
+                            recomputed = round.recomputed,
+                            versions = round.written,
+                            "the ownership graph was recomputed downstream of changes"
+                        );
+                    }
+                    if failures > 0 {
+                        tracing::info!("the ownership recomputation runs again");
+                        failures = 0;
+                    }
+                    if round.entries > 0 {
+                        continue;
+                    }
+                    None
                 }
-                Ok(_) => false,
-                Err(e) => {
-                    tracing::warn!(error = %e, "the ownership recomputation failed; it is tried again");
-                    false
-                }
+                Err(e) => Some(e.to_string()),
             },
-            Err(e) => {
-                tracing::warn!(error = %e, "the ownership recomputation found no database connection");
-                false
-            }
+            Err(e) => Some(format!("no database connection: {e}")),
         };
-        if !busy {
+        let Some(error) = failure else {
             std::thread::sleep(POLL);
+            continue;
+        };
+        failures += 1;
+        let wait = POLL.saturating_mul(1 << failures.min(6)).min(BACKOFF_MAX);
+        if failures.is_power_of_two() {
+            tracing::warn!(
+                error,
+                failures,
+                retry_in_ms = wait.as_millis() as u64,
+                "the ownership recomputation failed; it is tried again"
+            );
         }
+        std::thread::sleep(wait);
     })?;
     Ok(())
 }
