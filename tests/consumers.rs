@@ -427,19 +427,20 @@ async fn full_views_verifications_and_bulk_reads_are_logged_and_public_reads_are
 /// Every key whose value is personal data, and the personal values of the test's records.
 const PERSONAL_KEYS: &[&str] = &["identity", "birth_date", "owners", "identity_number", "licenses"];
 
-fn walk(value: &Value, path: &str, secrets: &[&str], found: &mut Vec<String>) {
+/// Every key of `keys` and every string holding one of `secrets` in `value`, by path.
+fn walk(value: &Value, path: &str, keys: &[&str], secrets: &[&str], found: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
-                if PERSONAL_KEYS.contains(&k.as_str()) {
+                if keys.contains(&k.as_str()) {
                     found.push(format!("{path}.{k}"));
                 }
-                walk(v, &format!("{path}.{k}"), secrets, found);
+                walk(v, &format!("{path}.{k}"), keys, secrets, found);
             }
         }
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                walk(v, &format!("{path}[{i}]"), secrets, found);
+                walk(v, &format!("{path}[{i}]"), keys, secrets, found);
             }
         }
         Value::String(s) if secrets.iter().any(|secret| s.contains(secret)) => {
@@ -451,7 +452,7 @@ fn walk(value: &Value, path: &str, secrets: &[&str], found: &mut Vec<String>) {
 
 fn leaks(body: &Value, secrets: &[&str]) -> Vec<String> {
     let mut found = Vec::new();
-    walk(body, "$", secrets, &mut found);
+    walk(body, "$", PERSONAL_KEYS, secrets, &mut found);
     found
 }
 
@@ -514,26 +515,6 @@ async fn no_public_answer_holds_personal_data() {
 /// The keys of beneficial-owner data (SPEC §7): the authority view's only.
 const BENEFICIAL_KEYS: &[&str] = &["beneficial_owners", "discrepancies", "exempt"];
 
-fn beneficial_leaks(value: &Value, path: &str, secrets: &[&str], found: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map {
-                if BENEFICIAL_KEYS.contains(&k.as_str()) {
-                    found.push(format!("{path}.{k}"));
-                }
-                beneficial_leaks(v, &format!("{path}.{k}"), secrets, found);
-            }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                beneficial_leaks(v, &format!("{path}[{i}]"), secrets, found);
-            }
-        }
-        Value::String(s) if secrets.iter().any(|secret| s.contains(secret)) => found.push(format!("{path} = {s:?}")),
-        _ => {}
-    }
-}
-
 /// Beneficial-owner data reaches the authority view only: the public and the transport ministry
 /// find none of it on any route, in the feed or in an answer to a write, wherever they may read.
 #[actix_web::test]
@@ -562,7 +543,7 @@ async fn beneficial_owner_data_reaches_the_authority_view_only() {
     let secrets = ["Hoàng Văn Kiểm", "001060777888", "Ngõ Bí Mật", "ngõ Bí Mật", "thỏa thuận riêng"];
     let check = |who: &str, path: &str, body: &Value| {
         let mut found = Vec::new();
-        beneficial_leaks(body, "$", &secrets, &mut found);
+        walk(body, "$", BENEFICIAL_KEYS, &secrets, &mut found);
         assert_eq!(found, Vec::<String>::new(), "{who} {path}");
     };
     let started = std::time::Instant::now();
@@ -600,7 +581,7 @@ async fn beneficial_owner_data_reaches_the_authority_view_only() {
     // The authority view holds it: the record, the tax agency's feed and export.
     let found = |body: &Value| {
         let mut found = Vec::new();
-        beneficial_leaks(body, "$", &secrets, &mut found);
+        walk(body, "$", BENEFICIAL_KEYS, &secrets, &mut found);
         !found.is_empty()
     };
     assert!(found(&send(&app, get(&format!("/v1/enterprises/{code}"), Some(&tax))).await.body));

@@ -130,9 +130,7 @@ pub async fn enterprise_owners(
     // follows the feed. Only an enterprise with an enterprise among its owners needs the database.
     if let Some(record) = cached(&state, code.as_str()) {
         if !record.owners.iter().flatten().any(|o| o.kind == OwnerKind::Organisation && o.enterprise_code.is_some()) {
-            let own = beneficial_owners::holdings(record.owners.as_deref().unwrap_or_default());
-            let computed =
-                beneficial_owners::computed(&record.code, &|c: &str| (c == record.code).then(|| own.clone()));
+            let computed = beneficial_owners::computed_for(&record, &Default::default());
             state.access.record(&client, Action::BeneficialOwners, Some(code.as_str()), None, super::request_id(&req));
             return Ok(HttpResponse::Ok().json(BeneficialOwnersView::new(record, computed)));
         }
@@ -224,6 +222,22 @@ pub struct Controlled {
     pub position: Option<String>,
 }
 
+impl Controlled {
+    /// The enterprise, with no basis yet.
+    fn of(record: &Enterprise) -> Controlled {
+        Controlled {
+            code: record.code.clone(),
+            name: record.name.vi.clone(),
+            status: record.status,
+            basis: Vec::new(),
+            declared: None,
+            computed: None,
+            owner_share_percent: None,
+            position: None,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeclaredControl {
     pub basis: Vec<Basis>,
@@ -304,16 +318,7 @@ fn control_of(conn: &mut diesel::PgConnection, number: &str) -> Result<Vec<Contr
     let mut out: std::collections::BTreeMap<String, Controlled> = std::collections::BTreeMap::new();
     let mut owned = Vec::new();
     for record in &named {
-        let mut entry = Controlled {
-            code: record.code.clone(),
-            name: record.name.vi.clone(),
-            status: record.status,
-            basis: Vec::new(),
-            declared: None,
-            computed: None,
-            owner_share_percent: None,
-            position: None,
-        };
+        let mut entry = Controlled::of(record);
         if let Some(d) = record.beneficial_owners.iter().flatten().find(|d| d.identity.number == number) {
             entry.basis.push(ControlBasis::DeclaredBeneficialOwner);
             entry.declared = Some(DeclaredControl {
@@ -322,16 +327,16 @@ fn control_of(conn: &mut diesel::PgConnection, number: &str) -> Result<Vec<Contr
                 control: d.control.clone(),
             });
         }
-        let share: f64 = record
+        let holdings: Vec<f64> = record
             .owners
             .iter()
             .flatten()
-            .filter(|o| o.kind == OwnerKind::Individual && o.identity.as_ref().is_some_and(|i| i.number == number))
-            .map(|o| o.share_percent)
-            .sum();
-        if record.owners.iter().flatten().any(|o| o.identity.as_ref().is_some_and(|i| i.number == number)) {
+            .filter(|o| o.identity.as_ref().is_some_and(|i| i.number == number))
+            .map(|o| if o.kind == OwnerKind::Individual { o.share_percent } else { 0.0 })
+            .collect();
+        if !holdings.is_empty() {
             entry.basis.push(ControlBasis::Owner);
-            entry.owner_share_percent = Some(share);
+            entry.owner_share_percent = Some(holdings.iter().sum());
             owned.push(record.code.clone());
         }
         if let Some(rep) =
@@ -361,16 +366,7 @@ fn control_of(conn: &mut diesel::PgConnection, number: &str) -> Result<Vec<Contr
         if !at_threshold && !indirect {
             continue;
         }
-        let entry = out.entry(record.code.clone()).or_insert_with(|| Controlled {
-            code: record.code.clone(),
-            name: record.name.vi.clone(),
-            status: record.status,
-            basis: Vec::new(),
-            declared: None,
-            computed: None,
-            owner_share_percent: None,
-            position: None,
-        });
+        let entry = out.entry(record.code.clone()).or_insert_with(|| Controlled::of(&record));
         if at_threshold {
             entry.basis.push(ControlBasis::ComputedBeneficialOwner);
         }
@@ -466,59 +462,19 @@ pub async fn bods_export(
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    use std::io::Write;
-
-    use actix_web::http::header;
-    use actix_web::web::Bytes;
-    use tokio::sync::{mpsc, oneshot};
-
-    use super::feed::format::ExportWriter;
-    use super::feed::{accepts_gzip, ChannelWriter, EXPORT_STALL};
-    use crate::store::feed::ExportError;
-
     let client = caller.require(permissions::BODS_EXPORT.roles)?.clone();
-    let access = state.access.clone();
-    let mut request_id = super::request_id(&req);
-    let gzip = accepts_gzip(&req);
-    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
-    let (started_tx, started_rx) = oneshot::channel::<Result<(), ApiError>>();
-    let pool = state.pool.clone();
-    let rt = tokio::runtime::Handle::current();
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || {
-        let _entered = span.enter();
-        let mut conn = match pool.get() {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(error = %e, "no database connection for a BODS export");
-                let _ = started_tx.send(Err(ApiError::unavailable("the database is unavailable; try again shortly")));
-                return;
-            }
-        };
+    super::feed::stream_snapshot(&state, &req, client, Action::BodsExport, "BODS export", |conn, out, started| {
+        use rayon::prelude::*;
+        use std::io::Write;
         let published = chrono::Utc::now();
-        let mut out = std::io::BufWriter::with_capacity(
-            1 << 16,
-            ExportWriter::new(ChannelWriter { tx: tx.clone(), rt: rt.clone(), failed: false }, gzip),
-        );
-        let mut started = Some(started_tx);
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
         let mut statements = 0u64;
-        let result = ownership::export(&mut conn, |item| match item {
+        let n = ownership::export(conn, |item| match item {
             ownership::ExportItem::Start { head } => {
-                tracing::info!(head, gzip, "BODS export started");
-                access.record(
-                    &client,
-                    Action::BodsExport,
-                    None,
-                    Some(format!("snapshot at feed position {head}")),
-                    request_id.take(),
-                );
-                if let Some(s) = started.take() {
-                    let _ = s.send(Ok(()));
-                }
+                started(head);
                 Ok(())
             }
             ownership::ExportItem::Batch(batch) => {
-                use rayon::prelude::*;
                 // Statements are built and serialised on every core, written in code order.
                 let lines: Vec<(u64, Vec<u8>)> = batch
                     .par_iter()
@@ -539,39 +495,10 @@ pub async fn bods_export(
                 }
                 Ok(())
             }
-        })
-        .and_then(|n| {
-            let inner = out.into_inner().map_err(|e| ExportError::Output(e.into_error()))?;
-            inner.finish().map(|_| n).map_err(ExportError::from)
-        });
-        match result {
-            Ok(n) => tracing::info!(enterprises = n, statements, "BODS export finished"),
-            Err(e) => {
-                tracing::warn!(error = %e, "BODS export stopped");
-                match started.take() {
-                    Some(s) => {
-                        let _ = s.send(Err(match e {
-                            ExportError::Store(e) => e.into(),
-                            ExportError::Output(_) => ApiError::internal(),
-                        }));
-                    }
-                    None if matches!(e, ExportError::Store(_)) => {
-                        let failed = tx.send(Err(std::io::Error::other("the export failed")));
-                        let _ = rt.block_on(tokio::time::timeout(EXPORT_STALL, failed));
-                    }
-                    None => {}
-                }
-            }
-        }
-    });
-    started_rx.await.map_err(|_| ApiError::internal())??;
-    let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
-    let mut res = HttpResponse::Ok();
-    res.content_type("application/x-ndjson")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::VARY, "Accept-Encoding"));
-    if gzip {
-        res.insert_header((header::CONTENT_ENCODING, "gzip"));
-    }
-    Ok(res.streaming(body))
+        })?;
+        out.flush()?;
+        tracing::info!(enterprises = n, statements, "BODS statements written");
+        Ok(n)
+    })
+    .await
 }

@@ -943,18 +943,35 @@ pub fn discrepancies(computed: &Computed, declared: &[BeneficialOwner]) -> Vec<D
     found
 }
 
-/// The discrepancies of a record judged on its own owners only (its enterprise owners are ends
-/// the walk does not follow, so every computed share is a lower bound): what an import derives
-/// before the register follows the graph. `None` when there are none, or when the record declares
-/// nothing by law (a private enterprise) or is exempt.
-pub fn direct_discrepancies(record: &Enterprise) -> Option<Vec<Discrepancy>> {
+/// Follows the graph from `record`: its own holdings from the record (as it is, or as it is about
+/// to be written), every other enterprise's from `upstream` (absent: not in the register, or not
+/// read).
+pub fn computed_for(record: &Enterprise, upstream: &HashMap<String, Vec<Holding>>) -> Computed {
+    let own = holdings(record.owners.as_deref().unwrap_or_default());
+    computed(&record.code, &|code: &str| {
+        if code == record.code {
+            Some(own.clone())
+        } else {
+            upstream.get(code).cloned()
+        }
+    })
+}
+
+/// The discrepancies the register flags on `record` for what the graph computes: none for an
+/// enterprise that declares nothing by law (a private enterprise) or is exempt; `None` when none.
+pub fn flagged(record: &Enterprise, computed: &Computed) -> Option<Vec<Discrepancy>> {
     if record.enterprise_type == EnterpriseType::PrivateEnterprise || record.exempt.is_some() {
         return None;
     }
-    let own = holdings(record.owners.as_deref().unwrap_or_default());
-    let computed = computed(&record.code, &|code: &str| (code == record.code).then(|| own.clone()));
-    let found = discrepancies(&computed, record.beneficial_owners.as_deref().unwrap_or_default());
+    let found = discrepancies(computed, record.beneficial_owners.as_deref().unwrap_or_default());
     (!found.is_empty()).then_some(found)
+}
+
+/// The discrepancies of a record judged on its own owners only (its enterprise owners are ends
+/// the walk does not follow, so every computed share is a lower bound): what an import derives
+/// before the register follows the graph.
+pub fn direct_discrepancies(record: &Enterprise) -> Option<Vec<Discrepancy>> {
+    flagged(record, &computed_for(record, &HashMap::new()))
 }
 
 #[cfg(test)]

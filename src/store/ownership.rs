@@ -121,15 +121,7 @@ pub fn compute(conn: &mut PgConnection, record: &Enterprise) -> Result<Computed,
 fn compute_with(conn: &mut PgConnection, record: &Enterprise, lock: bool) -> Result<Computed, StoreError> {
     let owners = record.owners.as_deref().unwrap_or_default();
     let graph = upstream(conn, owners, lock)?;
-    let own = beneficial_owners::holdings(owners);
-    let root = record.code.clone();
-    Ok(beneficial_owners::computed(&record.code, &|code: &str| {
-        if code == root {
-            Some(own.clone())
-        } else {
-            graph.get(code).cloned()
-        }
-    }))
+    Ok(beneficial_owners::computed_for(record, &graph))
 }
 
 /// The discrepancies the register flags on `record` (the version a write is about to write: what
@@ -139,9 +131,7 @@ pub fn discrepancies_of(conn: &mut PgConnection, record: &Enterprise) -> Result<
     if !declares(record.enterprise_type) || record.exempt.is_some() {
         return Ok(None);
     }
-    let computed = compute_with(conn, record, true)?;
-    let found = beneficial_owners::discrepancies(&computed, record.beneficial_owners.as_deref().unwrap_or_default());
-    Ok((!found.is_empty()).then_some(found))
+    Ok(beneficial_owners::flagged(record, &compute_with(conn, record, true)?))
 }
 
 /// Sets the discrepancies of `next` (the version being written) and names the field in `changed`
@@ -161,15 +151,14 @@ pub fn refresh(
 
 /// Whether a change of these fields changes what the graph computes for the enterprise itself.
 pub fn touches_own_computation(changed: &[String]) -> bool {
-    changed.iter().any(|f| {
-        matches!(f.as_str(), "owners" | "charter_capital_vnd" | "beneficial_owners" | "exempt" | "type")
-            || f.starts_with("owners")
-    })
+    changed
+        .iter()
+        .any(|f| matches!(f.as_str(), "owners" | "charter_capital_vnd" | "beneficial_owners" | "exempt" | "type"))
 }
 
 /// Whether a change of these fields changes what the graph computes downstream.
 pub fn touches_downstream(changed: &[String]) -> bool {
-    changed.iter().any(|f| f == "owners" || f.starts_with("owners") || f == "charter_capital_vnd")
+    changed.iter().any(|f| f == "owners" || f == "charter_capital_vnd")
 }
 
 /// Writes the graph's edges out of `record` (its enterprise owners) in place of the ones it had.
@@ -224,12 +213,6 @@ pub fn queue(conn: &mut PgConnection, code: &str, scope: Scope) -> QueryResult<(
     .bind::<Text, _>(scope.as_str())
     .execute(conn)?;
     Ok(())
-}
-
-/// Every enterprise `code` holds, directly or through others (not `code` itself unless a cycle
-/// leads back to it), nearest first.
-pub fn downstream(conn: &mut PgConnection, code: &str) -> Result<Vec<String>, StoreError> {
-    downstream_of(conn, &[code.to_string()])
 }
 
 /// Every enterprise the enterprises `from` hold, directly or through others, nearest first, one
@@ -369,23 +352,7 @@ pub fn recompute_round(conn: &mut PgConnection, limit: i64, at: DateTime<Utc>) -
                 if record.status == Status::Ceased {
                     continue;
                 }
-                let found = if !declares(record.enterprise_type) || record.exempt.is_some() {
-                    None
-                } else {
-                    let own = beneficial_owners::holdings(record.owners.as_deref().unwrap_or_default());
-                    let computed = beneficial_owners::computed(&record.code, &|code: &str| {
-                        if code == record.code {
-                            Some(own.clone())
-                        } else {
-                            graph.get(code).cloned()
-                        }
-                    });
-                    let found = beneficial_owners::discrepancies(
-                        &computed,
-                        record.beneficial_owners.as_deref().unwrap_or_default(),
-                    );
-                    (!found.is_empty()).then_some(found)
-                };
+                let found = beneficial_owners::flagged(record, &beneficial_owners::computed_for(record, &graph));
                 if found != record.discrepancies && recompute_one(conn, &record.code, at)?.is_some() {
                     round.written += 1;
                 }
@@ -667,14 +634,7 @@ pub fn export(
                             let record: Enterprise = serde_json::from_str(&row.record).map_err(|e| {
                                 StoreError::Database(diesel::result::Error::DeserializationError(Box::new(e)))
                             })?;
-                            let own = beneficial_owners::holdings(record.owners.as_deref().unwrap_or_default());
-                            let computed = beneficial_owners::computed(&record.code, &|code: &str| {
-                                if code == record.code {
-                                    Some(own.clone())
-                                } else {
-                                    graph.get(code).cloned()
-                                }
-                            });
+                            let computed = beneficial_owners::computed_for(&record, &graph);
                             Ok((record, computed))
                         })
                         .collect::<Result<_, StoreError>>()?;

@@ -13,6 +13,7 @@ use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::PgConnection;
 use futures_util::future::{FutureExt, Shared};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -432,7 +433,7 @@ pub async fn changes(
 }
 
 /// Whether the request accepts a gzip body.
-pub(crate) fn accepts_gzip(req: &HttpRequest) -> bool {
+fn accepts_gzip(req: &HttpRequest) -> bool {
     req.headers().get_all(header::ACCEPT_ENCODING).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|e| {
         let mut parts = e.split(';');
         let name = parts.next().unwrap_or("").trim();
@@ -443,14 +444,14 @@ pub(crate) fn accepts_gzip(req: &HttpRequest) -> bool {
 }
 
 /// How long the export waits for a client that reads nothing before it gives up.
-pub(crate) const EXPORT_STALL: Duration = Duration::from_secs(60);
+const EXPORT_STALL: Duration = Duration::from_secs(60);
 /// Hands chunks to the response body through a bounded channel: the export goes no faster than
 /// the client reads, and stops when the client goes away or stalls.
-pub(crate) struct ChannelWriter {
-    pub(crate) tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
-    pub(crate) rt: tokio::runtime::Handle,
+struct ChannelWriter {
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    rt: tokio::runtime::Handle,
     /// Once a send failed, every later write (the buffers' flush on drop) fails at once.
-    pub(crate) failed: bool,
+    failed: bool,
 }
 
 impl Write for ChannelWriter {
@@ -491,9 +492,30 @@ impl Write for ChannelWriter {
 )]
 pub async fn export(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let client = caller.require(permissions::EXPORT.roles)?.clone();
+    stream_snapshot(&state, &req, client, Action::Export, "export", |conn, out, started| {
+        write_export(conn, &mut &mut *out, false, |head, _| started(head), || {})
+    })
+    .await
+}
+
+/// Streams an NDJSON snapshot (`GET /v1/export`, `GET /v1/beneficial-owners/export`): `produce`
+/// runs on a blocking thread with a connection of its own; the answer starts once its snapshot is
+/// taken (an error before then is answered as a problem), the read is access-logged as `action`
+/// with the snapshot's position, and the body is gzip when the request accepts it. A failure once
+/// the body is under way ends it with an error, so the client sees it cut short.
+pub(crate) async fn stream_snapshot(
+    state: &AppState,
+    req: &HttpRequest,
+    client: crate::store::clients::Client,
+    action: Action,
+    what: &'static str,
+    produce: impl FnOnce(&mut PgConnection, &mut dyn Write, &mut dyn FnMut(i64)) -> Result<u64, ExportError>
+        + Send
+        + 'static,
+) -> Result<HttpResponse, ApiError> {
     let access = state.access.clone();
-    let mut request_id = super::request_id(&req);
-    let gzip = accepts_gzip(&req);
+    let mut request_id = super::request_id(req);
+    let gzip = accepts_gzip(req);
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     let (started_tx, started_rx) = oneshot::channel::<Result<(), ApiError>>();
     let pool = state.pool.clone();
@@ -504,37 +526,25 @@ pub async fn export(state: web::Data<AppState>, caller: Caller, req: HttpRequest
         let mut conn = match pool.get() {
             Ok(c) => c,
             Err(e) => {
-                tracing::warn!(error = %e, "no database connection for an export");
+                tracing::warn!(error = %e, what, "no database connection for an export");
                 let _ = started_tx.send(Err(ApiError::unavailable("the database is unavailable; try again shortly")));
                 return;
             }
         };
         let mut out = ExportWriter::new(ChannelWriter { tx: tx.clone(), rt: rt.clone(), failed: false }, gzip);
         let mut started = Some(started_tx);
-        let result = write_export(
-            &mut conn,
-            &mut out,
-            false,
-            |head, _| {
-                tracing::info!(head, gzip, "export started");
-                access.record(
-                    &client,
-                    Action::Export,
-                    None,
-                    Some(format!("snapshot at feed position {head}")),
-                    request_id.take(),
-                );
-                if let Some(s) = started.take() {
-                    let _ = s.send(Ok(()));
-                }
-            },
-            || {},
-        )
+        let result = produce(&mut conn, &mut out, &mut |head| {
+            tracing::info!(head, gzip, what, "export started");
+            access.record(&client, action, None, Some(format!("snapshot at feed position {head}")), request_id.take());
+            if let Some(s) = started.take() {
+                let _ = s.send(Ok(()));
+            }
+        })
         .and_then(|n| out.finish().map(|_| n).map_err(ExportError::from));
         match result {
-            Ok(n) => tracing::info!(records = n, "export finished"),
+            Ok(n) => tracing::info!(records = n, what, "export finished"),
             Err(e) => {
-                tracing::warn!(error = %e, "export stopped");
+                tracing::warn!(error = %e, what, "export stopped");
                 match started.take() {
                     Some(s) => {
                         let _ = s.send(Err(match e {
