@@ -230,6 +230,17 @@ pub fn pair_term(a: &str, b: &str) -> String {
     }
 }
 
+/// The term of two folded words next to each other, in this order (see
+/// `schema::Fields::name_bigrams`).
+pub fn bigram_term(a: &str, b: &str) -> String {
+    format!("{a} {b}")
+}
+
+/// The term of a whole folded word sequence (see `schema::Fields::name_whole`).
+pub fn whole_term(words: &[String]) -> String {
+    words.join(" ")
+}
+
 /// NFC, then lower-case. The result is what the unfolded fields index.
 pub fn normalize(s: &str) -> String {
     let lower: String = s.nfc().collect::<String>().to_lowercase();

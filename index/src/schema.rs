@@ -42,6 +42,14 @@ pub(crate) struct Fields {
     /// former names, English name, abbreviation and unit names, as `"a b"` (`a < b`): the
     /// enterprises holding both words, for a search to walk instead of either word's longer list.
     pub word_pairs: Field,
+    /// Every two adjacent words, in order, of the folded name, proper name, former names, English
+    /// name, abbreviation and unit names, as `"a b"` ([`analyzer::bigram_term`]): the query's
+    /// words next to each other and in its order score more, and a query word typed as two
+    /// syllables run together (`hoanglong`) matches the name holding them side by side.
+    pub name_bigrams: Field,
+    /// The whole folded name and the whole folded proper name (and former names), words joined
+    /// by one space ([`analyzer::whole_term`]): a query that is exactly a name comes first.
+    pub name_whole: Field,
     /// The stored record ([`crate::StoredRecord`]): its version and both views' bytes.
     pub record_version: Field,
     pub record_full: Field,
@@ -52,6 +60,16 @@ pub(crate) struct Fields {
 fn text(tokenizer: &str, record: IndexRecordOption) -> TextOptions {
     TextOptions::default().set_indexing_options(
         TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(record).set_fieldnorms(true),
+    )
+}
+
+/// A field of raw terms without frequencies or lengths.
+fn raw_basic() -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
     )
 }
 
@@ -88,6 +106,8 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
                     .set_fieldnorms(false),
             ),
         ),
+        name_bigrams: b.add_text_field("name_bigrams", raw_basic()),
+        name_whole: b.add_text_field("name_whole", raw_basic()),
         record_version: b.add_u64_field("record_version", STORED),
         record_full: b.add_bytes_field("record_full", BytesOptions::default().set_stored()),
         record_public: b.add_bytes_field("record_public", BytesOptions::default().set_stored()),
@@ -154,6 +174,40 @@ fn add_word_pairs(f: &Fields, d: &mut TantivyDocument, doc: &EnterpriseDoc, extr
     }
 }
 
+/// The ordered bigrams and whole-name terms of a document (see [`Fields::name_bigrams`] and
+/// [`Fields::name_whole`]).
+fn add_sequences(f: &Fields, d: &mut TantivyDocument, doc: &EnterpriseDoc, proper: &str) {
+    let mut bigrams = std::collections::BTreeSet::new();
+    let texts = std::iter::once(doc.name.as_str())
+        .chain(std::iter::once(proper))
+        .chain(doc.former_names.iter().map(String::as_str))
+        .chain(doc.name_en.iter().map(String::as_str))
+        .chain(doc.abbreviation.iter().map(String::as_str))
+        .chain(doc.unit_names.iter().map(String::as_str));
+    for text in texts {
+        let words = analyzer::folded_words(text);
+        for w in words.windows(2) {
+            bigrams.insert(analyzer::bigram_term(&w[0], &w[1]));
+        }
+    }
+    for b in bigrams {
+        d.add_text(f.name_bigrams, &b);
+    }
+    let mut wholes = std::collections::BTreeSet::new();
+    for text in std::iter::once(doc.name.as_str())
+        .chain(std::iter::once(proper))
+        .chain(doc.former_names.iter().map(String::as_str))
+    {
+        let words = analyzer::folded_words(text);
+        if !words.is_empty() {
+            wholes.insert(analyzer::whole_term(&words));
+        }
+    }
+    for w in wholes {
+        d.add_text(f.name_whole, &w);
+    }
+}
+
 /// Whether `part` occurs in `whole` as consecutive words (an empty `part` does).
 fn is_run_of(part: &[String], whole: &[String]) -> bool {
     part.is_empty() || whole.windows(part.len()).any(|w| w == part)
@@ -200,6 +254,7 @@ pub(crate) fn to_document(f: &Fields, doc: &EnterpriseDoc) -> TantivyDocument {
         d.add_text(f.alt_folded, n);
     }
     add_word_pairs(f, &mut d, doc, (!proper_in_name).then_some(proper.as_str()));
+    add_sequences(f, &mut d, doc, &proper);
     d.add_text(f.province, &doc.province_code);
     d.add_text(f.ward, &doc.ward_code);
     d.add_text(f.status, &doc.status);
