@@ -47,6 +47,7 @@ mod search_tests;
 mod store_dir;
 pub mod swap;
 mod topk;
+pub mod typing;
 
 // The test generator (`tests/common`) names the crate.
 #[cfg(test)]
@@ -78,8 +79,30 @@ pub const MAX_LIMIT: usize = 100;
 pub const MAX_SUGGESTIONS: usize = 10;
 /// Most matches a multi-word suggestion ranks (in index order) before answering.
 pub const SUGGEST_SCAN_BUDGET: usize = 10_000;
-/// Minimum length (in characters, folded) of a query word that may match with one typo.
-pub const FUZZY_MIN_CHARS: usize = 5;
+/// Minimum length (in characters, folded) of a query word that may match with one typo: most
+/// Vietnamese syllables have two to five letters, so three (`cng` for `công`, `lomg` for `long`).
+pub const FUZZY_MIN_CHARS: usize = 3;
+/// Minimum length (folded) of a query word that may match with two typos.
+pub const TWO_TYPOS_MIN_CHARS: usize = 8;
+/// Most typo candidates a query word of fewer than five letters is looked up with: the other
+/// words narrow the search down, and a short syllable has dozens of neighbours at one edit, so
+/// only the Vietnamese syllables the register holds most often are tried (see [`typo_order`]).
+pub const TYPO_CANDIDATES_SHORT: usize = 8;
+/// Most typo candidates of a longer word.
+pub const TYPO_CANDIDATES_LONG: usize = 16;
+/// Most words the last step of a search leaves out, one at a time (the rarest first).
+pub const PARTIAL_MAX_WORDS: usize = 6;
+/// Added to a word's score where it matched with its diacritics as typed (on the unfolded name),
+/// above any sum of BM25 scores: a name matching more of the words exactly ranks first.
+pub const EXACT_BONUS: f32 = 1000.0;
+/// Added for each two words of the query found next to each other in the name, in the query's
+/// order.
+pub const BIGRAM_BONUS: f32 = 8.0;
+/// Added when the query, folded, is a whole name or proper name.
+pub const WHOLE_NAME_BONUS: f32 = 40.0;
+/// Score of a word typed as two syllables run together (or written with a space inside) matching
+/// the name's syllables: as a folded match of the name.
+const JOINED_SCORE: f32 = 2.0;
 /// A text search counts its matches exactly up to this number; past it, `total` is this number
 /// and [`SearchPage::total_relation`] is [`TotalRelation::Gte`] (like Elasticsearch's
 /// `track_total_hits`).
@@ -223,6 +246,32 @@ pub struct Hit {
     /// Normalised query words (or codes) that matched; a word that matched only with a typo
     /// carries a trailing `~`.
     pub matched_terms: Vec<String>,
+    /// The step of the search that found the hit.
+    pub step: MatchStep,
+}
+
+/// Which step of a search found a hit. A search tries its words as typed (with their Telex or
+/// VNI readings and run-together syllables) first; only when that finds nothing, with typos;
+/// only when that finds nothing either, with one word left out. Within the first step a hit
+/// whose every word matched with its diacritics as typed is `exact`, otherwise `folded`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchStep {
+    Exact,
+    Folded,
+    Typo,
+    Partial,
+}
+
+impl MatchStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchStep::Exact => "exact",
+            MatchStep::Folded => "folded",
+            MatchStep::Typo => "typo",
+            MatchStep::Partial => "partial",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -540,13 +589,14 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let filters = self.filters(req);
         match query_words(&req.q) {
-            Some(words) => self.search_words(&searcher, req, hash, &words, filters, after, reference),
+            Some(mut words) => self.search_words(&searcher, req, hash, &mut words, filters, after, reference),
             None => self.search_exhaustive(&searcher, req, hash, filters, after),
         }
     }
 
-    /// A name search: top-k with pruning (see [`topk`]), typo tolerance only when the words as
-    /// typed find nothing, `total` capped at [`TOTAL_EXACT_UP_TO`].
+    /// A name search: top-k with pruning (see [`topk`]), relaxed step by step (typos, then one
+    /// word left out) only when the words as typed find nothing; `total` capped at
+    /// [`TOTAL_EXACT_UP_TO`].
     ///
     /// `reference`: no pair terms, no pruning (for tests: the same hits, found the slow way).
     #[allow(clippy::too_many_arguments)]
@@ -555,7 +605,7 @@ impl SearchIndex {
         searcher: &Searcher,
         req: &SearchRequest,
         hash: u64,
-        words: &[QueryWord],
+        words: &mut [QueryWord],
         filters: Vec<Box<dyn Query>>,
         after: Option<(f32, String)>,
         reference: bool,
@@ -564,75 +614,187 @@ impl SearchIndex {
             .iter()
             .map(|f| f.weight(EnableScoring::disabled_from_searcher(searcher)))
             .collect::<Result<Vec<_>, _>>()?;
+        self.read_words(searcher, words)?;
         let search = WordSearch { searcher, words, filters, limit: req.limit + 1, after, reference };
-        let WordRun { plan, prepared, top } = self.run_with_typos(&search)?;
+        let WordRun { plans, prepared, top, step } = self.run_steps(&search)?;
+        let refs: Vec<&topk::Prepared> = prepared.iter().collect();
         let (total, total_relation) = if !top.pruned || top.count >= TOTAL_EXACT_UP_TO {
             capped_total(top.count)
         } else {
-            capped_total(topk::count(searcher, &prepared, &search.filters, TOTAL_EXACT_UP_TO)?)
+            capped_total(topk::count(searcher, &refs, &search.filters, TOTAL_EXACT_UP_TO)?)
         };
         let mut hits = top.hits;
         let more = hits.len() > req.limit;
         hits.truncate(req.limit);
+        let hit_plans: Vec<usize> = top.plans.iter().take(req.limit).copied().collect();
         // (The reference finds them the slow way, for the tests to compare.)
-        let leaves = match top.matched.filter(|_| !reference) {
+        let leaves: Vec<Vec<usize>> = match top.matched.filter(|_| !reference) {
             Some(masks) => masks.iter().take(req.limit).map(|m| topk::mask_ids(*m)).collect(),
-            None => topk::matched_leaves(searcher, &prepared, &hits)?,
+            None => {
+                let mut out = vec![Vec::new(); hits.len()];
+                for (pi, p) in prepared.iter().enumerate() {
+                    let mine: Vec<usize> = (0..hits.len()).filter(|i| hit_plans[*i] == pi).collect();
+                    let found =
+                        topk::matched_leaves(searcher, p, &mine.iter().map(|i| hits[*i].clone()).collect::<Vec<_>>())?;
+                    for (i, ids) in mine.into_iter().zip(found) {
+                        out[i] = ids;
+                    }
+                }
+                out
+            }
         };
-        let matched = leaves
-            .into_iter()
-            .map(|ids| {
-                matched_of(ids.into_iter().map(|id| {
-                    let leaf = &prepared.leaves[id];
-                    (leaf.label, &plan[leaf.word].word, leaf.fuzzy)
-                }))
-            })
-            .collect();
-        self.page(searcher, hash, hits, more, matched, total, total_relation)
+        let mut matched = Vec::with_capacity(hits.len());
+        let mut steps = Vec::with_capacity(hits.len());
+        for (ids, pi) in leaves.into_iter().zip(&hit_plans) {
+            let (plan, p) = (&plans[*pi], &prepared[*pi]);
+            let reported = ids.iter().map(|id| &p.leaves[*id]).filter(|leaf| plan[leaf.word].reported);
+            matched.push(matched_of(reported.clone().map(|leaf| (leaf.label, &plan[leaf.word].word, leaf.fuzzy))));
+            steps.push(match step {
+                Step::AsTyped => {
+                    let exact = plan.iter().enumerate().filter(|(_, w)| w.required && w.reported).all(|(wi, _)| {
+                        ids.iter().any(|id| p.leaves[*id].word == wi && p.leaves[*id].accented)
+                    });
+                    if exact {
+                        MatchStep::Exact
+                    } else {
+                        MatchStep::Folded
+                    }
+                }
+                Step::Typos => MatchStep::Typo,
+                Step::Partial => MatchStep::Partial,
+            });
+        }
+        self.page(searcher, hash, hits, more, matched, steps, total, total_relation)
     }
 
-    /// Runs a name search with its words as typed and, when they match nothing, with typo
-    /// tolerance: first on the words found nowhere in the register, then on every word long
-    /// enough (a typo may make another real word). A run that matches nothing has skipped
-    /// nothing, so this depends on the request and the index only, never on the page: every page
-    /// uses the same plan.
-    fn run_with_typos(&self, search: &WordSearch) -> Result<WordRun, IndexError> {
+    /// Looks each query word up in the register's vocabulary (the folded name terms) and finds
+    /// what else it may stand for: its Telex or VNI reading when it was typed with the input method
+    /// switched off, the two syllables it runs together, the word it makes with its neighbour
+    /// when a space fell inside a syllable.
+    fn read_words(&self, searcher: &Searcher, words: &mut [QueryWord]) -> Result<(), IndexError> {
+        let vocabulary = self.fields.name_folded;
+        let known = |w: &str| -> Result<bool, IndexError> { Ok(topk::doc_freq(searcher, vocabulary, w)? > 0) };
+        for w in words.iter_mut() {
+            w.frequency = topk::doc_freq(searcher, vocabulary, &w.folded)?;
+            w.known = w.frequency > 0;
+            if !typing::is_syllable(&w.folded) {
+                for d in typing::decodings(&w.lower) {
+                    if known(&analyzer::fold(&d))? {
+                        w.decoded.push(d);
+                    }
+                }
+            }
+            if !w.known && w.decoded.is_empty() {
+                for (a, b) in typing::two_syllable_splits(&w.folded) {
+                    if w.splits.len() < 2 && known(&a)? && known(&b)? {
+                        w.splits.push((a, b));
+                    }
+                }
+            }
+        }
+        for i in 1..words.len() {
+            let (a, b) = (&words[i - 1], &words[i]);
+            let odd = |w: &QueryWord| !w.known || !typing::is_syllable(&w.folded);
+            if !(odd(a) || odd(b)) {
+                continue;
+            }
+            let joined = format!("{}{}", a.folded, b.folded);
+            if typing::is_syllable(&joined) && known(&joined)? {
+                words[i - 1].merged.push(joined.clone());
+                words[i].merged.push(joined);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a name search step by step: the words as typed; when they match nothing, with typos
+    /// (first on the words found nowhere in the register, then on every word long enough: a typo
+    /// may make another real word); when that matches nothing either, with one word left out, for
+    /// each of the rarest [`PARTIAL_MAX_WORDS`] words in turn (walked together: their matches
+    /// are disjoint, each lacking its own left-out word, since none holds every word). A run that
+    /// matches nothing has skipped nothing, so the step depends on the request and the index
+    /// only, never on the page: every page uses the same plans.
+    fn run_steps(&self, search: &WordSearch) -> Result<WordRun, IndexError> {
         let words = search.words;
-        let eligible: Vec<bool> = words.iter().map(|w| w.folded.chars().count() >= FUZZY_MIN_CHARS).collect();
-        let mut fuzzy = vec![false; words.len()];
-        let mut run = self.run_words(search, &fuzzy)?;
-        if run.top.count == 0 {
-            let missing: Vec<bool> = (0..words.len()).map(|i| eligible[i] && !run.prepared.word_found[i]).collect();
-            if missing.contains(&true) {
-                fuzzy = missing;
-                run = self.run_words(search, &fuzzy)?;
-            }
-            if run.top.count == 0 && eligible != fuzzy && eligible.contains(&true) {
-                run = self.run_words(search, &eligible)?;
-            }
+        let none = vec![None; words.len()];
+        let first = self.run_plans(search, vec![self.word_plan(words, &none, None)], Step::AsTyped)?;
+        if first.top.count > 0 {
+            return Ok(first);
         }
-        Ok(run)
+        let found = first.prepared[0].word_found.clone();
+        let eligible: Vec<bool> = words.iter().map(|w| w.folded.chars().count() >= FUZZY_MIN_CHARS).collect();
+        let mut candidates: Vec<Option<Vec<String>>> = vec![None; words.len()];
+        let mut last = first;
+        let missing: Vec<bool> = (0..words.len()).map(|i| eligible[i] && !found[i]).collect();
+        let rounds = [missing.clone(), eligible.clone()];
+        let mut tried: Option<Vec<bool>> = None;
+        for mask in rounds {
+            if !mask.contains(&true) || tried.as_ref() == Some(&mask) {
+                continue;
+            }
+            for i in 0..words.len() {
+                if mask[i] && candidates[i].is_none() {
+                    candidates[i] = Some(self.typo_candidates(search.searcher, &words[i])?);
+                }
+            }
+            let typos: Vec<Option<Vec<String>>> =
+                (0..words.len()).map(|i| if mask[i] { candidates[i].clone() } else { None }).collect();
+            last = self.run_plans(search, vec![self.word_plan(words, &typos, None)], Step::Typos)?;
+            if last.top.count > 0 {
+                return Ok(last);
+            }
+            tried = Some(mask);
+        }
+        // One word left out: the words found nowhere first, then the rarest.
+        let mut required: Vec<usize> = (0..words.len()).filter(|i| words[*i].required).collect();
+        if required.len() < 2 {
+            return Ok(last);
+        }
+        required.sort_by_key(|i| (found[*i], words[*i].frequency));
+        let typos: Vec<Option<Vec<String>>> =
+            (0..words.len()).map(|i| if eligible[i] { candidates[i].clone() } else { None }).collect();
+        let plans =
+            required.iter().take(PARTIAL_MAX_WORDS).map(|i| self.word_plan(words, &typos, Some(*i))).collect();
+        self.run_plans(search, plans, Step::Partial)
     }
 
-    /// Plans, prepares and runs a name search once, with one typo allowed on the words where
-    /// `fuzzy[i]`.
-    fn run_words(&self, search: &WordSearch, fuzzy: &[bool]) -> Result<WordRun, IndexError> {
-        let plan = self.word_plan(search.words, fuzzy);
-        let mut prepared =
-            topk::prepare(search.searcher, &plan, self.fields.word_pairs, &self.bm25_units, &self.dense_lists)?;
-        if search.reference {
-            prepared = prepared.without_shortcuts();
+    /// The terms a query word may be a typo of: the name terms at one edit (two for a word of
+    /// [`TWO_TYPOS_MIN_CHARS`] or more), Vietnamese syllables first, then the most frequent,
+    /// at most [`TYPO_CANDIDATES_SHORT`] (or [`TYPO_CANDIDATES_LONG`]) of them.
+    fn typo_candidates(&self, searcher: &Searcher, w: &QueryWord) -> Result<Vec<String>, IndexError> {
+        let chars = w.folded.chars().count();
+        if chars < FUZZY_MIN_CHARS {
+            return Ok(Vec::new());
         }
+        let edits = if chars >= TWO_TYPOS_MIN_CHARS { 2 } else { 1 };
+        let mut terms = topk::typo_terms(searcher, self.fields.name_folded, &w.folded, edits)?;
+        terms.sort_by(|a, b| typo_order(a, b));
+        let cap = if chars < 5 { TYPO_CANDIDATES_SHORT } else { TYPO_CANDIDATES_LONG };
+        Ok(terms.into_iter().take(cap).map(|(t, _)| t).collect())
+    }
+
+    /// Prepares and runs the plans of one step together.
+    fn run_plans(&self, search: &WordSearch, plans: Vec<Vec<topk::PlanWord>>, step: Step) -> Result<WordRun, IndexError> {
+        let mut prepared = Vec::with_capacity(plans.len());
+        for plan in &plans {
+            let mut p =
+                topk::prepare(search.searcher, plan, self.fields.word_pairs, &self.bm25_units, &self.dense_lists)?;
+            if search.reference {
+                p = p.without_shortcuts();
+            }
+            prepared.push(p);
+        }
+        let refs: Vec<&topk::Prepared> = prepared.iter().collect();
         let top = topk::top_k(
             search.searcher,
-            &prepared,
+            &refs,
             &search.filters,
             search.limit,
             search.after.as_ref(),
             self.fields.code,
             &self.code_columns,
         )?;
-        Ok(WordRun { plan, prepared, top })
+        Ok(WordRun { plans, prepared, top, step })
     }
 
     /// Code look-ups and listings (no text, or only codes): every match is collected, `total` is
@@ -667,7 +829,8 @@ impl SearchIndex {
         let more = fruit.hits.len() > req.limit;
         fruit.hits.truncate(req.limit);
         let matched = matches(searcher, &probes, &fruit.hits)?;
-        self.page(searcher, hash, fruit.hits, more, matched, fruit.total, TotalRelation::Eq)
+        let steps = vec![MatchStep::Exact; fruit.hits.len()];
+        self.page(searcher, hash, fruit.hits, more, matched, steps, fruit.total, TotalRelation::Eq)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -678,12 +841,13 @@ impl SearchIndex {
         collected: Vec<Collected>,
         more: bool,
         matched: Vec<Matched>,
+        steps: Vec<MatchStep>,
         total: u64,
         total_relation: TotalRelation,
     ) -> Result<SearchPage, IndexError> {
         let f = &self.fields;
         let mut hits = Vec::with_capacity(collected.len());
-        for (c, (fields, terms)) in collected.into_iter().zip(matched) {
+        for ((c, (fields, terms)), step) in collected.into_iter().zip(matched).zip(steps) {
             let doc: TantivyDocument = searcher.doc(c.address)?;
             hits.push(Hit {
                 code: stored_str(&doc, f.code),
@@ -693,45 +857,104 @@ impl SearchIndex {
                 score: c.score,
                 matched_fields: fields,
                 matched_terms: terms,
+                step,
             });
         }
         let next_cursor = if more { hits.last().map(|h| Cursor::new(hash, h.score, &h.code).encode()) } else { None };
         Ok(SearchPage { hits, next_cursor, total, total_relation })
     }
 
-    /// The words of a name search as leaves: each word on the name fields, and with one typo on
-    /// the folded ones where `fuzzy[i]`.
-    fn word_plan(&self, words: &[QueryWord], fuzzy: &[bool]) -> Vec<topk::PlanWord> {
+    /// The words of a name search as leaves: each word (and each of its other readings) on the
+    /// name fields, its run-together syllables as an ordered bigram, and its typo candidates on
+    /// the folded fields where `typos[i]` holds some; the word `dropped` optional. Then, only
+    /// adding to the score, the ordered bigrams of the query and the query as a whole name.
+    fn word_plan(
+        &self,
+        words: &[QueryWord],
+        typos: &[Option<Vec<String>>],
+        dropped: Option<usize>,
+    ) -> Vec<topk::PlanWord> {
         let f = &self.fields;
-        words
+        let mut plan: Vec<topk::PlanWord> = words
             .iter()
-            .zip(fuzzy)
-            .map(|(w, fuzzy)| {
+            .zip(typos)
+            .enumerate()
+            .map(|(i, (w, typos))| {
                 let mut leaves = Vec::with_capacity(12);
-                for leaf in exact_name_fields(f) {
-                    leaves.push(topk::PlanLeaf {
-                        field: leaf.field,
-                        text: if leaf.folded { w.folded.clone() } else { w.lower.clone() },
-                        label: leaf.label,
-                        kind: topk::LeafKind::Bm25(leaf.weight),
-                        matcher: leaf.matcher,
-                    });
-                }
-                if *fuzzy {
-                    for leaf in typo_name_fields(f) {
+                let readings = std::iter::once(&w.lower).chain(&w.decoded);
+                for (r, reading) in readings.enumerate() {
+                    let folded = if r == 0 { w.folded.clone() } else { analyzer::fold(reading) };
+                    for leaf in exact_name_fields(f) {
                         leaves.push(topk::PlanLeaf {
                             field: leaf.field,
-                            text: w.folded.clone(),
                             label: leaf.label,
-                            kind: topk::LeafKind::Fuzzy(leaf.weight),
+                            kind: topk::LeafKind::Bm25 {
+                                text: if leaf.folded { folded.clone() } else { reading.clone() },
+                                boost: leaf.weight,
+                                bonus: if leaf.field == f.name_lower { EXACT_BONUS } else { 0.0 },
+                            },
                             matcher: leaf.matcher,
+                            relaxed: false,
+                            accented: !leaf.folded,
                         });
                     }
                 }
-                let pair_key = (!*fuzzy && analyzer::pairable(&w.folded)).then(|| w.folded.clone());
-                topk::PlanWord { word: w.lower.clone(), required: w.required, leaves, pair_key }
+                if !w.splits.is_empty() {
+                    let texts = w.splits.iter().map(|(a, b)| analyzer::bigram_term(a, b)).collect();
+                    leaves.push(joined_leaf(f.name_bigrams, texts));
+                }
+                if !w.merged.is_empty() {
+                    leaves.push(joined_leaf(f.name_folded, w.merged.clone()));
+                }
+                let typo = typos.as_ref().filter(|t| !t.is_empty());
+                if let Some(candidates) = typo {
+                    for leaf in typo_name_fields(f) {
+                        leaves.push(topk::PlanLeaf {
+                            field: leaf.field,
+                            label: leaf.label,
+                            kind: topk::LeafKind::Any { texts: candidates.clone(), score: leaf.weight },
+                            matcher: leaf.matcher,
+                            relaxed: true,
+                            accented: false,
+                        });
+                    }
+                }
+                let plain = typo.is_none() && w.decoded.is_empty() && w.splits.is_empty() && w.merged.is_empty();
+                let pair_key = (plain && analyzer::pairable(&w.folded)).then(|| w.folded.clone());
+                topk::PlanWord {
+                    word: w.lower.clone(),
+                    required: w.required && dropped != Some(i),
+                    leaves,
+                    pair_key,
+                    reported: true,
+                }
             })
-            .collect()
+            .collect();
+        let sequence = reading_sequence(words);
+        let bonus = |field, text: String, score| topk::PlanWord {
+            word: text.clone(),
+            required: false,
+            leaves: vec![topk::PlanLeaf {
+                field,
+                label: "name",
+                kind: topk::LeafKind::Any { texts: vec![text], score },
+                matcher: true,
+                relaxed: false,
+                accented: false,
+            }],
+            pair_key: None,
+            reported: false,
+        };
+        let mut bigrams = BTreeSet::new();
+        for pair in sequence.windows(2) {
+            if bigrams.insert(analyzer::bigram_term(&pair[0], &pair[1])) {
+                plan.push(bonus(f.name_bigrams, analyzer::bigram_term(&pair[0], &pair[1]), BIGRAM_BONUS));
+            }
+        }
+        if sequence.len() > 1 {
+            plan.push(bonus(f.name_whole, analyzer::whole_term(&sequence), WHOLE_NAME_BONUS));
+        }
+        plan
     }
 
     /// Prepares what the first suggestions and searches would otherwise prepare on their way: the
@@ -983,6 +1206,60 @@ struct QueryWord {
     folded: String,
     /// Not a legal-form word, or the query has only legal-form words.
     required: bool,
+    /// Names holding the folded word (see [`SearchIndex::read_words`]).
+    frequency: u64,
+    /// Whether some name holds the folded word.
+    known: bool,
+    /// What the word stands for when typed with Telex or VNI and the input method off (NFC,
+    /// lower-case, with its marks), where the register knows it.
+    decoded: Vec<String>,
+    /// The two syllables a word typed run together stands for, where the register knows both.
+    splits: Vec<(String, String)>,
+    /// The folded word this one makes with its neighbour (a space typed inside a syllable).
+    merged: Vec<String>,
+}
+
+/// The steps of a name search (see [`SearchIndex::run_steps`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    AsTyped,
+    Typos,
+    Partial,
+}
+
+/// A leaf matching a word typed run together (or split) by the folded syllables it stands for.
+fn joined_leaf(field: tantivy::schema::Field, texts: Vec<String>) -> topk::PlanLeaf {
+    topk::PlanLeaf {
+        field,
+        label: "name",
+        kind: topk::LeafKind::Any { texts, score: JOINED_SCORE },
+        matcher: true,
+        relaxed: false,
+        accented: false,
+    }
+}
+
+/// The folded syllables the query stands for, in its order: each word as typed when the register
+/// knows it, else its first reading (decoded, or its run-together syllables).
+fn reading_sequence(words: &[QueryWord]) -> Vec<String> {
+    let mut out = Vec::with_capacity(words.len() + 1);
+    for w in words {
+        if w.known || (w.decoded.is_empty() && w.splits.is_empty()) {
+            out.push(w.folded.clone());
+        } else if let Some(d) = w.decoded.first() {
+            out.push(analyzer::fold(d));
+        } else if let Some((a, b)) = w.splits.first() {
+            out.push(a.clone());
+            out.push(b.clone());
+        }
+    }
+    out
+}
+
+/// The order typo candidates are tried in: Vietnamese syllables first (a typo rarely makes a word
+/// of another language), then the terms more names hold, then term order.
+fn typo_order(a: &(String, u64), b: &(String, u64)) -> std::cmp::Ordering {
+    typing::is_syllable(&b.0).cmp(&typing::is_syllable(&a.0)).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0))
 }
 
 /// What every run of one name search shares.
@@ -998,11 +1275,13 @@ struct WordSearch<'a> {
     reference: bool,
 }
 
-/// One run of a name search: its plan, the plan resolved against the searcher, and what it found.
+/// One step of a name search: its plans, the plans resolved against the searcher, and what they
+/// found together.
 struct WordRun {
-    plan: Vec<topk::PlanWord>,
-    prepared: topk::Prepared,
+    plans: Vec<Vec<topk::PlanWord>>,
+    prepared: Vec<topk::Prepared>,
     top: topk::TopK,
+    step: Step,
 }
 
 /// The distinct words of a name search; `None` for an empty query or a query made only of codes
@@ -1029,7 +1308,16 @@ fn distinct_words(q: &str) -> Vec<QueryWord> {
         .zip(folded)
         .zip(mask)
         .filter(|((l, _), _)| seen.insert(l.clone()))
-        .map(|((lower, folded), legal)| QueryWord { lower, folded, required: !(legal && has_proper) })
+        .map(|((lower, folded), legal)| QueryWord {
+            lower,
+            folded,
+            required: !(legal && has_proper),
+            frequency: 0,
+            known: false,
+            decoded: Vec::new(),
+            splits: Vec::new(),
+            merged: Vec::new(),
+        })
         .collect()
 }
 

@@ -55,16 +55,21 @@ pub(crate) struct PlanWord {
     /// The folded word, when its matching leaves are exactly the folded word's (no typo
     /// expansion) and it has pair terms (see `schema::Fields::word_pairs`).
     pub pair_key: Option<String>,
+    /// A word of the query, reported in `matched_terms` (not a bonus for order or a whole name).
+    pub reported: bool,
 }
 
-/// One way a word may match: a term on a field.
+/// One way a word may match: a term (or one of several terms) on a field.
 #[derive(Debug, Clone)]
 pub(crate) struct PlanLeaf {
     pub field: Field,
-    pub text: String,
     /// Reported in `matched_fields`.
     pub label: &'static str,
     pub kind: LeafKind,
+    /// A match found by relaxing the query (a typo): reported as such.
+    pub relaxed: bool,
+    /// A match of the word with its diacritics as typed (an unfolded field).
+    pub accented: bool,
     /// Whether the leaf decides which documents match. A leaf whose documents are all matched by
     /// another leaf of the word (the proper name is part of the name, the unfolded name folds
     /// to the folded one) only scores; the walk over the matching documents then seeks fewer
@@ -72,13 +77,13 @@ pub(crate) struct PlanLeaf {
     pub matcher: bool,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) enum LeafKind {
-    /// BM25 of the term times this boost.
-    Bm25(f32),
-    /// This constant score when the document holds a term at one edit (Levenshtein, a
-    /// transposition counting as one) from the text, the text itself excluded.
-    Fuzzy(f32),
+    /// BM25 of `text` times `boost`, plus `bonus` wherever the term is.
+    Bm25 { text: String, boost: f32, bonus: f32 },
+    /// This constant score when the document holds any of `texts` (typo candidates, an ordered
+    /// bigram, a whole name).
+    Any { texts: Vec<String>, score: f32 },
 }
 
 /// What a leaf is, for reporting why a hit matched.
@@ -88,13 +93,14 @@ pub(crate) struct LeafInfo {
     pub word: usize,
     pub label: &'static str,
     pub fuzzy: bool,
+    pub accented: bool,
 }
 
 enum PreparedKind {
     /// The term's postings per segment (segment ordinal order).
-    Bm25 { per_segment: Vec<Option<TermInfo>>, weight: Bm25Weight },
+    Bm25 { per_segment: Vec<Option<TermInfo>>, weight: Bm25Weight, bonus: Score },
     /// The matching terms per segment.
-    Fuzzy { per_segment: Vec<Vec<TermInfo>>, score: Score },
+    Any { per_segment: Vec<Vec<TermInfo>>, score: Score },
 }
 
 struct PreparedLeaf {
@@ -202,25 +208,32 @@ fn term_postings(searcher: &Searcher, term: &Term) -> Result<TermPostings, Index
     Ok(found)
 }
 
-/// The terms of `field` at one edit from `text` (`text` itself excluded), per segment, and the
-/// documents holding them, every segment together.
-fn typo_postings(searcher: &Searcher, field: Field, text: &str) -> Result<(Vec<Vec<TermInfo>>, u64), IndexError> {
-    let dfa = FuzzyTermQuery::new(Term::from_field_text(field, text), 1, true).automaton()?;
-    let mut per_segment = Vec::with_capacity(searcher.segment_readers().len());
-    let mut df = 0u64;
+/// The terms of `field` at most `edits` edits from `text` (Damerau–Levenshtein: a swap of two
+/// neighbours is one edit; `text` itself excluded), with the documents holding each, every
+/// segment together, in term order.
+pub(crate) fn typo_terms(
+    searcher: &Searcher,
+    field: Field,
+    text: &str,
+    edits: u8,
+) -> Result<Vec<(String, u64)>, IndexError> {
+    let dfa = FuzzyTermQuery::new(Term::from_field_text(field, text), edits, true).automaton()?;
+    let mut found: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
     for r in searcher.segment_readers() {
         let inverted = r.inverted_index(field)?;
         let mut stream = inverted.terms().search(&dfa).into_stream().map_err(io)?;
-        let mut infos = Vec::new();
         while stream.advance() {
             if stream.key() != text.as_bytes() {
-                df += u64::from(stream.value().doc_freq);
-                infos.push(stream.value().clone());
+                *found.entry(stream.key().to_vec()).or_default() += u64::from(stream.value().doc_freq);
             }
         }
-        per_segment.push(infos);
     }
-    Ok((per_segment, df))
+    Ok(found.into_iter().filter_map(|(k, df)| String::from_utf8(k).ok().map(|k| (k, df))).collect())
+}
+
+/// Documents holding `text` on `field`, every segment together.
+pub(crate) fn doc_freq(searcher: &Searcher, field: Field, text: &str) -> Result<u64, IndexError> {
+    Ok(term_postings(searcher, &Term::from_field_text(field, text))?.doc_freq)
 }
 
 /// The index-wide field statistics a plan's BM25 leaves are weighted with, gathered per field on
@@ -259,18 +272,27 @@ fn prepare_leaf(
     leaf: &PlanLeaf,
     stats: &mut FieldStats,
 ) -> Result<Option<(PreparedKind, u64)>, IndexError> {
-    match leaf.kind {
-        LeafKind::Bm25(boost) => {
-            let found = term_postings(searcher, &Term::from_field_text(leaf.field, &leaf.text))?;
+    match &leaf.kind {
+        LeafKind::Bm25 { text, boost, bonus } => {
+            let found = term_postings(searcher, &Term::from_field_text(leaf.field, text))?;
             if found.doc_freq == 0 {
                 return Ok(None);
             }
-            let weight = stats.weight(leaf.field, found.tokens, found.doc_freq, boost);
-            Ok(Some((PreparedKind::Bm25 { per_segment: found.infos, weight }, found.doc_freq)))
+            let weight = stats.weight(leaf.field, found.tokens, found.doc_freq, *boost);
+            Ok(Some((PreparedKind::Bm25 { per_segment: found.infos, weight, bonus: *bonus }, found.doc_freq)))
         }
-        LeafKind::Fuzzy(score) => {
-            let (per_segment, df) = typo_postings(searcher, leaf.field, &leaf.text)?;
-            Ok((df > 0).then_some((PreparedKind::Fuzzy { per_segment, score }, df)))
+        LeafKind::Any { texts, score } => {
+            let segments = searcher.segment_readers().len();
+            let mut per_segment: Vec<Vec<TermInfo>> = vec![Vec::new(); segments];
+            let mut df = 0;
+            for text in texts {
+                let found = term_postings(searcher, &Term::from_field_text(leaf.field, text))?;
+                df += found.doc_freq;
+                for (slot, info) in per_segment.iter_mut().zip(found.infos) {
+                    slot.extend(info);
+                }
+            }
+            Ok((df > 0).then_some((PreparedKind::Any { per_segment, score: *score }, df)))
         }
     }
 }
@@ -297,7 +319,7 @@ pub(crate) fn prepare(
                 prepared.cost += df;
             }
             let id = leaves.len();
-            leaves.push(LeafInfo { word: wi, label: leaf.label, fuzzy: matches!(leaf.kind, LeafKind::Fuzzy(_)) });
+            leaves.push(LeafInfo { word: wi, label: leaf.label, fuzzy: leaf.relaxed, accented: leaf.accented });
             prepared.leaves.push(PreparedLeaf { id, field: leaf.field, matcher: leaf.matcher, kind });
         }
         word_found.push(!prepared.leaves.is_empty());
@@ -875,6 +897,7 @@ enum Leaf {
         norms: FieldNormReader,
         weight: Bm25Weight,
         margin: f32,
+        bonus: Score,
     },
     /// A term found in a large share of the segment, read from its [`DenseList`].
     Dense {
@@ -882,8 +905,9 @@ enum Leaf {
         doc: DocId,
         norms: FieldNormReader,
         weight: Bm25Weight,
+        bonus: Score,
     },
-    Fuzzy {
+    Any {
         parts: Vec<TermCursor>,
         doc: DocId,
         score: Score,
@@ -901,7 +925,7 @@ impl Leaf {
                 }
                 *doc
             }
-            Leaf::Fuzzy { parts, doc, .. } => {
+            Leaf::Any { parts, doc, .. } => {
                 if *doc < target {
                     *doc = parts.iter_mut().map(|p| p.seek(target)).min().unwrap_or(TERMINATED);
                 }
@@ -915,7 +939,7 @@ impl Leaf {
     fn current(&self) -> DocId {
         match self {
             Leaf::Term { cursor, .. } => cursor.doc,
-            Leaf::Dense { doc, .. } | Leaf::Fuzzy { doc, .. } => *doc,
+            Leaf::Dense { doc, .. } | Leaf::Any { doc, .. } => *doc,
         }
     }
 
@@ -923,11 +947,13 @@ impl Leaf {
     #[inline]
     fn score(&self) -> Score {
         match self {
-            Leaf::Term { cursor, norms, weight, .. } => {
-                weight.score(norms.fieldnorm_id(cursor.doc), cursor.postings.freq(cursor.cur))
+            Leaf::Term { cursor, norms, weight, bonus, .. } => {
+                weight.score(norms.fieldnorm_id(cursor.doc), cursor.postings.freq(cursor.cur)) + *bonus
             }
-            Leaf::Dense { list, doc, norms, weight } => weight.score(norms.fieldnorm_id(*doc), list.tf(*doc)),
-            Leaf::Fuzzy { score, .. } => *score,
+            Leaf::Dense { list, doc, norms, weight, bonus } => {
+                weight.score(norms.fieldnorm_id(*doc), list.tf(*doc)) + *bonus
+            }
+            Leaf::Any { score, .. } => *score,
         }
     }
 
@@ -935,14 +961,14 @@ impl Leaf {
     /// last document (the end of the current block), and that last document.
     fn bound(&mut self) -> (Score, DocId) {
         match self {
-            Leaf::Term { cursor, norms, weight, margin } => {
+            Leaf::Term { cursor, norms, weight, margin, bonus } => {
                 let last = cursor.block_last();
-                (cursor.postings.block_max_score(norms, weight) * *margin, last)
+                (cursor.postings.block_max_score(norms, weight) * *margin + *bonus, last)
             }
             // The weight is the index-wide one, and a score grows with the term frequency and
             // shrinks with the field length (also in f32: each step rounds monotonically).
-            Leaf::Dense { list, weight, .. } => (weight.score(list.min_norm, list.max_tf), TERMINATED),
-            Leaf::Fuzzy { score, .. } => (*score, TERMINATED),
+            Leaf::Dense { list, weight, bonus, .. } => (weight.score(list.min_norm, list.max_tf) + *bonus, TERMINATED),
+            Leaf::Any { score, .. } => (*score, TERMINATED),
         }
     }
 }
@@ -1024,17 +1050,17 @@ impl Prepared {
     /// `None` when the segment does not hold it.
     fn open_leaf(&self, leaf: &PreparedLeaf, ord: usize, reader: &SegmentReader) -> Result<Option<Leaf>, IndexError> {
         match &leaf.kind {
-            PreparedKind::Bm25 { per_segment, weight } => match (&per_segment[ord], self.dense.as_deref()) {
+            PreparedKind::Bm25 { per_segment, weight, bonus } => match (&per_segment[ord], self.dense.as_deref()) {
                 (None, _) => Ok(None),
                 (Some(info), Some(cache)) if is_dense(info, reader.max_doc()) => {
                     let norms = reader.get_fieldnorms_reader(leaf.field)?;
                     let list = cache.get(reader, leaf.field, info, &norms)?;
                     let doc = list.next(0);
-                    Ok(Some(Leaf::Dense { list, doc, norms, weight: weight.clone() }))
+                    Ok(Some(Leaf::Dense { list, doc, norms, weight: weight.clone(), bonus: *bonus }))
                 }
-                (Some(info), _) => self.open_postings(leaf.field, info, weight, reader).map(Some),
+                (Some(info), _) => self.open_postings(leaf.field, info, weight, *bonus, reader).map(Some),
             },
-            PreparedKind::Fuzzy { per_segment, score } => {
+            PreparedKind::Any { per_segment, score } => {
                 let infos = &per_segment[ord];
                 if infos.is_empty() {
                     return Ok(None);
@@ -1052,6 +1078,7 @@ impl Prepared {
         field: Field,
         info: &TermInfo,
         weight: &Bm25Weight,
+        bonus: Score,
         reader: &SegmentReader,
     ) -> Result<Leaf, IndexError> {
         let inverted = reader.inverted_index(field)?;
@@ -1068,6 +1095,7 @@ impl Prepared {
             norms: reader.get_fieldnorms_reader(field)?,
             weight: weight.clone(),
             margin: ratio * (1.0 + ROUNDING_MARGIN),
+            bonus,
         })
     }
 
@@ -1095,7 +1123,7 @@ fn union_leaf(inverted: &InvertedIndexReader, infos: &[TermInfo], score: Score) 
         parts.push(TermCursor::new(postings));
     }
     let doc = parts.iter().map(|p| p.doc).min().unwrap_or(TERMINATED);
-    Ok(Leaf::Fuzzy { parts, doc, score })
+    Ok(Leaf::Any { parts, doc, score })
 }
 
 /// The filters' scorers on one segment; `None` when one of them matches nothing there, unless
@@ -1218,14 +1246,17 @@ pub(crate) struct TopK {
     pub count: u64,
     /// Some matching documents were skipped without being counted: `count` is a lower bound.
     pub pruned: bool,
-    /// Per hit, the ids of the leaves that match it, as a mask; `None` when the plan has more
+    /// Per hit, the ids of the leaves that match it, as a mask; `None` when a plan has more
     /// than 128 leaves (then [`matched_leaves`] finds them).
     pub matched: Option<Vec<u128>>,
+    /// Per hit, the plan (of those [`top_k`] walked together) that found it.
+    pub plans: Vec<usize>,
 }
 
 /// A hit kept by a segment: its code is only resolved when a tie with another segment needs it.
 struct Kept {
     score: Score,
+    plan: usize,
     segment: usize,
     ord: u64,
     doc: DocId,
@@ -1275,41 +1306,54 @@ impl CodeColumns {
 /// `code_field` is the stored code: ties between segments are ordered by the codes read from the
 /// stored documents (the code column's dictionary is compressed with zstd, whose per-read set-up
 /// costs more than reading a stored document).
+///
+/// `plans` are walked together as one query whose matches are theirs: they must match disjoint
+/// sets of documents (the plans of a search's last step each leave out another word that none of
+/// their matches hold), so that no document is counted or kept twice.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn top_k(
     searcher: &Searcher,
-    prepared: &Prepared,
+    plans: &[&Prepared],
     filters: &[Box<dyn Weight>],
     limit: usize,
     after: Option<&(Score, String)>,
     code_field: Field,
     columns: &CodeColumns,
 ) -> Result<TopK, IndexError> {
-    let mut out = TopK { hits: Vec::new(), count: 0, pruned: false, matched: None };
-    let masks = prepared.leaves.len() <= 128;
-    if prepared.matches_nothing() || limit == 0 {
+    let mut out = TopK { hits: Vec::new(), count: 0, pruned: false, matched: None, plans: Vec::new() };
+    let masks = plans.iter().all(|p| p.leaves.len() <= 128);
+    if limit == 0 {
         return Ok(out);
     }
     let mut kept: Vec<Kept> = Vec::new();
     // `global_floor`: the `limit`-th best score kept by the earlier segments (a later document
     // scoring less cannot be on the page).
-    let mut page = PageWalk { limit, global_floor: None, prune: prepared.prune, masks };
+    let mut page = PageWalk { limit, global_floor: None, prune: true, masks };
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
-        let Some(mut seg) = prepared.open(ord, reader, filters, false)? else { continue };
         let strs = columns.get(reader)?;
         let mut cursor = CursorKey { key: after, strs: &strs, min_ord_on_tie: None };
-        let heap = walk_segment(&mut seg, &page, &mut cursor, &mut out)?;
-        kept.extend(heap.into_vec().into_iter().map(|(e, leaves)| Kept {
-            score: e.score,
-            segment: ord,
-            ord: e.ord,
-            doc: e.doc,
-            leaves,
-        }));
-        if kept.len() >= limit {
-            page.global_floor = Some(kth_best_score(&kept, limit));
+        for (pi, prepared) in plans.iter().enumerate() {
+            if prepared.matches_nothing() {
+                continue;
+            }
+            let Some(mut seg) = prepared.open(ord, reader, filters, false)? else { continue };
+            page.prune = prepared.prune;
+            let heap = walk_segment(&mut seg, &page, &mut cursor, &mut out)?;
+            kept.extend(heap.into_vec().into_iter().map(|(e, leaves)| Kept {
+                score: e.score,
+                plan: pi,
+                segment: ord,
+                ord: e.ord,
+                doc: e.doc,
+                leaves,
+            }));
+            if kept.len() >= limit {
+                page.global_floor = Some(kth_best_score(&kept, limit));
+            }
         }
     }
     let ordered = order_kept(searcher, kept, limit, code_field)?;
+    out.plans = ordered.iter().map(|(k, _)| k.plan).collect();
     if masks {
         out.matched = Some(ordered.iter().map(|(k, _)| k.leaves).collect());
     }
@@ -1478,14 +1522,25 @@ fn by_stored_code(
 /// Number of matching documents, counting up to `cap`.
 pub(crate) fn count(
     searcher: &Searcher,
-    prepared: &Prepared,
+    plans: &[&Prepared],
     filters: &[Box<dyn Weight>],
     cap: u64,
 ) -> Result<u64, IndexError> {
     let mut n = 0;
-    if prepared.matches_nothing() {
-        return Ok(0);
+    for prepared in plans {
+        if !prepared.matches_nothing() {
+            n += count_one(searcher, prepared, filters, cap - n)?;
+            if n >= cap {
+                break;
+            }
+        }
     }
+    Ok(n)
+}
+
+/// Number of documents one plan matches, counting up to `cap`.
+fn count_one(searcher: &Searcher, prepared: &Prepared, filters: &[Box<dyn Weight>], cap: u64) -> Result<u64, IndexError> {
+    let mut n = 0;
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let Some(mut seg) = prepared.open(ord, reader, filters, false)? else { continue };
         let mut target = 0;

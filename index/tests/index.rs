@@ -6,6 +6,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use common::{code_for, generate, index_docs};
 use registry_index::{
+    MatchStep,
     analyzer, open_current, swap_in, EnterpriseDoc, IndexError, SearchIndex, SearchRequest, StoredRecord,
 };
 use unicode_normalization::UnicodeNormalization;
@@ -157,7 +158,7 @@ fn abbreviations_find_long_forms_and_back() {
 }
 
 #[test]
-fn fuzzy_only_on_long_words_and_below_exact() {
+fn typos_in_words_of_three_letters_or_more_rank_below_exact() {
     let idx = SearchIndex::in_memory().unwrap();
     idx.upsert(&doc("0100000001", "Công ty TNHH Nguyễn Phát", "Nguyễn Phát")).unwrap();
     idx.upsert(&doc("0100000002", "Công ty TNHH Nguyên Phát", "Nguyên Phát")).unwrap();
@@ -174,11 +175,20 @@ fn fuzzy_only_on_long_words_and_below_exact() {
     let exact = idx.search(&SearchRequest::text("nguyen phat")).unwrap();
     let typo = idx.search(&SearchRequest::text("nguyenx phat")).unwrap();
     assert!(typo.hits[0].score < exact.hits[0].score);
-    // Short words: no fuzzy ("minx" does not find "minh"; "lon" does not find "long").
-    assert!(codes(&idx, "minx", 10).is_empty());
-    assert!(codes(&idx, "lon", 10).is_empty());
-    // Two typos in one word: not found.
+    // Short syllables too: "minx" finds "Minh", "lon" finds "Long", each hit saying a typo found it.
+    let page = idx.search(&SearchRequest::text("minx")).unwrap();
+    assert_eq!(page.hits.iter().map(|h| h.code.as_str()).collect::<Vec<_>>(), ["0100000003"]);
+    assert_eq!(page.hits[0].step, MatchStep::Typo);
+    assert_eq!(page.hits[0].matched_terms, ["minx~"]);
+    assert_eq!(codes(&idx, "lon", 10), ["0100000003"]);
+    // Words of two letters: no typo.
+    assert!(codes(&idx, "mi", 10).is_empty());
+    // Two typos in a word under eight letters: not found; in a word of eight or more, found.
     assert!(codes(&idx, "ngyune", 10).is_empty());
+    idx.upsert(&doc("0100000004", "Công ty TNHH Nghiêng Thương", "Nghiêng Thương")).unwrap();
+    idx.commit(2).unwrap();
+    assert!(codes(&idx, "nghieng thuogn", 10).contains(&"0100000004".to_string()));
+    assert_eq!(codes(&idx, "ngheingg thuong", 10), ["0100000004"]);
 }
 
 #[test]
@@ -370,7 +380,7 @@ fn commit_payload_survives_reopen_and_changes_are_visible_at_once() {
         assert_eq!(idx.position(), Some(43));
         // Uncommitted changes are invisible and lost on reopen; the position stays.
         idx.upsert(&doc("0100000002", "Công ty TNHH Hoàng Hôn", "Hoàng Hôn")).unwrap();
-        assert!(codes(&idx, "hoang hon", 10).is_empty());
+        assert!(!codes(&idx, "hoang hon", 10).contains(&"0100000002".to_string()));
     }
     {
         let idx = SearchIndex::open_or_create(dir.path()).unwrap();
@@ -591,4 +601,115 @@ fn timing_at_50k_documents() {
     }
     println!("search over {n} docs: {times:?}");
     assert_eq!(code_for(0).len(), 10);
+}
+
+
+/// An index of the given `(code, name)` pairs, the proper name found by the analyzer.
+fn names(list: &[(&str, &str)]) -> SearchIndex {
+    let idx = SearchIndex::in_memory().unwrap();
+    for (code, name) in list {
+        idx.upsert(&doc(code, name, "")).unwrap();
+    }
+    idx.commit(1).unwrap();
+    idx
+}
+
+#[test]
+fn the_name_the_query_is_comes_first_then_its_words_in_order_and_together() {
+    let idx = names(&[
+        ("0100000001", "Công ty TNHH Vận tải Long Minh"),
+        ("0100000002", "Công ty TNHH Vận tải Minh Minh Long"),
+        ("0100000003", "Công ty TNHH Vận tải Minh Long Phát Đạt"),
+        ("0100000004", "Công ty TNHH Vận tải Minh Long"),
+        ("0100000005", "Công ty TNHH Long Vận tải Minh"),
+    ]);
+    for q in ["van tai minh long", "Vận tải Minh Long", "cong ty tnhh van tai minh long"] {
+        let got = codes(&idx, q, 10);
+        assert_eq!(got[0], "0100000004", "{q}: {got:?}");
+        // Holding "minh long" together and in order beats holding the words apart.
+        let pos = |c: &str| got.iter().position(|g| g == c).unwrap();
+        assert!(pos("0100000003") < pos("0100000001"), "{q}: {got:?}");
+        assert!(pos("0100000002") < pos("0100000005"), "{q}: {got:?}");
+    }
+}
+
+#[test]
+fn exact_spelling_ranks_above_folded_and_each_hit_says_which() {
+    let idx = names(&[("0100000001", "Công ty TNHH Dương Minh"), ("0100000002", "Công ty TNHH Đường Minh")]);
+    let page = idx.search(&SearchRequest::text("Đường Minh")).unwrap();
+    assert_eq!(page.hits[0].code, "0100000002");
+    assert_eq!(page.hits[0].step, MatchStep::Exact);
+    assert_eq!(page.hits[1].step, MatchStep::Folded);
+    let page = idx.search(&SearchRequest::text("duong minh")).unwrap();
+    assert_eq!(page.hits.len(), 2);
+    assert!(page.hits.iter().all(|h| h.step == MatchStep::Folded));
+}
+
+#[test]
+fn telex_and_vni_typed_with_the_input_method_off_find_the_name() {
+    let idx = names(&[
+        ("0100000001", "Công ty TNHH Hoàng Long"),
+        ("0100000002", "Công ty Cổ phần Thương mại Việt Đông"),
+        ("0100000003", "Công ty TNHH Hoa Long"),
+    ]);
+    for q in ["Hoangf Long", "hoafng long", "Hoa2ng Long", "coong ty hoangf long"] {
+        assert_eq!(codes(&idx, q, 10)[0], "0100000001", "{q}");
+    }
+    for q in ["thuowng mai vieejt ddoong", "thu7o7ng ma5i vie65t d9o6ng", "Vieetj Ddoong", "vie65t do6ng"] {
+        assert_eq!(codes(&idx, q, 10), ["0100000002"], "{q}");
+    }
+    // The raw word is searched beside its reading: a word that is a syllable as typed stays one.
+    assert_eq!(codes(&idx, "hoa long", 10)[0], "0100000003");
+}
+
+#[test]
+fn syllables_run_together_or_split_are_found_by_the_registers_own_syllables() {
+    let idx = names(&[
+        ("0100000001", "Công ty TNHH Vận tải Hoàng Long"),
+        ("0100000002", "Công ty TNHH Long Hoàng"),
+        ("0100000003", "Công ty TNHH Thương mại Minh Phát"),
+    ]);
+    assert_eq!(codes(&idx, "hoanglong", 10), ["0100000001"]);
+    assert_eq!(codes(&idx, "vantai hoang long", 10), ["0100000001"]);
+    assert_eq!(codes(&idx, "thuongmai minh phat", 10), ["0100000003"]);
+    // A space typed inside a syllable.
+    assert_eq!(codes(&idx, "thuo ng mai minh phat", 10), ["0100000003"]);
+    let page = idx.search(&SearchRequest::text("hoanglong")).unwrap();
+    assert_eq!(page.hits[0].step, MatchStep::Folded);
+}
+
+#[test]
+fn a_query_matching_nothing_relaxes_to_typos_then_to_one_word_left_out() {
+    let idx = names(&[
+        ("0100000001", "Công ty TNHH Xây dựng Cát Khang"),
+        ("0100000002", "Công ty TNHH Xây dựng Cát Tường"),
+        ("0100000003", "Công ty TNHH Thương mại Cát Khang"),
+    ]);
+    // As typed: both words found, no relaxation.
+    let page = idx.search(&SearchRequest::text("cat khang")).unwrap();
+    assert_eq!(page.hits.len(), 2);
+    assert!(page.hits.iter().all(|h| h.step == MatchStep::Folded));
+    // One typo in a short syllable: the typo step.
+    let page = idx.search(&SearchRequest::text("xay dunf cat khang")).unwrap();
+    assert_eq!(page.hits[0].code, "0100000001");
+    assert!(page.hits.iter().all(|h| h.step == MatchStep::Typo));
+    assert!(page.hits[0].matched_terms.contains(&"dunf~".to_string()), "{:?}", page.hits[0]);
+    // A word no name holds, even with a typo: one word left out, and the page is not empty.
+    let page = idx.search(&SearchRequest::text("xay dung cat khang quockte")).unwrap();
+    assert_eq!(page.hits[0].code, "0100000001");
+    assert!(page.hits.iter().all(|h| h.step == MatchStep::Partial));
+    assert!(!page.hits[0].matched_terms.iter().any(|t| t.starts_with("quockte")));
+    // The partial step pages like any other (the left-out word differs between hits).
+    let page = idx.search(&SearchRequest { limit: 1, ..SearchRequest::text("xay khang tuong") }).unwrap();
+    let mut seen = vec![page.hits[0].code.clone()];
+    let mut cursor = page.next_cursor;
+    while let Some(c) = cursor {
+        let next = idx.search(&SearchRequest { limit: 1, cursor: Some(c), ..SearchRequest::text("xay khang tuong") }).unwrap();
+        seen.extend(next.hits.iter().map(|h| h.code.clone()));
+        cursor = next.next_cursor;
+    }
+    seen.sort();
+    assert_eq!(seen, ["0100000001", "0100000002", "0100000003"]);
+    // A single word is never left out.
+    assert!(codes(&idx, "quockte", 10).is_empty());
 }

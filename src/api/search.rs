@@ -59,7 +59,14 @@ pub struct SearchHit {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Matched {
     pub fields: Vec<String>,
+    /// The query's words that matched; one that matched only with a typo ends with `~`.
     pub words: Vec<String>,
+    /// The step of the search that found the hit: `exact` (every word as typed, diacritics
+    /// included), `folded` (as typed without diacritics, or read as Telex or VNI, or syllables
+    /// run together), `typo`, or `partial` (one word left out). A search relaxes to typos only
+    /// when nothing matches as typed, and leaves a word out only when typos find nothing either.
+    #[schema(value_type = String, example = "folded")]
+    pub step: &'static str,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -168,7 +175,7 @@ pub async fn search(state: web::Data<AppState>, params: web::Query<SearchParams>
             status: h.status,
             province: h.province_code,
             score: h.score,
-            matched: Matched { fields: h.matched_fields, words: h.matched_terms },
+            matched: Matched { fields: h.matched_fields, words: h.matched_terms, step: h.step.as_str() },
         })
         .collect();
     Ok(HttpResponse::Ok().json(SearchAnswer { hits, total: page.total, next: page.next_cursor }))
