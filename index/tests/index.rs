@@ -676,6 +676,14 @@ fn syllables_run_together_or_split_are_found_by_the_registers_own_syllables() {
     assert_eq!(codes(&idx, "thuo ng mai minh phat", 10), ["0100000003"]);
     let page = idx.search(&SearchRequest::text("hoanglong")).unwrap();
     assert_eq!(page.hits[0].step, MatchStep::Folded);
+    // The README's example: run together, and a typo.
+    let idx = names(&[("0100000001", "Công ty TNHH Vận tải Minh Long"), ("0100000002", "Công ty TNHH Minh Long")]);
+    let page = idx.search(&SearchRequest::text("vantai minh lomg")).unwrap();
+    assert_eq!(page.hits.len(), 1);
+    assert_eq!(page.hits[0].name, "Công ty TNHH Vận tải Minh Long");
+    assert_eq!(page.hits[0].step, MatchStep::Typo);
+    assert_eq!(page.hits[0].matched_terms, ["vantai", "minh", "lomg~"]);
+    assert_eq!(page.hits[0].matched_fields, ["name", "proper_name"]);
 }
 
 #[test]
