@@ -651,9 +651,11 @@ impl SearchIndex {
             matched.push(matched_of(reported.clone().map(|leaf| (leaf.label, &plan[leaf.word].word, leaf.fuzzy))));
             steps.push(match step {
                 Step::AsTyped => {
-                    let exact = plan.iter().enumerate().filter(|(_, w)| w.required && w.reported).all(|(wi, _)| {
-                        ids.iter().any(|id| p.leaves[*id].word == wi && p.leaves[*id].accented)
-                    });
+                    let exact = plan
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, w)| w.required && w.reported)
+                        .all(|(wi, _)| ids.iter().any(|id| p.leaves[*id].word == wi && p.leaves[*id].accented));
                     if exact {
                         MatchStep::Exact
                     } else {
@@ -753,8 +755,7 @@ impl SearchIndex {
         required.sort_by_key(|i| (found[*i], words[*i].frequency));
         let typos: Vec<Option<Vec<String>>> =
             (0..words.len()).map(|i| if eligible[i] { candidates[i].clone() } else { None }).collect();
-        let plans =
-            required.iter().take(PARTIAL_MAX_WORDS).map(|i| self.word_plan(words, &typos, Some(*i))).collect();
+        let plans = required.iter().take(PARTIAL_MAX_WORDS).map(|i| self.word_plan(words, &typos, Some(*i))).collect();
         self.run_plans(search, plans, Step::Partial)
     }
 
@@ -768,13 +769,18 @@ impl SearchIndex {
         }
         let edits = if chars >= TWO_TYPOS_MIN_CHARS { 2 } else { 1 };
         let mut terms = topk::typo_terms(searcher, self.fields.name_folded, &w.folded, edits)?;
-        terms.sort_by(|a, b| typo_order(a, b));
+        terms.sort_by(typo_order);
         let cap = if chars < 5 { TYPO_CANDIDATES_SHORT } else { TYPO_CANDIDATES_LONG };
         Ok(terms.into_iter().take(cap).map(|(t, _)| t).collect())
     }
 
     /// Prepares and runs the plans of one step together.
-    fn run_plans(&self, search: &WordSearch, plans: Vec<Vec<topk::PlanWord>>, step: Step) -> Result<WordRun, IndexError> {
+    fn run_plans(
+        &self,
+        search: &WordSearch,
+        plans: Vec<Vec<topk::PlanWord>>,
+        step: Step,
+    ) -> Result<WordRun, IndexError> {
         let mut prepared = Vec::with_capacity(plans.len());
         for plan in &plans {
             let mut p =

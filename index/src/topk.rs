@@ -1539,7 +1539,12 @@ pub(crate) fn count(
 }
 
 /// Number of documents one plan matches, counting up to `cap`.
-fn count_one(searcher: &Searcher, prepared: &Prepared, filters: &[Box<dyn Weight>], cap: u64) -> Result<u64, IndexError> {
+fn count_one(
+    searcher: &Searcher,
+    prepared: &Prepared,
+    filters: &[Box<dyn Weight>],
+    cap: u64,
+) -> Result<u64, IndexError> {
     let mut n = 0;
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let Some(mut seg) = prepared.open(ord, reader, filters, false)? else { continue };

@@ -6,8 +6,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use common::{code_for, generate, index_docs};
 use registry_index::{
-    MatchStep,
-    analyzer, open_current, swap_in, EnterpriseDoc, IndexError, SearchIndex, SearchRequest, StoredRecord,
+    analyzer, open_current, swap_in, EnterpriseDoc, IndexError, MatchStep, SearchIndex, SearchRequest, StoredRecord,
 };
 use unicode_normalization::UnicodeNormalization;
 
@@ -603,7 +602,6 @@ fn timing_at_50k_documents() {
     assert_eq!(code_for(0).len(), 10);
 }
 
-
 /// An index of the given `(code, name)` pairs, the proper name found by the analyzer.
 fn names(list: &[(&str, &str)]) -> SearchIndex {
     let idx = SearchIndex::in_memory().unwrap();
@@ -712,7 +710,8 @@ fn a_query_matching_nothing_relaxes_to_typos_then_to_one_word_left_out() {
     let mut seen = vec![page.hits[0].code.clone()];
     let mut cursor = page.next_cursor;
     while let Some(c) = cursor {
-        let next = idx.search(&SearchRequest { limit: 1, cursor: Some(c), ..SearchRequest::text("xay khang tuong") }).unwrap();
+        let next =
+            idx.search(&SearchRequest { limit: 1, cursor: Some(c), ..SearchRequest::text("xay khang tuong") }).unwrap();
         seen.extend(next.hits.iter().map(|h| h.code.clone()));
         cursor = next.next_cursor;
     }
