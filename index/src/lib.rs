@@ -45,6 +45,7 @@ mod schema;
 #[cfg(test)]
 mod search_tests;
 mod store_dir;
+mod suggest;
 pub mod swap;
 mod topk;
 pub mod typing;
@@ -968,7 +969,7 @@ impl SearchIndex {
     /// is opened (a restart); returns how many lists it built.
     pub fn warm(&self) -> Result<usize, IndexError> {
         let searcher = self.reader.searcher();
-        self.dense_lists.warm(&searcher, &[self.fields.name_folded, self.fields.proper_edge])
+        self.dense_lists.warm(&searcher, &[self.fields.name_folded, self.fields.proper_edge, self.fields.name_bigrams])
     }
 
     /// Reads the document stores once, so that the kernel's page cache holds them: look-ups by
@@ -983,43 +984,17 @@ impl SearchIndex {
         })
     }
 
-    /// As-you-type completion: the earlier words of `prefix` must match exactly (folded) somewhere
-    /// in the name, the last word is completed on the words of the proper name. Leading legal-form
-    /// words are ignored. A `prefix` ending in a space or punctuation completes nothing: every word
-    /// is exact. At most `limit` (≤ [`MAX_SUGGESTIONS`]) suggestions, best (BM25: shortest matching
-    /// names) first. With several words, only the first [`SUGGEST_SCAN_BUDGET`] matches in index
-    /// order are ranked, which keeps a keystroke fast when the words are very common.
+    /// As-you-type completion (see the `suggest` module): names that continue the typed text, in
+    /// its order and legal-form words included, first (shortest first); then names holding the
+    /// typed words in their order, then in any order (BM25: shortest matching names first). The
+    /// last word is completed on the words of the proper name; a `prefix` ending in a space or
+    /// punctuation completes nothing. A complete word found in no name is read as its Telex/VNI
+    /// decoding or its most frequent correction at one typo (two in words of 8+ letters). At most
+    /// `limit` (≤ [`MAX_SUGGESTIONS`]) suggestions. With several words, only the first
+    /// [`SUGGEST_SCAN_BUDGET`] matches in index order are ranked, which keeps a keystroke fast when
+    /// the words are very common.
     pub fn suggest(&self, prefix: &str, limit: usize) -> Result<Vec<Suggestion>, IndexError> {
-        let limit = limit.min(MAX_SUGGESTIONS);
-        let folded = analyzer::folded_words(prefix);
-        if limit == 0 || folded.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mask = analyzer::legal_form_mask(&folded);
-        let skip = mask.iter().take_while(|m| **m).count();
-        let words = if skip < folded.len() { &folded[skip..] } else { &folded[..] };
-        let complete = prefix.chars().last().is_some_and(|c| !c.is_alphanumeric() && !is_mark(c));
-        let f = &self.fields;
-        let terms = suggest_terms(f, words, complete);
-        let searcher = self.reader.searcher();
-        let top = match terms.as_slice() {
-            // One term: block-max WAND top-k, cheap even on a posting list of millions. It prunes
-            // with each block's best term frequency and length, which a posting list read without
-            // frequencies does not give: a complete word is read with them (a name holding it
-            // twice ranks a little higher), an unfinished word's edge key has none to read.
-            [term] => {
-                let option =
-                    if term.field() == f.name_folded { IndexRecordOption::WithFreqs } else { IndexRecordOption::Basic };
-                searcher.search(&TermQuery::new(term.clone(), option), &TopDocs::with_limit(limit).order_by_score())?
-            }
-            _ => topk::conjunction_top_k(&searcher, &terms, limit, SUGGEST_SCAN_BUDGET, &self.dense_lists)?,
-        };
-        let mut out = Vec::with_capacity(top.len());
-        for (_, addr) in top {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            out.push(Suggestion { code: stored_str(&doc, f.code), name: stored_str(&doc, f.name) });
-        }
-        Ok(out)
+        suggest::suggest(self, prefix, limit)
     }
 
     /// Candidates for the legal name check: enterprises whose folded proper name shares at least
@@ -1185,20 +1160,6 @@ fn top_k_bounded(
         }
     }
     Ok(heap.into_sorted_vec().into_iter().map(|Ranked(s, a)| (s, a)).collect())
-}
-
-/// The terms a suggestion must match: the earlier words exactly (folded) in the name, the last
-/// one (unless `complete`) as a prefix of a word of the proper name.
-fn suggest_terms(f: &Fields, words: &[String], complete: bool) -> Vec<Term> {
-    let (earlier, last) = match words.split_last() {
-        Some((last, earlier)) if !complete => (earlier, Some(last)),
-        _ => (words, None),
-    };
-    let mut terms: Vec<Term> = earlier.iter().map(|w| Term::from_field_text(f.name_folded, w)).collect();
-    if let Some(last) = last {
-        terms.push(Term::from_field_text(f.proper_edge, &analyzer::edge_key(last)));
-    }
-    terms
 }
 
 fn is_mark(c: char) -> bool {

@@ -179,7 +179,7 @@ fn suggestions_rank_as_the_boolean_query() {
     for prefix in &prefixes {
         let words = analyzer::folded_words(prefix);
         let complete = prefix.ends_with(' ');
-        let terms = crate::suggest_terms(&idx.fields, &words, complete);
+        let terms = crate::suggest::word_terms(&idx.fields, &words, complete);
         if terms.len() < 2 {
             continue;
         }
@@ -200,4 +200,167 @@ fn suggestions_rank_as_the_boolean_query() {
     assert!(compared > 100, "{compared} non-empty rankings compared");
     let (lists, _) = idx.dense_lists.held();
     assert!(lists > 0, "the frequent words were read as dense lists");
+}
+
+/// The documents alive after [`corpus`]'s deletions and renames, by code.
+fn final_docs(docs: &[EnterpriseDoc]) -> std::collections::HashMap<String, EnterpriseDoc> {
+    let mut out: std::collections::HashMap<String, EnterpriseDoc> =
+        docs.iter().map(|d| (d.code.clone(), d.clone())).collect();
+    for d in docs.iter().step_by(11) {
+        out.remove(&d.code);
+    }
+    for d in docs.iter().skip(5).step_by(17) {
+        let mut renamed = d.clone();
+        renamed.name = format!("{} Mới", d.name);
+        renamed.proper_name = format!("{} Mới", d.proper_name);
+        renamed.former_names = vec![d.name.clone()];
+        out.insert(d.code.clone(), renamed);
+    }
+    out
+}
+
+/// Per segment, per document: whether it is alive and the whole folded names, proper name and
+/// former names it holds, from its stored fields (deleted documents too: the term dictionary
+/// holds their terms).
+type WholeNames = Vec<Vec<(bool, Vec<String>)>>;
+
+fn whole_names(idx: &SearchIndex, alive_docs: &std::collections::HashMap<String, EnterpriseDoc>) -> WholeNames {
+    let f = &idx.fields;
+    let searcher = idx.reader.searcher();
+    let mut out = Vec::new();
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let mut segment = Vec::new();
+        for doc in 0..reader.max_doc() {
+            let stored: tantivy::TantivyDocument = searcher.doc(tantivy::DocAddress::new(ord as u32, doc)).unwrap();
+            let (code, name, proper) = (
+                crate::stored_str(&stored, f.code),
+                crate::stored_str(&stored, f.name),
+                crate::stored_str(&stored, f.proper_name),
+            );
+            let former =
+                alive_docs.get(&code).filter(|d| d.name == name).map(|d| d.former_names.clone()).unwrap_or_default();
+            let wholes = [name, proper]
+                .iter()
+                .chain(&former)
+                .map(|t| analyzer::whole_term(&analyzer::folded_words(t)))
+                .collect();
+            segment.push((reader.alive_bitset().is_none_or(|a| a.is_alive(doc)), wholes));
+        }
+        out.push(segment);
+    }
+    out
+}
+
+/// The suggestions of `plan` the slow way: tier 1 from every document's whole names (deleted
+/// ones counted towards `max_terms`), tiers 2 and 3 by tantivy's boolean query of `Must` term
+/// queries within the same scan budget.
+fn reference_suggest(
+    idx: &SearchIndex,
+    names: &WholeNames,
+    plan: &crate::suggest::SuggestPlan,
+    limit: usize,
+    max_terms: usize,
+) -> Vec<tantivy::DocAddress> {
+    use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+    use tantivy::schema::IndexRecordOption;
+    use tantivy::DocAddress;
+
+    let f = &idx.fields;
+    let searcher = idx.reader.searcher();
+    let mut out: Vec<DocAddress> = Vec::new();
+    if plan.continuation.contains(' ') {
+        let text = plan.continuation.as_str();
+        let mut terms = 0;
+        let mut keyed: Vec<((usize, &String), DocAddress)> = Vec::new();
+        for (ord, segment) in names.iter().enumerate() {
+            let mut segment_terms = std::collections::BTreeSet::new();
+            for (doc, (alive, wholes)) in segment.iter().enumerate() {
+                let continuing = wholes.iter().filter(|w| w.starts_with(text));
+                segment_terms.extend(continuing.clone());
+                if let Some(best) = continuing.map(|w| (w.len(), w)).min().filter(|_| *alive) {
+                    keyed.push((best, DocAddress::new(ord as u32, doc as u32)));
+                }
+            }
+            terms += segment_terms.len();
+        }
+        if terms <= max_terms {
+            keyed.sort();
+            out.extend(keyed.into_iter().map(|(_, a)| a).take(limit));
+        }
+    }
+    for terms in [&plan.ordered, &plan.loose] {
+        if out.len() >= limit || terms.is_empty() {
+            continue;
+        }
+        // One term is tantivy's own top-k (block-max WAND) in both.
+        let found = if let [term] = terms.as_slice() {
+            let top = tantivy::collector::TopDocs::with_limit(limit).order_by_score();
+            searcher.search(&crate::suggest::single_term_query(f, term), &top).unwrap()
+        } else {
+            let query = BooleanQuery::new(
+                terms
+                    .iter()
+                    .map(|t| {
+                        (Occur::Must, Box::new(TermQuery::new(t.clone(), IndexRecordOption::Basic)) as Box<dyn Query>)
+                    })
+                    .collect(),
+            );
+            crate::top_k_bounded(&searcher, &query, limit, crate::SUGGEST_SCAN_BUDGET).unwrap()
+        };
+        for (_, a) in found {
+            if out.len() < limit && !out.contains(&a) {
+                out.push(a);
+            }
+        }
+    }
+    out
+}
+
+/// The tiers of a suggestion (names continuing the typed text from the term dictionary, the
+/// typed words in order, in any order) give what the slow reference gives, whatever the cap on
+/// continuing names.
+#[test]
+fn suggestions_rank_as_the_reference() {
+    let (idx, docs) = corpus();
+    let names = whole_names(&idx, &final_docs(&docs));
+    let searcher = idx.reader.searcher();
+    let mut prefixes: Vec<String> = [
+        "cong ty tnhh t",
+        "cong ty tnhh ",
+        "cong ty ph",
+        "doanh nghiep tu nhan thuong mai",
+        "thuong mai dich v",
+        "Công ty Cổ phần Xây dựng ",
+        "thuong mai zzz",
+        "t",
+        "cong ",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for (i, d) in docs.iter().step_by(29).enumerate() {
+        let cut = |s: &str, n: usize| -> String { s.chars().take(s.chars().count().saturating_sub(n)).collect() };
+        prefixes.push(match i % 5 {
+            0 => cut(&d.name, 2),
+            1 => analyzer::fold(&cut(&d.name, 1)),
+            2 => cut(&d.proper_name, 2),
+            3 => {
+                let mut w = analyzer::folded_words(&d.name);
+                w.reverse();
+                cut(&w.join(" "), 1)
+            }
+            _ => format!("{} ", d.name),
+        });
+    }
+    let mut compared = 0;
+    for prefix in &prefixes {
+        let Some(plan) = crate::suggest::plan(&searcher, &idx.fields, prefix) else { continue };
+        for (limit, max_terms) in [(10, crate::suggest::CONTINUATION_MAX_TERMS), (3, 4), (10, 1)] {
+            let fast = crate::suggest::ranked(&idx, &searcher, &plan, limit, max_terms).unwrap();
+            let slow = reference_suggest(&idx, &names, &plan, limit, max_terms);
+            assert_eq!(fast, slow, "{prefix:?}, limit {limit}, at most {max_terms} continuing names");
+            compared += usize::from(!fast.is_empty());
+        }
+    }
+    assert!(compared > 300, "{compared} non-empty rankings compared");
 }

@@ -1,0 +1,372 @@
+//! As-you-type suggestions ([`crate::SearchIndex::suggest`]).
+//!
+//! The typed text is folded into words; the last one is being typed (unless the text ends in a
+//! space or punctuation), the earlier ones are complete. A complete word found in no name is
+//! first replaced by its correction ([`correct_words`]): its Telex/VNI decoding, else the most
+//! frequent name word at one edit (two for a word of [`TWO_TYPOS_MIN_CHARS`]+ letters).
+//!
+//! Suggestions then come in three tiers, each filling what the one before left of the `limit`
+//! (an enterprise appears once, in its best tier):
+//!
+//! 1. **Names that continue the typed text**: the whole folded name, or the whole folded proper
+//!    name, starts with it (a prefix of a `name_whole` term; legal-form words included, so
+//!    `cong ty tnhh mtv nha hang tan ph` ranks `Công ty TNHH MTV Nhà hàng Tân Phúc` over `Doanh
+//!    nghiệp tư nhân Nhà hàng Tân Bảo Phúc`). Shortest continuation first, then in alphabetical
+//!    order. Read from the term dictionary alone, and only when at most
+//!    [`CONTINUATION_MAX_TERMS`] names continue the text: a short text continued by many names
+//!    goes to the next tiers, which rank them by BM25 within a scan budget.
+//! 2. **The typed words in their order**: the conjunction of tier 3 plus every ordered bigram of
+//!    two complete typed words (`name_bigrams`, legal-form words included: `cong ty`, `ty tnhh`).
+//! 3. **The typed words in any order** (the suggestions before issue 21): the complete words
+//!    other than leading legal-form words exactly in the folded name, the last word as a prefix of
+//!    a word of the proper name (`proper_edge`), ranked by BM25 (shortest names first). Leading
+//!    legal-form words are not required: `cong ty ph` finds proper names starting `ph` of every
+//!    legal form (tiers 1 and 2 put the companies first).
+//!
+//! Tiers 2 and 3 are one term (block-max WAND top-k) or a conjunction
+//! ([`topk::conjunction_top_k`]) over the first [`SUGGEST_SCAN_BUDGET`] matches in index order.
+
+use std::collections::HashMap;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{FuzzyTermQuery, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, DocSet, Score, Searcher, TantivyDocument, Term, TERMINATED};
+
+use crate::schema::Fields;
+use crate::{analyzer, is_mark, stored_str, topk, IndexError, SearchIndex, Suggestion};
+use crate::{MAX_SUGGESTIONS, SUGGEST_SCAN_BUDGET};
+
+/// Most names tier 1 reads (term dictionary entries continuing the typed text, all segments
+/// together); past it, the text is too short to tell and tiers 2 and 3 rank.
+pub(crate) const CONTINUATION_MAX_TERMS: usize = 2048;
+/// Shortest complete word (folded characters) corrected with one typo.
+pub(crate) const ONE_TYPO_MIN_CHARS: usize = 3;
+/// Shortest complete word (folded characters) corrected with two typos.
+pub(crate) const TWO_TYPOS_MIN_CHARS: usize = 8;
+/// Most dictionary terms a typo correction weighs, per word and segment.
+const TYPO_MAX_CANDIDATES: usize = 64;
+
+/// What a typed text asks of the index, once folded and corrected.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SuggestPlan {
+    /// Tier 1: the text a continuing name's `name_whole` term starts with (the words joined by
+    /// one space, and a trailing space when the last word is complete).
+    pub continuation: String,
+    /// Tier 2: [`SuggestPlan::loose`] plus the ordered bigrams of the complete words; empty when
+    /// there are fewer than two complete words.
+    pub ordered: Vec<Term>,
+    /// Tier 3: the complete words other than leading legal-form words on `name_folded`, the last
+    /// word (unless complete) on `proper_edge`.
+    pub loose: Vec<Term>,
+}
+
+/// The suggestions for `prefix`, at most `limit` (≤ [`MAX_SUGGESTIONS`]): see the module doc.
+pub(crate) fn suggest(index: &SearchIndex, prefix: &str, limit: usize) -> Result<Vec<Suggestion>, IndexError> {
+    let limit = limit.min(MAX_SUGGESTIONS);
+    let searcher = index.reader.searcher();
+    let Some(plan) = plan(&searcher, &index.fields, prefix) else { return Ok(Vec::new()) };
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let top = ranked(index, &searcher, &plan, limit, CONTINUATION_MAX_TERMS)?;
+    let f = &index.fields;
+    let mut out = Vec::with_capacity(top.len());
+    for addr in top {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        out.push(Suggestion { code: stored_str(&doc, f.code), name: stored_str(&doc, f.name) });
+    }
+    Ok(out)
+}
+
+/// The addresses of the suggestions of `plan`, best first: tier 1 (when at most `max_terms`
+/// names continue the text), then tier 2, then tier 3, each enterprise once.
+pub(crate) fn ranked(
+    index: &SearchIndex,
+    searcher: &Searcher,
+    plan: &SuggestPlan,
+    limit: usize,
+    max_terms: usize,
+) -> Result<Vec<DocAddress>, IndexError> {
+    let mut out: Vec<DocAddress> = Vec::with_capacity(limit);
+    let add = |found: Vec<DocAddress>, out: &mut Vec<DocAddress>| {
+        for a in found {
+            if out.len() < limit && !out.contains(&a) {
+                out.push(a);
+            }
+        }
+    };
+    if plan.continuation.contains(' ') {
+        if let Some(found) = continuations(searcher, index.fields.name_whole, &plan.continuation, limit, max_terms)? {
+            add(found, &mut out);
+        }
+    }
+    for terms in [&plan.ordered, &plan.loose] {
+        if out.len() >= limit || terms.is_empty() {
+            continue;
+        }
+        let found = conjunction(index, searcher, terms, limit)?;
+        add(found.into_iter().map(|(_, a)| a).collect(), &mut out);
+    }
+    Ok(out)
+}
+
+/// The best `limit` documents holding every one of `terms`: one term by block-max WAND (exact),
+/// several by [`topk::conjunction_top_k`] within [`SUGGEST_SCAN_BUDGET`].
+fn conjunction(
+    index: &SearchIndex,
+    searcher: &Searcher,
+    terms: &[Term],
+    limit: usize,
+) -> Result<Vec<(Score, DocAddress)>, IndexError> {
+    Ok(match terms {
+        // One term: block-max WAND top-k, cheap even on a posting list of millions. It prunes
+        // with each block's best term frequency and length, which a posting list read without
+        // frequencies does not give: a complete word is read with them (a name holding it
+        // twice ranks a little higher), an unfinished word's edge key has none to read.
+        [term] => {
+            searcher.search(&single_term_query(&index.fields, term), &TopDocs::with_limit(limit).order_by_score())?
+        }
+        _ => topk::conjunction_top_k(searcher, terms, limit, SUGGEST_SCAN_BUDGET, &index.dense_lists)?,
+    })
+}
+
+/// The query of a one-term tier: a `name_folded` term read with its frequencies, others without.
+pub(crate) fn single_term_query(f: &Fields, term: &Term) -> TermQuery {
+    let option = if term.field() == f.name_folded { IndexRecordOption::WithFreqs } else { IndexRecordOption::Basic };
+    TermQuery::new(term.clone(), option)
+}
+
+/// The plan of a typed text; `None` when it has no word.
+pub(crate) fn plan(searcher: &Searcher, f: &Fields, prefix: &str) -> Option<SuggestPlan> {
+    let typed = analyzer::folded_words(prefix);
+    if typed.is_empty() {
+        return None;
+    }
+    let complete = prefix.chars().last().is_some_and(|c| !c.is_alphanumeric() && !is_mark(c));
+    let words = correct_words(searcher, f, &typed, complete);
+    let mut continuation = analyzer::whole_term(&words);
+    if complete {
+        continuation.push(' ');
+    }
+    let mask = analyzer::legal_form_mask(&words);
+    let skip = mask.iter().take_while(|m| **m).count();
+    let required = if skip < words.len() { &words[skip..] } else { &words[..] };
+    let loose = word_terms(f, required, complete);
+    let done = if complete { &words[..] } else { &words[..words.len() - 1] };
+    let mut ordered = Vec::new();
+    if done.len() >= 2 {
+        ordered = loose.clone();
+        ordered.extend(
+            done.windows(2).map(|w| Term::from_field_text(f.name_bigrams, &analyzer::bigram_term(&w[0], &w[1]))),
+        );
+    }
+    Some(SuggestPlan { continuation, ordered, loose })
+}
+
+/// The terms a suggestion must match: the earlier words exactly (folded) in the name, the last
+/// one (unless `complete`) as a prefix of a word of the proper name.
+pub(crate) fn word_terms(f: &Fields, words: &[String], complete: bool) -> Vec<Term> {
+    let (earlier, last) = match words.split_last() {
+        Some((last, earlier)) if !complete => (earlier, Some(last)),
+        _ => (words, None),
+    };
+    let mut terms: Vec<Term> = earlier.iter().map(|w| Term::from_field_text(f.name_folded, w)).collect();
+    if let Some(last) = last {
+        terms.push(Term::from_field_text(f.proper_edge, &analyzer::edge_key(last)));
+    }
+    terms
+}
+
+/// Tier 1: the documents whose `field` (`name_whole`) holds a term starting with `text`, the
+/// shortest term first, then alphabetical, then index order; `None` when more than `max_terms`
+/// terms (all segments together) start with it.
+pub(crate) fn continuations(
+    searcher: &Searcher,
+    field: Field,
+    text: &str,
+    limit: usize,
+    max_terms: usize,
+) -> Result<Option<Vec<DocAddress>>, IndexError> {
+    let mut found: Vec<(Vec<u8>, usize, tantivy::postings::TermInfo)> = Vec::new();
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let inverted = reader.inverted_index(field)?;
+        let mut stream = inverted.terms().range().ge(text.as_bytes()).into_stream().map_err(io)?;
+        while stream.advance() {
+            if !stream.key().starts_with(text.as_bytes()) {
+                break;
+            }
+            if found.len() == max_terms {
+                return Ok(None);
+            }
+            found.push((stream.key().to_vec(), ord, stream.value().clone()));
+        }
+    }
+    found.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+    let mut out: Vec<DocAddress> = Vec::with_capacity(limit);
+    for (_, ord, info) in found {
+        let reader = &searcher.segment_readers()[ord];
+        let alive = reader.alive_bitset();
+        let mut postings =
+            reader.inverted_index(field)?.read_postings_from_terminfo(&info, IndexRecordOption::Basic).map_err(io)?;
+        let mut doc = postings.doc();
+        while doc != TERMINATED {
+            let addr = DocAddress::new(ord as u32, doc);
+            if alive.is_none_or(|a| a.is_alive(doc)) && !out.contains(&addr) {
+                out.push(addr);
+                if out.len() == limit {
+                    return Ok(Some(out));
+                }
+            }
+            doc = postings.advance();
+        }
+    }
+    Ok(Some(out))
+}
+
+fn io(e: std::io::Error) -> tantivy::TantivyError {
+    tantivy::TantivyError::from(e)
+}
+
+/// The typed words with every complete word found in no name (`name_folded`) replaced by its
+/// correction (see [`correction`]); a word without one stays as typed. The last word is complete
+/// only when `complete`.
+pub(crate) fn correct_words(searcher: &Searcher, f: &Fields, words: &[String], complete: bool) -> Vec<String> {
+    let done = if complete { words.len() } else { words.len() - 1 };
+    let mut out = words.to_vec();
+    for i in 0..done {
+        if doc_freq(searcher, f.name_folded, &out[i]) == 0 {
+            let next = words.get(i + 1).filter(|_| i + 1 < done).map(String::as_str);
+            let previous = i.checked_sub(1).map(|p| out[p].clone());
+            if let Some(c) = correction(searcher, f, &out[i], previous.as_deref(), next) {
+                out[i] = c;
+            }
+        }
+    }
+    out
+}
+
+/// The documents holding `word` in `field`, every segment together.
+fn doc_freq(searcher: &Searcher, field: Field, word: &str) -> u64 {
+    let term = Term::from_field_text(field, word);
+    searcher
+        .segment_readers()
+        .iter()
+        .filter_map(|r| r.inverted_index(field).ok()?.get_term_info(&term).ok()?)
+        .map(|info| u64::from(info.doc_freq))
+        .sum()
+}
+
+/// The best replacement of a complete word found in no name, between the complete words
+/// `previous` and `next` (when known): its Telex/VNI decodings and, for a word of
+/// [`ONE_TYPO_MIN_CHARS`]+ letters, the name words at one edit (two for
+/// [`TWO_TYPOS_MIN_CHARS`]+ letters). A decoding found in a name wins; among typo candidates the
+/// best is the one that some name holds next to `previous` and `next` (ordered bigrams), then a
+/// Vietnamese syllable, then the most frequent. `None` when there is none.
+pub(crate) fn correction(
+    searcher: &Searcher,
+    f: &Fields,
+    word: &str,
+    previous: Option<&str>,
+    next: Option<&str>,
+) -> Option<String> {
+    let decoded = typing::decodings(word)
+        .into_iter()
+        .filter(|d| d != word)
+        .map(|d| (doc_freq(searcher, f.name_folded, &d), d))
+        .filter(|(df, _)| *df > 0)
+        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)));
+    if let Some((_, d)) = decoded {
+        return Some(d);
+    }
+    let chars = word.chars().count();
+    if chars < ONE_TYPO_MIN_CHARS {
+        return None;
+    }
+    let distance = if chars >= TWO_TYPOS_MIN_CHARS { 2 } else { 1 };
+    let dfa = FuzzyTermQuery::new(Term::from_field_text(f.name_folded, word), distance, true).automaton().ok()?;
+    let mut frequency: HashMap<String, u64> = HashMap::new();
+    for reader in searcher.segment_readers() {
+        let Ok(inverted) = reader.inverted_index(f.name_folded) else { continue };
+        let Ok(mut stream) = inverted.terms().search(&dfa).into_stream() else { continue };
+        let mut seen = 0;
+        while seen < TYPO_MAX_CANDIDATES && stream.advance() {
+            seen += 1;
+            let Ok(term) = std::str::from_utf8(stream.key()) else { continue };
+            *frequency.entry(term.to_string()).or_default() += u64::from(stream.value().doc_freq);
+        }
+    }
+    let in_context = |candidate: &str| -> usize {
+        let before =
+            previous.is_some_and(|p| doc_freq(searcher, f.name_bigrams, &analyzer::bigram_term(p, candidate)) > 0);
+        let after = next.is_some_and(|n| doc_freq(searcher, f.name_bigrams, &analyzer::bigram_term(candidate, n)) > 0);
+        usize::from(before) + usize::from(after)
+    };
+    frequency
+        .into_iter()
+        .filter(|(t, _)| t != word)
+        .map(|(t, df)| ((in_context(&t), typing::is_syllable(&t), df), t))
+        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)))
+        .map(|(_, t)| t)
+}
+
+/// The seam to the Telex/VNI decoder being written in `typing.rs` (`decodings`, `is_syllable`):
+/// until it lands, a naive folded decoding.
+mod typing {
+    /// Tone keys of Telex.
+    const TELEX_TONES: &[char] = &['s', 'f', 'r', 'x', 'j'];
+
+    /// Folded readings of `word` typed with Telex or VNI while the input method was off
+    /// (`hoangf` → `hoang`, `vieejt` → `viet`, `ddoong` → `dong`, `hoa2ng` → `hoang`), `word`
+    /// itself excluded. Naive: any one Telex tone key dropped, doubled vowels and `dd` halved, a
+    /// `w` after `a`/`o`/`u` dropped, VNI digits dropped.
+    pub(super) fn decodings(word: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut push = |s: String| {
+            if s != word && !s.is_empty() && !out.contains(&s) {
+                out.push(s);
+            }
+        };
+        if word.chars().any(|c| c.is_ascii_digit()) && word.chars().any(|c| c.is_alphabetic()) {
+            push(collapse(&word.chars().filter(|c| !c.is_ascii_digit()).collect::<String>()));
+        }
+        let chars: Vec<char> = word.chars().collect();
+        push(collapse(word));
+        for (i, c) in chars.iter().enumerate().skip(1) {
+            if TELEX_TONES.contains(c) {
+                let rest: String = chars[..i].iter().chain(&chars[i + 1..]).collect();
+                push(collapse(&rest));
+            }
+        }
+        out
+    }
+
+    /// `aa`, `ee`, `oo`, `dd` halved and a `w` after `a`, `o` or `u` dropped.
+    fn collapse(s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        for c in s.chars() {
+            let prev = out.chars().last();
+            let doubled = matches!(c, 'a' | 'e' | 'o' | 'd') && prev == Some(c);
+            let hook = c == 'w' && matches!(prev, Some('a' | 'o' | 'u'));
+            if !doubled && !hook {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// Whether a folded word may be a Vietnamese syllable; the naive seam accepts every word.
+    pub(super) fn is_syllable(_folded: &str) -> bool {
+        true
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn decodes_telex_and_vni() {
+            for (typed, folded) in [("hoangf", "hoang"), ("vieejt", "viet"), ("ddoong", "dong"), ("hoa2ng", "hoang")] {
+                assert!(super::decodings(typed).contains(&folded.to_string()), "{typed}");
+            }
+        }
+    }
+}
