@@ -720,3 +720,108 @@ fn a_query_matching_nothing_relaxes_to_typos_then_to_one_word_left_out() {
     // A single word is never left out.
     assert!(codes(&idx, "quockte", 10).is_empty());
 }
+
+/// An enterprise of the suggestion tests: `name` with its legal form, `proper` without.
+fn named(i: usize, name: &str, proper: &str) -> EnterpriseDoc {
+    EnterpriseDoc {
+        code: code_for(900_000 + i),
+        name: name.to_string(),
+        proper_name: proper.to_string(),
+        province_code: "01".into(),
+        status: "active".into(),
+        ..Default::default()
+    }
+}
+
+/// The generated corpus plus restaurants whose names share words in other orders and legal forms.
+fn restaurants() -> (SearchIndex, Vec<EnterpriseDoc>) {
+    let (idx, _) = corpus();
+    let docs = vec![
+        named(0, "Doanh nghiệp tư nhân Nhà hàng Tân Bảo Phúc", "Nhà hàng Tân Bảo Phúc"),
+        named(1, "Công ty TNHH MTV Nhà hàng Tân Phúc", "Nhà hàng Tân Phúc"),
+        named(2, "Công ty TNHH MTV Nhà hàng Phúc Tân", "Nhà hàng Phúc Tân"),
+        named(3, "Công ty TNHH Nhà hàng Tân Phương", "Nhà hàng Tân Phương"),
+        named(4, "Doanh nghiệp tư nhân Tân Phúc Nhà hàng", "Tân Phúc Nhà hàng"),
+    ];
+    for d in &docs {
+        idx.upsert(d).unwrap();
+    }
+    idx.commit(1_000).unwrap();
+    (idx, docs)
+}
+
+/// The name that continues what was typed, legal form included, comes before names of another
+/// legal form or with the words in another order.
+#[test]
+fn suggest_ranks_the_name_continuing_the_typed_text_first() {
+    let (idx, docs) = restaurants();
+    for typed in
+        ["cong ty tnhh mtv nha hang tan ph", "Công ty TNHH MTV Nhà hàng Tân Ph", "CÔNG TY TNHH MTV NHÀ HÀNG TÂN PHÚ"]
+    {
+        let got = idx.suggest(typed, 10).unwrap();
+        assert_eq!(got[0].code, docs[1].code, "{typed:?} -> {got:?}");
+        let dntn = got.iter().position(|s| s.code == docs[0].code);
+        assert!(dntn.is_none_or(|p| p > 0), "{typed:?} -> {got:?}");
+    }
+    // Without the legal form: the proper names continuing the text, the shortest first.
+    let got = idx.suggest("nha hang tan ph", 10).unwrap();
+    let codes: Vec<&str> = got.iter().map(|s| s.code.as_str()).collect();
+    assert_eq!(codes[..2], [docs[1].code.as_str(), docs[3].code.as_str()], "{got:?}");
+    // The legal-form words are not required, but rank that legal form first.
+    let got = idx.suggest("doanh nghiep tu nhan nha hang tan", 10).unwrap();
+    assert_eq!(got[0].code, docs[0].code, "{got:?}");
+    assert!(got.iter().any(|s| s.code == docs[1].code), "{got:?}");
+}
+
+/// The order of the typed words counts: `phuc tan` and `tan phuc` rank different names first.
+#[test]
+fn suggest_follows_the_order_of_the_typed_words() {
+    let (idx, docs) = restaurants();
+    let got = idx.suggest("nha hang phuc ta", 10).unwrap();
+    assert_eq!(got[0].code, docs[2].code, "{got:?}");
+    let got = idx.suggest("tan phuc nha ha", 10).unwrap();
+    assert_eq!(got[0].code, docs[4].code, "{got:?}");
+    // In order but not at the start of a name: before the same words in another order.
+    let got = idx.suggest("hang tan phuc ", 10).unwrap();
+    let first = got.iter().position(|s| s.code == docs[1].code).unwrap();
+    let other = got.iter().position(|s| s.code == docs[2].code).unwrap();
+    assert!(first < other, "{got:?}");
+}
+
+/// A complete word with a typo, or typed in Telex or VNI with the input method off, is read as
+/// the word it stands for.
+#[test]
+fn suggest_forgives_a_typo_or_telex_in_a_complete_word() {
+    let (idx, docs) = restaurants();
+    for typed in [
+        "cong ty tnhh mtv nha hagn tan ph",
+        "cong ty tnhh mtv nha hangf tan ph",
+        "cong ty tnhh mtv nhaf hang tan ph",
+        "cong ty tnhh mtv nha ha2ng tan ph",
+        "cong ty tnhh mtv nha hang taan ph",
+        "cogn ty tnhh mtv nha hang tan ph",
+    ] {
+        let got = idx.suggest(typed, 10).unwrap();
+        assert_eq!(got.first().map(|s| s.code.as_str()), Some(docs[1].code.as_str()), "{typed:?} -> {got:?}");
+    }
+}
+
+/// A generated name typed whole but its last two letters, with or without diacritics, is
+/// suggested, and first unless a name as short continues the same text.
+#[test]
+fn suggest_offers_a_name_typed_whole_but_its_last_letters_first() {
+    let (idx, docs) = corpus();
+    let (mut tried, mut first) = (0, 0);
+    for (i, d) in docs.iter().enumerate().step_by(3) {
+        let n = d.name.chars().count();
+        let cut: String = d.name.chars().take(n - 2).collect();
+        let typed = if i % 2 == 0 { cut } else { analyzer::fold(&cut) };
+        let got = idx.suggest(&typed, 10).unwrap();
+        assert!(got.iter().any(|s| s.code == d.code), "{typed:?} -> {got:?}");
+        let folded = analyzer::folded_words(&typed).join(" ");
+        assert!(analyzer::folded_words(&got[0].name).join(" ").starts_with(&folded), "{typed:?} -> {got:?}");
+        tried += 1;
+        first += usize::from(got[0].code == d.code);
+    }
+    assert!(first * 10 >= tried * 9, "first for {first} of {tried}");
+}
