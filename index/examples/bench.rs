@@ -69,6 +69,16 @@ fn main() {
         "v",
         "du lich ha",
         "hung thinh p",
+        // Names typed whole, legal form included (issue 21).
+        "cong ty tnhh thuong mai an phat mi",
+        "Công ty Cổ phần Xây dựng Minh Hoà",
+        "doanh nghiep tu nhan du lich ",
+        "cong ty tnhh mot thanh vien ",
+        // A typo, Telex or VNI in a complete word (issue 21).
+        "cong ty tnhh thuong mia an ph",
+        "cong ty tnhh thuowng mai hoangf lo",
+        "xay dung hoa2ng lo",
+        "nguyeenx phat th",
     ];
     for p in prefixes.iter().filter(|_| !set_only) {
         idx.suggest(p, 10).unwrap(); // warm up
@@ -87,6 +97,9 @@ fn main() {
     }
     if !all.is_empty() {
         println!("suggest all: {}", percentiles(all));
+    }
+    if !set_only {
+        whole_names_but_two_letters(&idx, n);
     }
 
     let singles = [
@@ -165,5 +178,47 @@ fn main() {
     if args.get(2).is_none() {
         drop(idx);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// Issue 21: 2,000 generated names spread over the index, typed whole but their last two letters
+/// (every other one folded): how often the name is among the 10 suggestions and first, and the
+/// time of those suggestions.
+fn whole_names_but_two_letters(idx: &SearchIndex, n: usize) {
+    let docs = common::generate(n, 11);
+    let every = (docs.len() / 2000).max(1);
+    let typed: Vec<(String, String, bool)> = docs
+        .iter()
+        .step_by(every)
+        .take(2000)
+        .enumerate()
+        .map(|(i, d)| {
+            let cut: String = d.name.chars().take(d.name.chars().count() - 2).collect();
+            let folded = i % 2 == 1;
+            (if folded { registry_index::analyzer::fold(&cut) } else { cut }, d.code.clone(), folded)
+        })
+        .collect();
+    drop(docs);
+    // The first pass builds the dense lists of the words and bigrams it meets (a served index
+    // builds them ahead with `SearchIndex::warm`); the second finds them built.
+    for (pass, folded_too, label) in
+        [(1, false, "with diacritics"), (1, true, "folded"), (2, false, "with diacritics"), (2, true, "folded")]
+    {
+        let mut times = Vec::new();
+        let (mut tried, mut among, mut first) = (0, 0, 0);
+        for (q, code, _) in typed.iter().filter(|t| t.2 == folded_too) {
+            let t = Instant::now();
+            let got = idx.suggest(q, 10).unwrap();
+            times.push(t.elapsed());
+            tried += 1;
+            among += usize::from(got.iter().any(|s| &s.code == code));
+            first += usize::from(got.first().is_some_and(|s| &s.code == code));
+        }
+        println!(
+            "suggest, pass {pass}, names typed whole but the last two letters ({label}, {tried}): among the 10 {:.2} %, first {:.2} %; {}",
+            100.0 * among as f64 / tried as f64,
+            100.0 * first as f64 / tried as f64,
+            percentiles(times)
+        );
     }
 }
