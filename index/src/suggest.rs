@@ -34,7 +34,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocSet, Score, Searcher, TantivyDocument, Term, TERMINATED};
 
 use crate::schema::Fields;
-use crate::{analyzer, is_mark, stored_str, topk, IndexError, SearchIndex, Suggestion};
+use crate::{analyzer, is_mark, stored_str, topk, typing, IndexError, SearchIndex, Suggestion};
 use crate::{MAX_SUGGESTIONS, SUGGEST_SCAN_BUDGET};
 
 /// Most names tier 1 reads (term dictionary entries continuing the typed text, all segments
@@ -271,7 +271,8 @@ pub(crate) fn correction(
     next: Option<&str>,
 ) -> Option<String> {
     let decoded = typing::decodings(word)
-        .into_iter()
+        .iter()
+        .map(|d| analyzer::fold(d))
         .filter(|d| d != word)
         .map(|d| (doc_freq(searcher, f.name_folded, &d), d))
         .filter(|(df, _)| *df > 0)
@@ -308,65 +309,4 @@ pub(crate) fn correction(
         .map(|(t, df)| ((in_context(&t), typing::is_syllable(&t), df), t))
         .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)))
         .map(|(_, t)| t)
-}
-
-/// The seam to the Telex/VNI decoder being written in `typing.rs` (`decodings`, `is_syllable`):
-/// until it lands, a naive folded decoding.
-mod typing {
-    /// Tone keys of Telex.
-    const TELEX_TONES: &[char] = &['s', 'f', 'r', 'x', 'j'];
-
-    /// Folded readings of `word` typed with Telex or VNI while the input method was off
-    /// (`hoangf` → `hoang`, `vieejt` → `viet`, `ddoong` → `dong`, `hoa2ng` → `hoang`), `word`
-    /// itself excluded. Naive: any one Telex tone key dropped, doubled vowels and `dd` halved, a
-    /// `w` after `a`/`o`/`u` dropped, VNI digits dropped.
-    pub(super) fn decodings(word: &str) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        let mut push = |s: String| {
-            if s != word && !s.is_empty() && !out.contains(&s) {
-                out.push(s);
-            }
-        };
-        if word.chars().any(|c| c.is_ascii_digit()) && word.chars().any(|c| c.is_alphabetic()) {
-            push(collapse(&word.chars().filter(|c| !c.is_ascii_digit()).collect::<String>()));
-        }
-        let chars: Vec<char> = word.chars().collect();
-        push(collapse(word));
-        for (i, c) in chars.iter().enumerate().skip(1) {
-            if TELEX_TONES.contains(c) {
-                let rest: String = chars[..i].iter().chain(&chars[i + 1..]).collect();
-                push(collapse(&rest));
-            }
-        }
-        out
-    }
-
-    /// `aa`, `ee`, `oo`, `dd` halved and a `w` after `a`, `o` or `u` dropped.
-    fn collapse(s: &str) -> String {
-        let mut out = String::with_capacity(s.len());
-        for c in s.chars() {
-            let prev = out.chars().last();
-            let doubled = matches!(c, 'a' | 'e' | 'o' | 'd') && prev == Some(c);
-            let hook = c == 'w' && matches!(prev, Some('a' | 'o' | 'u'));
-            if !doubled && !hook {
-                out.push(c);
-            }
-        }
-        out
-    }
-
-    /// Whether a folded word may be a Vietnamese syllable; the naive seam accepts every word.
-    pub(super) fn is_syllable(_folded: &str) -> bool {
-        true
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn decodes_telex_and_vni() {
-            for (typed, folded) in [("hoangf", "hoang"), ("vieejt", "viet"), ("ddoong", "dong"), ("hoa2ng", "hoang")] {
-                assert!(super::decodings(typed).contains(&folded.to_string()), "{typed}");
-            }
-        }
-    }
 }
