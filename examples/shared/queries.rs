@@ -256,7 +256,13 @@ impl InputMethod {
     pub fn encode(self, i: usize, text: &str) -> String {
         text.split(' ')
             .enumerate()
-            .map(|(w, word)| self.encode_word(word, hash(i, 10 + w as u64) % 2 == 0, hash(i, 30 + w as u64) % 2 == 0))
+            .map(|(w, word)| {
+                self.encode_word(
+                    word,
+                    hash(i, 10 + w as u64).is_multiple_of(2),
+                    hash(i, 30 + w as u64).is_multiple_of(2),
+                )
+            })
             .collect::<Vec<_>>()
             .join(" ")
     }
@@ -290,7 +296,8 @@ pub fn query(i: usize, name: &str, proper: &str) -> (&'static str, String) {
     let unaccented = fold(proper).to_lowercase();
     let fallback = || ("unaccented", fold(proper).to_lowercase());
     // Diacritics kept on even turns, folded on odd ones.
-    let folded_or_not = |text: &str| if turn % 2 == 0 { text.to_lowercase() } else { fold(text).to_lowercase() };
+    let folded_or_not =
+        |text: &str| if turn.is_multiple_of(2) { text.to_lowercase() } else { fold(text).to_lowercase() };
     match FORMS[i % FORMS.len()] {
         "unaccented" => ("unaccented", unaccented),
         "nfd" => ("nfd", proper.nfd().collect::<String>()),
@@ -298,7 +305,7 @@ pub fn query(i: usize, name: &str, proper: &str) -> (&'static str, String) {
         "reordered" => ("reordered", proper.split(' ').rev().collect::<Vec<_>>().join(" ")),
         "typo" => {
             // The kind in turn; diacritics kept or folded every four turns, so both meet every kind.
-            let text = if (turn / 4) % 2 == 0 { proper.to_string() } else { unaccented.clone() };
+            let text = if (turn / 4).is_multiple_of(2) { proper.to_string() } else { unaccented.clone() };
             match typo_in_any_word(i, &text, turn) {
                 Some(t) => ("typo", t),
                 None => fallback(),
@@ -319,7 +326,7 @@ pub fn query(i: usize, name: &str, proper: &str) -> (&'static str, String) {
             }
             let method = if form == "telex" { InputMethod::Telex } else { InputMethod::Vni };
             // Lower case on even turns, as registered (`Hoangf Long`) on odd ones.
-            let text = if turn % 2 == 0 { proper.to_lowercase() } else { proper.to_string() };
+            let text = if turn.is_multiple_of(2) { proper.to_lowercase() } else { proper.to_string() };
             (form, method.encode(i, &text))
         }
         "run_together" => {
@@ -343,7 +350,7 @@ pub fn query(i: usize, name: &str, proper: &str) -> (&'static str, String) {
 /// one letter of it stays), with its diacritics on even `i` and without on odd: what the suggest
 /// measure types. `None` for a name with nothing to cut.
 pub fn completion_prefix(i: usize, name: &str) -> Option<String> {
-    let text = if i % 2 == 0 { name.to_string() } else { fold(name) };
+    let text = if i.is_multiple_of(2) { name.to_string() } else { fold(name) };
     let chars: Vec<char> = text.chars().collect();
     let last_word = chars.iter().rev().take_while(|c| !c.is_whitespace()).count();
     let cut = 2.min(last_word.saturating_sub(1));
