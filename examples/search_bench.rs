@@ -10,6 +10,7 @@
 //! created and dropped), `BENCH_INDEX_DIR` (default `var/search-bench`).
 
 #[path = "shared/queries.rs"]
+#[allow(dead_code)] // shared with the relevance set and its test, which use more of it
 mod queries;
 
 use std::io::Write;
