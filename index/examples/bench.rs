@@ -6,6 +6,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 #[path = "../../examples/shared/queries.rs"]
+#[allow(dead_code)]
 mod queries;
 
 use std::time::{Duration, Instant};
