@@ -91,10 +91,14 @@ pub const TWO_TYPOS_MIN_CHARS: usize = 8;
 pub const TYPO_CANDIDATES_SHORT: usize = 8;
 /// Most typo candidates of a longer word.
 pub const TYPO_CANDIDATES_LONG: usize = 16;
+/// Most typo candidates of a word the register holds as typed (tried only when every word is
+/// found but not together: a typo that made another real word).
+pub const TYPO_CANDIDATES_KNOWN: usize = 4;
 /// Most words the last step of a search leaves out, one at a time (the rarest first).
-pub const PARTIAL_MAX_WORDS: usize = 6;
-/// Added to a word's score where it matched with its diacritics as typed (on the unfolded name),
-/// above any sum of BM25 scores: a name matching more of the words exactly ranks first.
+pub const PARTIAL_MAX_WORDS: usize = 4;
+/// Added to a word typed with diacritics where it matched with them (on the unfolded name), above
+/// any sum of BM25 scores: a name matching more of the marked words exactly ranks first. A word
+/// typed without diacritics gets none (that a name writes it without them is chance).
 pub const EXACT_BONUS: f32 = 1000.0;
 /// Added for each two words of the query found next to each other in the name, in the query's
 /// order.
@@ -108,6 +112,9 @@ const JOINED_SCORE: f32 = 2.0;
 /// and [`SearchPage::total_relation`] is [`TotalRelation::Gte`] (like Elasticsearch's
 /// `track_total_hits`).
 pub const TOTAL_EXACT_UP_TO: u64 = 10_000;
+/// The count of a relaxed step (typos, a word left out) stops here: its matches are unions of
+/// candidates, costly to count, and nobody pages through thousands of near misses.
+pub const RELAXED_TOTAL_UP_TO: u64 = 1_000;
 /// Writer heap of a serving index (feed-following writes).
 pub const WRITER_HEAP_BYTES: usize = 64 * 1024 * 1024;
 /// Default writer heap of [`SearchIndex::create_for_rebuild`].
@@ -619,10 +626,11 @@ impl SearchIndex {
         let search = WordSearch { searcher, words, filters, limit: req.limit + 1, after, reference };
         let WordRun { plans, prepared, top, step } = self.run_steps(&search)?;
         let refs: Vec<&topk::Prepared> = prepared.iter().collect();
-        let (total, total_relation) = if !top.pruned || top.count >= TOTAL_EXACT_UP_TO {
-            capped_total(top.count)
+        let cap = if step == Step::AsTyped { TOTAL_EXACT_UP_TO } else { RELAXED_TOTAL_UP_TO };
+        let (total, total_relation) = if !top.pruned || top.count >= cap {
+            capped_total(top.count, cap)
         } else {
-            capped_total(topk::count(searcher, &refs, &search.filters, TOTAL_EXACT_UP_TO)?)
+            capped_total(topk::count(searcher, &refs, &search.filters, cap)?, cap)
         };
         let mut hits = top.hits;
         let more = hits.len() > req.limit;
@@ -737,7 +745,7 @@ impl SearchIndex {
             }
             for i in 0..words.len() {
                 if mask[i] && candidates[i].is_none() {
-                    candidates[i] = Some(self.typo_candidates(search.searcher, &words[i])?);
+                    candidates[i] = Some(self.typo_candidates(search.searcher, &words[i], found[i])?);
                 }
             }
             let typos: Vec<Option<Vec<String>>> =
@@ -754,8 +762,10 @@ impl SearchIndex {
             return Ok(last);
         }
         required.sort_by_key(|i| (found[*i], words[*i].frequency));
+        // The left-out word's neighbours keep the typos of the words found nowhere only: every word
+        // with typos, once per left-out word, costs too much for a step this rarely right.
         let typos: Vec<Option<Vec<String>>> =
-            (0..words.len()).map(|i| if eligible[i] { candidates[i].clone() } else { None }).collect();
+            (0..words.len()).map(|i| if missing[i] { candidates[i].clone() } else { None }).collect();
         let plans = required.iter().take(PARTIAL_MAX_WORDS).map(|i| self.word_plan(words, &typos, Some(*i))).collect();
         self.run_plans(search, plans, Step::Partial)
     }
@@ -763,7 +773,7 @@ impl SearchIndex {
     /// The terms a query word may be a typo of: the name terms at one edit (two for a word of
     /// [`TWO_TYPOS_MIN_CHARS`] or more), Vietnamese syllables first, then the most frequent,
     /// at most [`TYPO_CANDIDATES_SHORT`] (or [`TYPO_CANDIDATES_LONG`]) of them.
-    fn typo_candidates(&self, searcher: &Searcher, w: &QueryWord) -> Result<Vec<String>, IndexError> {
+    fn typo_candidates(&self, searcher: &Searcher, w: &QueryWord, known: bool) -> Result<Vec<String>, IndexError> {
         let chars = w.folded.chars().count();
         if chars < FUZZY_MIN_CHARS {
             return Ok(Vec::new());
@@ -771,7 +781,11 @@ impl SearchIndex {
         let edits = if chars >= TWO_TYPOS_MIN_CHARS { 2 } else { 1 };
         let mut terms = topk::typo_terms(searcher, self.fields.name_folded, &w.folded, edits)?;
         terms.sort_by(typo_order);
-        let cap = if chars < 5 { TYPO_CANDIDATES_SHORT } else { TYPO_CANDIDATES_LONG };
+        let cap = match (known, chars < 5) {
+            (true, _) => TYPO_CANDIDATES_KNOWN,
+            (false, true) => TYPO_CANDIDATES_SHORT,
+            (false, false) => TYPO_CANDIDATES_LONG,
+        };
         Ok(terms.into_iter().take(cap).map(|(t, _)| t).collect())
     }
 
@@ -891,6 +905,9 @@ impl SearchIndex {
                 let readings = std::iter::once(&w.lower).chain(&w.decoded);
                 for (r, reading) in readings.enumerate() {
                     let folded = if r == 0 { w.folded.clone() } else { analyzer::fold(reading) };
+                    // Diacritics typed (or keyed in Telex or VNI) are a preference; a word typed
+                    // without them says nothing of the names written without them.
+                    let marked = *reading != folded;
                     for leaf in exact_name_fields(f) {
                         leaves.push(topk::PlanLeaf {
                             field: leaf.field,
@@ -898,7 +915,7 @@ impl SearchIndex {
                             kind: topk::LeafKind::Bm25 {
                                 text: if leaf.folded { folded.clone() } else { reading.clone() },
                                 boost: leaf.weight,
-                                bonus: if leaf.field == f.name_lower { EXACT_BONUS } else { 0.0 },
+                                bonus: if leaf.field == f.name_lower && marked { EXACT_BONUS } else { 0.0 },
                             },
                             matcher: leaf.matcher,
                             relaxed: false,
@@ -937,14 +954,15 @@ impl SearchIndex {
                 }
             })
             .collect();
-        let sequence = reading_sequence(words);
-        let bonus = |field, text: String, score| topk::PlanWord {
-            word: text.clone(),
+        let readings: Vec<Vec<String>> = words.iter().map(reading_of).collect();
+        let sequence: Vec<String> = readings.concat();
+        let bonus = |field, texts: Vec<String>, score| topk::PlanWord {
+            word: texts.first().cloned().unwrap_or_default(),
             required: false,
             leaves: vec![topk::PlanLeaf {
                 field,
                 label: "name",
-                kind: topk::LeafKind::Any { texts: vec![text], score },
+                kind: topk::LeafKind::Any { texts, score },
                 matcher: true,
                 relaxed: false,
                 accented: false,
@@ -952,14 +970,34 @@ impl SearchIndex {
             pair_key: None,
             reported: false,
         };
+        // Two neighbouring words in the query's order: as read, or one of them as a typo
+        // candidate (so that the typo step ranks by order and proximity too).
         let mut bigrams = BTreeSet::new();
-        for pair in sequence.windows(2) {
-            if bigrams.insert(analyzer::bigram_term(&pair[0], &pair[1])) {
-                plan.push(bonus(f.name_bigrams, analyzer::bigram_term(&pair[0], &pair[1]), BIGRAM_BONUS));
+        for r in &readings {
+            for pair in r.windows(2) {
+                let term = analyzer::bigram_term(&pair[0], &pair[1]);
+                if bigrams.insert(term.clone()) {
+                    plan.push(bonus(f.name_bigrams, vec![term], BIGRAM_BONUS));
+                }
             }
         }
+        for i in 1..words.len() {
+            let (Some(a), Some(b)) = (readings[i - 1].last(), readings[i].first()) else { continue };
+            let term = analyzer::bigram_term(a, b);
+            if !bigrams.insert(term.clone()) {
+                continue;
+            }
+            let mut texts = vec![term];
+            for c in typos[i - 1].iter().flatten() {
+                texts.push(analyzer::bigram_term(c, b));
+            }
+            for c in typos[i].iter().flatten() {
+                texts.push(analyzer::bigram_term(a, c));
+            }
+            plan.push(bonus(f.name_bigrams, texts, BIGRAM_BONUS));
+        }
         if sequence.len() > 1 {
-            plan.push(bonus(f.name_whole, analyzer::whole_term(&sequence), WHOLE_NAME_BONUS));
+            plan.push(bonus(f.name_whole, vec![analyzer::whole_term(&sequence)], WHOLE_NAME_BONUS));
         }
         plan
     }
@@ -1206,21 +1244,18 @@ fn joined_leaf(field: tantivy::schema::Field, texts: Vec<String>) -> topk::PlanL
     }
 }
 
-/// The folded syllables the query stands for, in its order: each word as typed when the register
-/// knows it, else its first reading (decoded, or its run-together syllables).
-fn reading_sequence(words: &[QueryWord]) -> Vec<String> {
-    let mut out = Vec::with_capacity(words.len() + 1);
-    for w in words {
-        if w.known || (w.decoded.is_empty() && w.splits.is_empty()) {
-            out.push(w.folded.clone());
-        } else if let Some(d) = w.decoded.first() {
-            out.push(analyzer::fold(d));
-        } else if let Some((a, b)) = w.splits.first() {
-            out.push(a.clone());
-            out.push(b.clone());
-        }
+/// The folded syllables a query word stands for: the word as typed when the register knows it,
+/// else its first reading (decoded, or its run-together syllables).
+fn reading_of(w: &QueryWord) -> Vec<String> {
+    if w.known || (w.decoded.is_empty() && w.splits.is_empty()) {
+        vec![w.folded.clone()]
+    } else if let Some(d) = w.decoded.first() {
+        vec![analyzer::fold(d)]
+    } else if let Some((a, b)) = w.splits.first() {
+        vec![a.clone(), b.clone()]
+    } else {
+        vec![w.folded.clone()]
     }
-    out
 }
 
 /// The order typo candidates are tried in: Vietnamese syllables first (a typo rarely makes a word
@@ -1425,10 +1460,10 @@ fn matched_of<'a>(matches: impl Iterator<Item = (&'static str, &'a String, bool)
     (fields, terms)
 }
 
-/// `total` and its relation for `n` matches counted up to [`TOTAL_EXACT_UP_TO`].
-fn capped_total(n: u64) -> (u64, TotalRelation) {
-    if n >= TOTAL_EXACT_UP_TO {
-        (TOTAL_EXACT_UP_TO, TotalRelation::Gte)
+/// `total` and its relation for `n` matches counted up to `cap`.
+fn capped_total(n: u64, cap: u64) -> (u64, TotalRelation) {
+    if n >= cap {
+        (cap, TotalRelation::Gte)
     } else {
         (n, TotalRelation::Eq)
     }
