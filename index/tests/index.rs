@@ -716,7 +716,9 @@ fn a_query_matching_nothing_relaxes_to_typos_then_to_one_word_left_out() {
         cursor = next.next_cursor;
     }
     seen.sort();
-    assert_eq!(seen, ["0100000001", "0100000002", "0100000003"]);
+    // (Without `xay`: `Thương mại Cát Khang` holds `khang` but `tuong` only at a typo, and this
+    // step keeps typos on the words found nowhere only.)
+    assert_eq!(seen, ["0100000001", "0100000002"]);
     // A single word is never left out.
     assert!(codes(&idx, "quockte", 10).is_empty());
 }
