@@ -1195,21 +1195,7 @@ impl Segment {
         let mut end = TERMINATED;
         for w in &mut self.words {
             for (_, l) in &mut w.leaves {
-                let cur = l.seek(doc);
-                if cur == TERMINATED {
-                    continue;
-                }
-                // A union of terms (typo candidates, an order or whole-name bonus) has no block
-                // maxima: it adds its constant on its next document only. Before that it adds
-                // nothing, so the range may end just before it with nothing added (counting it
-                // everywhere kept every range above the floor and stopped all pruning).
-                if let Leaf::Any { score, .. } = l {
-                    if cur > doc {
-                        end = end.min(cur - 1);
-                    } else {
-                        ub += *score;
-                        end = doc;
-                    }
+                if l.seek(doc) == TERMINATED {
                     continue;
                 }
                 let (b, last) = l.bound();
