@@ -635,45 +635,19 @@ impl SearchIndex {
         let mut hits = top.hits;
         let more = hits.len() > req.limit;
         hits.truncate(req.limit);
-        let hit_plans: Vec<usize> = top.plans.iter().take(req.limit).copied().collect();
+        let hit_plans = &top.plans[..hits.len()];
         // (The reference finds them the slow way, for the tests to compare.)
         let leaves: Vec<Vec<usize>> = match top.matched.filter(|_| !reference) {
             Some(masks) => masks.iter().take(req.limit).map(|m| topk::mask_ids(*m)).collect(),
-            None => {
-                let mut out = vec![Vec::new(); hits.len()];
-                for (pi, p) in prepared.iter().enumerate() {
-                    let mine: Vec<usize> = (0..hits.len()).filter(|i| hit_plans[*i] == pi).collect();
-                    let found =
-                        topk::matched_leaves(searcher, p, &mine.iter().map(|i| hits[*i].clone()).collect::<Vec<_>>())?;
-                    for (i, ids) in mine.into_iter().zip(found) {
-                        out[i] = ids;
-                    }
-                }
-                out
-            }
+            None => topk::matched_leaves(searcher, &refs, &hits, hit_plans)?,
         };
         let mut matched = Vec::with_capacity(hits.len());
         let mut steps = Vec::with_capacity(hits.len());
-        for (ids, pi) in leaves.into_iter().zip(&hit_plans) {
+        for (ids, pi) in leaves.iter().zip(hit_plans) {
             let (plan, p) = (&plans[*pi], &prepared[*pi]);
             let reported = ids.iter().map(|id| &p.leaves[*id]).filter(|leaf| plan[leaf.word].reported);
-            matched.push(matched_of(reported.clone().map(|leaf| (leaf.label, &plan[leaf.word].word, leaf.fuzzy))));
-            steps.push(match step {
-                Step::AsTyped => {
-                    let exact = plan
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, w)| w.required && w.reported)
-                        .all(|(wi, _)| ids.iter().any(|id| p.leaves[*id].word == wi && p.leaves[*id].accented));
-                    if exact {
-                        MatchStep::Exact
-                    } else {
-                        MatchStep::Folded
-                    }
-                }
-                Step::Typos => MatchStep::Typo,
-                Step::Partial => MatchStep::Partial,
-            });
+            matched.push(matched_of(reported.map(|leaf| (leaf.label, &plan[leaf.word].word, leaf.fuzzy))));
+            steps.push(step.of_hit(plan, &p.leaves, ids));
         }
         self.page(searcher, hash, hits, more, matched, steps, total, total_relation)
     }
@@ -687,7 +661,6 @@ impl SearchIndex {
         let known = |w: &str| -> Result<bool, IndexError> { Ok(topk::doc_freq(searcher, vocabulary, w)? > 0) };
         for w in words.iter_mut() {
             w.frequency = topk::doc_freq(searcher, vocabulary, &w.folded)?;
-            w.known = w.frequency > 0;
             if !typing::is_syllable(&w.folded) {
                 for d in typing::decodings(&w.lower) {
                     if known(&analyzer::fold(&d))? {
@@ -695,7 +668,7 @@ impl SearchIndex {
                     }
                 }
             }
-            if !w.known && w.decoded.is_empty() {
+            if !w.known() && w.decoded.is_empty() {
                 for (a, b) in typing::two_syllable_splits(&w.folded) {
                     if w.splits.len() < 2 && known(&a)? && known(&b)? {
                         w.splits.push((a, b));
@@ -705,7 +678,7 @@ impl SearchIndex {
         }
         for i in 1..words.len() {
             let (a, b) = (&words[i - 1], &words[i]);
-            let odd = |w: &QueryWord| !w.known || !typing::is_syllable(&w.folded);
+            let odd = |w: &QueryWord| !w.known() || !typing::is_syllable(&w.folded);
             if !(odd(a) || odd(b)) {
                 continue;
             }
@@ -1213,8 +1186,6 @@ struct QueryWord {
     required: bool,
     /// Names holding the folded word (see [`SearchIndex::read_words`]).
     frequency: u64,
-    /// Whether some name holds the folded word.
-    known: bool,
     /// What the word stands for when typed with Telex or VNI and the input method off (NFC,
     /// lower-case, with its marks), where the register knows it.
     decoded: Vec<String>,
@@ -1232,6 +1203,26 @@ enum Step {
     Partial,
 }
 
+impl Step {
+    /// What a hit of this step reports, from the leaves (`ids`, among `leaves`) of `plan` that
+    /// matched it: as typed, `exact` when every required word matched on an unfolded field.
+    fn of_hit(self, plan: &[topk::PlanWord], leaves: &[topk::LeafInfo], ids: &[usize]) -> MatchStep {
+        match self {
+            Step::AsTyped => {
+                let accented = |wi: usize| ids.iter().any(|id| leaves[*id].word == wi && leaves[*id].accented);
+                let required = plan.iter().enumerate().filter(|(_, w)| w.required && w.reported);
+                if required.into_iter().all(|(wi, _)| accented(wi)) {
+                    MatchStep::Exact
+                } else {
+                    MatchStep::Folded
+                }
+            }
+            Step::Typos => MatchStep::Typo,
+            Step::Partial => MatchStep::Partial,
+        }
+    }
+}
+
 /// A leaf matching a word typed run together (or split) by the folded syllables it stands for.
 fn joined_leaf(field: tantivy::schema::Field, texts: Vec<String>) -> topk::PlanLeaf {
     topk::PlanLeaf {
@@ -1247,14 +1238,17 @@ fn joined_leaf(field: tantivy::schema::Field, texts: Vec<String>) -> topk::PlanL
 /// The folded syllables a query word stands for: the word as typed when the register knows it,
 /// else its first reading (decoded, or its run-together syllables).
 fn reading_of(w: &QueryWord) -> Vec<String> {
-    if w.known || (w.decoded.is_empty() && w.splits.is_empty()) {
-        vec![w.folded.clone()]
-    } else if let Some(d) = w.decoded.first() {
-        vec![analyzer::fold(d)]
-    } else if let Some((a, b)) = w.splits.first() {
-        vec![a.clone(), b.clone()]
-    } else {
-        vec![w.folded.clone()]
+    match (w.known(), w.decoded.first(), w.splits.first()) {
+        (false, Some(d), _) => vec![analyzer::fold(d)],
+        (false, None, Some((a, b))) => vec![a.clone(), b.clone()],
+        _ => vec![w.folded.clone()],
+    }
+}
+
+impl QueryWord {
+    /// Whether some name holds the folded word.
+    fn known(&self) -> bool {
+        self.frequency > 0
     }
 }
 
@@ -1315,7 +1309,6 @@ fn distinct_words(q: &str) -> Vec<QueryWord> {
             folded,
             required: !(legal && has_proper),
             frequency: 0,
-            known: false,
             decoded: Vec::new(),
             splits: Vec::new(),
             merged: Vec::new(),

@@ -145,17 +145,22 @@ fn prefixes(codes: &[String]) -> Vec<String> {
     out
 }
 
-/// The pair terms of a document (see [`Fields::word_pairs`]), from the texts of its folded name
-/// fields (`extra_name`: a proper name added to the name fields).
-fn add_word_pairs(f: &Fields, d: &mut TantivyDocument, doc: &EnterpriseDoc, extra_name: Option<&str>) {
-    let texts = std::iter::once(doc.name.as_str())
+/// The texts of a document's folded name fields: its name, `extra_name` (a proper name added to
+/// the name fields), former names, English name, abbreviation and unit names.
+fn name_texts<'a>(doc: &'a EnterpriseDoc, extra_name: Option<&'a str>) -> impl Iterator<Item = &'a str> {
+    std::iter::once(doc.name.as_str())
         .chain(extra_name)
         .chain(doc.former_names.iter().map(String::as_str))
         .chain(doc.name_en.iter().map(String::as_str))
         .chain(doc.abbreviation.iter().map(String::as_str))
-        .chain(doc.unit_names.iter().map(String::as_str));
+        .chain(doc.unit_names.iter().map(String::as_str))
+}
+
+/// The pair terms of a document (see [`Fields::word_pairs`]), from the texts of its folded name
+/// fields.
+fn add_word_pairs(f: &Fields, d: &mut TantivyDocument, doc: &EnterpriseDoc, extra_name: Option<&str>) {
     let mut words = std::collections::BTreeSet::new();
-    for text in texts {
+    for text in name_texts(doc, extra_name) {
         for (_, term) in analyzer::index_terms(text, true) {
             if analyzer::pairable(&term) {
                 words.insert(term);
@@ -175,16 +180,11 @@ fn add_word_pairs(f: &Fields, d: &mut TantivyDocument, doc: &EnterpriseDoc, extr
 }
 
 /// The ordered bigrams and whole-name terms of a document (see [`Fields::name_bigrams`] and
-/// [`Fields::name_whole`]).
-fn add_sequences(f: &Fields, d: &mut TantivyDocument, doc: &EnterpriseDoc, proper: &str) {
+/// [`Fields::name_whole`]); `extra_name` as for [`add_word_pairs`] (a proper name that is a run of
+/// the name's words adds no bigram of its own).
+fn add_sequences(f: &Fields, d: &mut TantivyDocument, doc: &EnterpriseDoc, proper: &str, extra_name: Option<&str>) {
     let mut bigrams = std::collections::BTreeSet::new();
-    let texts = std::iter::once(doc.name.as_str())
-        .chain(std::iter::once(proper))
-        .chain(doc.former_names.iter().map(String::as_str))
-        .chain(doc.name_en.iter().map(String::as_str))
-        .chain(doc.abbreviation.iter().map(String::as_str))
-        .chain(doc.unit_names.iter().map(String::as_str));
-    for text in texts {
+    for text in name_texts(doc, extra_name) {
         let words = analyzer::folded_words(text);
         for w in words.windows(2) {
             bigrams.insert(analyzer::bigram_term(&w[0], &w[1]));
@@ -253,8 +253,9 @@ pub(crate) fn to_document(f: &Fields, doc: &EnterpriseDoc) -> TantivyDocument {
     for n in doc.name_en.iter().chain(doc.abbreviation.iter()) {
         d.add_text(f.alt_folded, n);
     }
-    add_word_pairs(f, &mut d, doc, (!proper_in_name).then_some(proper.as_str()));
-    add_sequences(f, &mut d, doc, &proper);
+    let extra_name = (!proper_in_name).then_some(proper.as_str());
+    add_word_pairs(f, &mut d, doc, extra_name);
+    add_sequences(f, &mut d, doc, &proper, extra_name);
     d.add_text(f.province, &doc.province_code);
     d.add_text(f.ward, &doc.ward_code);
     d.add_text(f.status, &doc.status);

@@ -354,7 +354,7 @@ fn suggestions_rank_as_the_reference() {
     }
     let mut compared = 0;
     for prefix in &prefixes {
-        let Some(plan) = crate::suggest::plan(&searcher, &idx.fields, prefix) else { continue };
+        let Some(plan) = crate::suggest::plan(&searcher, &idx.fields, prefix).unwrap() else { continue };
         for (limit, max_terms) in [(10, crate::suggest::CONTINUATION_MAX_TERMS), (3, 4), (10, 1)] {
             let fast = crate::suggest::ranked(&idx, &searcher, &plan, limit, max_terms).unwrap();
             let slow = reference_suggest(&idx, &names, &plan, limit, max_terms);

@@ -3,7 +3,8 @@
 //! The typed text is folded into words; the last one is being typed (unless the text ends in a
 //! space or punctuation), the earlier ones are complete. A complete word found in no name is
 //! first replaced by its correction ([`correct_words`]): its Telex/VNI decoding, else the most
-//! frequent name word at one edit (two for a word of [`TWO_TYPOS_MIN_CHARS`]+ letters).
+//! frequent name word at one edit (two for a word of [`TWO_TYPOS_MIN_CHARS`]+ letters), as a
+//! name search reads its words.
 //!
 //! Suggestions then come in three tiers, each filling what the one before left of the `limit`
 //! (an enterprise appears once, in its best tier):
@@ -26,25 +27,19 @@
 //! Tiers 2 and 3 are one term (block-max WAND top-k) or a conjunction
 //! ([`topk::conjunction_top_k`]) over the first [`SUGGEST_SCAN_BUDGET`] matches in index order.
 
-use std::collections::HashMap;
-
 use tantivy::collector::TopDocs;
-use tantivy::query::{FuzzyTermQuery, TermQuery};
+use tantivy::query::TermQuery;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocSet, Score, Searcher, TantivyDocument, Term, TERMINATED};
 
 use crate::schema::Fields;
 use crate::{analyzer, is_mark, stored_str, topk, typing, IndexError, SearchIndex, Suggestion};
-use crate::{MAX_SUGGESTIONS, SUGGEST_SCAN_BUDGET};
+use crate::{FUZZY_MIN_CHARS, MAX_SUGGESTIONS, SUGGEST_SCAN_BUDGET, TWO_TYPOS_MIN_CHARS};
 
 /// Most names tier 1 reads (term dictionary entries continuing the typed text, all segments
 /// together); past it, the text is too short to tell and tiers 2 and 3 rank.
 pub(crate) const CONTINUATION_MAX_TERMS: usize = 2048;
-/// Shortest complete word (folded characters) corrected with one typo.
-pub(crate) const ONE_TYPO_MIN_CHARS: usize = 3;
-/// Shortest complete word (folded characters) corrected with two typos.
-pub(crate) const TWO_TYPOS_MIN_CHARS: usize = 8;
-/// Most dictionary terms a typo correction weighs, per word and segment.
+/// Most name words a typo correction weighs (in the order a name search tries them).
 const TYPO_MAX_CANDIDATES: usize = 64;
 
 /// What a typed text asks of the index, once folded and corrected.
@@ -65,7 +60,7 @@ pub(crate) struct SuggestPlan {
 pub(crate) fn suggest(index: &SearchIndex, prefix: &str, limit: usize) -> Result<Vec<Suggestion>, IndexError> {
     let limit = limit.min(MAX_SUGGESTIONS);
     let searcher = index.reader.searcher();
-    let Some(plan) = plan(&searcher, &index.fields, prefix) else { return Ok(Vec::new()) };
+    let Some(plan) = plan(&searcher, &index.fields, prefix)? else { return Ok(Vec::new()) };
     if limit == 0 {
         return Ok(Vec::new());
     }
@@ -138,13 +133,13 @@ pub(crate) fn single_term_query(f: &Fields, term: &Term) -> TermQuery {
 }
 
 /// The plan of a typed text; `None` when it has no word.
-pub(crate) fn plan(searcher: &Searcher, f: &Fields, prefix: &str) -> Option<SuggestPlan> {
+pub(crate) fn plan(searcher: &Searcher, f: &Fields, prefix: &str) -> Result<Option<SuggestPlan>, IndexError> {
     let typed = analyzer::folded_words(prefix);
     if typed.is_empty() {
-        return None;
+        return Ok(None);
     }
     let complete = prefix.chars().last().is_some_and(|c| !c.is_alphanumeric() && !is_mark(c));
-    let words = correct_words(searcher, f, &typed, complete);
+    let words = correct_words(searcher, f, &typed, complete)?;
     let mut continuation = analyzer::whole_term(&words);
     if complete {
         continuation.push(' ');
@@ -161,7 +156,7 @@ pub(crate) fn plan(searcher: &Searcher, f: &Fields, prefix: &str) -> Option<Sugg
             done.windows(2).map(|w| Term::from_field_text(f.name_bigrams, &analyzer::bigram_term(&w[0], &w[1]))),
         );
     }
-    Some(SuggestPlan { continuation, ordered, loose })
+    Ok(Some(SuggestPlan { continuation, ordered, loose }))
 }
 
 /// The terms a suggestion must match: the earlier words exactly (folded) in the name, the last
@@ -191,7 +186,7 @@ pub(crate) fn continuations(
     let mut found: Vec<(Vec<u8>, usize, tantivy::postings::TermInfo)> = Vec::new();
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let inverted = reader.inverted_index(field)?;
-        let mut stream = inverted.terms().range().ge(text.as_bytes()).into_stream().map_err(io)?;
+        let mut stream = inverted.terms().range().ge(text.as_bytes()).into_stream().map_err(topk::io)?;
         while stream.advance() {
             if !stream.key().starts_with(text.as_bytes()) {
                 break;
@@ -207,8 +202,10 @@ pub(crate) fn continuations(
     for (_, ord, info) in found {
         let reader = &searcher.segment_readers()[ord];
         let alive = reader.alive_bitset();
-        let mut postings =
-            reader.inverted_index(field)?.read_postings_from_terminfo(&info, IndexRecordOption::Basic).map_err(io)?;
+        let mut postings = reader
+            .inverted_index(field)?
+            .read_postings_from_terminfo(&info, IndexRecordOption::Basic)
+            .map_err(topk::io)?;
         let mut doc = postings.doc();
         while doc != TERMINATED {
             let addr = DocAddress::new(ord as u32, doc);
@@ -224,89 +221,77 @@ pub(crate) fn continuations(
     Ok(Some(out))
 }
 
-fn io(e: std::io::Error) -> tantivy::TantivyError {
-    tantivy::TantivyError::from(e)
-}
-
 /// The typed words with every complete word found in no name (`name_folded`) replaced by its
 /// correction (see [`correction`]); a word without one stays as typed. The last word is complete
 /// only when `complete`.
-pub(crate) fn correct_words(searcher: &Searcher, f: &Fields, words: &[String], complete: bool) -> Vec<String> {
+pub(crate) fn correct_words(
+    searcher: &Searcher,
+    f: &Fields,
+    words: &[String],
+    complete: bool,
+) -> Result<Vec<String>, IndexError> {
     let done = if complete { words.len() } else { words.len() - 1 };
     let mut out = words.to_vec();
     for i in 0..done {
-        if doc_freq(searcher, f.name_folded, &out[i]) == 0 {
+        if topk::doc_freq(searcher, f.name_folded, &out[i])? == 0 {
             let next = words.get(i + 1).filter(|_| i + 1 < done).map(String::as_str);
             let previous = i.checked_sub(1).map(|p| out[p].clone());
-            if let Some(c) = correction(searcher, f, &out[i], previous.as_deref(), next) {
+            if let Some(c) = correction(searcher, f, &out[i], previous.as_deref(), next)? {
                 out[i] = c;
             }
         }
     }
-    out
-}
-
-/// The documents holding `word` in `field`, every segment together.
-fn doc_freq(searcher: &Searcher, field: Field, word: &str) -> u64 {
-    let term = Term::from_field_text(field, word);
-    searcher
-        .segment_readers()
-        .iter()
-        .filter_map(|r| r.inverted_index(field).ok()?.get_term_info(&term).ok()?)
-        .map(|info| u64::from(info.doc_freq))
-        .sum()
+    Ok(out)
 }
 
 /// The best replacement of a complete word found in no name, between the complete words
 /// `previous` and `next` (when known): its Telex/VNI decodings and, for a word of
-/// [`ONE_TYPO_MIN_CHARS`]+ letters, the name words at one edit (two for
-/// [`TWO_TYPOS_MIN_CHARS`]+ letters). A decoding found in a name wins; among typo candidates the
-/// best is the one that some name holds next to `previous` and `next` (ordered bigrams), then a
-/// Vietnamese syllable, then the most frequent. `None` when there is none.
+/// [`FUZZY_MIN_CHARS`]+ letters, the name words at one edit (two for [`TWO_TYPOS_MIN_CHARS`]+
+/// letters; the first [`TYPO_MAX_CANDIDATES`] a name search would try). A decoding found in a
+/// name wins; among typo candidates the best is the one that some name holds next to `previous`
+/// and `next` (ordered bigrams), then a Vietnamese syllable, then the most frequent. `None` when
+/// there is none.
 pub(crate) fn correction(
     searcher: &Searcher,
     f: &Fields,
     word: &str,
     previous: Option<&str>,
     next: Option<&str>,
-) -> Option<String> {
-    let decoded = typing::decodings(word)
-        .iter()
-        .map(|d| analyzer::fold(d))
-        .filter(|d| d != word)
-        .map(|d| (doc_freq(searcher, f.name_folded, &d), d))
-        .filter(|(df, _)| *df > 0)
-        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)));
-    if let Some((_, d)) = decoded {
-        return Some(d);
-    }
-    let chars = word.chars().count();
-    if chars < ONE_TYPO_MIN_CHARS {
-        return None;
-    }
-    let distance = if chars >= TWO_TYPOS_MIN_CHARS { 2 } else { 1 };
-    let dfa = FuzzyTermQuery::new(Term::from_field_text(f.name_folded, word), distance, true).automaton().ok()?;
-    let mut frequency: HashMap<String, u64> = HashMap::new();
-    for reader in searcher.segment_readers() {
-        let Ok(inverted) = reader.inverted_index(f.name_folded) else { continue };
-        let Ok(mut stream) = inverted.terms().search(&dfa).into_stream() else { continue };
-        let mut seen = 0;
-        while seen < TYPO_MAX_CANDIDATES && stream.advance() {
-            seen += 1;
-            let Ok(term) = std::str::from_utf8(stream.key()) else { continue };
-            *frequency.entry(term.to_string()).or_default() += u64::from(stream.value().doc_freq);
+) -> Result<Option<String>, IndexError> {
+    let mut decoded = Vec::new();
+    for d in typing::decodings(word).iter().map(|d| analyzer::fold(d)).filter(|d| d != word) {
+        let df = topk::doc_freq(searcher, f.name_folded, &d)?;
+        if df > 0 {
+            decoded.push((df, d));
         }
     }
-    let in_context = |candidate: &str| -> usize {
-        let before =
-            previous.is_some_and(|p| doc_freq(searcher, f.name_bigrams, &analyzer::bigram_term(p, candidate)) > 0);
-        let after = next.is_some_and(|n| doc_freq(searcher, f.name_bigrams, &analyzer::bigram_term(candidate, n)) > 0);
-        usize::from(before) + usize::from(after)
-    };
-    frequency
-        .into_iter()
-        .filter(|(t, _)| t != word)
-        .map(|(t, df)| ((in_context(&t), typing::is_syllable(&t), df), t))
-        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)))
-        .map(|(_, t)| t)
+    if let Some((_, d)) = decoded.into_iter().max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1))) {
+        return Ok(Some(d));
+    }
+    let chars = word.chars().count();
+    if chars < FUZZY_MIN_CHARS {
+        return Ok(None);
+    }
+    let edits = if chars >= TWO_TYPOS_MIN_CHARS { 2 } else { 1 };
+    let mut candidates = topk::typo_terms(searcher, f.name_folded, word, edits)?;
+    candidates.sort_by(crate::typo_order);
+    candidates.truncate(TYPO_MAX_CANDIDATES);
+    let bigram = |a: &str, b: &str| topk::doc_freq(searcher, f.name_bigrams, &analyzer::bigram_term(a, b));
+    let mut best: Option<((usize, bool, u64), String)> = None;
+    for (t, df) in candidates {
+        let before = match previous {
+            Some(p) => bigram(p, &t)? > 0,
+            None => false,
+        };
+        let after = match next {
+            Some(n) => bigram(&t, n)? > 0,
+            None => false,
+        };
+        let key = (usize::from(before) + usize::from(after), typing::is_syllable(&t), df);
+        // Ties go to the term first in term order, as before.
+        if best.as_ref().is_none_or(|(k, b)| key > *k || (key == *k && t < *b)) {
+            best = Some((key, t));
+        }
+    }
+    Ok(best.map(|(_, t)| t))
 }

@@ -154,7 +154,7 @@ impl Prepared {
     }
 }
 
-fn io(e: std::io::Error) -> TantivyError {
+pub(crate) fn io(e: std::io::Error) -> TantivyError {
     TantivyError::from(e)
 }
 
@@ -1310,7 +1310,6 @@ impl CodeColumns {
 /// `plans` are walked together as one query whose matches are theirs: they must match disjoint
 /// sets of documents (the plans of a search's last step each leave out another word that none of
 /// their matches hold), so that no document is counted or kept twice.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn top_k(
     searcher: &Searcher,
     plans: &[&Prepared],
@@ -1576,22 +1575,23 @@ pub(crate) fn mask_ids(mut mask: u128) -> Vec<usize> {
     ids
 }
 
-/// For each hit, the ids of the leaves that match it (by seeking every leaf again: for plans
-/// too large for [`TopK::matched`]).
+/// For each hit, the ids of the leaves (of its plan, `hit_plans[i]` among `plans`) that match it,
+/// by seeking every leaf again: for plans too large for [`TopK::matched`].
 pub(crate) fn matched_leaves(
     searcher: &Searcher,
-    prepared: &Prepared,
+    plans: &[&Prepared],
     hits: &[Collected],
+    hit_plans: &[usize],
 ) -> Result<Vec<Vec<usize>>, IndexError> {
-    let mut by_segment: BTreeMap<u32, Vec<(DocId, usize)>> = BTreeMap::new();
-    for (i, h) in hits.iter().enumerate() {
-        by_segment.entry(h.address.segment_ord).or_default().push((h.address.doc_id, i));
+    let mut by_segment: BTreeMap<(u32, usize), Vec<(DocId, usize)>> = BTreeMap::new();
+    for (i, (h, plan)) in hits.iter().zip(hit_plans).enumerate() {
+        by_segment.entry((h.address.segment_ord, *plan)).or_default().push((h.address.doc_id, i));
     }
     let mut out = vec![Vec::new(); hits.len()];
-    for (ord, mut docs) in by_segment {
+    for ((ord, plan), mut docs) in by_segment {
         docs.sort_unstable();
         let reader = searcher.segment_reader(ord);
-        let Some(mut seg) = prepared.open(ord as usize, reader, &[], true)? else { continue };
+        let Some(mut seg) = plans[plan].open(ord as usize, reader, &[], true)? else { continue };
         for (doc, i) in docs {
             for w in &mut seg.words {
                 for (id, l) in &mut w.leaves {

@@ -143,7 +143,7 @@ fn syllables() -> &'static Syllables {
                 }
             }
         }
-        let folded = marked.keys().map(|s| fold(s)).collect();
+        let folded = marked.keys().map(|s| crate::analyzer::fold(s)).collect();
         Syllables { marked, folded }
     })
 }
@@ -516,21 +516,6 @@ fn circumflex(c: char) -> char {
         'o' => 'ô',
         _ => c,
     }
-}
-
-/// Letters without tone or marks; `đ` → `d`.
-fn fold(marked: &str) -> String {
-    marked
-        .chars()
-        .map(|c| match c {
-            'ă' | 'â' => 'a',
-            'ê' => 'e',
-            'ô' | 'ơ' => 'o',
-            'ư' => 'u',
-            'đ' => 'd',
-            _ => c,
-        })
-        .collect()
 }
 
 /// Whether a syllable (without tone) ends in a stop: `c ch p t`.
